@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Flow cache layouts shared by the XDP meter (bpf/) and the collector (user/).
+ * Everything the two sides exchange is defined here and only here.
+ */
+#ifndef NFXDP_FLOW_H
+#define NFXDP_FLOW_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+/* Header bytes of each frame the parser may look at (copied per frame). */
+#define PARSE_WINDOW 256
+
+/*
+ * Replay and tests hand the program the capture timestamp and the frame's
+ * original length in front of the frame, in XDP data_meta.
+ */
+#define NFX_META_MAGIC 0x6e667864 /* "nfxd" */
+struct nfx_meta {
+	__u64 ts_ns;	/* flow clock, ns */
+	__u32 wire_len; /* original frame length on the wire */
+	__u32 magic;
+};
+
+/* Byte accounting (--accounting), NFStream's accounting_mode 0..3. */
+enum accounting {
+	ACCOUNT_LINK = 0,      /* the frame's original length */
+	ACCOUNT_IP = 1,	       /* IPv4 total length; IPv6 payload length */
+	ACCOUNT_TRANSPORT = 2, /* transport header and payload */
+	ACCOUNT_PAYLOAD = 3,   /* transport payload */
+};
+
+/*
+ * Capture replay hands nfx_replay a buffer of frames: a struct replay_batch,
+ * then per frame a struct replay_frame and its first `kept` bytes, padded to
+ * 8 bytes. Only headers travel: the original lengths come along.
+ */
+struct replay_batch {
+	__u32 frames; /* records that follow */
+	__u32 done;   /* out: records metered */
+};
+
+struct replay_frame {
+	__u64 ts_ns;
+	__u32 wire_len; /* original length on the wire */
+	__u32 caplen;	/* bytes captured */
+	__u16 kept;	/* bytes that follow: min(caplen, PARSE_WINDOW) */
+	__u16 _pad[3];
+};
+
+/*
+ * Direction-agnostic flow key: the endpoint whose (address, port) compares
+ * lower is "lo". IPv4 addresses occupy the first 4 bytes, the rest is zero.
+ */
+struct flow_key {
+	__u8 addr_lo[16];
+	__u8 addr_hi[16];
+	__be16 port_lo;
+	__be16 port_hi;
+	__u16 vlan_id;
+	__u8 protocol;
+	__u8 ip_version;
+	__u32 tunnel_id;
+};
+
+/*
+ * Entry life cycle, in the top two bits of flow_entry.ctl; the low 32 bits
+ * count the writers inside the entry. Writers enter only a LIVE entry (by
+ * compare-and-swap), so the collector can take a LIVE entry with no writer
+ * to DEAD, copy it and delete it without losing a concurrent increment.
+ * Inserts start NEW and are published LIVE once linked: an LRU element is
+ * recycled as soon as it is deleted, and a writer still holding a pointer to
+ * it must not enter it while it is being rewritten for another flow.
+ */
+enum flow_state {
+	FLOW_NEW = 0,
+	FLOW_LIVE = 1,
+	FLOW_DEAD = 2,
+};
+#define FLOW_STATE_SHIFT 62
+#define FLOW_CTL(state) ((__u64)(state) << FLOW_STATE_SHIFT)
+#define FLOW_WRITERS_MASK 0xffffffffULL
+
+/* flow_entry.flags */
+#define FLOW_F_SRC_IS_HI (1U << 0) /* the first packet came from the hi endpoint */
+#define FLOW_F_FIN_LO (1U << 1)	   /* FIN sent by the lo endpoint */
+#define FLOW_F_FIN_HI (1U << 2)	   /* FIN sent by the hi endpoint */
+#define FLOW_F_RST (1U << 3)	   /* RST sent by either */
+#define FLOW_F_ENDED(f) (((f) & FLOW_F_RST) || (((f) & FLOW_F_FIN_LO) && ((f) & FLOW_F_FIN_HI)))
+
+/* Index into flow_entry.dir[]: relative to the flow's first packet. */
+enum flow_dir {
+	DIR_SRC2DST = 0,
+	DIR_DST2SRC = 1,
+};
+
+/*
+ * Per-direction counters. Updated with atomic adds, OR and compare-and-swap
+ * min/max. 64-bit counts cannot overflow at any realistic rate (2^64 bytes
+ * is 4 years at 100 Tb/s).
+ */
+struct flow_dir_counters {
+	__u64 packets;
+	__u64 bytes;
+	__u64 first_seen_ns; /* 0 until the direction's first packet */
+	__u64 last_seen_ns;
+	__u32 tcp_flags; /* OR of the TCP flag bytes seen */
+	__u32 _pad;
+};
+
+/* Value of the flow cache (flows map). */
+struct flow_entry {
+	__u64 ctl;	     /* state and writer count, see enum flow_state */
+	struct flow_key key; /* identity, checked after entering a recycled element */
+	__u32 flags;	     /* FLOW_F_* */
+	__u8 src_mac[6];     /* of the flow's first packet */
+	__u8 dst_mac[6];
+	__u32 _pad;
+	struct flow_dir_counters dir[2]; /* enum flow_dir */
+};
+
+/* Expiration reasons: the record's expiration_id. */
+enum flow_expiry {
+	EXPIRY_IDLE = 0,
+	EXPIRY_ACTIVE = 1,
+	EXPIRY_NATURAL = 2,
+	EXPIRY_EMERGENCY = 3,
+	EXPIRY_FLUSH = 4,
+};
+
+/* What the program sends through the export ring buffer for each closed flow. */
+struct flow_event {
+	__u32 reason; /* enum flow_expiry */
+	__u32 _pad;
+	struct flow_entry entry;
+};
+
+/* One request to the nfx_close program; the collector fills close_queue[]. */
+struct close_req {
+	struct flow_key key;
+	__u32 reason;	     /* enum flow_expiry */
+	__u64 threshold_ns;  /* idle: last seen <= it; active: first seen <= it */
+	__s32 status;	     /* out: 0 closed, or -ENOENT, -EBUSY, -EAGAIN, -ENOSPC */
+	__u32 _pad;
+};
+#define CLOSE_BATCH 1024
+
+/*
+ * Per-CPU counters, as (enum suffix, name shown in stats). Every frame the
+ * meter sees ends in exactly one of METERED, IGNORE_* or LOST_*, so
+ * frames_seen = metered + ignored + lost.
+ */
+#define NFX_COUNTERS(X)                                                                        \
+	X(FRAMES_SEEN, "frames_seen")                                                          \
+	X(FRAMES_METERED, "frames_metered")                                                    \
+	X(IGNORE_NON_IP, "ignored_non_ip")		    /* ARP, LLDP, ... */               \
+	X(IGNORE_FRAGMENT, "ignored_fragment")		    /* IP fragment but the first */    \
+	X(IGNORE_TOO_SHORT, "ignored_too_short")	    /* < link header + 28 bytes */     \
+	X(IGNORE_MALFORMED_L2, "ignored_malformed_l2")	    /* truncated VLAN/MPLS/PPPoE/LLC */ \
+	X(IGNORE_MALFORMED_IPV4, "ignored_malformed_ipv4") /* bad version, IHL, length */      \
+	X(IGNORE_MALFORMED_IPV6, "ignored_malformed_ipv6") /* truncated header or chain */     \
+	X(IGNORE_MALFORMED_L4, "ignored_malformed_l4")	    /* transport header truncated */   \
+	X(IGNORE_HEADERS_TOO_LONG, "ignored_headers_too_long") /* past PARSE_WINDOW */         \
+	X(LOST_INSERT_FAILED, "lost_insert_failed")	    /* flow map refused an entry */    \
+	X(LOST_BUSY, "lost_busy")			    /* entry kept being closed */      \
+	X(FLOWS_CREATED, "flows_created")                                                      \
+	X(EXPIRED_ON_ARRIVAL, "expired_on_arrival")	    /* closed by a later packet */     \
+	X(EXPIRY_DEFERRED, "expiry_deferred")		    /* export ring full */
+
+#define NFX_COUNTER_ENUM(id, name) NFX_##id,
+enum nfx_counter {
+	NFX_COUNTERS(NFX_COUNTER_ENUM)
+	NFX_COUNTER_MAX,
+};
+#undef NFX_COUNTER_ENUM
+
+struct nfx_counters {
+	__u64 c[NFX_COUNTER_MAX];
+};
+
+#endif /* NFXDP_FLOW_H */

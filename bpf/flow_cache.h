@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Flow cache operations (kernel only): enter, account, create and close
+ * entries of the flows map with atomics only (no spin lock is allowed in
+ * LRU hash values). Include after the maps: it uses flows and flow_events.
+ * The protocol is described at enum flow_state in flow.h.
+ */
+#ifndef NFXDP_FLOW_CACHE_H
+#define NFXDP_FLOW_CACHE_H
+
+#include "flow.h"
+#include "parse.h"
+
+#ifndef EEXIST
+#define EEXIST 17
+#endif
+#ifndef ENOENT
+#define ENOENT 2
+#endif
+#ifndef EAGAIN
+#define EAGAIN 11
+#endif
+#ifndef EBUSY
+#define EBUSY 16
+#endif
+#ifndef ENOSPC
+#define ENOSPC 28
+#endif
+#ifndef ESTALE
+#define ESTALE 116
+#endif
+
+#define CAS_RETRIES 16	  /* min/max updates: one loser per competing CPU */
+#define ENTER_RETRIES 8	  /* writers entering one entry at once */
+#define SETTLE_SPINS 64	  /* lookups while an entry is NEW or DEAD (nanoseconds) */
+#define METER_ROUNDS 3	  /* lookup, create or close, lookup again */
+
+static __always_inline __u64 ctl_state(__u64 ctl)
+{
+	return ctl >> FLOW_STATE_SHIFT;
+}
+
+static __always_inline int key_equal(const struct flow_key *a, const struct flow_key *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+	__u32 diff = 0;
+
+#pragma unroll
+	for (int i = 0; i < sizeof(*a) / 4; i++)
+		diff |= x[i] ^ y[i];
+	return diff == 0;
+}
+
+/* Raises *p to v; returns the value it replaced (>= v when nothing changed). */
+static __always_inline __u64 atomic_max_u64(__u64 *p, __u64 v)
+{
+	__u64 cur = *(volatile __u64 *)p;
+
+	for (int i = 0; i < CAS_RETRIES && cur < v; i++) {
+		__u64 seen = __sync_val_compare_and_swap(p, cur, v);
+
+		if (seen == cur)
+			break;
+		cur = seen;
+	}
+	return cur;
+}
+
+/* Lowers *p to v, treating 0 as unset. */
+static __always_inline void atomic_min_set_u64(__u64 *p, __u64 v)
+{
+	__u64 cur = *(volatile __u64 *)p;
+
+	for (int i = 0; i < CAS_RETRIES && (cur == 0 || v < cur); i++) {
+		__u64 seen = __sync_val_compare_and_swap(p, cur, v);
+
+		if (seen == cur)
+			break;
+		cur = seen;
+	}
+}
+
+/*
+ * Becomes a writer of a LIVE entry. Returns 0 inside, -EAGAIN when the
+ * entry is not LIVE (being inserted or closed), -ESTALE when the element
+ * was recycled for another flow between the lookup and now.
+ */
+static __always_inline int flow_enter(struct flow_entry *e, const struct flow_key *key)
+{
+	for (int i = 0; i < ENTER_RETRIES; i++) {
+		__u64 c = *(volatile __u64 *)&e->ctl;
+
+		if (ctl_state(c) != FLOW_LIVE)
+			return -EAGAIN;
+		if (__sync_val_compare_and_swap(&e->ctl, c, c + 1) != c)
+			continue;
+		if (!key_equal(&e->key, key)) {
+			__sync_fetch_and_add(&e->ctl, -1);
+			return -ESTALE;
+		}
+		return 0;
+	}
+	return -EAGAIN;
+}
+
+static __always_inline void flow_leave(struct flow_entry *e)
+{
+	__sync_fetch_and_add(&e->ctl, -1);
+}
+
+/* Waits (briefly: a close or an insert takes nanoseconds) until @key is LIVE or gone. */
+static __always_inline void flow_settle(const struct flow_key *key)
+{
+	for (int i = 0; i < SETTLE_SPINS; i++) {
+		struct flow_entry *e = bpf_map_lookup_elem(&flows, key);
+
+		if (!e || ctl_state(*(volatile __u64 *)&e->ctl) == FLOW_LIVE)
+			return;
+	}
+}
+
+static __always_inline __u64 flow_first_seen(const struct flow_entry *e)
+{
+	__u64 a = e->dir[0].first_seen_ns, b = e->dir[1].first_seen_ns;
+
+	if (!b || (a && a < b))
+		return a;
+	return b;
+}
+
+static __always_inline __u64 flow_last_seen(const struct flow_entry *e)
+{
+	__u64 a = e->dir[0].last_seen_ns, b = e->dir[1].last_seen_ns;
+
+	return a > b ? a : b;
+}
+
+/* FIN and RST as flow flags of the endpoint that sent them. */
+static __always_inline __u32 teardown_flags(const struct pkt *p)
+{
+	__u32 f = 0;
+
+	if (p->key.protocol != IPPROTO_TCP)
+		return 0;
+	if (p->tcp_flags & TCP_FLAG_FIN)
+		f |= p->from_hi ? FLOW_F_FIN_HI : FLOW_F_FIN_LO;
+	if (p->tcp_flags & TCP_FLAG_RST)
+		f |= FLOW_F_RST;
+	return f;
+}
+
+/* Counts the packet into an entry the caller is a writer of. */
+static __always_inline void flow_account(struct flow_entry *e, const struct pkt *p, __u64 ts,
+					 __u32 bytes)
+{
+	__u32 d = (p->from_hi ^ !!(e->flags & FLOW_F_SRC_IS_HI)) & 1;
+	struct flow_dir_counters *dc = &e->dir[d];
+	__u32 tf = teardown_flags(p);
+
+	__sync_fetch_and_add(&dc->packets, 1);
+	__sync_fetch_and_add(&dc->bytes, bytes);
+	atomic_max_u64(&dc->last_seen_ns, ts);
+	if (dc->first_seen_ns == 0 || ts < dc->first_seen_ns)
+		atomic_min_set_u64(&dc->first_seen_ns, ts);
+	if (p->tcp_flags & ~dc->tcp_flags)
+		__sync_fetch_and_or(&dc->tcp_flags, (__u32)p->tcp_flags);
+	if (tf & ~e->flags)
+		__sync_fetch_and_or(&e->flags, tf);
+}
+
+/*
+ * Inserts a new entry holding the packet, NEW until linked, then publishes
+ * it LIVE. Returns 0, -EEXIST when another CPU inserted the key first, or
+ * the map's error.
+ */
+static __always_inline int flow_create(const struct pkt *p, __u64 ts, __u32 bytes,
+				       struct flow_entry *init)
+{
+	struct flow_entry *e;
+	int err;
+
+	__builtin_memset(init, 0, sizeof(*init));
+	init->ctl = FLOW_CTL(FLOW_NEW);
+	init->key = p->key;
+	init->flags = (p->from_hi ? FLOW_F_SRC_IS_HI : 0) | teardown_flags(p);
+	__builtin_memcpy(init->src_mac, p->smac, 6);
+	__builtin_memcpy(init->dst_mac, p->dmac, 6);
+	init->dir[DIR_SRC2DST].packets = 1;
+	init->dir[DIR_SRC2DST].bytes = bytes;
+	init->dir[DIR_SRC2DST].first_seen_ns = ts;
+	init->dir[DIR_SRC2DST].last_seen_ns = ts;
+	init->dir[DIR_SRC2DST].tcp_flags = p->tcp_flags;
+
+	err = bpf_map_update_elem(&flows, &p->key, init, BPF_NOEXIST);
+	if (err)
+		return err;
+	e = bpf_map_lookup_elem(&flows, &p->key);
+	if (e)
+		__sync_val_compare_and_swap(&e->ctl, FLOW_CTL(FLOW_NEW), FLOW_CTL(FLOW_LIVE));
+	return 0;
+}
+
+/* Does the entry (frozen: DEAD) still meet the condition it is closed for? */
+static __always_inline int close_condition_holds(const struct flow_entry *e, __u32 reason,
+						 __u64 threshold_ns)
+{
+	switch (reason) {
+	case EXPIRY_IDLE:
+		return flow_last_seen(e) <= threshold_ns;
+	case EXPIRY_ACTIVE:
+		return flow_first_seen(e) <= threshold_ns;
+	case EXPIRY_NATURAL:
+		return FLOW_F_ENDED(e->flags) && flow_last_seen(e) <= threshold_ns;
+	default:
+		return 1;
+	}
+}
+
+/*
+ * Closes an entry: takes it from LIVE with exactly @writers writers (0 for
+ * the collector, 1 for a packet that found its flow expired and is inside)
+ * to DEAD, so nobody can change it, exports a copy through flow_events and
+ * deletes it. The condition is checked again once frozen, so a packet that
+ * arrived after the collector's scan keeps the flow alive. Returns 0,
+ * -ENOSPC (export ring full), -EBUSY (writers inside), -EAGAIN (condition
+ * no longer holds) or -ESTALE (element recycled for another flow).
+ */
+static __always_inline int flow_close(struct flow_entry *e, const struct flow_key *key,
+				      __u32 reason, __u64 threshold_ns, __u64 writers)
+{
+	__u64 live = FLOW_CTL(FLOW_LIVE) + writers;
+	struct flow_event *ev;
+
+	ev = bpf_ringbuf_reserve(&flow_events, sizeof(*ev), 0);
+	if (!ev)
+		return -ENOSPC;
+	if (__sync_val_compare_and_swap(&e->ctl, live, FLOW_CTL(FLOW_DEAD)) != live) {
+		bpf_ringbuf_discard(ev, 0);
+		return -EBUSY;
+	}
+	if (!writers && (!key_equal(&e->key, key) || !close_condition_holds(e, reason, threshold_ns))) {
+		int err = key_equal(&e->key, key) ? -EAGAIN : -ESTALE;
+
+		__sync_val_compare_and_swap(&e->ctl, FLOW_CTL(FLOW_DEAD), FLOW_CTL(FLOW_LIVE));
+		bpf_ringbuf_discard(ev, 0);
+		return err;
+	}
+	ev->reason = reason;
+	ev->_pad = 0;
+	ev->entry = *e;
+	bpf_map_delete_elem(&flows, key);
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+#endif /* NFXDP_FLOW_CACHE_H */

@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * nfxdp meter: counts every frame into a bidirectional flow entry.
+ *
+ * nfx_meter   attached to an interface (XDP), or run on single frames by
+ *             BPF_PROG_TEST_RUN with a struct nfx_meta in data_meta;
+ * nfx_replay  capture replay: many frames per BPF_PROG_TEST_RUN call;
+ * nfx_close   run by the collector to close the flows it queued.
+ *
+ * All three share meter_frame()/flow_close(): a capture file and a live link
+ * go through the same code. Metering never changes forwarding: XDP_PASS.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "flow.h"
+
+/* The flow cache; max_entries is set from --max-flows at load time. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 20);
+	__type(key, struct flow_key);
+	__type(value, struct flow_entry);
+} flows SEC(".maps");
+
+/* Closed flows on their way to the collector. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} flow_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nfx_counters);
+} counters SEC(".maps");
+
+#include "parse.h"
+
+/* Per-CPU work area: the frame's header bytes and a new entry being built. */
+struct scratch {
+	__u8 frame[PARSE_WINDOW];
+	struct pkt pkt;
+	struct flow_entry init;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch_map SEC(".maps");
+
+/* Configuration, set by the collector before load. 0 disables a timeout. */
+const volatile __u64 cfg_idle_timeout_ms = 120000;
+const volatile __u64 cfg_active_timeout_ms = 1800000;
+const volatile __u8 cfg_natural_expiry = 1;
+const volatile __u8 cfg_accounting = ACCOUNT_LINK;
+
+/*
+ * Capture time as the meter sees it: the latest timestamp of a metered
+ * frame. A replayed frame stamped earlier is raised to it, as NFStream does
+ * (time never runs backwards). Replay is single-threaded: plain updates.
+ */
+__u64 replay_clock;
+
+/* nfx_close input, written by the collector through the skeleton. */
+struct close_req close_queue[CLOSE_BATCH];
+__u32 close_queue_len;
+
+#include "flow_cache.h"
+
+/* Orders the endpoints so both directions of a flow share one key. */
+static __always_inline void flow_key_order(struct pkt *p)
+{
+	struct flow_key *k = &p->key;
+	__u64 *a = (__u64 *)k->addr_lo, *b = (__u64 *)k->addr_hi;
+	int swap;
+
+	if (a[0] != b[0])
+		swap = bpf_be64_to_cpu(a[0]) > bpf_be64_to_cpu(b[0]);
+	else if (a[1] != b[1])
+		swap = bpf_be64_to_cpu(a[1]) > bpf_be64_to_cpu(b[1]);
+	else
+		swap = bpf_ntohs(k->port_lo) > bpf_ntohs(k->port_hi);
+	if (swap) {
+		__u64 t0 = a[0], t1 = a[1];
+		__be16 tp = k->port_lo;
+
+		a[0] = b[0];
+		a[1] = b[1];
+		b[0] = t0;
+		b[1] = t1;
+		k->port_lo = k->port_hi;
+		k->port_hi = tp;
+	}
+	p->from_hi = swap;
+}
+
+/* Bytes counted for the packet, per --accounting (NFStream's accounting_mode). */
+static __always_inline __u32 packet_bytes(const struct pkt *p, __u32 wire_len)
+{
+	switch (cfg_accounting) {
+	case ACCOUNT_IP:
+		return p->ip_len;
+	case ACCOUNT_TRANSPORT:
+		return p->l4_hdr_len ? p->l4_len : 0;
+	case ACCOUNT_PAYLOAD:
+		return p->l4_hdr_len && p->l4_len > p->l4_hdr_len ? p->l4_len - p->l4_hdr_len : 0;
+	default:
+		return wire_len;
+	}
+}
+
+static __always_inline __u64 ns_to_ms(__u64 ns)
+{
+	return ns / 1000000;
+}
+
+/*
+ * Why the packet closes the entry it found before being counted, or -1.
+ * NFStream's rules, in its millisecond clock: idle first, then active.
+ * With natural expiry a SYN reopening an ended TCP flow starts a new one.
+ */
+static __always_inline int expiry_on_arrival(const struct flow_entry *e, const struct pkt *p,
+					     __u64 ts)
+{
+	__u64 now = ns_to_ms(ts);
+
+	if (cfg_idle_timeout_ms && now >= ns_to_ms(flow_last_seen(e)) + cfg_idle_timeout_ms)
+		return EXPIRY_IDLE;
+	if (cfg_active_timeout_ms && now >= ns_to_ms(flow_first_seen(e)) + cfg_active_timeout_ms)
+		return EXPIRY_ACTIVE;
+	if (cfg_natural_expiry && FLOW_F_ENDED(e->flags) &&
+	    (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN)
+		return EXPIRY_NATURAL;
+	return -1;
+}
+
+/*
+ * Counts the packet into its flow, creating the entry or replacing an
+ * expired one. Returns the counter the frame ends in.
+ */
+static __always_inline int flow_meter(struct scratch *s, struct nfx_counters *cnt, __u64 ts,
+				      __u32 bytes)
+{
+	struct pkt *p = &s->pkt;
+
+	for (int round = 0; round < METER_ROUNDS; round++) {
+		struct flow_entry *e = bpf_map_lookup_elem(&flows, &p->key);
+		int reason, err;
+
+		if (!e) {
+			err = flow_create(p, ts, bytes, &s->init);
+			if (!err) {
+				cnt->c[NFX_FLOWS_CREATED]++;
+				return NFX_FRAMES_METERED;
+			}
+			if (err == -EEXIST)
+				continue;
+			return NFX_LOST_INSERT_FAILED;
+		}
+		if (flow_enter(e, &p->key)) {
+			flow_settle(&p->key);
+			continue;
+		}
+		reason = expiry_on_arrival(e, p, ts);
+		if (reason >= 0) {
+			err = flow_close(e, &p->key, reason, 0, 1);
+			if (!err) {
+				cnt->c[NFX_EXPIRED_ON_ARRIVAL]++;
+				continue;
+			}
+			cnt->c[NFX_EXPIRY_DEFERRED]++;
+		}
+		flow_account(e, p, ts, bytes);
+		flow_leave(e);
+		return NFX_FRAMES_METERED;
+	}
+	return NFX_LOST_BUSY;
+}
+
+/* Parses the frame in s->frame and meters it. Returns the counter it ends in. */
+static __always_inline int meter_frame(struct scratch *s, struct nfx_counters *cnt, __u32 caplen,
+				       __u32 wire_len, __u64 ts)
+{
+	struct cursor c = {
+		.off = 0,
+		.len = caplen < PARSE_WINDOW ? caplen : PARSE_WINDOW,
+		.caplen = caplen,
+	};
+	struct pkt *p = &s->pkt;
+	int proto, l4;
+
+	__builtin_memset(p, 0, sizeof(*p));
+	proto = parse_ethernet(s->frame, &c, p);
+	if (proto < 0)
+		return -proto;
+	l4 = parse_ip(s->frame, &c, p, proto, wire_len);
+	if (l4 < 0)
+		return -l4;
+	l4 = parse_l4(s->frame, &c, p, l4);
+	if (l4 < 0)
+		return -l4;
+	flow_key_order(p);
+	return flow_meter(s, cnt, ts, packet_bytes(p, wire_len));
+}
+
+static __always_inline void count(struct nfx_counters *cnt, int r)
+{
+	if (r >= 0 && r < NFX_COUNTER_MAX)
+		cnt->c[r]++;
+}
+
+static __always_inline void *percpu(void *map)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(map, &zero);
+}
+
+/* Capture time of a replayed frame: never before the last metered one. */
+static __always_inline __u64 replay_time(__u64 ts)
+{
+	return ts < replay_clock ? replay_clock : ts;
+}
+
+static __always_inline void replay_advance(int r, __u64 ts)
+{
+	if (r == NFX_FRAMES_METERED)
+		replay_clock = ts;
+}
+
+SEC("xdp.frags")
+int nfx_meter(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	struct nfx_meta *meta = (void *)(long)ctx->data_meta;
+	struct nfx_counters *cnt = percpu(&counters);
+	struct scratch *s = percpu(&scratch_map);
+	__u32 caplen, wire_len, n;
+	int replayed, r;
+	__u64 ts;
+
+	if (!cnt || !s)
+		return XDP_PASS;
+	cnt->c[NFX_FRAMES_SEEN]++;
+	caplen = bpf_xdp_get_buff_len(ctx);
+	replayed = (void *)(meta + 1) <= data && meta->magic == NFX_META_MAGIC;
+	if (replayed) {
+		ts = replay_time(meta->ts_ns);
+		wire_len = meta->wire_len;
+	} else {
+		ts = bpf_ktime_get_boot_ns();
+		wire_len = caplen;
+	}
+	n = caplen < PARSE_WINDOW ? caplen : PARSE_WINDOW;
+	barrier_var(n); /* keep the bound check on the register the helper gets */
+	if (n < 1 || n > PARSE_WINDOW || bpf_xdp_load_bytes(ctx, 0, s->frame, n)) {
+		cnt->c[NFX_IGNORE_TOO_SHORT]++;
+		return XDP_PASS;
+	}
+	r = meter_frame(s, cnt, caplen, wire_len, ts);
+	if (replayed)
+		replay_advance(r, ts);
+	count(cnt, r);
+	return XDP_PASS;
+}
+
+struct replay_walk {
+	struct xdp_md *ctx;
+	struct nfx_counters *cnt;
+	struct scratch *s;
+	__u32 off;
+	__u32 end;
+};
+
+static long replay_one(__u32 i, struct replay_walk *w)
+{
+	struct replay_frame f;
+	__u32 kept;
+	__u64 ts;
+	int r;
+
+	if (w->off + sizeof(f) > w->end ||
+	    bpf_xdp_load_bytes(w->ctx, w->off, &f, sizeof(f)))
+		return 1;
+	kept = f.kept;
+	barrier_var(kept);
+	if (kept < 1 || kept > PARSE_WINDOW || w->off + sizeof(f) + kept > w->end)
+		return 1;
+	if (bpf_xdp_load_bytes(w->ctx, w->off + sizeof(f), w->s->frame, kept))
+		return 1;
+	w->off += sizeof(f) + ((kept + 7) & ~7U);
+	w->cnt->c[NFX_FRAMES_SEEN]++;
+	ts = replay_time(f.ts_ns);
+	r = meter_frame(w->s, w->cnt, f.caplen, f.wire_len, ts);
+	replay_advance(r, ts);
+	count(w->cnt, r);
+	return 0;
+}
+
+/*
+ * Capture replay: the buffer is a struct replay_batch followed by records
+ * (struct replay_frame + header bytes, 8-byte aligned). Returns XDP_PASS
+ * with the batch consumed; frames past a malformed record are left
+ * uncounted and replay_batch.done (written back) tells how many were.
+ */
+SEC("xdp.frags")
+int nfx_replay(struct xdp_md *ctx)
+{
+	struct replay_walk w = {
+		.ctx = ctx,
+		.cnt = percpu(&counters),
+		.s = percpu(&scratch_map),
+		.off = sizeof(struct replay_batch),
+		.end = bpf_xdp_get_buff_len(ctx),
+	};
+	struct replay_batch b;
+	long done;
+
+	if (!w.cnt || !w.s || bpf_xdp_load_bytes(ctx, 0, &b, sizeof(b)))
+		return XDP_ABORTED;
+	done = bpf_loop(b.frames, replay_one, &w, 0);
+	b.done = done < 0 ? 0 : done;
+	bpf_xdp_store_bytes(ctx, 0, &b, sizeof(b));
+	return XDP_PASS;
+}
+
+static long close_one(__u32 i, void *unused)
+{
+	struct close_req *r;
+	struct flow_entry *e;
+	int err = -EBUSY;
+
+	if (i >= CLOSE_BATCH)
+		return 1;
+	r = &close_queue[i];
+	e = bpf_map_lookup_elem(&flows, &r->key);
+	if (!e) {
+		r->status = -ENOENT;
+		return 0;
+	}
+	for (int t = 0; t < ENTER_RETRIES && err == -EBUSY; t++)
+		err = flow_close(e, &r->key, r->reason, r->threshold_ns, 0);
+	r->status = err;
+	return 0;
+}
+
+/* Closes the flows in close_queue[0..close_queue_len), each status set. */
+SEC("xdp")
+int nfx_close(struct xdp_md *ctx)
+{
+	__u32 n = close_queue_len;
+
+	bpf_loop(n < CLOSE_BATCH ? n : CLOSE_BATCH, close_one, NULL, 0);
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow.h"
+#include "cli.h"
+#include "log.h"
+
+#ifndef NFXDP_VERSION
+#define NFXDP_VERSION "0.1.0"
+#endif
+
+void config_defaults(struct nfx_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->xdp_mode = XDP_MODE_NATIVE;
+	cfg->idle_timeout_ms = 120000;
+	cfg->active_timeout_ms = 1800000;
+	cfg->natural_expiry = true;
+	cfg->natural_linger_ms = 1000;
+	cfg->max_flows = 1 << 20;
+	cfg->poll_ms = 1000;
+	cfg->accounting = ACCOUNT_LINK;
+	cfg->zmq_endpoint = DEFAULT_ZMQ_ENDPOINT;
+	cfg->batch_flows = 256;
+	cfg->batch_ms = 1000;
+	cfg->format = FORMAT_CSV;
+}
+
+void config_usage(FILE *out)
+{
+	fprintf(out,
+"Usage: nfxdp --iface IFACE [options]     meter a live interface with XDP\n"
+"       nfxdp --pcap FILE [FILE...] [options]  meter capture files\n"
+"\n"
+"Meters every packet into bidirectional flows in the kernel (XDP) and exports\n"
+"flow records as protobuf batches over ZeroMQ, or as CSV/JSON/protobuf files.\n"
+"\n"
+"Input:\n"
+"  -i, --iface IFACE        interface to attach to; repeat (or IFACE,IFACE) for\n"
+"                           several, all feeding one flow cache\n"
+"      --xdp-mode MODE      native (driver, default) or generic (any interface,\n"
+"                           slower: the fallback when the driver lacks XDP)\n"
+"  -r, --pcap FILE...       read pcap/pcapng files, one after another, as one\n"
+"                           capture (flow time is capture time)\n"
+"\n"
+"Flow metering:\n"
+"      --idle-timeout S     export a flow idle for S seconds (120; 0: never)\n"
+"      --active-timeout S   export a flow older than S seconds (1800; 0: never)\n"
+"      --natural-expiry on|off  export TCP flows after FIN both ways or RST,\n"
+"                           once quiet for --natural-linger (on)\n"
+"      --natural-linger S   quiet time after the teardown, so the final ACK\n"
+"                           stays in the flow (1)\n"
+"      --max-flows N        flow cache entries (1048576)\n"
+"      --accounting MODE    bytes counted: link (frame, default), ip, transport,\n"
+"                           payload (NFStream accounting_mode 0..3)\n"
+"      --poll-ms MS         how often the collector scans for expired flows (1000)\n"
+"\n"
+"Export:\n"
+"      --zmq ENDPOINT       publish on a ZeroMQ PUB socket (default\n"
+"                           " DEFAULT_ZMQ_ENDPOINT " unless --output is given)\n"
+"      --no-zmq             do not publish on ZeroMQ\n"
+"      --batch-flows N      flows per batch message (256)\n"
+"      --batch-ms MS        send a batch at most MS after its first flow (1000)\n"
+"  -o, --output PATH|-      also write flows to a file (or stdout)\n"
+"      --format FMT         file format: csv (default), jsonl, pb (length-\n"
+"                           delimited FlowBatch messages)\n"
+"\n"
+"Other:\n"
+"      --stats S            print counters every S seconds (always at exit)\n"
+"  -v, --verbose            more messages (twice: libbpf's too)\n"
+"  -h, --help               this text\n"
+"  -V, --version            the version\n"
+"\n"
+"expiration_id in records: 0 idle, 1 active, 2 natural, 3 emergency, 4 flush\n"
+"(exit or end of capture). SIGINT/SIGTERM detach the program, then flush.\n");
+}
+
+enum {
+	OPT_XDP_MODE = 256,
+	OPT_IDLE,
+	OPT_ACTIVE,
+	OPT_NATURAL,
+	OPT_LINGER,
+	OPT_MAX_FLOWS,
+	OPT_ACCOUNTING,
+	OPT_POLL,
+	OPT_ZMQ,
+	OPT_NO_ZMQ,
+	OPT_BATCH_FLOWS,
+	OPT_BATCH_MS,
+	OPT_FORMAT,
+	OPT_STATS,
+};
+
+static const struct option long_options[] = {
+	{ "iface", required_argument, NULL, 'i' },
+	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
+	{ "pcap", required_argument, NULL, 'r' },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+	{ "active-timeout", required_argument, NULL, OPT_ACTIVE },
+	{ "natural-expiry", required_argument, NULL, OPT_NATURAL },
+	{ "natural-linger", required_argument, NULL, OPT_LINGER },
+	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+	{ "accounting", required_argument, NULL, OPT_ACCOUNTING },
+	{ "poll-ms", required_argument, NULL, OPT_POLL },
+	{ "zmq", required_argument, NULL, OPT_ZMQ },
+	{ "no-zmq", no_argument, NULL, OPT_NO_ZMQ },
+	{ "batch-flows", required_argument, NULL, OPT_BATCH_FLOWS },
+	{ "batch-ms", required_argument, NULL, OPT_BATCH_MS },
+	{ "output", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "stats", required_argument, NULL, OPT_STATS },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Seconds, possibly fractional, as milliseconds. */
+static int parse_seconds(const char *opt, const char *arg, uint64_t *ms)
+{
+	char *end;
+	double s;
+
+	errno = 0;
+	s = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(s) || s < 0 || s > 1e9) {
+		pr_warn("--%s: '%s' is not a number of seconds\n", opt, arg);
+		return -1;
+	}
+	*ms = (uint64_t)llround(s * 1000.0);
+	return 0;
+}
+
+static int parse_u32(const char *opt, const char *arg, uint32_t min, uint32_t max, uint32_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max) {
+		pr_warn("--%s: '%s' is not a whole number from %u to %u\n", opt, arg, min, max);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* Index of @arg in the NULL-terminated @names, or -1 after a message. */
+static int parse_choice(const char *opt, const char *arg, const char *const *names)
+{
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(arg, names[i]))
+			return i;
+	pr_warn("--%s: '%s' is not one of:", opt, arg);
+	for (int i = 0; names[i]; i++)
+		log_msg(LOG_WARN, "%s %s", i ? "," : "", names[i]);
+	fputc('\n', stderr);
+	return -1;
+}
+
+static int add_ifaces(struct nfx_config *cfg, const char *arg)
+{
+	char *copy = strdup(arg), *save = NULL, *tok;
+
+	if (!copy)
+		return -1;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (cfg->n_ifaces == MAX_IFACES) {
+			pr_warn("--iface: at most %d interfaces\n", MAX_IFACES);
+			return -1;
+		}
+		cfg->ifaces[cfg->n_ifaces++] = strdup(tok);
+	}
+	free(copy);
+	return 0;
+}
+
+static int parse_option(struct nfx_config *cfg, int opt, const char *arg, bool *zmq_set)
+{
+	static const char *const modes[] = { "native", "generic", NULL };
+	static const char *const onoff[] = { "off", "on", NULL };
+	static const char *const accounting[] = { "link", "ip", "transport", "payload", NULL };
+	static const char *const formats[] = { "csv", "jsonl", "pb", NULL };
+	int v;
+
+	switch (opt) {
+	case 'i':
+		return add_ifaces(cfg, arg);
+	case 'r':
+		if (cfg->n_pcaps == MAX_PCAPS) {
+			pr_warn("--pcap: at most %d files\n", MAX_PCAPS);
+			return -1;
+		}
+		cfg->pcaps[cfg->n_pcaps++] = arg;
+		return 0;
+	case OPT_XDP_MODE:
+		if ((v = parse_choice("xdp-mode", arg, modes)) < 0)
+			return -1;
+		cfg->xdp_mode = v;
+		return 0;
+	case OPT_IDLE:
+		return parse_seconds("idle-timeout", arg, &cfg->idle_timeout_ms);
+	case OPT_ACTIVE:
+		return parse_seconds("active-timeout", arg, &cfg->active_timeout_ms);
+	case OPT_NATURAL:
+		if ((v = parse_choice("natural-expiry", arg, onoff)) < 0)
+			return -1;
+		cfg->natural_expiry = v;
+		return 0;
+	case OPT_LINGER:
+		return parse_seconds("natural-linger", arg, &cfg->natural_linger_ms);
+	case OPT_MAX_FLOWS:
+		return parse_u32("max-flows", arg, 16, 1U << 30, &cfg->max_flows);
+	case OPT_ACCOUNTING:
+		if ((v = parse_choice("accounting", arg, accounting)) < 0)
+			return -1;
+		cfg->accounting = v;
+		return 0;
+	case OPT_POLL:
+		return parse_u32("poll-ms", arg, 1, 3600000, &cfg->poll_ms);
+	case OPT_ZMQ:
+		cfg->zmq_endpoint = arg;
+		*zmq_set = true;
+		return 0;
+	case OPT_NO_ZMQ:
+		cfg->zmq_endpoint = NULL;
+		*zmq_set = true;
+		return 0;
+	case OPT_BATCH_FLOWS:
+		return parse_u32("batch-flows", arg, 1, 65536, &cfg->batch_flows);
+	case OPT_BATCH_MS:
+		return parse_u32("batch-ms", arg, 1, 3600000, &cfg->batch_ms);
+	case 'o':
+		cfg->output = arg;
+		return 0;
+	case OPT_FORMAT:
+		if ((v = parse_choice("format", arg, formats)) < 0)
+			return -1;
+		cfg->format = v;
+		return 0;
+	case OPT_STATS:
+		return parse_u32("stats", arg, 0, 86400, &cfg->stats_interval_s);
+	case 'v':
+		cfg->verbosity++;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+int config_parse(struct nfx_config *cfg, int argc, char **argv)
+{
+	bool zmq_set = false;
+	int opt;
+
+	optind = 1;
+	opterr = 1;
+	while ((opt = getopt_long(argc, argv, "i:r:o:vhV", long_options, NULL)) != -1) {
+		if (opt == 'h') {
+			config_usage(stdout);
+			return 1;
+		}
+		if (opt == 'V') {
+			printf("nfxdp %s\n", NFXDP_VERSION);
+			return 1;
+		}
+		if (opt == '?' || parse_option(cfg, opt, optarg, &zmq_set)) {
+			fprintf(stderr, "Try 'nfxdp --help'.\n");
+			return -1;
+		}
+	}
+	/* --pcap takes every file name that follows it. */
+	for (; optind < argc && cfg->n_pcaps > 0; optind++) {
+		if (cfg->n_pcaps == MAX_PCAPS) {
+			pr_warn("--pcap: at most %d files\n", MAX_PCAPS);
+			return -1;
+		}
+		cfg->pcaps[cfg->n_pcaps++] = argv[optind];
+	}
+	if (optind < argc) {
+		pr_warn("unexpected argument '%s'\nTry 'nfxdp --help'.\n", argv[optind]);
+		return -1;
+	}
+	if (!cfg->n_ifaces == !cfg->n_pcaps) {
+		pr_warn("give either --iface IFACE or --pcap FILE\nTry 'nfxdp --help'.\n");
+		return -1;
+	}
+	if (cfg->output && !zmq_set)
+		cfg->zmq_endpoint = NULL;
+	return 0;
+}

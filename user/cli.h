@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* nfxdp's command line: every option and its default. */
+#ifndef NFXDP_CLI_H
+#define NFXDP_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define MAX_IFACES 16
+#define MAX_PCAPS 256
+#define DEFAULT_ZMQ_ENDPOINT "tcp://127.0.0.1:5556"
+
+enum xdp_mode {
+	XDP_MODE_NATIVE,
+	XDP_MODE_GENERIC,
+};
+
+enum out_format {
+	FORMAT_CSV,
+	FORMAT_JSONL,
+	FORMAT_PB,
+};
+
+struct nfx_config {
+	/* What to meter: interfaces (live) or capture files. */
+	const char *ifaces[MAX_IFACES];
+	int n_ifaces;
+	const char *pcaps[MAX_PCAPS];
+	int n_pcaps;
+	enum xdp_mode xdp_mode;
+
+	/* Flow metering. */
+	uint64_t idle_timeout_ms;
+	uint64_t active_timeout_ms;
+	bool natural_expiry;
+	uint64_t natural_linger_ms; /* quiet time after FIN/FIN or RST before export */
+	uint32_t max_flows;
+	uint32_t poll_ms;
+	int accounting; /* enum accounting */
+
+	/* Export. */
+	const char *zmq_endpoint; /* NULL: no ZeroMQ */
+	uint32_t batch_flows;
+	uint32_t batch_ms;
+	const char *output; /* file sink, "-" for stdout */
+	enum out_format format;
+
+	uint32_t stats_interval_s; /* 0: stats only at exit */
+	int verbosity;
+};
+
+void config_defaults(struct nfx_config *cfg);
+/* Returns 0, 1 when --help or --version was answered, or -1 after a message. */
+int config_parse(struct nfx_config *cfg, int argc, char **argv);
+void config_usage(FILE *out);
+
+#endif /* NFXDP_CLI_H */

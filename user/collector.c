@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "collector.h"
+#include "counters.h"
+#include "log.h"
+#include "meter.skel.h"
+
+volatile sig_atomic_t collector_stop;
+
+static const char *const expiry_names[5] = { "idle", "active", "natural", "emergency", "flush" };
+
+uint64_t clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+uint64_t clock_ms(clockid_t clk)
+{
+	return clock_ns(clk) / 1000000;
+}
+
+void collector_send(struct collector *c)
+{
+	const uint8_t *buf;
+	size_t len = 0;
+
+	if (!c->batch.msg.n_flows)
+		return;
+	buf = batch_pack(&c->batch, &len);
+	if (!buf) {
+		pr_warn("Couldn't pack a batch of %zu flows: out of memory\n", c->batch.msg.n_flows);
+	} else {
+		if (c->zmq_on)
+			zmq_exporter_send(&c->zmq, buf, len);
+		if (c->file_on)
+			file_exporter_write(&c->file, &c->batch.msg, buf, len);
+	}
+	batch_clear(&c->batch);
+}
+
+void collector_tick(struct collector *c, uint64_t now_ms)
+{
+	if (c->zmq_on)
+		zmq_exporter_service(&c->zmq);
+	if (c->batch.msg.n_flows && now_ms - c->batch.opened_ms >= c->cfg->batch_ms)
+		collector_send(c);
+}
+
+/* Ring buffer callback: one closed flow. */
+static int on_flow_event(void *ctx, void *data, size_t size)
+{
+	struct collector *c = ctx;
+	const struct flow_event *ev = data;
+	uint64_t now = clock_ms(CLOCK_MONOTONIC);
+	struct flow_rec *r;
+
+	if (size < sizeof(*ev))
+		return 0;
+	r = batch_next(&c->batch, now);
+	if (!r) {
+		collector_send(c);
+		r = batch_next(&c->batch, now);
+	}
+	record_build(r, ev, c->next_id++, c->clock_offset_ns);
+	if (ev->reason < 5)
+		c->exported[ev->reason]++;
+	if (c->batch.msg.n_flows == c->batch.cap)
+		collector_send(c);
+	return 0;
+}
+
+static void agent_name(char *buf, size_t len)
+{
+	if (gethostname(buf, len))
+		snprintf(buf, len, "unknown");
+	buf[len - 1] = '\0';
+}
+
+int collector_open(struct collector *c, const struct nfx_config *cfg, const char *source)
+{
+	struct meter_opts mo;
+	struct poller_policy policy = {
+		.idle_ms = cfg->idle_timeout_ms,
+		.active_ms = cfg->active_timeout_ms,
+		.natural = cfg->natural_expiry,
+		.linger_ms = cfg->natural_linger_ms,
+	};
+	char agent[256];
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	c->cfg = cfg;
+	err = meter_probe_kernel();
+	if (err)
+		return err;
+	meter_opts_from_config(&mo, cfg);
+	err = meter_load(&c->meter, &mo);
+	if (err)
+		return err;
+	c->rb = ring_buffer__new(bpf_map__fd(c->meter.skel->maps.flow_events), on_flow_event, c,
+				 NULL);
+	if (!c->rb) {
+		err = -errno;
+		pr_warn("Couldn't open the export ring buffer: %s\n", strerror(-err));
+		return err;
+	}
+	err = poller_init(&c->poller, &c->meter, c->rb, &policy);
+	if (err)
+		return err;
+	agent_name(agent, sizeof(agent));
+	if (batch_init(&c->batch, cfg->batch_flows, agent, source, stream_id_new()))
+		return -ENOMEM;
+	if (cfg->output) {
+		err = file_exporter_open(&c->file, cfg->output, cfg->format);
+		if (err)
+			return err;
+		c->file_on = true;
+	}
+	if (cfg->zmq_endpoint) {
+		err = zmq_exporter_open(&c->zmq, cfg->zmq_endpoint);
+		if (err)
+			return err;
+		c->zmq_on = true;
+	}
+	return 0;
+}
+
+void collector_print_stats(struct collector *c, const char *when)
+{
+	uint64_t cnt[NFX_COUNTER_MAX], total = 0;
+
+	if (!c->meter.skel)
+		return;
+	counters_read(bpf_map__fd(c->meter.skel->maps.counters), cnt);
+	fprintf(stderr, "nfxdp: stats (%s):", when);
+	for (int i = 0; i < NFX_COUNTER_MAX; i++)
+		if (cnt[i] || i <= NFX_FRAMES_METERED)
+			fprintf(stderr, " %s=%" PRIu64, counter_names[i], cnt[i]);
+	for (int i = 0; i < 5; i++)
+		total += c->exported[i];
+	fprintf(stderr, "\nnfxdp:   flows_exported=%" PRIu64, total);
+	for (int i = 0; i < 5; i++)
+		fprintf(stderr, " %s=%" PRIu64, expiry_names[i], c->exported[i]);
+	fprintf(stderr, " active=%" PRIu64 " batches_sent=%" PRIu64, c->poller.st.active_flows,
+		c->batch.msg.sequence);
+	if (c->zmq_on)
+		fprintf(stderr, " zmq_dropped=%" PRIu64 " subscribers=%d", c->zmq.batches_dropped,
+			c->zmq.subscribers);
+	if (c->file_on)
+		fprintf(stderr, " file_dropped=%" PRIu64, c->file.batches_dropped);
+	fputc('\n', stderr);
+}
+
+void collector_close(struct collector *c)
+{
+	if (c->zmq_on)
+		zmq_exporter_close(&c->zmq, 2000);
+	if (c->file_on)
+		file_exporter_close(&c->file);
+	batch_free(&c->batch);
+	poller_free(&c->poller);
+	ring_buffer__free(c->rb);
+	c->rb = NULL;
+	if (c->meter.skel)
+		meter_destroy(&c->meter);
+}
+
+static void on_signal(int sig)
+{
+	collector_stop = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* The meter's clock (boot time) to Unix time, read now. */
+static int64_t live_clock_offset(void)
+{
+	return (int64_t)clock_ns(CLOCK_REALTIME) - (int64_t)clock_ns(CLOCK_BOOTTIME);
+}
+
+static void live_loop(struct collector *c)
+{
+	const struct nfx_config *cfg = c->cfg;
+	uint64_t next_scan = clock_ms(CLOCK_MONOTONIC) + cfg->poll_ms;
+	uint64_t next_stats = cfg->stats_interval_s ?
+				      clock_ms(CLOCK_MONOTONIC) + cfg->stats_interval_s * 1000 : 0;
+
+	while (!collector_stop) {
+		uint64_t now = clock_ms(CLOCK_MONOTONIC);
+		int timeout = next_scan > now ? (int)(next_scan - now) : 0;
+
+		if (timeout > 100)
+			timeout = 100; /* batch age and signals are checked at least this often */
+		c->clock_offset_ns = live_clock_offset();
+		if (ring_buffer__poll(c->rb, timeout) < 0 && errno != EINTR)
+			pr_warn("Couldn't poll the export ring: %s\n", strerror(errno));
+		now = clock_ms(CLOCK_MONOTONIC);
+		if (now >= next_scan) {
+			poller_scan(&c->poller, clock_ns(CLOCK_BOOTTIME));
+			next_scan = now + cfg->poll_ms;
+		}
+		collector_tick(c, now);
+		if (next_stats && now >= next_stats) {
+			collector_print_stats(c, "periodic");
+			next_stats = now + cfg->stats_interval_s * 1000;
+		}
+	}
+}
+
+int collector_run_live(const struct nfx_config *cfg)
+{
+	struct collector c;
+	char source[1024] = "";
+	int err;
+
+	for (int i = 0; i < cfg->n_ifaces; i++)
+		snprintf(source + strlen(source), sizeof(source) - strlen(source), "%s%s",
+			 i ? "," : "", cfg->ifaces[i]);
+	install_signals();
+	err = collector_open(&c, cfg, source);
+	for (int i = 0; !err && i < cfg->n_ifaces; i++)
+		err = meter_attach(&c.meter, cfg->ifaces[i], cfg->xdp_mode);
+	if (err) {
+		collector_close(&c);
+		return 1;
+	}
+	pr_info("metering %s; idle %.3fs, active %.3fs, natural expiry %s\n", source,
+		cfg->idle_timeout_ms / 1000.0, cfg->active_timeout_ms / 1000.0,
+		cfg->natural_expiry ? "on" : "off");
+	live_loop(&c);
+
+	/* Detach first, so nothing is metered after the flush. */
+	meter_detach_all(&c.meter);
+	c.clock_offset_ns = live_clock_offset();
+	err = poller_flush(&c.poller);
+	ring_buffer__consume(c.rb);
+	collector_send(&c);
+	collector_print_stats(&c, "exit");
+	collector_close(&c);
+	return err ? 1 : 0;
+}

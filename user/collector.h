@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The collector: takes closed flows from the export ring, builds records,
+ * batches them and hands batches to the exporters. Live mode drives it from
+ * the poll loop here; capture replay drives it from replay.c.
+ */
+#ifndef NFXDP_COLLECTOR_H
+#define NFXDP_COLLECTOR_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cli.h"
+#include "export_file.h"
+#include "export_zmq.h"
+#include "flowpb.h"
+#include "loader.h"
+#include "poller.h"
+
+struct collector {
+	const struct nfx_config *cfg;
+	struct meter meter;
+	struct poller poller;
+	struct ring_buffer *rb;
+	struct batch batch;
+	struct zmq_exporter zmq;
+	struct file_exporter file;
+	bool zmq_on;
+	bool file_on;
+	uint64_t next_id;
+	uint64_t exported[5]; /* by enum flow_expiry */
+	int64_t clock_offset_ns; /* meter clock to Unix time */
+};
+
+extern volatile sig_atomic_t collector_stop;
+
+/* Loads the meter and opens the exporters; @source names the input in batches. */
+int collector_open(struct collector *c, const struct nfx_config *cfg, const char *source);
+/* Sends the pending batch if it is full or older than --batch-ms (now: monotonic ms). */
+void collector_tick(struct collector *c, uint64_t now_ms);
+/* Sends whatever is batched. */
+void collector_send(struct collector *c);
+void collector_print_stats(struct collector *c, const char *when);
+void collector_close(struct collector *c);
+
+/* Meters the live interfaces until SIGINT/SIGTERM; returns the exit status. */
+int collector_run_live(const struct nfx_config *cfg);
+
+uint64_t clock_ms(clockid_t clk);
+uint64_t clock_ns(clockid_t clk);
+
+#endif /* NFXDP_COLLECTOR_H */

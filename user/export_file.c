@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <string.h>
+
+#include "export_file.h"
+#include "flowpb.h"
+#include "log.h"
+
+int file_exporter_open(struct file_exporter *fx, const char *path, enum out_format format)
+{
+	memset(fx, 0, sizeof(*fx));
+	snprintf(fx->path, sizeof(fx->path), "%s", path);
+	fx->format = format;
+	format_columns_all(&fx->cols);
+	if (!strcmp(path, "-")) {
+		fx->f = stdout;
+		return 0;
+	}
+	fx->f = fopen(path, format == FORMAT_PB ? "wb" : "w");
+	if (!fx->f) {
+		int err = errno;
+
+		pr_warn("Couldn't open output file %s: %s\n", path, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+static int write_pb(struct file_exporter *fx, const uint8_t *packed, size_t len)
+{
+	uint8_t hdr[10];
+	size_t n = varint_encode(len, hdr);
+
+	if (fwrite(hdr, 1, n, fx->f) != n || fwrite(packed, 1, len, fx->f) != len)
+		return -1;
+	return 0;
+}
+
+static void write_text(struct file_exporter *fx, const Nfxdp__FlowBatch *b)
+{
+	if (fx->format == FORMAT_CSV && !fx->header_done) {
+		format_csv_header(fx->f, &fx->cols);
+		fx->header_done = true;
+	}
+	for (size_t i = 0; i < b->n_flows; i++) {
+		if (fx->format == FORMAT_CSV)
+			format_csv_row(fx->f, &fx->cols, b->flows[i]);
+		else
+			format_json(fx->f, &fx->cols, b->flows[i]);
+	}
+}
+
+int file_exporter_write(struct file_exporter *fx, const Nfxdp__FlowBatch *b,
+			const uint8_t *packed, size_t len)
+{
+	int err = 0;
+
+	if (fx->failed) {
+		fx->batches_dropped++;
+		return -EIO;
+	}
+	if (fx->format == FORMAT_PB)
+		err = write_pb(fx, packed, len);
+	else
+		write_text(fx, b);
+	if (err || fflush(fx->f) || ferror(fx->f)) {
+		err = errno ? errno : EIO;
+		pr_warn("Couldn't write flows to %s: %s (later flows are counted as dropped)\n",
+			fx->path, strerror(err));
+		fx->failed = true;
+		fx->batches_dropped++;
+		return -err;
+	}
+	fx->batches_written++;
+	return 0;
+}
+
+int file_exporter_close(struct file_exporter *fx)
+{
+	int err = 0;
+
+	if (!fx->f)
+		return 0;
+	if (fx->format == FORMAT_CSV && !fx->header_done && !fx->failed)
+		format_csv_header(fx->f, &fx->cols);
+	if (fx->f == stdout)
+		err = fflush(fx->f);
+	else
+		err = fclose(fx->f);
+	if (err && !fx->failed)
+		pr_warn("Couldn't finish writing %s: %s\n", fx->path, strerror(errno));
+	fx->f = NULL;
+	return err ? -EIO : 0;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* File export (--output): CSV, JSON lines or length-delimited protobuf. */
+#ifndef NFXDP_EXPORT_FILE_H
+#define NFXDP_EXPORT_FILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "format.h"
+
+struct file_exporter {
+	FILE *f;
+	char path[4096];
+	enum out_format format;
+	struct format_columns cols;
+	bool header_done;
+	bool failed; /* a write failed: reported once, later batches counted as dropped */
+	uint64_t batches_written;
+	uint64_t batches_dropped;
+};
+
+int file_exporter_open(struct file_exporter *fx, const char *path, enum out_format format);
+int file_exporter_write(struct file_exporter *fx, const Nfxdp__FlowBatch *b,
+			const uint8_t *packed, size_t len);
+int file_exporter_close(struct file_exporter *fx);
+
+#endif /* NFXDP_EXPORT_FILE_H */

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <zmq.h>
+
+#include "export_zmq.h"
+#include "log.h"
+
+static const char *bind_hint(int err)
+{
+	switch (err) {
+	case EADDRINUSE:
+		return " (another program, or another nfxdp, publishes there: pick another "
+		       "endpoint with --zmq)";
+	case EINVAL:
+	case EPROTONOSUPPORT:
+	case ENOENT:
+		return " (endpoints look like tcp://127.0.0.1:5556 or ipc:///run/nfxdp.sock)";
+	case EADDRNOTAVAIL:
+		return " (no local interface has that address)";
+	default:
+		return "";
+	}
+}
+
+int zmq_exporter_open(struct zmq_exporter *zx, const char *endpoint)
+{
+	int one = 1, hwm = 1000, err;
+
+	memset(zx, 0, sizeof(*zx));
+	snprintf(zx->endpoint, sizeof(zx->endpoint), "%s", endpoint);
+	zx->ctx = zmq_ctx_new();
+	if (!zx->ctx) {
+		err = errno;
+		pr_warn("Couldn't create a ZeroMQ context: %s\n", zmq_strerror(err));
+		return -err;
+	}
+	zx->sock = zmq_socket(zx->ctx, ZMQ_XPUB);
+	if (!zx->sock) {
+		err = errno;
+		pr_warn("Couldn't create a ZeroMQ XPUB socket: %s\n", zmq_strerror(err));
+		goto fail;
+	}
+	/* Refuse (and count) rather than silently drop past the high-water mark. */
+	zmq_setsockopt(zx->sock, ZMQ_XPUB_NODROP, &one, sizeof(one));
+	zmq_setsockopt(zx->sock, ZMQ_XPUB_VERBOSER, &one, sizeof(one));
+	zmq_setsockopt(zx->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+	if (zmq_bind(zx->sock, endpoint)) {
+		err = errno;
+		pr_warn("Couldn't bind ZeroMQ endpoint %s: %s%s\n", endpoint, zmq_strerror(err),
+			bind_hint(err));
+		goto fail;
+	}
+	pr_info("publishing flows on %s\n", endpoint);
+	return 0;
+fail:
+	if (zx->sock)
+		zmq_close(zx->sock);
+	zmq_ctx_term(zx->ctx);
+	zx->sock = zx->ctx = NULL;
+	return -err;
+}
+
+int zmq_exporter_send(struct zmq_exporter *zx, const void *buf, size_t len)
+{
+	zmq_exporter_service(zx);
+	if (zmq_send(zx->sock, ZMQ_TOPIC_FLOWS, strlen(ZMQ_TOPIC_FLOWS),
+		     ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+	    zmq_send(zx->sock, buf, len, ZMQ_DONTWAIT) < 0) {
+		zx->batches_dropped++;
+		return -EAGAIN;
+	}
+	zx->batches_sent++;
+	zx->bytes_sent += len;
+	return 0;
+}
+
+void zmq_exporter_service(struct zmq_exporter *zx)
+{
+	unsigned char msg[256];
+	int n;
+
+	while ((n = zmq_recv(zx->sock, msg, sizeof(msg), ZMQ_DONTWAIT)) > 0) {
+		if (msg[0] == 1)
+			zx->subscribers++;
+		else if (msg[0] == 0 && zx->subscribers > 0)
+			zx->subscribers--;
+	}
+}
+
+void zmq_exporter_close(struct zmq_exporter *zx, int linger_ms)
+{
+	if (!zx->ctx)
+		return;
+	zmq_setsockopt(zx->sock, ZMQ_LINGER, &linger_ms, sizeof(linger_ms));
+	zmq_close(zx->sock);
+	zmq_ctx_term(zx->ctx);
+	zx->sock = zx->ctx = NULL;
+}

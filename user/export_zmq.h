@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * ZeroMQ export: batches on an XPUB socket as two-frame messages
+ * [topic "flows"][FlowBatch]. Sending never blocks: a subscriber past its
+ * high-water mark costs a dropped batch, counted, and a sequence gap it sees.
+ */
+#ifndef NFXDP_EXPORT_ZMQ_H
+#define NFXDP_EXPORT_ZMQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ZMQ_TOPIC_FLOWS "flows"
+
+struct zmq_exporter {
+	void *ctx;
+	void *sock;
+	char endpoint[256];
+	uint64_t batches_sent;
+	uint64_t batches_dropped;
+	uint64_t bytes_sent;
+	int subscribers;
+};
+
+int zmq_exporter_open(struct zmq_exporter *zx, const char *endpoint);
+/* Returns 0 when queued, -EAGAIN when dropped (a subscriber is full). */
+int zmq_exporter_send(struct zmq_exporter *zx, const void *buf, size_t len);
+/* Takes in (un)subscriptions: keeps the subscriber count. */
+void zmq_exporter_service(struct zmq_exporter *zx);
+/* Closes, giving queued batches up to @linger_ms to leave. */
+void zmq_exporter_close(struct zmq_exporter *zx, int linger_ms);
+
+#endif /* NFXDP_EXPORT_ZMQ_H */

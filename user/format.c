@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format.h"
+
+void format_columns_all(struct format_columns *cols)
+{
+	const ProtobufCMessageDescriptor *d = &nfxdp__flow__descriptor;
+
+	cols->n = 0;
+	for (unsigned i = 0; i < d->n_fields && cols->n < FORMAT_MAX_FIELDS; i++)
+		cols->f[cols->n++] = &d->fields[i];
+}
+
+/* Shortest text that reads back as the same double. */
+static int format_double(char *buf, size_t len, double v)
+{
+	int n = snprintf(buf, len, "%.15g", v);
+
+	if (strtod(buf, NULL) != v)
+		n = snprintf(buf, len, "%.17g", v);
+	return n;
+}
+
+static int format_scalar(char *buf, size_t len, const ProtobufCFieldDescriptor *fd, const void *p)
+{
+	switch (fd->type) {
+	case PROTOBUF_C_TYPE_UINT32:
+		return snprintf(buf, len, "%" PRIu32, *(const uint32_t *)p);
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+		return snprintf(buf, len, "%" PRId32, *(const int32_t *)p);
+	case PROTOBUF_C_TYPE_UINT64:
+		return snprintf(buf, len, "%" PRIu64, *(const uint64_t *)p);
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+		return snprintf(buf, len, "%" PRId64, *(const int64_t *)p);
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return format_double(buf, len, *(const double *)p);
+	case PROTOBUF_C_TYPE_FLOAT:
+		return format_double(buf, len, *(const float *)p);
+	case PROTOBUF_C_TYPE_BOOL:
+		return snprintf(buf, len, "%s", *(const protobuf_c_boolean *)p ? "true" : "false");
+	case PROTOBUF_C_TYPE_STRING: {
+		const char *s = *(char *const *)p;
+
+		return snprintf(buf, len, "%s", s ? s : "");
+	}
+	default:
+		return snprintf(buf, len, "?");
+	}
+}
+
+static size_t scalar_size(const ProtobufCFieldDescriptor *fd)
+{
+	switch (fd->type) {
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return 8;
+	case PROTOBUF_C_TYPE_STRING:
+		return sizeof(char *);
+	case PROTOBUF_C_TYPE_BOOL:
+		return sizeof(protobuf_c_boolean);
+	default:
+		return 4;
+	}
+}
+
+/* A repeated field as "[a, b, c]" (NFStream's CSV) or "[a,b,c]" (JSON). */
+static int format_repeated(char *buf, size_t len, const ProtobufCFieldDescriptor *fd,
+			   const void *msg, bool spaces)
+{
+	size_t n = *(const size_t *)((const char *)msg + fd->quantifier_offset);
+	const char *arr = *(char *const *)((const char *)msg + fd->offset);
+	size_t used = 0;
+
+	used += snprintf(buf, len, "[");
+	for (size_t i = 0; i < n && used < len; i++) {
+		if (i)
+			used += snprintf(buf + used, len - used, spaces ? ", " : ",");
+		if (used < len)
+			used += format_scalar(buf + used, len - used, fd, arr + i * scalar_size(fd));
+	}
+	if (used < len)
+		used += snprintf(buf + used, len - used, "]");
+	return used;
+}
+
+static int format_value(char *buf, size_t len, const ProtobufCFieldDescriptor *fd,
+			const void *msg, bool spaces)
+{
+	if (fd->label == PROTOBUF_C_LABEL_REPEATED)
+		return format_repeated(buf, len, fd, msg, spaces);
+	return format_scalar(buf, len, fd, (const char *)msg + fd->offset);
+}
+
+void format_csv_header(FILE *out, const struct format_columns *cols)
+{
+	for (int i = 0; i < cols->n; i++)
+		fprintf(out, "%s%s", i ? "," : "", cols->f[i]->name);
+	fputc('\n', out);
+}
+
+static void csv_cell(FILE *out, const char *s)
+{
+	if (!strpbrk(s, ",\"\n")) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+void format_csv_row(FILE *out, const struct format_columns *cols, const Nfxdp__Flow *f)
+{
+	char buf[4096];
+
+	for (int i = 0; i < cols->n; i++) {
+		if (i)
+			fputc(',', out);
+		format_value(buf, sizeof(buf), cols->f[i], f, true);
+		csv_cell(out, buf);
+	}
+	fputc('\n', out);
+}
+
+static void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; s && *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+void format_json(FILE *out, const struct format_columns *cols, const Nfxdp__Flow *f)
+{
+	char buf[4096];
+
+	fputc('{', out);
+	for (int i = 0; i < cols->n; i++) {
+		const ProtobufCFieldDescriptor *fd = cols->f[i];
+
+		fprintf(out, "%s\"%s\":", i ? "," : "", fd->name);
+		if (fd->type == PROTOBUF_C_TYPE_STRING && fd->label != PROTOBUF_C_LABEL_REPEATED) {
+			json_string(out, *(char *const *)((const char *)f + fd->offset));
+			continue;
+		}
+		format_value(buf, sizeof(buf), fd, f, false);
+		fputs(buf, out);
+	}
+	fputs("}\n", out);
+}
+
+int format_field(char *buf, size_t len, const Nfxdp__Flow *f, const char *name)
+{
+	const ProtobufCFieldDescriptor *fd =
+		protobuf_c_message_descriptor_get_field_by_name(&nfxdp__flow__descriptor, name);
+
+	if (!fd)
+		return -1;
+	format_value(buf, len, fd, f, true);
+	return 0;
+}

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "flow.h"
+#include "loader.h"
+#include "log.h"
+#include "meter.skel.h"
+
+void meter_opts_from_config(struct meter_opts *o, const struct nfx_config *cfg)
+{
+	o->idle_timeout_ms = cfg->idle_timeout_ms;
+	o->active_timeout_ms = cfg->active_timeout_ms;
+	o->natural_expiry = cfg->natural_expiry;
+	o->accounting = cfg->accounting;
+	o->max_flows = cfg->max_flows;
+}
+
+int meter_probe_kernel(void)
+{
+	static const struct {
+		enum bpf_func_id id;
+		const char *what;
+	} helpers[] = {
+		{ BPF_FUNC_xdp_load_bytes, "bpf_xdp_load_bytes (Linux 5.18)" },
+		{ BPF_FUNC_loop, "bpf_loop (Linux 5.17)" },
+		{ BPF_FUNC_ringbuf_reserve, "BPF ring buffers (Linux 5.8)" },
+		{ BPF_FUNC_ktime_get_boot_ns, "bpf_ktime_get_boot_ns (Linux 5.8)" },
+	};
+	int err = 0;
+
+	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_XDP, NULL) != 1) {
+		pr_warn("Couldn't load an XDP program: this kernel lacks XDP or BPF is not permitted "
+			"(run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)\n");
+		return -EOPNOTSUPP;
+	}
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_LRU_HASH, NULL) != 1) {
+		pr_warn("This kernel lacks LRU hash maps, which hold the flow cache\n");
+		err = -EOPNOTSUPP;
+	}
+	for (size_t i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++) {
+		if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, helpers[i].id, NULL) != 1) {
+			pr_warn("This kernel lacks %s, which the meter needs\n", helpers[i].what);
+			err = -EOPNOTSUPP;
+		}
+	}
+	return err;
+}
+
+static const char *load_hint(int err)
+{
+	switch (-err) {
+	case EPERM:
+	case EACCES:
+		return " (run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)";
+	case ENOMEM:
+		return " (--max-flows too large for the memory available?)";
+	default:
+		return " (run with -v -v for the verifier's log)";
+	}
+}
+
+int meter_load(struct meter *m, const struct meter_opts *o)
+{
+	struct meter_bpf *skel;
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	skel = meter_bpf__open();
+	if (!skel) {
+		err = -errno;
+		pr_warn("Couldn't open the meter object: %s\n", strerror(-err));
+		return err;
+	}
+	skel->rodata->cfg_idle_timeout_ms = o->idle_timeout_ms;
+	skel->rodata->cfg_active_timeout_ms = o->active_timeout_ms;
+	skel->rodata->cfg_natural_expiry = o->natural_expiry;
+	skel->rodata->cfg_accounting = o->accounting;
+	err = bpf_map__set_max_entries(skel->maps.flows, o->max_flows);
+	if (err) {
+		pr_warn("Couldn't size the flow cache to %u entries: %s\n", o->max_flows,
+			strerror(-err));
+		goto fail;
+	}
+	err = meter_bpf__load(skel);
+	if (err) {
+		pr_warn("Couldn't load the meter into the kernel: %s%s\n", strerror(-err),
+			load_hint(err));
+		goto fail;
+	}
+	m->skel = skel;
+	m->entry_size = sizeof(struct flow_entry);
+	return 0;
+fail:
+	meter_bpf__destroy(skel);
+	return err;
+}
+
+/* Enters the network namespace named @ns; *old gets the fd to come back with. */
+static int netns_enter(const char *ns, int *old)
+{
+	char path[256];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "/var/run/netns/%s", ns);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("Couldn't open network namespace '%s' (%s): %s\n", ns, path, strerror(-err));
+		return err;
+	}
+	*old = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (*old < 0 || setns(fd, CLONE_NEWNET)) {
+		err = -errno;
+		pr_warn("Couldn't enter network namespace '%s': %s\n", ns, strerror(-err));
+		close(fd);
+		if (*old >= 0)
+			close(*old);
+		return err;
+	}
+	close(fd);
+	return 0;
+}
+
+static void netns_leave(int old)
+{
+	if (setns(old, CLONE_NEWNET))
+		pr_warn("Couldn't return to the original network namespace: %s\n", strerror(errno));
+	close(old);
+}
+
+static void explain_attach_error(const char *iface, int err, enum xdp_mode mode)
+{
+	const char *how = mode == XDP_MODE_NATIVE ? "native" : "generic";
+
+	switch (-err) {
+	case EOPNOTSUPP:
+		pr_warn("Couldn't attach to %s in %s mode: the driver does not support XDP; "
+			"use --xdp-mode generic\n", iface, how);
+		break;
+	case EBUSY:
+	case EEXIST:
+		pr_warn("Couldn't attach to %s: another XDP program is attached (remove it with "
+			"'ip link set dev %s xdp off', or 'nfxdp' is already running there)\n",
+			iface, iface);
+		break;
+	case EPERM:
+	case EACCES:
+		pr_warn("Couldn't attach to %s: %s (run as root, or with CAP_NET_ADMIN and "
+			"CAP_BPF)\n", iface, strerror(-err));
+		break;
+	case ERANGE:
+	case EINVAL:
+		pr_warn("Couldn't attach to %s in %s mode: %s (the MTU may be too large for XDP "
+			"on this driver: lower it, or use --xdp-mode generic)\n", iface, how,
+			strerror(-err));
+		break;
+	default:
+		pr_warn("Couldn't attach to %s in %s mode: %s\n", iface, how, strerror(-err));
+	}
+}
+
+int meter_attach(struct meter *m, const char *iface, enum xdp_mode mode)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts);
+	struct attachment *a;
+	char name[IFNAMSIZ + 64], *at;
+	int old_ns = -1, link_fd, err;
+
+	if (m->n_att == MAX_IFACES)
+		return -E2BIG;
+	a = &m->att[m->n_att];
+	snprintf(name, sizeof(name), "%s", iface);
+	at = strchr(name, '@');
+	if (at) {
+		*at = '\0';
+		err = netns_enter(at + 1, &old_ns);
+		if (err)
+			return err;
+	}
+	a->ifindex = if_nametoindex(name);
+	if (!a->ifindex) {
+		err = -errno;
+		pr_warn("Couldn't find interface '%s'%s%s: %s\n", name, at ? " in namespace " : "",
+			at ? at + 1 : "", strerror(-err));
+		goto out;
+	}
+	opts.flags = mode == XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+	link_fd = bpf_link_create(bpf_program__fd(m->skel->progs.nfx_meter), a->ifindex, BPF_XDP,
+				  &opts);
+	if (link_fd < 0) {
+		err = -errno;
+		explain_attach_error(iface, err, mode);
+		goto out;
+	}
+	a->link_fd = link_fd;
+	snprintf(a->name, sizeof(a->name), "%s", iface);
+	m->n_att++;
+	pr_info("attached to %s (ifindex %d, %s mode)\n", iface, a->ifindex,
+		mode == XDP_MODE_NATIVE ? "native" : "generic");
+	err = 0;
+out:
+	if (old_ns >= 0)
+		netns_leave(old_ns);
+	return err;
+}
+
+void meter_detach_all(struct meter *m)
+{
+	for (int i = 0; i < m->n_att; i++) {
+		struct attachment *a = &m->att[i];
+
+		if (bpf_link_detach(a->link_fd))
+			pr_warn("Couldn't detach from %s: %s\n", a->name, strerror(errno));
+		close(a->link_fd);
+		a->link_fd = -1;
+	}
+	m->n_att = 0;
+}
+
+void meter_destroy(struct meter *m)
+{
+	meter_detach_all(m);
+	meter_bpf__destroy(m->skel);
+	m->skel = NULL;
+}

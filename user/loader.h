@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Loads the meter object, probes the kernel, attaches to interfaces. */
+#ifndef NFXDP_LOADER_H
+#define NFXDP_LOADER_H
+
+#include <net/if.h>
+#include <stdbool.h>
+
+#include "cli.h"
+
+struct meter_bpf;
+
+struct attachment {
+	char name[IFNAMSIZ + 64]; /* as given: IFACE or IFACE@NETNS */
+	int ifindex;
+	int link_fd; /* bpf_link: detached when closed or detached */
+};
+
+struct meter {
+	struct meter_bpf *skel;
+	struct attachment att[MAX_IFACES];
+	int n_att;
+	size_t entry_size; /* bytes of one flow entry */
+};
+
+/* Settings the object is loaded with; the subset of nfx_config it needs. */
+struct meter_opts {
+	uint64_t idle_timeout_ms;
+	uint64_t active_timeout_ms;
+	bool natural_expiry;
+	int accounting;
+	uint32_t max_flows;
+};
+
+void meter_opts_from_config(struct meter_opts *o, const struct nfx_config *cfg);
+/* Says plainly what the kernel lacks; 0 when everything the meter needs is there. */
+int meter_probe_kernel(void);
+int meter_load(struct meter *m, const struct meter_opts *o);
+/* Attaches nfx_meter to IFACE or IFACE@NETNS (a name under /var/run/netns). */
+int meter_attach(struct meter *m, const char *iface, enum xdp_mode mode);
+void meter_detach_all(struct meter *m);
+void meter_destroy(struct meter *m);
+
+#endif /* NFXDP_LOADER_H */

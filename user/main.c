@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* nfxdp: XDP flow meter and collector. See nfxdp --help. */
+#include <stdio.h>
+
+#include "cli.h"
+#include "collector.h"
+#include "log.h"
+
+int main(int argc, char **argv)
+{
+	struct nfx_config cfg;
+	int r;
+
+	log_set_prog("nfxdp");
+	log_route_libbpf();
+	config_defaults(&cfg);
+	r = config_parse(&cfg, argc, argv);
+	if (r)
+		return r > 0 ? 0 : 2;
+	log_set_level(cfg.verbosity >= 2 ? LOG_DEBUG : cfg.verbosity ? LOG_INFO : LOG_WARN);
+	if (cfg.n_pcaps) {
+		pr_warn("--pcap is not available yet\n");
+		return 2;
+	}
+	return collector_run_live(&cfg);
+}

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* nfxdp-cat: subscribes to an nfxdp stream and prints one flow per line. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <zmq.h>
+
+#include "cli.h"
+#include "export_zmq.h"
+#include "flow.pb-c.h"
+#include "format.h"
+#include "log.h"
+
+struct cat_opts {
+	const char *endpoint;
+	enum out_format format;
+	uint64_t count;	   /* 0: forever */
+	double timeout_s; /* 0: forever */
+};
+
+struct cat_state {
+	struct format_columns cols;
+	bool header_done;
+	bool have_seq;
+	uint64_t stream_id;
+	uint64_t next_seq;
+	uint64_t flows;
+	uint64_t batches;
+	uint64_t lost_batches;
+};
+
+static volatile sig_atomic_t stop;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: nfxdp-cat [ENDPOINT] [options]\n"
+"\n"
+"Subscribes to the flow stream nfxdp publishes and prints one flow per line.\n"
+"ENDPOINT defaults to " DEFAULT_ZMQ_ENDPOINT ".\n"
+"\n"
+"  -f, --format FMT   jsonl (default) or csv (header row of NFStream column names)\n"
+"  -n, --count N      exit after N flows\n"
+"  -t, --timeout S    exit after S seconds (status 3 if --count was not reached)\n"
+"  -h, --help         this text\n"
+"\n"
+"Gaps in the batch sequence (lost batches) and agent restarts are reported on\n"
+"stderr.\n");
+}
+
+static int parse_args(struct cat_opts *o, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	o->endpoint = DEFAULT_ZMQ_ENDPOINT;
+	o->format = FORMAT_JSONL;
+	while ((c = getopt_long(argc, argv, "f:n:t:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (!strcmp(optarg, "jsonl") || !strcmp(optarg, "json"))
+				o->format = FORMAT_JSONL;
+			else if (!strcmp(optarg, "csv"))
+				o->format = FORMAT_CSV;
+			else {
+				pr_warn("--format: '%s' is not one of: jsonl, csv\n", optarg);
+				return -1;
+			}
+			break;
+		case 'n':
+			errno = 0;
+			o->count = strtoull(optarg, &end, 10);
+			if (errno || *end || end == optarg || optarg[0] == '-') {
+				pr_warn("--count: '%s' is not a whole number\n", optarg);
+				return -1;
+			}
+			break;
+		case 't':
+			o->timeout_s = strtod(optarg, &end);
+			if (*end || end == optarg || o->timeout_s < 0) {
+				pr_warn("--timeout: '%s' is not a number of seconds\n", optarg);
+				return -1;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			fprintf(stderr, "Try 'nfxdp-cat --help'.\n");
+			return -1;
+		}
+	}
+	if (optind < argc)
+		o->endpoint = argv[optind++];
+	if (optind < argc) {
+		pr_warn("unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Notes restarts and gaps from the batch's stream id and sequence number. */
+static void check_sequence(struct cat_state *s, const Nfxdp__FlowBatch *b)
+{
+	if (s->have_seq && b->stream_id != s->stream_id) {
+		fprintf(stderr, "nfxdp-cat: stream restarted (agent %s): new stream %016" PRIx64
+				", sequence %" PRIu64 "\n", b->agent, b->stream_id, b->sequence);
+	} else if (s->have_seq && b->sequence != s->next_seq) {
+		uint64_t lost = b->sequence > s->next_seq ? b->sequence - s->next_seq : 0;
+
+		s->lost_batches += lost;
+		fprintf(stderr, "nfxdp-cat: gap: %" PRIu64 " batch(es) lost before sequence %" PRIu64
+				"\n", lost, b->sequence);
+	}
+	s->have_seq = true;
+	s->stream_id = b->stream_id;
+	s->next_seq = b->sequence + 1;
+}
+
+/* Prints the flows of one batch; returns false once --count is reached. */
+static bool print_batch(struct cat_state *s, const struct cat_opts *o, const Nfxdp__FlowBatch *b)
+{
+	check_sequence(s, b);
+	s->batches++;
+	for (size_t i = 0; i < b->n_flows; i++) {
+		if (o->format == FORMAT_CSV) {
+			if (!s->header_done) {
+				format_csv_header(stdout, &s->cols);
+				s->header_done = true;
+			}
+			format_csv_row(stdout, &s->cols, b->flows[i]);
+		} else {
+			format_json(stdout, &s->cols, b->flows[i]);
+		}
+		if (o->count && ++s->flows >= o->count)
+			return false;
+	}
+	fflush(stdout);
+	return true;
+}
+
+/* Receives one [topic][batch] message; returns the batch, NULL on timeout or bad data. */
+static Nfxdp__FlowBatch *receive_batch(void *sock, zmq_msg_t *msg, int *err)
+{
+	Nfxdp__FlowBatch *b;
+	int more = 0;
+	size_t more_len = sizeof(more);
+
+	*err = 0;
+	if (zmq_msg_recv(msg, sock, 0) < 0) {
+		*err = errno;
+		return NULL;
+	}
+	zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &more_len);
+	if (!more)
+		return NULL; /* a topic frame alone: not ours */
+	if (zmq_msg_recv(msg, sock, 0) < 0) {
+		*err = errno;
+		return NULL;
+	}
+	b = nfxdp__flow_batch__unpack(NULL, zmq_msg_size(msg), zmq_msg_data(msg));
+	if (!b)
+		fprintf(stderr, "nfxdp-cat: a message of %zu bytes is not a flow batch; skipped\n",
+			zmq_msg_size(msg));
+	return b;
+}
+
+int main(int argc, char **argv)
+{
+	struct cat_opts o = { 0 };
+	struct cat_state s = { 0 };
+	int r, rcvtimeo = 200, status = 0;
+	void *ctx, *sock;
+	double deadline = 0;
+	zmq_msg_t msg;
+
+	log_set_prog("nfxdp-cat");
+	r = parse_args(&o, argc, argv);
+	if (r)
+		return r > 0 ? 0 : 2;
+	format_columns_all(&s.cols);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	ctx = zmq_ctx_new();
+	sock = zmq_socket(ctx, ZMQ_SUB);
+	zmq_setsockopt(sock, ZMQ_SUBSCRIBE, ZMQ_TOPIC_FLOWS, strlen(ZMQ_TOPIC_FLOWS));
+	zmq_setsockopt(sock, ZMQ_RCVTIMEO, &rcvtimeo, sizeof(rcvtimeo));
+	if (zmq_connect(sock, o.endpoint)) {
+		pr_warn("Couldn't connect to %s: %s\n", o.endpoint, zmq_strerror(errno));
+		zmq_close(sock);
+		zmq_ctx_term(ctx);
+		return 1;
+	}
+	zmq_msg_init(&msg);
+	if (o.timeout_s)
+		deadline = now_s() + o.timeout_s;
+	while (!stop) {
+		int err;
+		Nfxdp__FlowBatch *b = receive_batch(sock, &msg, &err);
+
+		if (b) {
+			bool more = print_batch(&s, &o, b);
+
+			nfxdp__flow_batch__free_unpacked(b, NULL);
+			if (!more)
+				break;
+			continue;
+		}
+		if (err && err != EAGAIN && err != EINTR) {
+			pr_warn("Couldn't receive from %s: %s\n", o.endpoint, zmq_strerror(err));
+			status = 1;
+			break;
+		}
+		if (deadline && now_s() >= deadline) {
+			if (o.count)
+				status = 3;
+			break;
+		}
+	}
+	fflush(stdout);
+	if (s.lost_batches)
+		fprintf(stderr, "nfxdp-cat: %" PRIu64 " batch(es) lost in all\n", s.lost_batches);
+	zmq_msg_close(&msg);
+	{
+		int zero = 0;
+
+		zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero));
+	}
+	zmq_close(sock);
+	zmq_ctx_term(ctx);
+	return status;
+}

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "flow.h"
+#include "loader.h"
+#include "log.h"
+#include "meter.skel.h"
+#include "poller.h"
+
+#define SCAN_BATCH 4096
+#define CLOSE_ATTEMPTS 64 /* closer runs per queue before leaving a busy flow for next scan */
+
+int poller_init(struct poller *p, struct meter *m, struct ring_buffer *rb,
+		const struct poller_policy *policy)
+{
+	memset(p, 0, sizeof(*p));
+	p->m = m;
+	p->rb = rb;
+	p->policy = *policy;
+	p->flows_fd = bpf_map__fd(m->skel->maps.flows);
+	p->close_fd = bpf_program__fd(m->skel->progs.nfx_close);
+	p->buf_n = SCAN_BATCH;
+	p->keys = calloc(p->buf_n, sizeof(*p->keys));
+	p->vals = calloc(p->buf_n, m->entry_size);
+	if (!p->keys || !p->vals) {
+		poller_free(p);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void poller_free(struct poller *p)
+{
+	free(p->keys);
+	free(p->vals);
+	p->keys = NULL;
+	p->vals = NULL;
+}
+
+static uint64_t ms_of(uint64_t ns)
+{
+	return ns / 1000000;
+}
+
+static uint64_t first_seen(const struct flow_entry *e)
+{
+	uint64_t a = e->dir[0].first_seen_ns, b = e->dir[1].first_seen_ns;
+
+	return (!b || (a && a < b)) ? a : b;
+}
+
+static uint64_t last_seen(const struct flow_entry *e)
+{
+	uint64_t a = e->dir[0].last_seen_ns, b = e->dir[1].last_seen_ns;
+
+	return a > b ? a : b;
+}
+
+/*
+ * Largest ns timestamp whose ms value is at most now_ms - wait_ms: the
+ * kernel keeps NFStream's millisecond rule when it re-checks.
+ */
+static uint64_t threshold_for(uint64_t now_ms, uint64_t wait_ms)
+{
+	return (now_ms - wait_ms + 1) * 1000000 - 1;
+}
+
+int poller_due(const struct poller_policy *policy, const struct flow_entry *e, uint64_t now_ns,
+	       uint64_t *threshold_ns)
+{
+	uint64_t now = ms_of(now_ns), last = ms_of(last_seen(e)), first = ms_of(first_seen(e));
+
+	if (policy->idle_ms && now >= last + policy->idle_ms) {
+		*threshold_ns = threshold_for(now, policy->idle_ms);
+		return EXPIRY_IDLE;
+	}
+	if (policy->active_ms && now >= first + policy->active_ms) {
+		*threshold_ns = threshold_for(now, policy->active_ms);
+		return EXPIRY_ACTIVE;
+	}
+	if (policy->natural && FLOW_F_ENDED(e->flags) && now >= last + policy->linger_ms) {
+		*threshold_ns = threshold_for(now, policy->linger_ms);
+		return EXPIRY_NATURAL;
+	}
+	return -1;
+}
+
+/* Runs nfx_close over close_queue[0..qlen). */
+static int run_closer(struct poller *p)
+{
+	unsigned char pkt[64] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = sizeof(pkt),
+		    .repeat = 1);
+	int err;
+
+	p->m->skel->bss->close_queue_len = p->qlen;
+	err = bpf_prog_test_run_opts(p->close_fd, &opts);
+	if (err) {
+		err = -errno;
+		pr_warn("Couldn't run the flow closer: %s\n", strerror(-err));
+	}
+	return err;
+}
+
+/*
+ * Closes the queued flows. Requests refused because the export ring was
+ * full or writers were inside are retried after draining the ring; a flow
+ * still busy after that is left for the next scan.
+ */
+static int drain_queue(struct poller *p)
+{
+	struct close_req *q = p->m->skel->bss->close_queue;
+	int err = 0;
+
+	for (int attempt = 0; attempt < CLOSE_ATTEMPTS && p->qlen; attempt++) {
+		uint32_t keep = 0;
+
+		err = run_closer(p);
+		if (err)
+			break;
+		for (uint32_t i = 0; i < p->qlen; i++) {
+			if (q[i].status == 0 && q[i].reason < 5)
+				p->st.closed[q[i].reason]++;
+			if (q[i].status == -EBUSY || q[i].status == -ENOSPC) {
+				p->st.close_busy++;
+				q[keep++] = q[i];
+			}
+		}
+		p->qlen = keep;
+		ring_buffer__consume(p->rb);
+	}
+	p->qlen = 0;
+	return err;
+}
+
+static int queue_close(struct poller *p, const struct flow_key *key, int reason,
+		       uint64_t threshold_ns)
+{
+	struct close_req *r;
+
+	if (p->qlen == CLOSE_BATCH) {
+		int err = drain_queue(p);
+
+		if (err)
+			return err;
+	}
+	r = &p->m->skel->bss->close_queue[p->qlen++];
+	r->key = *key;
+	r->reason = reason;
+	r->threshold_ns = threshold_ns;
+	r->status = 0;
+	return 0;
+}
+
+typedef int (*scan_fn)(struct poller *p, const struct flow_key *k, const struct flow_entry *e,
+		       uint64_t now_ns);
+
+/* Visits every entry of the flow cache; returns how many. */
+static int64_t scan_entries(struct poller *p, scan_fn fn, uint64_t now_ns)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u64 token = 0;
+	int64_t seen = 0;
+	bool first = true;
+
+	for (;;) {
+		__u32 count = p->buf_n;
+		int err = bpf_map_lookup_batch(p->flows_fd, first ? NULL : &token, &token, p->keys,
+					       p->vals, &count, &opts);
+
+		if (err && errno != ENOENT) {
+			err = -errno;
+			pr_warn("Couldn't read the flow cache: %s\n", strerror(-err));
+			return err;
+		}
+		for (__u32 i = 0; i < count; i++) {
+			const struct flow_entry *e =
+				(const void *)((const char *)p->vals + i * p->m->entry_size);
+			int ferr = fn(p, &p->keys[i], e, now_ns);
+
+			if (ferr)
+				return ferr;
+		}
+		seen += count;
+		first = false;
+		if (err)
+			break;
+	}
+	return seen;
+}
+
+static int expire_one(struct poller *p, const struct flow_key *k, const struct flow_entry *e,
+		      uint64_t now_ns)
+{
+	uint64_t threshold = 0;
+	int reason;
+
+	if ((e->ctl >> FLOW_STATE_SHIFT) != FLOW_LIVE)
+		return 0;
+	reason = poller_due(&p->policy, e, now_ns, &threshold);
+	if (reason < 0)
+		return 0;
+	return queue_close(p, k, reason, threshold);
+}
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int poller_scan(struct poller *p, uint64_t now_ns)
+{
+	uint64_t start = mono_us();
+	int64_t seen = scan_entries(p, expire_one, now_ns);
+	int err = drain_queue(p);
+
+	if (seen < 0)
+		return seen;
+	p->st.scans++;
+	p->st.active_flows = seen;
+	p->st.last_scan_us = mono_us() - start;
+	return err;
+}
+
+static int flush_one(struct poller *p, const struct flow_key *k, const struct flow_entry *e,
+		     uint64_t now_ns)
+{
+	return queue_close(p, k, EXPIRY_FLUSH, 0);
+}
+
+int poller_flush(struct poller *p)
+{
+	int64_t seen = 1;
+
+	/* Entries busy during one pass (a packet still inside) go in the next. */
+	for (int pass = 0; pass < 16 && seen > 0; pass++) {
+		int err;
+
+		seen = scan_entries(p, flush_one, 0);
+		if (seen < 0)
+			return seen;
+		err = drain_queue(p);
+		if (err)
+			return err;
+	}
+	if (seen > 0)
+		pr_warn("%lld flows could not be flushed (entries kept busy)\n", (long long)seen);
+	p->st.active_flows = 0;
+	return 0;
+}
