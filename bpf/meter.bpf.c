@@ -195,6 +195,8 @@ static __always_inline int meter_frame(struct scratch *s, struct nfx_counters *c
 	int proto, l4;
 
 	__builtin_memset(p, 0, sizeof(*p));
+	if (caplen < MIN_FRAME_LEN)
+		return NFX_IGNORE_TOO_SHORT;
 	proto = parse_ethernet(s->frame, &c, p);
 	if (proto < 0)
 		return -proto;

@@ -15,6 +15,8 @@
 #define MPLS_MAX_DEPTH 8
 #define IPV6_EXT_MAX_CHAIN 8
 #define IP_TUNNEL_MAX_DEPTH 2
+/* NFStream ignores frames of fewer captured bytes than this. */
+#define MIN_FRAME_LEN 28
 
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
@@ -230,6 +232,12 @@ struct ipv6_frag {
 	__be32 id;
 };
 
+static __always_inline int ipv6_is_ext(__u8 next)
+{
+	return next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING || next == IPPROTO_DSTOPTS ||
+	       next == IPPROTO_FRAGMENT || next == IPPROTO_MH;
+}
+
 /*
  * IPv6 and its extension headers (hop-by-hop, routing, fragment, destination
  * options, mobility), up to IPV6_EXT_MAX_CHAIN of them. AH and ESP end the
@@ -258,8 +266,7 @@ static __always_inline int parse_ipv6(__u8 *buf, struct cursor *c, struct pkt *p
 	for (int i = 0; i < IPV6_EXT_MAX_CHAIN; i++) {
 		struct ipv6_ext *oh;
 
-		if (next != IPPROTO_HOPOPTS && next != IPPROTO_ROUTING && next != IPPROTO_DSTOPTS &&
-		    next != IPPROTO_FRAGMENT && next != IPPROTO_MH)
+		if (!ipv6_is_ext(next))
 			break;
 		oh = CURSOR_PEEK(buf, c, struct ipv6_ext);
 		if (!oh)
@@ -277,6 +284,8 @@ static __always_inline int parse_ipv6(__u8 *buf, struct cursor *c, struct pkt *p
 		}
 		next = oh->nexthdr;
 	}
+	if (ipv6_is_ext(next))
+		return -NFX_IGNORE_HEADERS_TOO_LONG; /* longer chain than IPV6_EXT_MAX_CHAIN */
 	p->ip_l4_off = c->off - start - sizeof(*ip6);
 	return next;
 }

@@ -1,1 +1,31 @@
-tests:
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Test binaries; tests/run.sh runs them and the shell suites.
+
+TEST_CFLAGS := $(CFLAGS) -Itests/lib
+TEST_LIB_OBJS := $(BUILD)/tests/test.o $(BUILD)/tests/pkt.o
+TEST_BINS := $(BUILD)/tests/test_unit $(BUILD)/tests/test_meter $(BUILD)/tests/inject
+
+.PHONY: tests
+tests: $(TEST_BINS)
+
+$(BUILD)/tests:
+	$(Q)mkdir -p $@
+
+$(BUILD)/tests/%.o: tests/lib/%.c tests/lib/*.h $(BPF_HDRS) $(USER_HDRS) $(BUILD)/meter.skel.h $(BUILD)/flow.pb-c.h | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/test_meter: tests/bpf/test_meter.c $(BUILD)/tests/harness.o $(TEST_LIB_OBJS) \
+		$(BUILD)/loader.o $(BUILD)/log.o $(BUILD)/counters.o $(BUILD)/collector.o $(LIB_OBJS) \
+		$(BUILD)/poller.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(TEST_CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/inject: tests/tools/inject.c $(TEST_LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(TEST_CFLAGS) $^ -o $@
+
+$(BUILD)/tests/test_unit: tests/unit/test_unit.c $(TEST_LIB_OBJS) $(BUILD)/cli.o $(BUILD)/poller.o \
+		$(BUILD)/loader.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(TEST_CFLAGS) $^ $(LDLIBS) -o $@

@@ -155,13 +155,15 @@ static int parse_u32(const char *opt, const char *arg, uint32_t min, uint32_t ma
 /* Index of @arg in the NULL-terminated @names, or -1 after a message. */
 static int parse_choice(const char *opt, const char *arg, const char *const *names)
 {
+	char list[256] = "";
+
 	for (int i = 0; names[i]; i++)
 		if (!strcmp(arg, names[i]))
 			return i;
-	pr_warn("--%s: '%s' is not one of:", opt, arg);
 	for (int i = 0; names[i]; i++)
-		log_msg(LOG_WARN, "%s %s", i ? "," : "", names[i]);
-	fputc('\n', stderr);
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+			 names[i]);
+	pr_warn("--%s: '%s' is not one of: %s\n", opt, arg, list);
 	return -1;
 }
 

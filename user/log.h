@@ -4,6 +4,7 @@
 #define NFXDP_LOG_H
 
 enum log_level {
+	LOG_QUIET = -1,
 	LOG_WARN,
 	LOG_INFO,
 	LOG_DEBUG,

@@ -1,0 +1,714 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The XDP meter through BPF_PROG_TEST_RUN on crafted frames: parsing,
+ * keys, direction, counters, flags, ignored reasons, timestamps from
+ * data_meta, expiry on arrival, the closer and the entry life cycle.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "collector.h"
+#include "counters.h"
+#include "harness.h"
+#include "log.h"
+#include "meter.skel.h"
+#include "test.h"
+
+#define SEC_NS 1000000000ULL
+#define MS_NS 1000000ULL
+
+#define MACS .smac = { 2, 0, 0, 0, 0, 1 }, .dmac = { 2, 0, 0, 0, 0, 2 }
+#define V4 MACS, .ip_version = 4, .src = "198.18.0.1", .dst = "198.18.0.2"
+#define V6 MACS, .ip_version = 6, .src = "fd00::1", .dst = "fd00::2"
+#define TCP(sp, dp) .proto = 6, .sport = sp, .dport = dp
+#define UDP(sp, dp) .proto = 17, .sport = sp, .dport = dp
+
+/* A frame, the counter it must end in and, when metered, its flow. */
+struct parse_case {
+	const char *name;
+	struct pkt_spec spec;
+	int want;
+	int key_version; /* 0: the spec's */
+	const char *key_src, *key_dst;
+	uint16_t sport, dport, vlan;
+	uint8_t proto;
+};
+
+static const struct parse_case parse_cases[] = {
+	{ "ipv4 tcp", { V4, TCP(40000, 80), .tcp_flags = 0x02 }, NFX_FRAMES_METERED,
+	  .sport = 40000, .dport = 80, .proto = 6 },
+	{ "ipv4 udp", { V4, UDP(5353, 53), .payload = 30 }, NFX_FRAMES_METERED,
+	  .sport = 5353, .dport = 53, .proto = 17 },
+	{ "ipv4 icmp: ports 0", { V4, .proto = 1, .payload = 56 }, NFX_FRAMES_METERED,
+	  .proto = 1 },
+	{ "ipv4 sctp: ports kept", { V4, .proto = 132, .sport = 3868, .dport = 3869 },
+	  NFX_FRAMES_METERED, .sport = 3868, .dport = 3869, .proto = 132 },
+	{ "ipv4 gre: ports 0", { V4, .proto = 47, .payload = 20 }, NFX_FRAMES_METERED,
+	  .proto = 47 },
+	{ "ipv6 tcp", { V6, TCP(40001, 443) }, NFX_FRAMES_METERED, .sport = 40001,
+	  .dport = 443, .proto = 6 },
+	{ "ipv6 udp", { V6, UDP(40002, 53), .payload = 10 }, NFX_FRAMES_METERED,
+	  .sport = 40002, .dport = 53, .proto = 17 },
+	{ "ipv6 icmpv6: ports 0", { V6, .proto = 58, .payload = 56 }, NFX_FRAMES_METERED,
+	  .proto = 58 },
+	{ "802.1q", { V4, UDP(1, 2), .n_vlans = 1, .vlan_tpid = { 0x8100 }, .vlan_id = { 10 } },
+	  NFX_FRAMES_METERED, .sport = 1, .dport = 2, .vlan = 10, .proto = 17 },
+	{ "802.1ad + 802.1q: innermost id",
+	  { V4, UDP(1, 2), .n_vlans = 2, .vlan_tpid = { 0x88a8, 0x8100 },
+	    .vlan_id = { 100, 200 } },
+	  NFX_FRAMES_METERED, .sport = 1, .dport = 2, .vlan = 200, .proto = 17 },
+	{ "three 802.1q tags, priority bits ignored",
+	  { V6, UDP(1, 2), .n_vlans = 3, .vlan_tpid = { 0x8100, 0x8100, 0x8100 },
+	    .vlan_id = { 1, 2, 0xe003 } },
+	  NFX_FRAMES_METERED, .sport = 1, .dport = 2, .vlan = 3, .proto = 17 },
+	{ "mpls stack of 3", { V4, TCP(1, 2), .mpls_labels = 3 }, NFX_FRAMES_METERED, .sport = 1,
+	  .dport = 2, .proto = 6 },
+	{ "mpls then ipv6", { V6, TCP(1, 2), .mpls_labels = 1 }, NFX_FRAMES_METERED, .sport = 1,
+	  .dport = 2, .proto = 6 },
+	{ "pppoe ipv4", { V4, UDP(7, 8), .pppoe = true }, NFX_FRAMES_METERED, .sport = 7,
+	  .dport = 8, .proto = 17 },
+	{ "pppoe ipv6", { V6, UDP(7, 8), .pppoe = true }, NFX_FRAMES_METERED, .sport = 7,
+	  .dport = 8, .proto = 17 },
+	{ "llc/snap ipv4", { V4, UDP(9, 10), .llc_snap = true }, NFX_FRAMES_METERED, .sport = 9,
+	  .dport = 10, .proto = 17 },
+	{ "ipv4 options (ihl 15)", { V4, TCP(11, 12), .ipv4_ihl = 15 }, NFX_FRAMES_METERED,
+	  .sport = 11, .dport = 12, .proto = 6 },
+	{ "ipv4 first fragment: metered", { V4, UDP(13, 14), .more_frags = true, .payload = 64 },
+	  NFX_FRAMES_METERED, .sport = 13, .dport = 14, .proto = 17 },
+	{ "ipv4 later fragment: ignored", { V4, UDP(13, 14), .frag_offset = 9, .payload = 64 },
+	  NFX_IGNORE_FRAGMENT },
+	{ "ipv6 hop-by-hop, routing, destination options",
+	  { V6, TCP(15, 16), .ipv6_ext = { 0, 43, 60 }, .n_ext = 3 }, NFX_FRAMES_METERED,
+	  .sport = 15, .dport = 16, .proto = 6 },
+	{ "ipv6 mobility header in the chain", { V6, UDP(15, 16), .ipv6_ext = { 135 }, .n_ext = 1 },
+	  NFX_FRAMES_METERED, .sport = 15, .dport = 16, .proto = 17 },
+	{ "ipv6 first fragment: metered",
+	  { V6, UDP(17, 18), .ipv6_ext = { 44 }, .n_ext = 1, .more_frags = true },
+	  NFX_FRAMES_METERED, .sport = 17, .dport = 18, .proto = 17 },
+	{ "ipv6 later fragment: ignored",
+	  { V6, UDP(17, 18), .ipv6_ext = { 0, 44 }, .n_ext = 2, .frag_offset = 100 },
+	  NFX_IGNORE_FRAGMENT },
+	{ "4in4: inner flow",
+	  { V4, TCP(19, 20), .outer_version = 4, .outer_src = "198.19.0.1",
+	    .outer_dst = "198.19.0.2" },
+	  NFX_FRAMES_METERED, .sport = 19, .dport = 20, .proto = 6 },
+	{ "6in4: inner flow",
+	  { V6, TCP(21, 22), .outer_version = 4, .outer_src = "198.19.0.1",
+	    .outer_dst = "198.19.0.2" },
+	  NFX_FRAMES_METERED, .sport = 21, .dport = 22, .proto = 6 },
+	{ "4in6: inner flow",
+	  { V4, UDP(23, 24), .outer_version = 6, .outer_src = "fd00::a", .outer_dst = "fd00::b" },
+	  NFX_FRAMES_METERED, .sport = 23, .dport = 24, .proto = 17 },
+	{ "6in6: inner flow",
+	  { V6, UDP(25, 26), .outer_version = 6, .outer_src = "fd00::a", .outer_dst = "fd00::b" },
+	  NFX_FRAMES_METERED, .sport = 25, .dport = 26, .proto = 17 },
+	{ "tcp shorter than its header: ports 0",
+	  { V4, TCP(27, 28), .len_delta = -10, .truncate = 10 }, NFX_FRAMES_METERED,
+	  .proto = 6 },
+	{ "arp: not ip", { MACS, .ethertype = 0x0806, .ip_version = 0, .payload = 28 },
+	  NFX_IGNORE_NON_IP },
+	{ "lldp: not ip", { MACS, .ethertype = 0x88cc, .ip_version = 0, .payload = 40 },
+	  NFX_IGNORE_NON_IP },
+	{ "27 bytes: too short", { V4, UDP(1, 2), .truncate = 15 }, NFX_IGNORE_TOO_SHORT },
+	{ "ipv4 ihl 4", { V4, TCP(1, 2), .ipv4_ihl = 4 }, NFX_IGNORE_MALFORMED_IPV4 },
+	{ "ipv4 version 5", { V4, TCP(1, 2), .version = 5 }, NFX_IGNORE_MALFORMED_IPV4 },
+	{ "ipv4 total length < header", { V4, TCP(1, 2), .len_delta = -21 },
+	  NFX_IGNORE_MALFORMED_IPV4 },
+	{ "ipv4 total length past the frame", { V4, TCP(1, 2), .len_delta = 100 },
+	  NFX_IGNORE_MALFORMED_IPV4 },
+	{ "ipv4 header cut short", { V4, TCP(1, 2), .truncate = 24 },
+	  NFX_IGNORE_MALFORMED_IPV4 },
+	{ "ipv6 payload length past the frame", { V6, UDP(1, 2), .len_delta = 8 },
+	  NFX_IGNORE_MALFORMED_IPV6 },
+	{ "ipv6 header cut short", { V6, UDP(1, 2), .truncate = 30 },
+	  NFX_IGNORE_MALFORMED_IPV6 },
+	{ "ipv6 version 4 in 86dd", { V6, UDP(1, 2), .version = 4 }, NFX_IGNORE_MALFORMED_IPV6 },
+	{ "ipv6 four destination-options headers",
+	  { V6, UDP(1, 2), .ipv6_ext = { 60, 60, 60, 60 }, .n_ext = 4, .payload = 0 },
+	  NFX_FRAMES_METERED, .sport = 1, .dport = 2, .proto = 17 },
+	{ "vlan tag cut short", { MACS, .ethertype = 0x8100, .ip_version = 0, .payload = 0 },
+	  NFX_IGNORE_TOO_SHORT },
+};
+
+static int frame_of(const struct pkt_spec *s, uint8_t *buf)
+{
+	return pkt_build(s, buf, PKT_MAX);
+}
+
+static void expected_key(const struct parse_case *c, struct flow_key *k, int *from_hi)
+{
+	int v = c->spec.ip_version;
+
+	test_key(k, v, c->spec.src, c->sport, c->spec.dst, c->dport, c->proto, c->vlan, from_hi);
+}
+
+static void test_parse_table(void)
+{
+	struct harness h;
+
+	if (harness_open(&h, NULL)) {
+		TEST("parse: load the meter") ASSERT_TRUE(false, "harness_open");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(parse_cases) / sizeof(parse_cases[0]); i++) {
+		const struct parse_case *c = &parse_cases[i];
+		struct flow_entry before = { 0 }, after = { 0 };
+		uint8_t frame[PKT_MAX];
+		struct flow_key k;
+		char name[128];
+		int len, from_hi = 0, got;
+
+		snprintf(name, sizeof(name), "parse: %s", c->name);
+		TEST(name)
+		{
+			len = frame_of(&c->spec, frame);
+			if (!ASSERT_TRUE(len > 0, "frame built"))
+				continue;
+			if (c->want == NFX_FRAMES_METERED) {
+				expected_key(c, &k, &from_hi);
+				harness_lookup(&h, &k, &before);
+			}
+			got = harness_run(&h, frame, len, 0, (i + 1) * SEC_NS);
+			ASSERT_EQ(got, c->want, "counter the frame ends in");
+			if (c->want != NFX_FRAMES_METERED)
+				continue;
+			if (!ASSERT_EQ(harness_lookup(&h, &k, &after), 0, "entry under expected key"))
+				continue;
+			ASSERT_EQ(after.dir[0].packets + after.dir[1].packets,
+				  before.dir[0].packets + before.dir[1].packets + 1, "packets");
+			ASSERT_EQ(after.dir[0].bytes + after.dir[1].bytes,
+				  before.dir[0].bytes + before.dir[1].bytes + len, "bytes = frame");
+			ASSERT_EQ(!!(after.flags & FLOW_F_SRC_IS_HI), from_hi, "src is the sender");
+			ASSERT_TRUE(!memcmp(after.src_mac, c->spec.smac, 6), "src mac");
+		}
+	}
+	TEST("parse: frames seen = metered + ignored + lost")
+	{
+		uint64_t c[NFX_COUNTER_MAX], sum = 0;
+
+		harness_counters(&h, c);
+		for (int i = NFX_FRAMES_METERED; i <= NFX_LOST_BUSY; i++)
+			sum += c[i];
+		ASSERT_EQ(c[NFX_FRAMES_SEEN], sizeof(parse_cases) / sizeof(parse_cases[0]), "seen");
+		ASSERT_EQ(sum, c[NFX_FRAMES_SEEN], "sum of outcomes");
+	}
+	harness_close(&h);
+}
+
+/* Frames past the parse window or the extension-header bound. */
+static void test_parse_limits(void)
+{
+	struct harness h;
+	uint8_t frame[PKT_MAX];
+	struct pkt_spec s = { V6, UDP(1, 2), .ipv6_ext = { 0 }, .n_ext = 1 };
+	int len;
+
+	harness_open(&h, NULL);
+	TEST("parse: headers past the parse window")
+	{
+		len = frame_of(&s, frame);
+		/* Hop-by-hop of 31 * 8 bytes pushes UDP past PARSE_WINDOW. */
+		frame[14 + 40 + 1] = 30;
+		memmove(frame + 14 + 40 + 248, frame + 14 + 40 + 8, len - 14 - 40 - 8);
+		len += 240;
+		frame[14 + 4] = (248 + 8) >> 8;
+		frame[14 + 5] = (248 + 8) & 0xff;
+		ASSERT_EQ(harness_run(&h, frame, len, 0, SEC_NS), NFX_IGNORE_HEADERS_TOO_LONG,
+			  "ignored");
+	}
+	TEST("parse: more than 8 extension headers")
+	{
+		struct pkt_spec t = s;
+
+		t.n_ext = 4;
+		memset(t.ipv6_ext, 60, sizeof(t.ipv6_ext));
+		len = frame_of(&t, frame);
+		/* Nine destination-options headers: the chain bound is 8. */
+		{
+			uint8_t big[PKT_MAX];
+			int hdr = 14 + 40, rest = len - hdr - 32;
+
+			memcpy(big, frame, hdr);
+			for (int i = 0; i < 9; i++) {
+				memset(big + hdr + i * 8, 0, 8);
+				big[hdr + i * 8] = i < 8 ? 60 : 17;
+			}
+			memcpy(big + hdr + 72, frame + hdr + 32, rest);
+			big[14 + 6] = 60;
+			big[14 + 4] = 0;
+			big[14 + 5] = 72 + rest;
+			ASSERT_EQ(harness_run(&h, big, hdr + 72 + rest, 0, SEC_NS),
+				  NFX_IGNORE_HEADERS_TOO_LONG, "ignored");
+		}
+	}
+	harness_close(&h);
+}
+
+static void spec_reverse(struct pkt_spec *s)
+{
+	const char *a = s->src;
+	uint16_t p = s->sport;
+	uint8_t m[6];
+
+	s->src = s->dst;
+	s->dst = a;
+	s->sport = s->dport;
+	s->dport = p;
+	memcpy(m, s->smac, 6);
+	memcpy(s->smac, s->dmac, 6);
+	memcpy(s->dmac, m, 6);
+}
+
+/* Both directions share an entry; src is the first packet's sender. */
+static void test_direction(void)
+{
+	struct harness h;
+
+	harness_open(&h, NULL);
+	for (int first_from_hi = 0; first_from_hi < 2; first_from_hi++) {
+		struct pkt_spec fwd = { V4, UDP(5000, 6000), .payload = 10 }, rev;
+		uint64_t t = first_from_hi * 100 * SEC_NS; /* the replay clock only moves on */
+		struct flow_entry e;
+		struct flow_key k;
+		int from_hi;
+
+		if (first_from_hi) {
+			fwd.src = "198.18.0.9";
+			fwd.dst = "198.18.0.3";
+		}
+		rev = fwd;
+		spec_reverse(&rev);
+		TEST(first_from_hi ? "direction: first packet from the hi endpoint" :
+				     "direction: first packet from the lo endpoint")
+		{
+			test_key(&k, 4, fwd.src, 5000, fwd.dst, 6000, 17, 0, &from_hi);
+			ASSERT_EQ(from_hi, first_from_hi, "test precondition");
+			ASSERT_EQ(harness_run_spec(&h, &fwd, t + 10 * SEC_NS), NFX_FRAMES_METERED,
+				  "1st");
+			ASSERT_EQ(harness_run_spec(&h, &rev, t + 11 * SEC_NS + 500),
+				  NFX_FRAMES_METERED, "2nd");
+			ASSERT_EQ(harness_run_spec(&h, &fwd, t + 12 * SEC_NS), NFX_FRAMES_METERED,
+				  "3rd");
+			ASSERT_EQ(harness_lookup(&h, &k, &e), 0, "one entry for both directions");
+			ASSERT_EQ(!!(e.flags & FLOW_F_SRC_IS_HI), first_from_hi, "src side");
+			ASSERT_EQ(e.dir[DIR_SRC2DST].packets, 2, "src2dst packets");
+			ASSERT_EQ(e.dir[DIR_DST2SRC].packets, 1, "dst2src packets");
+			ASSERT_EQ(e.dir[DIR_SRC2DST].bytes, 2 * (14 + 20 + 8 + 10), "src2dst bytes");
+			ASSERT_EQ(e.dir[DIR_DST2SRC].bytes, 14 + 20 + 8 + 10, "dst2src bytes");
+			ASSERT_EQ(e.dir[DIR_SRC2DST].first_seen_ns, t + 10 * SEC_NS, "src2dst first");
+			ASSERT_EQ(e.dir[DIR_SRC2DST].last_seen_ns, t + 12 * SEC_NS, "src2dst last");
+			ASSERT_EQ(e.dir[DIR_DST2SRC].first_seen_ns, t + 11 * SEC_NS + 500,
+				  "dst2src first");
+			ASSERT_EQ(e.dir[DIR_DST2SRC].last_seen_ns, t + 11 * SEC_NS + 500,
+				  "dst2src last");
+			ASSERT_TRUE(!memcmp(e.src_mac, fwd.smac, 6) && !memcmp(e.dst_mac, fwd.dmac, 6),
+				    "macs of the first packet");
+			ASSERT_EQ(harness_flow_count(&h), first_from_hi + 1, "entries");
+		}
+	}
+	harness_close(&h);
+}
+
+static void test_tcp_flags(void)
+{
+	struct harness h;
+	struct pkt_spec c2s = { V4, TCP(33000, 22) }, s2c;
+	struct flow_entry e;
+	struct flow_key k;
+	static const uint8_t seq[][2] = {
+		{ 0, 0x02 }, { 1, 0x12 }, { 0, 0x10 }, { 0, 0x18 }, { 1, 0x10 }, { 0, 0x11 },
+	};
+
+	harness_open(&h, NULL);
+	s2c = c2s;
+	spec_reverse(&s2c);
+	TEST("tcp flags: OR per direction, FIN from one side does not end the flow")
+	{
+		for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+			struct pkt_spec *s = seq[i][0] ? &s2c : &c2s;
+
+			s->tcp_flags = seq[i][1];
+			ASSERT_EQ(harness_run_spec(&h, s, (i + 1) * MS_NS), NFX_FRAMES_METERED, "frame");
+		}
+		test_key(&k, 4, c2s.src, 33000, c2s.dst, 22, 6, 0, NULL);
+		ASSERT_EQ(harness_lookup(&h, &k, &e), 0, "entry");
+		ASSERT_EQ(e.dir[DIR_SRC2DST].tcp_flags, 0x02 | 0x10 | 0x08 | 0x01, "src2dst flags");
+		ASSERT_EQ(e.dir[DIR_DST2SRC].tcp_flags, 0x12, "dst2src flags");
+		ASSERT_TRUE(!FLOW_F_ENDED(e.flags), "one FIN: not ended");
+	}
+	TEST("tcp flags: FIN both ways ends the flow")
+	{
+		s2c.tcp_flags = 0x11;
+		harness_run_spec(&h, &s2c, 10 * MS_NS);
+		harness_lookup(&h, &k, &e);
+		ASSERT_TRUE(FLOW_F_ENDED(e.flags), "ended");
+		ASSERT_TRUE(!(e.flags & FLOW_F_RST), "no rst");
+	}
+	TEST("tcp flags: RST ends the flow")
+	{
+		struct pkt_spec r = { V4, TCP(33001, 22), .tcp_flags = 0x04 };
+
+		harness_run_spec(&h, &r, 11 * MS_NS);
+		test_key(&k, 4, r.src, 33001, r.dst, 22, 6, 0, NULL);
+		harness_lookup(&h, &k, &e);
+		ASSERT_TRUE(FLOW_F_ENDED(e.flags) && (e.flags & FLOW_F_RST), "rst ends");
+	}
+	harness_close(&h);
+}
+
+/* Timestamps: data_meta gives the time; older ones are raised (replay clock). */
+static void test_timestamps(void)
+{
+	struct harness h;
+	struct pkt_spec s = { V4, UDP(1111, 2222) };
+	struct flow_entry e;
+	struct flow_key k;
+
+	harness_open(&h, NULL);
+	test_key(&k, 4, s.src, 1111, s.dst, 2222, 17, 0, NULL);
+	TEST("time: data_meta timestamp and wire length")
+	{
+		uint8_t frame[PKT_MAX];
+		int len = frame_of(&s, frame);
+
+		ASSERT_EQ(harness_run(&h, frame, len, 1500, 123456789), NFX_FRAMES_METERED, "run");
+		harness_lookup(&h, &k, &e);
+		ASSERT_EQ(e.dir[0].first_seen_ns, 123456789, "first seen");
+		ASSERT_EQ(e.dir[0].bytes, 1500, "bytes from the original length");
+	}
+	TEST("time: an older timestamp is raised to the latest")
+	{
+		harness_run_spec(&h, &s, 100 * SEC_NS);
+		harness_run_spec(&h, &s, 50 * SEC_NS);
+		harness_lookup(&h, &k, &e);
+		ASSERT_EQ(e.dir[0].last_seen_ns, 100 * SEC_NS, "last seen not moved back");
+		ASSERT_EQ(e.dir[0].packets, 3, "packets");
+	}
+	harness_close(&h);
+	harness_open(&h, NULL);
+	TEST("time: live frames take the kernel's boot-time clock")
+	{
+		uint8_t frame[PKT_MAX];
+		int len = frame_of(&s, frame);
+		uint64_t t0 = clock_ns(CLOCK_BOOTTIME), t1;
+
+		ASSERT_EQ(harness_run_live(&h, frame, len), NFX_FRAMES_METERED, "run");
+		t1 = clock_ns(CLOCK_BOOTTIME);
+		harness_lookup(&h, &k, &e);
+		ASSERT_TRUE(e.dir[0].first_seen_ns >= t0 && e.dir[0].first_seen_ns <= t1,
+			    "within the call");
+	}
+	harness_close(&h);
+}
+
+static void test_accounting(void)
+{
+	static const struct {
+		int mode;
+		const char *name;
+		uint64_t tcp4, udp6;
+	} modes[] = {
+		/* TCP/IPv4 with 100 bytes of data; UDP/IPv6 with 50 (NFStream's rules). */
+		{ ACCOUNT_LINK, "link", 14 + 20 + 20 + 100, 14 + 40 + 8 + 50 },
+		{ ACCOUNT_IP, "ip", 20 + 20 + 100, 8 + 50 },
+		{ ACCOUNT_TRANSPORT, "transport", 20 + 100, 8 + 50 },
+		{ ACCOUNT_PAYLOAD, "payload", 100, 50 },
+	};
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		struct pkt_spec t = { V4, TCP(1, 2), .payload = 100 }, u = { V6, UDP(3, 4), .payload = 50 };
+		struct meter_opts o;
+		struct harness h;
+		struct flow_entry e;
+		struct flow_key k;
+		char name[64];
+
+		harness_default_opts(&o);
+		o.accounting = modes[i].mode;
+		harness_open(&h, &o);
+		snprintf(name, sizeof(name), "accounting: %s", modes[i].name);
+		TEST(name)
+		{
+			harness_run_spec(&h, &t, SEC_NS);
+			harness_run_spec(&h, &u, SEC_NS);
+			test_key(&k, 4, t.src, 1, t.dst, 2, 6, 0, NULL);
+			harness_lookup(&h, &k, &e);
+			ASSERT_EQ(e.dir[0].bytes, modes[i].tcp4, "tcp/ipv4");
+			test_key(&k, 6, u.src, 3, u.dst, 4, 17, 0, NULL);
+			harness_lookup(&h, &k, &e);
+			ASSERT_EQ(e.dir[0].bytes, modes[i].udp6, "udp/ipv6");
+		}
+		harness_close(&h);
+	}
+}
+
+/* Expiry on packet arrival, NFStream's rules in ms: idle, then active. */
+static void test_expiry_on_arrival(void)
+{
+	struct meter_opts o;
+	struct harness h;
+	struct pkt_spec s = { V4, UDP(7000, 7001) };
+	struct flow_entry e;
+	struct flow_key k;
+
+	harness_default_opts(&o);
+	o.idle_timeout_ms = 10000;
+	o.active_timeout_ms = 25000;
+	harness_open(&h, &o);
+	test_key(&k, 4, s.src, 7000, s.dst, 7001, 17, 0, NULL);
+	TEST("expiry: idle gap just under the timeout keeps the flow")
+	{
+		harness_run_spec(&h, &s, 1000 * MS_NS + 999999);
+		harness_run_spec(&h, &s, 11000 * MS_NS + 999998 - MS_NS);
+		ASSERT_EQ(harness_drain(&h), 0, "nothing closed");
+	}
+	TEST("expiry: idle gap of exactly the timeout (in ms) closes it")
+	{
+		harness_run_spec(&h, &s, 20999 * MS_NS);
+		ASSERT_EQ(harness_drain(&h), 1, "one closed");
+		ASSERT_EQ(h.events[0].reason, EXPIRY_IDLE, "reason idle");
+		ASSERT_EQ(h.events[0].entry.dir[0].packets, 2, "old flow without the new packet");
+		harness_lookup(&h, &k, &e);
+		ASSERT_EQ(e.dir[0].packets, 1, "new flow holds the packet");
+		ASSERT_EQ(e.dir[0].first_seen_ns, 20999 * MS_NS, "new flow first seen");
+	}
+	TEST("expiry: active timeout")
+	{
+		/* The flow opened at 20.999s: 25s..45s stay in it, 50s is past 45.999s. */
+		for (int t = 25; t <= 50; t += 5)
+			harness_run_spec(&h, &s, t * SEC_NS);
+		ASSERT_EQ(harness_drain(&h), 1, "one closed");
+		ASSERT_EQ(h.events[1].reason, EXPIRY_ACTIVE, "reason active");
+		ASSERT_EQ(h.events[1].entry.dir[0].packets, 6, "20.999s..45s");
+		harness_lookup(&h, &k, &e);
+		ASSERT_EQ(e.dir[0].packets, 1, "50s opens a new flow");
+	}
+	TEST("expiry: a SYN after FIN both ways starts a new flow (natural)")
+	{
+		struct pkt_spec a = { V4, TCP(9000, 80), .tcp_flags = 0x02 }, b;
+
+		b = a;
+		spec_reverse(&b);
+		harness_run_spec(&h, &a, 50 * SEC_NS);
+		b.tcp_flags = 0x12;
+		harness_run_spec(&h, &b, 50 * SEC_NS + 1);
+		a.tcp_flags = 0x11;
+		harness_run_spec(&h, &a, 50 * SEC_NS + 2);
+		b.tcp_flags = 0x11;
+		harness_run_spec(&h, &b, 50 * SEC_NS + 3);
+		a.tcp_flags = 0x10;
+		harness_run_spec(&h, &a, 50 * SEC_NS + 4);
+		ASSERT_EQ(harness_drain(&h), 0, "final ACK stays in the flow");
+		a.tcp_flags = 0x02;
+		harness_run_spec(&h, &a, 51 * SEC_NS);
+		ASSERT_EQ(harness_drain(&h), 1, "closed by the SYN");
+		ASSERT_EQ(h.events[2].reason, EXPIRY_NATURAL, "natural");
+		ASSERT_EQ(h.events[2].entry.dir[0].packets + h.events[2].entry.dir[1].packets, 5,
+			  "five packets");
+	}
+	harness_close(&h);
+}
+
+/* Writes a request into close_queue and runs nfx_close over @n of them. */
+static void run_close(struct harness *h, int n)
+{
+	unsigned char pkt[64] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = sizeof(pkt));
+
+	h->m.skel->bss->close_queue_len = n;
+	bpf_prog_test_run_opts(bpf_program__fd(h->m.skel->progs.nfx_close), &opts);
+}
+
+static void test_closer(void)
+{
+	struct harness h;
+	struct close_req *q;
+	struct flow_key k[3], unknown;
+	struct flow_entry e;
+
+	harness_open(&h, NULL);
+	q = h.m.skel->bss->close_queue;
+	for (int i = 0; i < 3; i++) {
+		struct pkt_spec s = { V4, UDP(100 + i, 200) };
+
+		harness_run_spec(&h, &s, (i + 1) * SEC_NS);
+		test_key(&k[i], 4, s.src, 100 + i, s.dst, 200, 17, 0, NULL);
+	}
+	test_key(&unknown, 4, "198.18.9.9", 1, "198.18.9.8", 2, 17, 0, NULL);
+	TEST("closer: closes what is still idle, keeps what is not, reports unknown keys")
+	{
+		for (int i = 0; i < 3; i++) {
+			q[i].key = k[i];
+			q[i].reason = EXPIRY_IDLE;
+			q[i].threshold_ns = 2 * SEC_NS; /* idle if last seen <= 2s */
+		}
+		q[3].key = unknown;
+		q[3].reason = EXPIRY_IDLE;
+		run_close(&h, 4);
+		ASSERT_EQ(q[0].status, 0, "flow 1 closed");
+		ASSERT_EQ(q[1].status, 0, "flow 2 closed");
+		ASSERT_EQ(q[2].status, -EAGAIN, "flow 3 seen at 3s stays");
+		ASSERT_EQ(q[3].status, -ENOENT, "unknown key");
+		ASSERT_EQ(harness_drain(&h), 2, "two exported");
+		ASSERT_EQ(h.events[0].reason, EXPIRY_IDLE, "reason");
+		ASSERT_EQ(harness_flow_count(&h), 1, "one left");
+		ASSERT_EQ(harness_lookup(&h, &k[2], &e), 0, "flow 3 still there");
+		ASSERT_EQ(e.ctl, FLOW_CTL(FLOW_LIVE), "flow 3 LIVE again, no writer");
+	}
+	TEST("closer: a flow with a writer inside is not closed")
+	{
+		int fd = bpf_map__fd(h.m.skel->maps.flows);
+
+		e.ctl = FLOW_CTL(FLOW_LIVE) + 1;
+		bpf_map_update_elem(fd, &k[2], &e, BPF_EXIST);
+		q[0].key = k[2];
+		q[0].reason = EXPIRY_FLUSH;
+		run_close(&h, 1);
+		ASSERT_EQ(q[0].status, -EBUSY, "busy");
+		ASSERT_EQ(harness_flow_count(&h), 1, "kept");
+		e.ctl = FLOW_CTL(FLOW_LIVE);
+		bpf_map_update_elem(fd, &k[2], &e, BPF_EXIST);
+		run_close(&h, 1);
+		ASSERT_EQ(q[0].status, 0, "closed once the writer left");
+		ASSERT_EQ(harness_drain(&h), 1, "exported");
+		ASSERT_EQ(h.events[2].reason, EXPIRY_FLUSH, "flush");
+		ASSERT_EQ(h.events[2].entry.dir[0].packets, 1, "its packet");
+	}
+	harness_close(&h);
+}
+
+/*
+ * A writer must never count into an entry that is not LIVE or that belongs
+ * to another flow (an LRU element recycled under it): the frame is lost
+ * and counted as such instead.
+ */
+static void test_entry_states(void)
+{
+	static const struct {
+		const char *name;
+		uint64_t ctl;
+		bool other_key;
+	} states[] = {
+		{ "entry: a DEAD entry is never written", FLOW_CTL(FLOW_DEAD), false },
+		{ "entry: a NEW entry is never written", FLOW_CTL(FLOW_NEW), false },
+		{ "entry: a recycled entry of another flow is never written", FLOW_CTL(FLOW_LIVE),
+		  true },
+	};
+
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		struct harness h;
+		struct pkt_spec s = { V4, UDP(4000, 4001) };
+		struct flow_entry e, after;
+		struct flow_key k;
+		int fd;
+
+		harness_open(&h, NULL);
+		fd = bpf_map__fd(h.m.skel->maps.flows);
+		test_key(&k, 4, s.src, 4000, s.dst, 4001, 17, 0, NULL);
+		harness_run_spec(&h, &s, SEC_NS);
+		harness_lookup(&h, &k, &e);
+		e.ctl = states[i].ctl;
+		if (states[i].other_key)
+			e.key.port_lo = htons(1);
+		bpf_map_update_elem(fd, &k, &e, BPF_EXIST);
+		TEST(states[i].name)
+		{
+			ASSERT_EQ(harness_run_spec(&h, &s, 2 * SEC_NS), NFX_LOST_BUSY, "lost, counted");
+			harness_lookup(&h, &k, &after);
+			ASSERT_TRUE(!memcmp(&after, &e, sizeof(e)), "entry unchanged");
+		}
+		harness_close(&h);
+	}
+}
+
+/* nfx_replay over a batch gives the same flows as nfx_meter frame by frame. */
+static void test_replay_batch(void)
+{
+	struct harness a, b;
+	uint8_t buf[65536];
+	struct replay_batch *hdr = (void *)buf;
+	size_t off = sizeof(*hdr);
+	int n = 0;
+
+	harness_open(&a, NULL);
+	harness_open(&b, NULL);
+	for (int i = 0; i < 200; i++) {
+		struct pkt_spec s = { V4, UDP(1000 + i % 17, 53), .payload = i % 300 };
+		struct replay_frame *f = (void *)(buf + off);
+		uint8_t frame[PKT_MAX];
+		int len;
+
+		if (i % 5 == 0)
+			s.ip_version = 6, s.src = "fd00::1", s.dst = "fd00::2";
+		if (i % 3 == 1)
+			spec_reverse(&s);
+		len = frame_of(&s, frame);
+		harness_run(&a, frame, len, len + 4, i * MS_NS);
+		memset(f, 0, sizeof(*f));
+		f->ts_ns = i * MS_NS;
+		f->wire_len = len + 4;
+		f->caplen = len;
+		f->kept = len < PARSE_WINDOW ? len : PARSE_WINDOW;
+		memcpy(f + 1, frame, f->kept);
+		off += sizeof(*f) + ((f->kept + 7) & ~7U);
+		n++;
+	}
+	memset(hdr, 0, sizeof(*hdr));
+	hdr->frames = n;
+	TEST("replay: a batch meters like frame-by-frame")
+	{
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .data_size_in = off,
+			    .data_out = buf, .data_size_out = sizeof(buf));
+		uint64_t ca[NFX_COUNTER_MAX], cb[NFX_COUNTER_MAX];
+		struct flow_key k, next;
+		void *prev = NULL;
+		int fd = bpf_map__fd(a.m.skel->maps.flows), flows = 0;
+
+		ASSERT_EQ(bpf_prog_test_run_opts(b.replay_fd, &opts), 0, "test run");
+		ASSERT_EQ(hdr->done, n, "frames done");
+		harness_counters(&a, ca);
+		harness_counters(&b, cb);
+		for (int i = 0; i < NFX_COUNTER_MAX; i++)
+			ASSERT_EQ(cb[i], ca[i], counter_names[i]);
+		while (!bpf_map_get_next_key(fd, prev, &next)) {
+			struct flow_entry ea, eb;
+
+			harness_lookup(&a, &next, &ea);
+			if (ASSERT_EQ(harness_lookup(&b, &next, &eb), 0, "same keys")) {
+				ea.ctl = eb.ctl = 0;
+				ASSERT_TRUE(!memcmp(&ea, &eb, sizeof(ea)), "same entry");
+			}
+			k = next;
+			prev = &k;
+			flows++;
+		}
+		ASSERT_EQ(flows, 34, "flows");
+		ASSERT_EQ(harness_flow_count(&b), flows, "no extra flows");
+	}
+	harness_close(&a);
+	harness_close(&b);
+}
+
+int main(int argc, char **argv)
+{
+	test_suite = "bpf";
+	log_set_level(LOG_WARN);
+	log_route_libbpf();
+	test_parse_table();
+	test_parse_limits();
+	test_direction();
+	test_tcp_flags();
+	test_timestamps();
+	test_accounting();
+	test_expiry_on_arrival();
+	test_closer();
+	test_entry_states();
+	test_replay_batch();
+	return test_summary();
+}

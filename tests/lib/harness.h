@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Drives the meter object through BPF_PROG_TEST_RUN for the BPF tests. */
+#ifndef NFXDP_TEST_HARNESS_H
+#define NFXDP_TEST_HARNESS_H
+
+#include <stdint.h>
+
+#include "flow.h"
+#include "loader.h"
+#include "pkt.h"
+
+#define HARNESS_MAX_EVENTS 4096
+
+struct harness {
+	struct meter m;
+	struct ring_buffer *rb;
+	struct flow_event *events; /* closed flows, in ring order */
+	int n_events;
+	int meter_fd;
+	int replay_fd;
+};
+
+/* Loads the meter with @o (NULL: defaults). Returns 0 or -errno. */
+int harness_open(struct harness *h, const struct meter_opts *o);
+void harness_close(struct harness *h);
+void harness_default_opts(struct meter_opts *o);
+
+/*
+ * Runs one frame through nfx_meter with @ts_ns and @wire_len (0: the frame's
+ * length) in data_meta. Returns the counter the frame ended in
+ * (NFX_FRAMES_METERED, NFX_IGNORE_*, NFX_LOST_*), or -1 if not exactly one moved.
+ */
+int harness_run(struct harness *h, const uint8_t *frame, size_t len, uint32_t wire_len,
+		uint64_t ts_ns);
+int harness_run_spec(struct harness *h, const struct pkt_spec *s, uint64_t ts_ns);
+/* Runs frames through nfx_meter without data_meta: the live path (kernel clock). */
+int harness_run_live(struct harness *h, const uint8_t *frame, size_t len);
+
+void harness_counters(struct harness *h, uint64_t out[NFX_COUNTER_MAX]);
+/* Collects closed flows from the export ring into h->events; returns how many were added. */
+int harness_drain(struct harness *h);
+/* The entry for @k; 0 or -ENOENT. */
+int harness_lookup(struct harness *h, const struct flow_key *k, struct flow_entry *e);
+int harness_flow_count(struct harness *h);
+
+/*
+ * The canonical key of a packet from (@a, @pa) to (@b, @pb): written here
+ * independently of the kernel's ordering, which it must agree with.
+ * Sets *from_hi when the sender is the hi endpoint.
+ */
+int test_key(struct flow_key *k, int version, const char *a, uint16_t pa, const char *b,
+	     uint16_t pb, uint8_t proto, uint16_t vlan, int *from_hi);
+
+#endif /* NFXDP_TEST_HARNESS_H */

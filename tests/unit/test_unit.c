@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Unit tests of the collector's user-space modules (no kernel needed). */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "export_file.h"
+#include "flowpb.h"
+#include "format.h"
+#include "log.h"
+#include "poller.h"
+#include "record.h"
+#include "test.h"
+
+#define MS 1000000ULL
+
+static int parse(struct nfx_config *cfg, const char *line)
+{
+	char *copy = strdup(line), *argv[64], *save = NULL;
+	int argc = 0, r;
+
+	for (char *t = strtok_r(copy, " ", &save); t && argc < 63; t = strtok_r(NULL, " ", &save))
+		argv[argc++] = t;
+	argv[argc] = NULL;
+	config_defaults(cfg);
+	r = config_parse(cfg, argc, argv);
+	/* cfg keeps pointers into copy: leaked on purpose in this test. */
+	return r;
+}
+
+static void test_cli(void)
+{
+	struct nfx_config c;
+
+	TEST("cli: defaults")
+	{
+		ASSERT_EQ(parse(&c, "nfxdp --iface eth0"), 0, "parsed");
+		ASSERT_EQ(c.n_ifaces, 1, "one iface");
+		ASSERT_EQ(c.idle_timeout_ms, 120000, "idle 120 s");
+		ASSERT_EQ(c.active_timeout_ms, 1800000, "active 1800 s");
+		ASSERT_EQ(c.natural_expiry, true, "natural on");
+		ASSERT_EQ(c.max_flows, 1048576, "max flows");
+		ASSERT_EQ(c.xdp_mode, XDP_MODE_NATIVE, "native");
+		ASSERT_STREQ(c.zmq_endpoint, "tcp://127.0.0.1:5556", "loopback endpoint");
+	}
+	TEST("cli: every option")
+	{
+		ASSERT_EQ(parse(&c, "nfxdp -i a,b --iface c@ns --xdp-mode generic --idle-timeout 1.5 "
+				    "--active-timeout 0 --natural-expiry off --max-flows 4096 "
+				    "--poll-ms 50 --zmq ipc:///tmp/x --accounting payload "
+				    "--batch-flows 7 --batch-ms 20 -v -v"),
+			  0, "parsed");
+		ASSERT_EQ(c.n_ifaces, 3, "three ifaces");
+		ASSERT_STREQ(c.ifaces[2], "c@ns", "iface with netns");
+		ASSERT_EQ(c.xdp_mode, XDP_MODE_GENERIC, "generic");
+		ASSERT_EQ(c.idle_timeout_ms, 1500, "fractional seconds");
+		ASSERT_EQ(c.active_timeout_ms, 0, "0 disables");
+		ASSERT_EQ(c.natural_expiry, false, "natural off");
+		ASSERT_EQ(c.max_flows, 4096, "max flows");
+		ASSERT_EQ(c.poll_ms, 50, "poll");
+		ASSERT_EQ(c.accounting, 3, "payload");
+		ASSERT_EQ(c.batch_flows, 7, "batch flows");
+		ASSERT_EQ(c.verbosity, 2, "verbosity");
+	}
+	TEST("cli: --pcap takes every file after it; --output turns ZeroMQ off")
+	{
+		ASSERT_EQ(parse(&c, "nfxdp --pcap a.pcap b.pcapng c.pcap --output - --format jsonl"),
+			  0, "parsed");
+		ASSERT_EQ(c.n_pcaps, 3, "three files");
+		ASSERT_STREQ(c.pcaps[1], "b.pcapng", "order kept");
+		ASSERT_TRUE(c.zmq_endpoint == NULL, "no zmq unless asked");
+		ASSERT_EQ(c.format, FORMAT_JSONL, "jsonl");
+	}
+	TEST("cli: bad input is refused")
+	{
+		log_set_level(LOG_QUIET);
+		ASSERT_EQ(parse(&c, "nfxdp"), -1, "no input");
+		ASSERT_EQ(parse(&c, "nfxdp --iface a --pcap b"), -1, "both inputs");
+		ASSERT_EQ(parse(&c, "nfxdp --iface a --idle-timeout x"), -1, "bad seconds");
+		ASSERT_EQ(parse(&c, "nfxdp --iface a --idle-timeout -1"), -1, "negative");
+		ASSERT_EQ(parse(&c, "nfxdp --iface a --max-flows 0"), -1, "max flows 0");
+		ASSERT_EQ(parse(&c, "nfxdp --iface a --max-flows 12abc"), -1, "trailing junk");
+		ASSERT_EQ(parse(&c, "nfxdp --iface a --xdp-mode hw"), -1, "bad mode");
+		ASSERT_EQ(parse(&c, "nfxdp --iface a --bogus"), -1, "unknown option");
+		ASSERT_EQ(parse(&c, "nfxdp --iface a extra"), -1, "stray argument");
+		log_set_level(LOG_WARN);
+	}
+}
+
+/* A closed flow as the kernel would hand it over. */
+static void make_event(struct flow_event *ev, bool src_is_hi)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->reason = EXPIRY_NATURAL;
+	inet_pton(AF_INET, "10.0.0.1", ev->entry.key.addr_lo);
+	inet_pton(AF_INET, "10.0.0.2", ev->entry.key.addr_hi);
+	ev->entry.key.port_lo = htons(1234);
+	ev->entry.key.port_hi = htons(80);
+	ev->entry.key.protocol = 6;
+	ev->entry.key.ip_version = 4;
+	ev->entry.key.vlan_id = 42;
+	ev->entry.flags = src_is_hi ? FLOW_F_SRC_IS_HI : 0;
+	memcpy(ev->entry.src_mac, "\x02\x00\x00\x00\x00\x0a", 6);
+	memcpy(ev->entry.dst_mac, "\xaa\xbb\xcc\xdd\xee\xff", 6);
+	ev->entry.dir[0] = (struct flow_dir_counters){ 3, 300, 1000 * MS + 999999, 1500 * MS, 0x1b };
+	ev->entry.dir[1] = (struct flow_dir_counters){ 2, 2000, 1001 * MS, 1700 * MS + 5, 0x12 };
+}
+
+static void test_record(void)
+{
+	struct flow_event ev;
+	struct flow_rec r;
+
+	TEST("record: src is the first packet's sender, times in ms")
+	{
+		make_event(&ev, false);
+		record_build(&r, &ev, 7, 0);
+		ASSERT_EQ(r.msg.id, 7, "id");
+		ASSERT_EQ(r.msg.expiration_id, 2, "natural");
+		ASSERT_STREQ(r.msg.src_ip, "10.0.0.1", "src ip");
+		ASSERT_STREQ(r.msg.dst_ip, "10.0.0.2", "dst ip");
+		ASSERT_EQ(r.msg.src_port, 1234, "src port");
+		ASSERT_EQ(r.msg.dst_port, 80, "dst port");
+		ASSERT_STREQ(r.msg.src_mac, "02:00:00:00:00:0a", "src mac");
+		ASSERT_STREQ(r.msg.dst_mac, "aa:bb:cc:dd:ee:ff", "dst mac");
+		ASSERT_EQ(r.msg.vlan_id, 42, "vlan");
+		ASSERT_EQ(r.msg.bidirectional_packets, 5, "packets");
+		ASSERT_EQ(r.msg.bidirectional_bytes, 2300, "bytes");
+		ASSERT_EQ(r.msg.bidirectional_first_seen_ms, 1000, "first ms truncated");
+		ASSERT_EQ(r.msg.bidirectional_last_seen_ms, 1700, "last ms");
+		ASSERT_EQ(r.msg.bidirectional_duration_ms, 700, "duration");
+		ASSERT_EQ(r.msg.src2dst_duration_ms, 500, "src2dst duration");
+		ASSERT_EQ(r.msg.dst2src_first_seen_ms, 1001, "dst2src first");
+		ASSERT_EQ(r.msg.dst2src_duration_ms, 699, "dst2src duration");
+		ASSERT_EQ(r.msg.bidirectional_last_seen_ns, 1700 * MS + 5, "last ns");
+		ASSERT_EQ(r.msg.src2dst_tcp_flags, 0x1b, "flags");
+	}
+	TEST("record: first packet from the hi endpoint swaps src and dst")
+	{
+		make_event(&ev, true);
+		record_build(&r, &ev, 0, 0);
+		ASSERT_STREQ(r.msg.src_ip, "10.0.0.2", "src ip");
+		ASSERT_EQ(r.msg.src_port, 80, "src port");
+		ASSERT_EQ(r.msg.dst_port, 1234, "dst port");
+		ASSERT_EQ(r.msg.src2dst_packets, 3, "src2dst stays the first direction");
+	}
+	TEST("record: clock offset and a direction with no packets")
+	{
+		make_event(&ev, false);
+		ev.entry.dir[1] = (struct flow_dir_counters){ 0 };
+		inet_pton(AF_INET6, "fd00::1", ev.entry.key.addr_lo);
+		inet_pton(AF_INET6, "fd00::2", ev.entry.key.addr_hi);
+		ev.entry.key.ip_version = 6;
+		record_build(&r, &ev, 0, 5 * MS);
+		ASSERT_STREQ(r.msg.dst_ip, "fd00::2", "ipv6 text");
+		ASSERT_EQ(r.msg.bidirectional_first_seen_ms, 1005, "offset applied");
+		ASSERT_EQ(r.msg.dst2src_first_seen_ms, 0, "dst2src first 0");
+		ASSERT_EQ(r.msg.dst2src_last_seen_ms, 0, "dst2src last 0");
+		ASSERT_EQ(r.msg.dst2src_duration_ms, 0, "dst2src duration 0");
+		ASSERT_EQ(r.msg.bidirectional_duration_ms, 500, "duration of src2dst alone");
+	}
+}
+
+/* Captures what a function prints. */
+static char *capture(void (*fn)(FILE *, void *), void *arg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	fn(f, arg);
+	fclose(f);
+	return buf;
+}
+
+static void print_header(FILE *f, void *arg)
+{
+	format_csv_header(f, arg);
+}
+
+struct row_arg {
+	struct format_columns *cols;
+	Nfxdp__Flow *flow;
+	bool json;
+};
+
+static void print_row(FILE *f, void *arg)
+{
+	struct row_arg *a = arg;
+
+	if (a->json)
+		format_json(f, a->cols, a->flow);
+	else
+		format_csv_row(f, a->cols, a->flow);
+}
+
+static void test_format(void)
+{
+	struct format_columns cols;
+	struct flow_event ev;
+	struct flow_rec r;
+	char *out;
+
+	format_columns_all(&cols);
+	make_event(&ev, false);
+	record_build(&r, &ev, 3, 0);
+	TEST("format: CSV header starts with NFStream's columns, in its order")
+	{
+		out = capture(print_header, &cols);
+		ASSERT_TRUE(!strncmp(out, "id,expiration_id,src_ip,src_mac,src_port,dst_ip,dst_mac,"
+					  "dst_port,protocol,ip_version,vlan_id,tunnel_id,"
+					  "bidirectional_first_seen_ms,bidirectional_last_seen_ms,"
+					  "bidirectional_duration_ms,bidirectional_packets,"
+					  "bidirectional_bytes,src2dst_first_seen_ms,",
+				     strlen("id,expiration_id,src_ip,src_mac,src_port,dst_ip,dst_mac,"
+					    "dst_port,protocol,ip_version,vlan_id,tunnel_id,"
+					    "bidirectional_first_seen_ms,bidirectional_last_seen_ms,"
+					    "bidirectional_duration_ms,bidirectional_packets,"
+					    "bidirectional_bytes,src2dst_first_seen_ms,")),
+			    "prefix");
+		free(out);
+	}
+	TEST("format: CSV row")
+	{
+		struct row_arg a = { &cols, &r.msg, false };
+
+		out = capture(print_row, &a);
+		ASSERT_TRUE(!strncmp(out, "3,2,10.0.0.1,02:00:00:00:00:0a,1234,10.0.0.2,"
+					  "aa:bb:cc:dd:ee:ff,80,6,4,42,0,1000,1700,700,5,2300,",
+				     60),
+			    out);
+		ASSERT_TRUE(out[strlen(out) - 1] == '\n', "one line");
+		free(out);
+	}
+	TEST("format: JSON line")
+	{
+		struct row_arg a = { &cols, &r.msg, true };
+
+		out = capture(print_row, &a);
+		const char *want = "{\"id\":3,\"expiration_id\":2,\"src_ip\":\"10.0.0.1\",";
+
+		ASSERT_TRUE(!strncmp(out, want, strlen(want)), out);
+		ASSERT_TRUE(strstr(out, "\"bidirectional_bytes\":2300,") != NULL, "bytes");
+		ASSERT_TRUE(!strcmp(out + strlen(out) - 2, "}\n"), "closed");
+		free(out);
+	}
+	TEST("format: one field by name")
+	{
+		char buf[64];
+
+		ASSERT_EQ(format_field(buf, sizeof(buf), &r.msg, "dst2src_bytes"), 0, "known");
+		ASSERT_STREQ(buf, "2000", "value");
+		ASSERT_EQ(format_field(buf, sizeof(buf), &r.msg, "nope"), -1, "unknown");
+	}
+}
+
+static void test_batch(void)
+{
+	struct batch b;
+	struct flow_event ev;
+
+	make_event(&ev, false);
+	TEST("batch: fills to its size, packs, unpacks, numbers its sequence")
+	{
+		const uint8_t *buf;
+		Nfxdp__FlowBatch *u;
+		size_t len;
+
+		ASSERT_EQ(batch_init(&b, 3, "host", "veth0", 0xabcdef), 0, "init");
+		for (int i = 0; i < 3; i++)
+			record_build(batch_next(&b, 100), &ev, i, 0);
+		ASSERT_TRUE(batch_next(&b, 100) == NULL, "full at 3");
+		ASSERT_EQ(b.opened_ms, 100, "opened");
+		buf = batch_pack(&b, &len);
+		u = nfxdp__flow_batch__unpack(NULL, len, buf);
+		if (ASSERT_TRUE(u != NULL, "unpacks")) {
+			ASSERT_EQ(u->n_flows, 3, "flows");
+			ASSERT_EQ(u->sequence, 0, "first sequence");
+			ASSERT_EQ(u->stream_id, 0xabcdef, "stream id");
+			ASSERT_STREQ(u->interface, "veth0", "interface");
+			ASSERT_EQ(u->schema_version, SCHEMA_VERSION, "schema");
+			ASSERT_EQ(u->flows[2]->id, 2, "record id");
+			ASSERT_STREQ(u->flows[1]->dst_mac, "aa:bb:cc:dd:ee:ff", "strings survive");
+			nfxdp__flow_batch__free_unpacked(u, NULL);
+		}
+		batch_clear(&b);
+		ASSERT_EQ(b.msg.sequence, 1, "next sequence");
+		ASSERT_EQ(b.msg.n_flows, 0, "emptied");
+		batch_free(&b);
+	}
+	TEST("batch: varints")
+	{
+		uint8_t buf[10];
+		uint64_t v = 0;
+		const uint64_t cases[] = { 0, 1, 127, 128, 300, 1ULL << 35, UINT64_MAX };
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			size_t n = varint_encode(cases[i], buf);
+
+			ASSERT_EQ(varint_decode(buf, n, &v), n, "length");
+			ASSERT_TRUE(v == cases[i], "round trip");
+			ASSERT_EQ(varint_decode(buf, n - 1, &v), 0, "incomplete");
+		}
+	}
+}
+
+static void test_poller_due(void)
+{
+	struct poller_policy p = { .idle_ms = 10000, .active_ms = 30000, .natural = true,
+				   .linger_ms = 1000 };
+	struct flow_entry e = { 0 };
+	uint64_t thr = 0;
+
+	e.dir[0].first_seen_ns = 1000 * MS + 400000;
+	e.dir[0].last_seen_ns = 5000 * MS + 999999;
+	TEST("poller: idle in NFStream's ms rule, with the threshold the kernel re-checks")
+	{
+		ASSERT_EQ(poller_due(&p, &e, 14999 * MS + 999999, &thr), -1, "14.999s: stays");
+		ASSERT_EQ(poller_due(&p, &e, 15000 * MS, &thr), EXPIRY_IDLE, "15.000s: idle");
+		ASSERT_TRUE(thr >= e.dir[0].last_seen_ns, "threshold covers last seen");
+		ASSERT_TRUE(thr < 5001 * MS, "threshold excludes a later ms");
+	}
+	TEST("poller: active")
+	{
+		e.dir[1].first_seen_ns = 2000 * MS;
+		e.dir[1].last_seen_ns = 30500 * MS;
+		ASSERT_EQ(poller_due(&p, &e, 31000 * MS - 1, &thr), -1, "30.999s: stays");
+		ASSERT_EQ(poller_due(&p, &e, 31000 * MS, &thr), EXPIRY_ACTIVE, "31s: active");
+		ASSERT_EQ(thr, 1001 * MS - 1, "threshold");
+	}
+	TEST("poller: natural after the linger, only when ended")
+	{
+		e.dir[0].first_seen_ns = 29000 * MS;
+		ASSERT_EQ(poller_due(&p, &e, 31400 * MS, &thr), -1, "not ended");
+		e.flags = FLOW_F_FIN_LO | FLOW_F_FIN_HI;
+		ASSERT_EQ(poller_due(&p, &e, 31400 * MS, &thr), -1, "within linger");
+		ASSERT_EQ(poller_due(&p, &e, 31500 * MS, &thr), EXPIRY_NATURAL, "after linger");
+		p.natural = false;
+		ASSERT_EQ(poller_due(&p, &e, 31500 * MS, &thr), -1, "natural off");
+	}
+}
+
+static void test_export_file(void)
+{
+	char path[] = "/tmp/nfxdp-unit-XXXXXX";
+	struct file_exporter fx;
+	struct flow_event ev;
+	struct batch b;
+	int fd = mkstemp(path);
+
+	close(fd);
+	make_event(&ev, false);
+	batch_init(&b, 4, "h", "i", 1);
+	record_build(batch_next(&b, 0), &ev, 0, 0);
+	record_build(batch_next(&b, 0), &ev, 1, 0);
+	TEST("file: pb output is length-delimited batches")
+	{
+		const uint8_t *buf;
+		uint8_t data[65536];
+		uint64_t n = 0;
+		size_t len, got, hl;
+		FILE *f;
+
+		ASSERT_EQ(file_exporter_open(&fx, path, FORMAT_PB), 0, "open");
+		buf = batch_pack(&b, &len);
+		file_exporter_write(&fx, &b.msg, buf, len);
+		batch_clear(&b);
+		record_build(batch_next(&b, 0), &ev, 2, 0);
+		buf = batch_pack(&b, &len);
+		file_exporter_write(&fx, &b.msg, buf, len);
+		ASSERT_EQ(file_exporter_close(&fx), 0, "close");
+		f = fopen(path, "rb");
+		got = fread(data, 1, sizeof(data), f);
+		fclose(f);
+		for (size_t off = 0, i = 0; off < got; i++) {
+			Nfxdp__FlowBatch *u;
+
+			hl = varint_decode(data + off, got - off, &n);
+			ASSERT_TRUE(hl > 0 && off + hl + n <= got, "frame fits");
+			u = nfxdp__flow_batch__unpack(NULL, n, data + off + hl);
+			if (ASSERT_TRUE(u != NULL, "batch")) {
+				ASSERT_EQ(u->sequence, i, "sequence");
+				ASSERT_EQ(u->n_flows, i == 0 ? 2 : 1, "flows");
+				nfxdp__flow_batch__free_unpacked(u, NULL);
+			}
+			off += hl + n;
+		}
+	}
+	TEST("file: CSV with a header even when nothing was exported")
+	{
+		char line[4096];
+		FILE *f;
+
+		ASSERT_EQ(file_exporter_open(&fx, path, FORMAT_CSV), 0, "open");
+		ASSERT_EQ(file_exporter_close(&fx), 0, "close");
+		f = fopen(path, "r");
+		ASSERT_TRUE(fgets(line, sizeof(line), f) && !strncmp(line, "id,expiration_id,", 17),
+			    "header");
+		ASSERT_TRUE(!fgets(line, sizeof(line), f), "no rows");
+		fclose(f);
+	}
+	TEST("file: a full disk is reported and counted, not fatal")
+	{
+		const uint8_t *buf;
+		size_t len;
+
+		if (ASSERT_EQ(file_exporter_open(&fx, "/dev/full", FORMAT_CSV), 0, "open")) {
+			log_set_level(LOG_QUIET);
+			buf = batch_pack(&b, &len);
+			ASSERT_TRUE(file_exporter_write(&fx, &b.msg, buf, len) < 0, "write fails");
+			ASSERT_TRUE(file_exporter_write(&fx, &b.msg, buf, len) < 0, "still failing");
+			ASSERT_EQ(fx.batches_dropped, 2, "dropped batches counted");
+			file_exporter_close(&fx);
+			log_set_level(LOG_WARN);
+		}
+	}
+	batch_free(&b);
+	unlink(path);
+}
+
+int main(void)
+{
+	test_suite = "unit";
+	test_cli();
+	test_record();
+	test_format();
+	test_batch();
+	test_poller_due();
+	test_export_file();
+	return test_summary();
+}
