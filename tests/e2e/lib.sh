@@ -49,16 +49,23 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# setup_pair [noipv6]: nsA(va 198.18.0.1, fd00::1) <-> nsB(vb 198.18.0.2, fd00::2)
-setup_pair() {
+# make_pair: the namespaces and the veth pair, links down (nothing sent yet).
+make_pair() {
 	ip netns add "$NS_A" && ip netns add "$NS_B" || return 1
 	ip link add va netns "$NS_A" type veth peer name vb netns "$NS_B" || return 1
+}
+
+# pair_up [noipv6]: nsA(va 198.18.0.1, fd00::1) <-> nsB(vb 198.18.0.2, fd00::2)
+pair_up() {
 	local ns dev
 	for ns in "$NS_A" "$NS_B"; do
 		dev=va; [ "$ns" = "$NS_B" ] && dev=vb
+		# No duplicate address detection or router solicitations: the veth
+		# exists already, so its own settings count, not just the defaults.
 		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
 			net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.router_solicitations=0 \
-			net.ipv6.conf.default.router_solicitations=0
+			net.ipv6.conf.default.router_solicitations=0 \
+			"net.ipv6.conf.$dev.accept_dad=0" "net.ipv6.conf.$dev.router_solicitations=0"
 		if [ "${1:-}" = noipv6 ]; then
 			ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 				net.ipv6.conf.default.disable_ipv6=1
@@ -82,6 +89,11 @@ setup_pair() {
 		ip -n "$NS_A" neigh add fd00::2 lladdr "$mb" dev va nud permanent
 		ip -n "$NS_B" neigh add fd00::1 lladdr "$ma" dev vb nud permanent
 	fi
+}
+
+# setup_pair [noipv6]: both steps.
+setup_pair() {
+	make_pair && pair_up "$@"
 }
 
 # start_nfxdp LOG [options...]: attached to both ends; waits until it meters.
