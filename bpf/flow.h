@@ -50,6 +50,17 @@ struct replay_frame {
 	__u16 _pad[3];
 };
 
+/* flow_key.tunnel_id: the UDP tunnel a flow was found in (NFStream's values). */
+enum tunnel_id {
+	TUNNEL_NONE = 0,
+	TUNNEL_GTP = 1,	   /* GTP-U, UDP port 2152 */
+	TUNNEL_CAPWAP = 2, /* CAPWAP data, UDP port 5247 */
+	TUNNEL_TZSP = 3,   /* TZSP, UDP port 37008 */
+};
+#define PORT_GTP_U 2152
+#define PORT_CAPWAP_DATA 5247
+#define PORT_TZSP 37008
+
 /*
  * Direction-agnostic flow key: the endpoint whose (address, port) compares
  * lower is "lo". IPv4 addresses occupy the first 4 bytes, the rest is zero.

@@ -26,6 +26,9 @@
 #ifndef ENOSPC
 #define ENOSPC 28
 #endif
+#ifndef EINVAL
+#define EINVAL 22
+#endif
 #ifndef ESTALE
 #define ESTALE 116
 #endif
@@ -85,8 +88,10 @@ static __always_inline void atomic_min_set_u64(__u64 *p, __u64 v)
  * entry is not LIVE (being inserted or closed), -ESTALE when the element
  * was recycled for another flow between the lookup and now.
  */
-static __always_inline int flow_enter(struct flow_entry *e, const struct flow_key *key)
+__noinline int flow_enter(struct flow_entry *e, const struct flow_key *key)
 {
+	if (!e || !key)
+		return -EAGAIN;
 	for (int i = 0; i < ENTER_RETRIES; i++) {
 		__u64 c = *(volatile __u64 *)&e->ctl;
 
@@ -109,14 +114,18 @@ static __always_inline void flow_leave(struct flow_entry *e)
 }
 
 /* Waits (briefly: a close or an insert takes nanoseconds) until @key is LIVE or gone. */
+static long settle_one(__u32 i, const struct flow_key *key)
+{
+	struct flow_entry *e = bpf_map_lookup_elem(&flows, key);
+
+	return !e || ctl_state(*(volatile __u64 *)&e->ctl) == FLOW_LIVE;
+}
+
 static __always_inline void flow_settle(const struct flow_key *key)
 {
-	for (int i = 0; i < SETTLE_SPINS; i++) {
-		struct flow_entry *e = bpf_map_lookup_elem(&flows, key);
+	struct flow_key k = *key; /* bpf_loop's context must be on the stack */
 
-		if (!e || ctl_state(*(volatile __u64 *)&e->ctl) == FLOW_LIVE)
-			return;
-	}
+	bpf_loop(SETTLE_SPINS, settle_one, &k, 0);
 }
 
 static __always_inline __u64 flow_first_seen(const struct flow_entry *e)
@@ -150,12 +159,16 @@ static __always_inline __u32 teardown_flags(const struct pkt *p)
 }
 
 /* Counts the packet into an entry the caller is a writer of. */
-static __always_inline void flow_account(struct flow_entry *e, const struct pkt *p, __u64 ts,
-					 __u32 bytes)
+__noinline int flow_account(struct flow_entry *e, const struct pkt *p, __u64 ts, __u32 bytes)
 {
-	__u32 d = (p->from_hi ^ !!(e->flags & FLOW_F_SRC_IS_HI)) & 1;
-	struct flow_dir_counters *dc = &e->dir[d];
-	__u32 tf = teardown_flags(p);
+	struct flow_dir_counters *dc;
+	__u32 d, tf;
+
+	if (!e || !p)
+		return 0;
+	d = (p->from_hi ^ !!(e->flags & FLOW_F_SRC_IS_HI)) & 1;
+	dc = &e->dir[d];
+	tf = teardown_flags(p);
 
 	__sync_fetch_and_add(&dc->packets, 1);
 	__sync_fetch_and_add(&dc->bytes, bytes);
@@ -166,6 +179,7 @@ static __always_inline void flow_account(struct flow_entry *e, const struct pkt 
 		__sync_fetch_and_or(&dc->tcp_flags, (__u32)p->tcp_flags);
 	if (tf & ~e->flags)
 		__sync_fetch_and_or(&e->flags, tf);
+	return 0;
 }
 
 /*
@@ -173,12 +187,13 @@ static __always_inline void flow_account(struct flow_entry *e, const struct pkt 
  * it LIVE. Returns 0, -EEXIST when another CPU inserted the key first, or
  * the map's error.
  */
-static __always_inline int flow_create(const struct pkt *p, __u64 ts, __u32 bytes,
-				       struct flow_entry *init)
+__noinline int flow_create(const struct pkt *p, __u64 ts, __u32 bytes, struct flow_entry *init)
 {
 	struct flow_entry *e;
 	int err;
 
+	if (!p || !init)
+		return -EINVAL;
 	__builtin_memset(init, 0, sizeof(*init));
 	init->ctl = FLOW_CTL(FLOW_NEW);
 	init->key = p->key;
@@ -225,12 +240,14 @@ static __always_inline int close_condition_holds(const struct flow_entry *e, __u
  * -ENOSPC (export ring full), -EBUSY (writers inside), -EAGAIN (condition
  * no longer holds) or -ESTALE (element recycled for another flow).
  */
-static __always_inline int flow_close(struct flow_entry *e, const struct flow_key *key,
-				      __u32 reason, __u64 threshold_ns, __u64 writers)
+__noinline int flow_close(struct flow_entry *e, const struct flow_key *key, __u32 reason,
+			  __u64 threshold_ns, __u64 writers)
 {
 	__u64 live = FLOW_CTL(FLOW_LIVE) + writers;
 	struct flow_event *ev;
 
+	if (!e || !key)
+		return -EAGAIN;
 	ev = bpf_ringbuf_reserve(&flow_events, sizeof(*ev), 0);
 	if (!ev)
 		return -ENOSPC;

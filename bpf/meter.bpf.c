@@ -41,7 +41,7 @@ struct {
 
 /* Per-CPU work area: the frame's header bytes and a new entry being built. */
 struct scratch {
-	__u8 frame[PARSE_WINDOW];
+	struct frame_buf frame;
 	struct pkt pkt;
 	struct flow_entry init;
 };
@@ -58,6 +58,7 @@ const volatile __u64 cfg_idle_timeout_ms = 120000;
 const volatile __u64 cfg_active_timeout_ms = 1800000;
 const volatile __u8 cfg_natural_expiry = 1;
 const volatile __u8 cfg_accounting = ACCOUNT_LINK;
+const volatile __u8 cfg_decode_tunnels = 1; /* GTP-U, CAPWAP, TZSP (IP-in-IP always) */
 
 /*
  * Capture time as the meter sees it: the latest timestamp of a metered
@@ -143,10 +144,13 @@ static __always_inline int expiry_on_arrival(const struct flow_entry *e, const s
  * Counts the packet into its flow, creating the entry or replacing an
  * expired one. Returns the counter the frame ends in.
  */
-static __always_inline int flow_meter(struct scratch *s, struct nfx_counters *cnt, __u64 ts,
-				      __u32 bytes)
+__noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt, __u64 ts, __u32 bytes)
 {
-	struct pkt *p = &s->pkt;
+	struct pkt *p;
+
+	if (!s || !cnt)
+		return NFX_LOST_BUSY;
+	p = &s->pkt;
 
 	for (int round = 0; round < METER_ROUNDS; round++) {
 		struct flow_entry *e = bpf_map_lookup_elem(&flows, &p->key);
@@ -182,30 +186,53 @@ static __always_inline int flow_meter(struct scratch *s, struct nfx_counters *cn
 	return NFX_LOST_BUSY;
 }
 
+/* The IP header(s) and the transport header; negative reason or 0. */
+static __always_inline int parse_network(struct frame_buf *buf, struct cursor *c, struct pkt *p,
+					 int proto, __u32 wire_len)
+{
+	int l4 = parse_ip(buf, c, p, proto, wire_len);
+
+	if (l4 < 0)
+		return l4;
+	return parse_l4(buf, c, p, l4);
+}
+
 /* Parses the frame in s->frame and meters it. Returns the counter it ends in. */
-static __always_inline int meter_frame(struct scratch *s, struct nfx_counters *cnt, __u32 caplen,
-				       __u32 wire_len, __u64 ts)
+__noinline int meter_frame(struct scratch *s, struct nfx_counters *cnt, __u32 caplen,
+			   __u32 wire_len, __u64 ts)
 {
 	struct cursor c = {
 		.off = 0,
 		.len = caplen < PARSE_WINDOW ? caplen : PARSE_WINDOW,
 		.caplen = caplen,
 	};
-	struct pkt *p = &s->pkt;
-	int proto, l4;
+	struct pkt *p;
+	int proto, r;
 
+	if (!s)
+		return NFX_LOST_BUSY;
+	p = &s->pkt;
 	__builtin_memset(p, 0, sizeof(*p));
 	if (caplen < MIN_FRAME_LEN)
 		return NFX_IGNORE_TOO_SHORT;
-	proto = parse_ethernet(s->frame, &c, p);
+	proto = parse_ethernet(&s->frame, &c, p);
 	if (proto < 0)
 		return -proto;
-	l4 = parse_ip(s->frame, &c, p, proto, wire_len);
-	if (l4 < 0)
-		return -l4;
-	l4 = parse_l4(s->frame, &c, p, l4);
-	if (l4 < 0)
-		return -l4;
+	r = parse_network(&s->frame, &c, p, proto, wire_len);
+	if (r < 0)
+		return -r;
+	if (cfg_decode_tunnels) {
+		proto = parse_udp_tunnel(&s->frame, &c, p);
+		if (proto == TUNNEL_ETHERNET)
+			proto = parse_ethernet(&s->frame, &c, p);
+		if (proto < 0)
+			return -proto;
+		if (proto > 0) {
+			r = parse_network(&s->frame, &c, p, proto, wire_len);
+			if (r < 0)
+				return -r;
+		}
+	}
 	flow_key_order(p);
 	return flow_meter(s, cnt, ts, packet_bytes(p, wire_len));
 }
@@ -260,7 +287,7 @@ int nfx_meter(struct xdp_md *ctx)
 	}
 	n = caplen < PARSE_WINDOW ? caplen : PARSE_WINDOW;
 	barrier_var(n); /* keep the bound check on the register the helper gets */
-	if (n < 1 || n > PARSE_WINDOW || bpf_xdp_load_bytes(ctx, 0, s->frame, n)) {
+	if (n < 1 || n > PARSE_WINDOW || bpf_xdp_load_bytes(ctx, 0, &s->frame, n)) {
 		cnt->c[NFX_IGNORE_TOO_SHORT]++;
 		return XDP_PASS;
 	}
@@ -293,7 +320,7 @@ static long replay_one(__u32 i, struct replay_walk *w)
 	barrier_var(kept);
 	if (kept < 1 || kept > PARSE_WINDOW || w->off + sizeof(f) + kept > w->end)
 		return 1;
-	if (bpf_xdp_load_bytes(w->ctx, w->off + sizeof(f), w->s->frame, kept))
+	if (bpf_xdp_load_bytes(w->ctx, w->off + sizeof(f), &w->s->frame, kept))
 		return 1;
 	w->off += sizeof(f) + ((kept + 7) & ~7U);
 	w->cnt->c[NFX_FRAMES_SEEN]++;

@@ -5,6 +5,9 @@
  * frame handed in by capture replay. Each parse_<header>() advances the
  * cursor and returns the next protocol, or a negative enum nfx_counter
  * naming why the frame is not metered.
+ *
+ * The parsers are global functions: the verifier checks each once, however
+ * many times the meter calls it (again for a tunnel's inner headers).
  */
 #ifndef NFXDP_PARSE_H
 #define NFXDP_PARSE_H
@@ -15,6 +18,7 @@
 #define MPLS_MAX_DEPTH 8
 #define IPV6_EXT_MAX_CHAIN 8
 #define IP_TUNNEL_MAX_DEPTH 2
+#define GTP_EXT_MAX_CHAIN 4
 /* NFStream ignores frames of fewer captured bytes than this. */
 #define MIN_FRAME_LEN 28
 
@@ -27,6 +31,8 @@
 #define ETH_P_MPLS_MC 0x8848
 #define ETH_P_PPP_SES 0x8864
 #define ETH_P_802_3_MIN 0x0600
+/* parse_udp_tunnel(): an Ethernet frame follows (TZSP). */
+#define TUNNEL_ETHERNET 0x6558
 
 #define IPPROTO_HOPOPTS 0
 #define IPPROTO_ROUTING 43
@@ -39,6 +45,17 @@
 #define TCP_FLAG_SYN 0x02
 #define TCP_FLAG_RST 0x04
 #define TCP_FLAG_ACK 0x10
+
+
+/*
+ * The first PARSE_WINDOW bytes of a frame, copied from the packet, and
+ * slack: a header read at an offset below PARSE_WINDOW ends inside the
+ * buffer as far as the verifier can tell (see cursor_ptr()).
+ */
+#define PEEK_MAX 64
+struct frame_buf {
+	__u8 b[PARSE_WINDOW + PEEK_MAX];
+};
 
 /* Bytes of a frame the parser may read, and where it is. */
 struct cursor {
@@ -53,31 +70,32 @@ struct pkt {
 	__u8 smac[6];
 	__u8 dmac[6];
 	__u8 tcp_flags;
-	__u8 from_hi; /* the sender is the key's hi endpoint */
-	__u16 l2_len; /* link header length: too-short check */
+	__u8 from_hi;	  /* the sender is the key's hi endpoint */
+	__u16 _pad;
 	__u32 ip_len;	  /* IPv4 total length, IPv6 payload length */
 	__u32 ip_l4_off;  /* transport header offset within what ip_len counts */
 	__u32 l4_len;	  /* transport header and payload, from the IP lengths */
 	__u32 l4_hdr_len; /* transport header length; 0 when not parsed */
 };
 
-/*
- * Pointer to @size bytes at @off in @buf, or NULL when the frame ends
- * before. The first test is the bound the verifier needs; it also means
- * the header lies past PARSE_WINDOW (see cursor_miss()).
- */
-static __always_inline void *window_at(__u8 *buf, const struct cursor *c, __u32 off, __u32 size)
+/* Does the window hold @size bytes at the cursor (+@skip)? */
+static __always_inline int cursor_has(const struct cursor *c, __u32 skip, __u32 size)
 {
-	if (off > PARSE_WINDOW - size)
-		return NULL;
-	if (off + size > c->len)
-		return NULL;
-	return buf + off;
+	return c->off + skip + size <= c->len;
 }
 
-#define CURSOR_PEEK(buf, c, type) ((type *)window_at(buf, c, (c)->off, sizeof(type)))
+/*
+ * The bytes at the cursor (+@skip), once cursor_has() said they are there.
+ * c->len <= PARSE_WINDOW, so the mask changes nothing: it bounds the very
+ * register that is dereferenced, whatever clang does with the comparison.
+ */
+static __always_inline void *cursor_ptr(struct frame_buf *buf, const struct cursor *c, __u32 skip)
+{
+	_Static_assert((PARSE_WINDOW & (PARSE_WINDOW - 1)) == 0, "PARSE_WINDOW: a power of 2");
+	return buf->b + ((c->off + skip) & (PARSE_WINDOW - 1));
+}
 
-/* Why a header of @size bytes at the cursor is not there: truncated or past the window. */
+/* Why @size bytes at the cursor are missing: cut off, or past the window. */
 static __always_inline int cursor_miss(const struct cursor *c, __u32 size, int truncated)
 {
 	if (c->off + size <= c->caplen)
@@ -88,10 +106,6 @@ static __always_inline int cursor_miss(const struct cursor *c, __u32 size, int t
 struct vlan_tag {
 	__be16 tci;
 	__be16 encap_proto;
-};
-
-struct mpls_entry {
-	__be32 entry;
 };
 
 struct pppoe_session {
@@ -115,24 +129,47 @@ static __always_inline int is_vlan(__u16 proto)
 	return proto == ETH_P_8021Q || proto == ETH_P_8021AD || proto == ETH_P_QINQ1;
 }
 
-/* Ethernet, LLC/SNAP, stacked VLAN tags (innermost id kept), MPLS, PPPoE. */
-static __always_inline int parse_ethernet(__u8 *buf, struct cursor *c, struct pkt *p)
+/* MPLS: skips the label stack; no protocol field follows, so guess from the IP version. */
+static __always_inline int skip_mpls(struct frame_buf *buf, struct cursor *c)
 {
-	struct ethhdr *eth = CURSOR_PEEK(buf, c, struct ethhdr);
+#pragma unroll
+	for (int i = 0; i < MPLS_MAX_DEPTH; i++) {
+		__be32 *label;
+
+		if (!cursor_has(c, 0, 4))
+			return cursor_miss(c, 4, NFX_IGNORE_MALFORMED_L2);
+		label = cursor_ptr(buf, c, 0);
+		c->off += 4;
+		if (bpf_ntohl(*label) & 0x100) /* bottom of stack */
+			break;
+	}
+	if (!cursor_has(c, 0, 1))
+		return cursor_miss(c, 1, NFX_IGNORE_MALFORMED_L2);
+	return (*(__u8 *)cursor_ptr(buf, c, 0) >> 4) == 6 ? ETH_P_IPV6 : ETH_P_IP;
+}
+
+/* Ethernet, LLC/SNAP, stacked VLAN tags (innermost id kept), MPLS, PPPoE. */
+__noinline int parse_ethernet(struct frame_buf *buf, struct cursor *c, struct pkt *p)
+{
+	struct ethhdr *eth;
 	__u16 proto;
 
-	if (!eth)
+	if (!buf || !c || !p)
 		return -NFX_IGNORE_TOO_SHORT;
+	if (!cursor_has(c, 0, sizeof(*eth)))
+		return -NFX_IGNORE_TOO_SHORT;
+	eth = cursor_ptr(buf, c, 0);
 	__builtin_memcpy(p->dmac, eth->h_dest, 6);
 	__builtin_memcpy(p->smac, eth->h_source, 6);
 	proto = bpf_ntohs(eth->h_proto);
 	c->off += sizeof(*eth);
 
 	if (proto < ETH_P_802_3_MIN) {
-		struct llc_snap *llc = CURSOR_PEEK(buf, c, struct llc_snap);
+		struct llc_snap *llc;
 
-		if (!llc)
+		if (!cursor_has(c, 0, sizeof(*llc)))
 			return -NFX_IGNORE_NON_IP;
+		llc = cursor_ptr(buf, c, 0);
 		if (llc->dsap != 0xaa || llc->ssap != 0xaa || llc->ctrl != 0x03)
 			return -NFX_IGNORE_NON_IP;
 		proto = bpf_ntohs(llc->type);
@@ -145,41 +182,25 @@ static __always_inline int parse_ethernet(__u8 *buf, struct cursor *c, struct pk
 
 		if (!is_vlan(proto))
 			break;
-		vh = CURSOR_PEEK(buf, c, struct vlan_tag);
-		if (!vh)
+		if (!cursor_has(c, 0, sizeof(*vh)))
 			return cursor_miss(c, sizeof(*vh), NFX_IGNORE_MALFORMED_L2);
+		vh = cursor_ptr(buf, c, 0);
 		p->key.vlan_id = bpf_ntohs(vh->tci) & 0x0fff;
 		proto = bpf_ntohs(vh->encap_proto);
 		c->off += sizeof(*vh);
 	}
 
-	if (proto == ETH_P_MPLS_UC || proto == ETH_P_MPLS_MC) {
-		__u8 *first;
+	if (proto == ETH_P_MPLS_UC || proto == ETH_P_MPLS_MC)
+		return skip_mpls(buf, c);
+	if (proto == ETH_P_PPP_SES) {
+		struct pppoe_session *ph;
 
-#pragma unroll
-		for (int i = 0; i < MPLS_MAX_DEPTH; i++) {
-			struct mpls_entry *m = CURSOR_PEEK(buf, c, struct mpls_entry);
-
-			if (!m)
-				return cursor_miss(c, sizeof(*m), NFX_IGNORE_MALFORMED_L2);
-			c->off += sizeof(*m);
-			if (bpf_ntohl(m->entry) & 0x100) /* bottom of stack */
-				break;
-		}
-		/* No protocol field after MPLS: guess from the IP version nibble. */
-		first = window_at(buf, c, c->off, 1);
-		if (!first)
-			return cursor_miss(c, 1, NFX_IGNORE_MALFORMED_L2);
-		proto = (*first >> 4) == 6 ? ETH_P_IPV6 : ETH_P_IP;
-	} else if (proto == ETH_P_PPP_SES) {
-		struct pppoe_session *ph = CURSOR_PEEK(buf, c, struct pppoe_session);
-
-		if (!ph)
+		if (!cursor_has(c, 0, sizeof(*ph)))
 			return cursor_miss(c, sizeof(*ph), NFX_IGNORE_MALFORMED_L2);
+		ph = cursor_ptr(buf, c, 0);
 		c->off += sizeof(*ph);
-		proto = bpf_ntohs(ph->ppp_proto) == 0x0057 ? ETH_P_IPV6 : ETH_P_IP;
+		return bpf_ntohs(ph->ppp_proto) == 0x0057 ? ETH_P_IPV6 : ETH_P_IP;
 	}
-	p->l2_len = c->off;
 	return proto;
 }
 
@@ -190,24 +211,19 @@ static __always_inline void set_addr4(__u8 *dst, __be32 a)
 	*(__u64 *)(dst + 8) = 0;
 }
 
-static __always_inline void set_addr6(__u8 *dst, const struct in6_addr *a)
-{
-	__builtin_memcpy(dst, a, 16);
-}
-
 /* IPv4 with options; only the first fragment carries the ports. */
-static __always_inline int parse_ipv4(__u8 *buf, struct cursor *c, struct pkt *p, __u32 wire_len)
+static __always_inline int parse_ipv4(struct frame_buf *buf, struct cursor *c, struct pkt *p,
+				      __u32 wire_len)
 {
-	struct iphdr *iph = CURSOR_PEEK(buf, c, struct iphdr);
+	struct iphdr *iph;
 	__u32 hlen, tot;
 
-	if (!iph)
+	if (!cursor_has(c, 0, sizeof(*iph)))
 		return cursor_miss(c, sizeof(*iph), NFX_IGNORE_MALFORMED_IPV4);
+	iph = cursor_ptr(buf, c, 0);
 	hlen = iph->ihl * 4;
 	tot = bpf_ntohs(iph->tot_len);
-	if (iph->version != 4 || hlen < sizeof(*iph) || tot < hlen)
-		return -NFX_IGNORE_MALFORMED_IPV4;
-	if (c->off + tot > wire_len)
+	if (iph->version != 4 || hlen < sizeof(*iph) || tot < hlen || c->off + tot > wire_len)
 		return -NFX_IGNORE_MALFORMED_IPV4;
 	if (bpf_ntohs(iph->frag_off) & 0x1fff)
 		return -NFX_IGNORE_FRAGMENT;
@@ -223,13 +239,7 @@ static __always_inline int parse_ipv4(__u8 *buf, struct cursor *c, struct pkt *p
 struct ipv6_ext {
 	__u8 nexthdr;
 	__u8 hdrlen;
-};
-
-struct ipv6_frag {
-	__u8 nexthdr;
-	__u8 reserved;
-	__be16 frag_off;
-	__be32 id;
+	__be16 frag_off; /* fragment header only */
 };
 
 static __always_inline int ipv6_is_ext(__u8 next)
@@ -243,50 +253,47 @@ static __always_inline int ipv6_is_ext(__u8 next)
  * options, mobility), up to IPV6_EXT_MAX_CHAIN of them. AH and ESP end the
  * chain: like IPv4, the flow is then AH or ESP with ports 0.
  */
-static __always_inline int parse_ipv6(__u8 *buf, struct cursor *c, struct pkt *p, __u32 wire_len)
+static __always_inline int parse_ipv6(struct frame_buf *buf, struct cursor *c, struct pkt *p,
+				      __u32 wire_len)
 {
-	struct ipv6hdr *ip6 = CURSOR_PEEK(buf, c, struct ipv6hdr);
-	__u32 start = c->off;
+	struct ipv6hdr *ip6;
+	__u32 ext_start;
 	__u8 next;
 
-	if (!ip6)
+	if (!cursor_has(c, 0, sizeof(*ip6)))
 		return cursor_miss(c, sizeof(*ip6), NFX_IGNORE_MALFORMED_IPV6);
-	if (ip6->version != 6)
-		return -NFX_IGNORE_MALFORMED_IPV6;
+	ip6 = cursor_ptr(buf, c, 0);
 	p->ip_len = bpf_ntohs(ip6->payload_len);
-	if (c->off + sizeof(*ip6) + p->ip_len > wire_len)
+	if (ip6->version != 6 || c->off + sizeof(*ip6) + p->ip_len > wire_len)
 		return -NFX_IGNORE_MALFORMED_IPV6;
-	set_addr6(p->key.addr_lo, &ip6->saddr);
-	set_addr6(p->key.addr_hi, &ip6->daddr);
+	__builtin_memcpy(p->key.addr_lo, &ip6->saddr, 16);
+	__builtin_memcpy(p->key.addr_hi, &ip6->daddr, 16);
 	p->key.ip_version = 6;
 	next = ip6->nexthdr;
 	c->off += sizeof(*ip6);
+	ext_start = c->off;
 
 #pragma unroll
 	for (int i = 0; i < IPV6_EXT_MAX_CHAIN; i++) {
-		struct ipv6_ext *oh;
+		struct ipv6_ext *eh;
 
 		if (!ipv6_is_ext(next))
 			break;
-		oh = CURSOR_PEEK(buf, c, struct ipv6_ext);
-		if (!oh)
-			return cursor_miss(c, sizeof(*oh), NFX_IGNORE_MALFORMED_IPV6);
+		if (!cursor_has(c, 0, sizeof(*eh)))
+			return cursor_miss(c, sizeof(*eh), NFX_IGNORE_MALFORMED_IPV6);
+		eh = cursor_ptr(buf, c, 0);
 		if (next == IPPROTO_FRAGMENT) {
-			struct ipv6_frag *fh = CURSOR_PEEK(buf, c, struct ipv6_frag);
-
-			if (!fh)
-				return cursor_miss(c, sizeof(*fh), NFX_IGNORE_MALFORMED_IPV6);
-			if (bpf_ntohs(fh->frag_off) & 0xfff8)
+			if (bpf_ntohs(eh->frag_off) & 0xfff8)
 				return -NFX_IGNORE_FRAGMENT;
-			c->off += sizeof(*fh);
+			c->off += 8;
 		} else {
-			c->off += (oh->hdrlen + 1) * 8;
+			c->off += (eh->hdrlen + 1) * 8;
 		}
-		next = oh->nexthdr;
+		next = eh->nexthdr;
 	}
 	if (ipv6_is_ext(next))
-		return -NFX_IGNORE_HEADERS_TOO_LONG; /* longer chain than IPV6_EXT_MAX_CHAIN */
-	p->ip_l4_off = c->off - start - sizeof(*ip6);
+		return -NFX_IGNORE_HEADERS_TOO_LONG; /* a longer chain than IPV6_EXT_MAX_CHAIN */
+	p->ip_l4_off = c->off - ext_start;
 	return next;
 }
 
@@ -294,11 +301,13 @@ static __always_inline int parse_ipv6(__u8 *buf, struct cursor *c, struct pkt *p
  * The IP header after the link layer, then any IP-in-IP (4in4, 6in4, 4in6,
  * 6in6): the innermost header names the flow. Returns the transport protocol.
  */
-static __always_inline int parse_ip(__u8 *buf, struct cursor *c, struct pkt *p, int proto,
-				    __u32 wire_len)
+__noinline int parse_ip(struct frame_buf *buf, struct cursor *c, struct pkt *p, int proto,
+			__u32 wire_len)
 {
 	int next = -NFX_IGNORE_NON_IP;
 
+	if (!buf || !c || !p)
+		return next;
 #pragma unroll
 	for (int i = 0; i < IP_TUNNEL_MAX_DEPTH; i++) {
 		if (proto == ETH_P_IP)
@@ -318,30 +327,38 @@ static __always_inline int parse_ip(__u8 *buf, struct cursor *c, struct pkt *p, 
 }
 
 /*
- * Ports and flags of the transport header. As NFStream does, TCP and UDP
- * whose IP payload is too short for their header, and every protocol but
- * TCP, UDP and SCTP, are metered with ports 0.
+ * Ports and flags of the transport header; the cursor stays on it. As
+ * NFStream does, TCP and UDP whose IP payload is too short for their header,
+ * and every protocol but TCP, UDP and SCTP, are metered with ports 0.
  */
-static __always_inline int parse_l4(__u8 *buf, struct cursor *c, struct pkt *p, __u8 proto)
+__noinline int parse_l4(struct frame_buf *buf, struct cursor *c, struct pkt *p, int proto)
 {
-	__u32 l4_len = p->ip_len > p->ip_l4_off ? p->ip_len - p->ip_l4_off : 0;
+	__u32 l4_len;
 
+	if (!buf || !c || !p)
+		return -NFX_IGNORE_MALFORMED_L4;
+	l4_len = p->ip_len > p->ip_l4_off ? p->ip_len - p->ip_l4_off : 0;
 	p->key.protocol = proto;
 	p->l4_len = l4_len;
+	p->key.port_lo = p->key.port_hi = 0;
+	p->tcp_flags = 0;
+	p->l4_hdr_len = 0;
 	if (proto == IPPROTO_TCP && l4_len >= sizeof(struct tcphdr)) {
-		struct tcphdr *th = CURSOR_PEEK(buf, c, struct tcphdr);
+		struct tcphdr *th;
 
-		if (!th)
+		if (!cursor_has(c, 0, sizeof(*th)))
 			return cursor_miss(c, sizeof(*th), NFX_IGNORE_MALFORMED_L4);
+		th = cursor_ptr(buf, c, 0);
 		p->key.port_lo = th->source;
 		p->key.port_hi = th->dest;
 		p->tcp_flags = ((__u8 *)th)[13];
 		p->l4_hdr_len = th->doff * 4;
 	} else if ((proto == IPPROTO_UDP || proto == IPPROTO_SCTP) && l4_len >= 8) {
-		struct udphdr *uh = CURSOR_PEEK(buf, c, struct udphdr);
+		struct udphdr *uh;
 
-		if (!uh)
+		if (!cursor_has(c, 0, sizeof(*uh)))
 			return cursor_miss(c, sizeof(*uh), NFX_IGNORE_MALFORMED_L4);
+		uh = cursor_ptr(buf, c, 0);
 		p->key.port_lo = uh->source;
 		p->key.port_hi = uh->dest;
 		p->l4_hdr_len = proto == IPPROTO_UDP ? 8 : 12;
@@ -349,6 +366,113 @@ static __always_inline int parse_l4(__u8 *buf, struct cursor *c, struct pkt *p, 
 		p->l4_hdr_len = 8;
 	}
 	return 0;
+}
+
+static __always_inline int udp_port_is(const struct pkt *p, __u16 port)
+{
+	return p->key.port_lo == bpf_htons(port) || p->key.port_hi == bpf_htons(port);
+}
+
+/* GTP-U: a T-PDU (version 1, type 0xff) carries an IP packet after its extension headers. */
+static __always_inline int parse_gtp(struct frame_buf *buf, struct cursor *c, struct pkt *p)
+{
+	__u8 *g, flags, *b;
+	__u32 skip = 16; /* UDP and the mandatory GTP header */
+
+	if (!cursor_has(c, 0, skip + 1))
+		return 0;
+	g = cursor_ptr(buf, c, 8);
+	flags = g[0];
+	if ((flags >> 5) != 1 || g[1] != 0xff)
+		return 0;
+	if (flags & 0x07)
+		skip += 4; /* sequence number, N-PDU number, next extension type */
+	if (flags & 0x04) {
+#pragma unroll
+		for (int i = 0; i < GTP_EXT_MAX_CHAIN; i++) {
+			__u32 ext;
+
+			if (!cursor_has(c, skip, 1))
+				return 0;
+			ext = *(__u8 *)cursor_ptr(buf, c, skip) * 4;
+			if (!ext || !cursor_has(c, skip + ext, 0))
+				return 0;
+			skip += ext;
+			if (*(__u8 *)cursor_ptr(buf, c, skip - 1) == 0)
+				break; /* no next extension */
+		}
+	}
+	if (!cursor_has(c, skip, 1))
+		return 0;
+	b = cursor_ptr(buf, c, skip);
+	if ((*b >> 4) != 4 && (*b >> 4) != 6)
+		return -NFX_IGNORE_MALFORMED_L4; /* a T-PDU that is not IP */
+	c->off += skip;
+	p->key.tunnel_id = TUNNEL_GTP;
+	return (*b >> 4) == 6 ? ETH_P_IPV6 : ETH_P_IP;
+}
+
+/* TZSP carrying Ethernet: version 1, type 0 (received), first tag padding or end. */
+static __always_inline int parse_tzsp(struct frame_buf *buf, struct cursor *c, struct pkt *p)
+{
+	__u8 *t;
+	__u32 skip = 12;
+
+	if (!cursor_has(c, 0, 12))
+		return cursor_miss(c, 12, NFX_IGNORE_MALFORMED_L4);
+	p->key.tunnel_id = TUNNEL_TZSP; /* NFStream marks the outer flow too when the rest fails */
+	t = cursor_ptr(buf, c, 8);
+	if (t[0] != 1 || t[1] != 0 || t[2] != 0 || t[3] != 1)
+		return 0;
+	if (!cursor_has(c, skip, 1))
+		return cursor_miss(c, skip + 1, NFX_IGNORE_MALFORMED_L4);
+	if (t[4] > 1)
+		return 0; /* options before the frame: not decoded */
+	c->off += skip + 1;
+	return TUNNEL_ETHERNET;
+}
+
+/* CAPWAP data: an 802.11 frame with LLC/SNAP after the CAPWAP header. */
+static __always_inline int parse_capwap(struct frame_buf *buf, struct cursor *c, struct pkt *p)
+{
+	__u8 *w, *f;
+	__u32 skip;
+
+	if (!cursor_has(c, 8, 2))
+		return 0;
+	w = cursor_ptr(buf, c, 8);
+	if (w[0] & 0x0f)
+		return 0;
+	skip = 8 + ((w[1] & 0xf8) >> 1);
+	if (!cursor_has(c, skip, 33))
+		return 0;
+	f = cursor_ptr(buf, c, skip);
+	__builtin_memcpy(p->smac, f + 10, 6); /* 802.11 address 2: transmitter */
+	__builtin_memcpy(p->dmac, f + 16, 6); /* address 3 */
+	c->off += skip + 32;
+	p->key.tunnel_id = TUNNEL_CAPWAP;
+	return (f[30] << 8) | f[31];
+}
+
+/*
+ * With tunnel decoding on, the UDP tunnels NFStream decodes: GTP-U,
+ * TZSP, CAPWAP data. Returns the protocol of what the tunnel carries
+ * (ETH_P_IP/ETH_P_IPV6, or TUNNEL_ETHERNET), 0 when the UDP flow is metered
+ * as it is, or a negative reason. The cursor is on the UDP header.
+ */
+__noinline int parse_udp_tunnel(struct frame_buf *buf, struct cursor *c, struct pkt *p)
+{
+	int r = 0;
+
+	if (!buf || !c || !p || p->key.protocol != IPPROTO_UDP || !p->l4_hdr_len)
+		return 0;
+	if (udp_port_is(p, PORT_GTP_U))
+		r = parse_gtp(buf, c, p);
+	if (!r && udp_port_is(p, PORT_TZSP))
+		return parse_tzsp(buf, c, p);
+	if (!r && udp_port_is(p, PORT_CAPWAP_DATA))
+		r = parse_capwap(buf, c, p);
+	return r;
 }
 
 #endif /* NFXDP_PARSE_H */

@@ -3,7 +3,8 @@
 
 TEST_CFLAGS := $(CFLAGS) -Itests/lib
 TEST_LIB_OBJS := $(BUILD)/tests/test.o $(BUILD)/tests/pkt.o
-TEST_BINS := $(BUILD)/tests/test_unit $(BUILD)/tests/test_meter $(BUILD)/tests/inject
+TEST_BINS := $(BUILD)/tests/test_unit $(BUILD)/tests/test_meter $(BUILD)/tests/inject \
+	     $(BUILD)/tests/pcapinfo
 
 .PHONY: tests
 tests: $(TEST_BINS)
@@ -29,3 +30,7 @@ $(BUILD)/tests/test_unit: tests/unit/test_unit.c $(TEST_LIB_OBJS) $(BUILD)/cli.o
 		$(BUILD)/loader.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/pcapinfo: tests/tools/pcapinfo.c | $(BUILD)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(TEST_CFLAGS) $^ -lpcap -o $@

@@ -25,6 +25,7 @@ void config_defaults(struct nfx_config *cfg)
 	cfg->max_flows = 1 << 20;
 	cfg->poll_ms = 1000;
 	cfg->accounting = ACCOUNT_LINK;
+	cfg->decode_tunnels = true;
 	cfg->zmq_endpoint = DEFAULT_ZMQ_ENDPOINT;
 	cfg->batch_flows = 256;
 	cfg->batch_ms = 1000;
@@ -58,6 +59,8 @@ void config_usage(FILE *out)
 "      --max-flows N        flow cache entries (1048576)\n"
 "      --accounting MODE    bytes counted: link (frame, default), ip, transport,\n"
 "                           payload (NFStream accounting_mode 0..3)\n"
+"      --decode-tunnels on|off  meter the flows inside GTP-U, CAPWAP and TZSP\n"
+"                           (on; IP-in-IP is always decoded)\n"
 "      --poll-ms MS         how often the collector scans for expired flows (1000)\n"
 "\n"
 "Export:\n"
@@ -88,6 +91,7 @@ enum {
 	OPT_LINGER,
 	OPT_MAX_FLOWS,
 	OPT_ACCOUNTING,
+	OPT_TUNNELS,
 	OPT_POLL,
 	OPT_ZMQ,
 	OPT_NO_ZMQ,
@@ -107,6 +111,7 @@ static const struct option long_options[] = {
 	{ "natural-linger", required_argument, NULL, OPT_LINGER },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "accounting", required_argument, NULL, OPT_ACCOUNTING },
+	{ "decode-tunnels", required_argument, NULL, OPT_TUNNELS },
 	{ "poll-ms", required_argument, NULL, OPT_POLL },
 	{ "zmq", required_argument, NULL, OPT_ZMQ },
 	{ "no-zmq", no_argument, NULL, OPT_NO_ZMQ },
@@ -224,6 +229,11 @@ static int parse_option(struct nfx_config *cfg, int opt, const char *arg, bool *
 		if ((v = parse_choice("accounting", arg, accounting)) < 0)
 			return -1;
 		cfg->accounting = v;
+		return 0;
+	case OPT_TUNNELS:
+		if ((v = parse_choice("decode-tunnels", arg, onoff)) < 0)
+			return -1;
+		cfg->decode_tunnels = v;
 		return 0;
 	case OPT_POLL:
 		return parse_u32("poll-ms", arg, 1, 3600000, &cfg->poll_ms);

@@ -38,6 +38,7 @@ struct nfx_config {
 	uint32_t max_flows;
 	uint32_t poll_ms;
 	int accounting; /* enum accounting */
+	bool decode_tunnels;
 
 	/* Export. */
 	const char *zmq_endpoint; /* NULL: no ZeroMQ */

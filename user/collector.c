@@ -152,7 +152,7 @@ void collector_print_stats(struct collector *c, const char *when)
 	fprintf(stderr, "\nnfxdp:   flows_exported=%" PRIu64, total);
 	for (int i = 0; i < 5; i++)
 		fprintf(stderr, " %s=%" PRIu64, expiry_names[i], c->exported[i]);
-	fprintf(stderr, " active=%" PRIu64 " batches_sent=%" PRIu64, c->poller.st.active_flows,
+	fprintf(stderr, " flows_active=%" PRIu64 " batches_sent=%" PRIu64, c->poller.st.active_flows,
 		c->batch.msg.sequence);
 	if (c->zmq_on)
 		fprintf(stderr, " zmq_dropped=%" PRIu64 " subscribers=%d", c->zmq.batches_dropped,

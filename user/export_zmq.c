@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <zmq.h>
 
@@ -25,12 +29,38 @@ static const char *bind_hint(int err)
 	}
 }
 
+/*
+ * ZeroMQ rebinds an ipc:// path by unlinking it, silently taking it from
+ * whoever published there: refuse when something still listens on it.
+ */
+static bool ipc_in_use(const char *endpoint)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	bool in_use;
+	int fd;
+
+	if (strncmp(endpoint, "ipc://", 6) || strlen(endpoint + 6) >= sizeof(sa.sun_path))
+		return false;
+	strcpy(sa.sun_path, endpoint + 6);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	in_use = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return in_use;
+}
+
 int zmq_exporter_open(struct zmq_exporter *zx, const char *endpoint)
 {
 	int one = 1, hwm = 1000, err;
 
 	memset(zx, 0, sizeof(*zx));
 	snprintf(zx->endpoint, sizeof(zx->endpoint), "%s", endpoint);
+	if (ipc_in_use(endpoint)) {
+		pr_warn("Couldn't bind ZeroMQ endpoint %s: %s%s\n", endpoint,
+			zmq_strerror(EADDRINUSE), bind_hint(EADDRINUSE));
+		return -EADDRINUSE;
+	}
 	zx->ctx = zmq_ctx_new();
 	if (!zx->ctx) {
 		err = errno;

@@ -179,3 +179,42 @@ int format_field(char *buf, size_t len, const Nfxdp__Flow *f, const char *name)
 	format_value(buf, len, fd, f, true);
 	return 0;
 }
+
+static const char *proto_name(uint32_t p, char *buf, size_t len)
+{
+	switch (p) {
+	case 1:
+		return "icmp";
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	case 58:
+		return "icmpv6";
+	case 132:
+		return "sctp";
+	default:
+		snprintf(buf, len, "proto-%u", p);
+		return buf;
+	}
+}
+
+void format_brief(FILE *out, const Nfxdp__Flow *f)
+{
+	static const char *const expiry[] = { "idle", "active", "natural", "emergency", "flush" };
+	char src[64], dst[64], pbuf[16];
+	bool v6 = f->ip_version == 6;
+
+	snprintf(src, sizeof(src), v6 ? "[%s]:%u" : "%s:%u", f->src_ip, f->src_port);
+	snprintf(dst, sizeof(dst), v6 ? "[%s]:%u" : "%s:%u", f->dst_ip, f->dst_port);
+	fprintf(out, "#%-5" PRIu64 " %-9s %-28s -> %-28s %-6s %6" PRIu64 " pkts %10" PRIu64
+		     " bytes %7" PRIu64 " ms",
+		f->id, f->expiration_id < 5 ? expiry[f->expiration_id] : "?", src, dst,
+		proto_name(f->protocol, pbuf, sizeof(pbuf)), f->bidirectional_packets,
+		f->bidirectional_bytes, f->bidirectional_duration_ms);
+	if (f->vlan_id)
+		fprintf(out, " vlan %u", f->vlan_id);
+	if (f->tunnel_id)
+		fprintf(out, " tunnel %u", f->tunnel_id);
+	fputc('\n', out);
+}

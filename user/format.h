@@ -26,6 +26,9 @@ void format_csv_header(FILE *out, const struct format_columns *cols);
 void format_csv_row(FILE *out, const struct format_columns *cols, const Nfxdp__Flow *f);
 void format_json(FILE *out, const struct format_columns *cols, const Nfxdp__Flow *f);
 
+/* One line a person reads: id, expiry, endpoints, protocol, totals, duration. */
+void format_brief(FILE *out, const Nfxdp__Flow *f);
+
 /* Value of the field called @name in @f as text (for tests and tools); -1 when unknown. */
 int format_field(char *buf, size_t len, const Nfxdp__Flow *f, const char *name);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <linux/if_link.h>
 #include <sched.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@ void meter_opts_from_config(struct meter_opts *o, const struct nfx_config *cfg)
 	o->active_timeout_ms = cfg->active_timeout_ms;
 	o->natural_expiry = cfg->natural_expiry;
 	o->accounting = cfg->accounting;
+	o->decode_tunnels = cfg->decode_tunnels;
 	o->max_flows = cfg->max_flows;
 }
 
@@ -36,11 +38,25 @@ int meter_probe_kernel(void)
 		{ BPF_FUNC_ringbuf_reserve, "BPF ring buffers (Linux 5.8)" },
 		{ BPF_FUNC_ktime_get_boot_ns, "bpf_ktime_get_boot_ns (Linux 5.8)" },
 	};
-	int err = 0;
+	/* A two-instruction XDP program: XDP_PASS. */
+	const struct bpf_insn pass[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int err = 0, r, fd;
 
-	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_XDP, NULL) != 1) {
-		pr_warn("Couldn't load an XDP program: this kernel lacks XDP or BPF is not permitted "
-			"(run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)\n");
+	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, NULL, "GPL", pass, 2, NULL);
+	r = fd >= 0 ? 1 : -errno;
+	if (fd >= 0)
+		close(fd);
+	if (r == -EPERM || r == -EACCES) {
+		pr_warn("Couldn't load BPF programs: %s (run as root, or with CAP_BPF, "
+			"CAP_NET_ADMIN and CAP_PERFMON)\n", strerror(-r));
+		return r;
+	}
+	if (r != 1) {
+		pr_warn("Couldn't load an XDP program: this kernel lacks XDP (%s)\n",
+			r < 0 ? strerror(-r) : "not supported");
 		return -EOPNOTSUPP;
 	}
 	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_LRU_HASH, NULL) != 1) {
@@ -85,6 +101,7 @@ int meter_load(struct meter *m, const struct meter_opts *o)
 	skel->rodata->cfg_active_timeout_ms = o->active_timeout_ms;
 	skel->rodata->cfg_natural_expiry = o->natural_expiry;
 	skel->rodata->cfg_accounting = o->accounting;
+	skel->rodata->cfg_decode_tunnels = o->decode_tunnels;
 	err = bpf_map__set_max_entries(skel->maps.flows, o->max_flows);
 	if (err) {
 		pr_warn("Couldn't size the flow cache to %u entries: %s\n", o->max_flows,

@@ -29,6 +29,7 @@ struct meter_opts {
 	uint64_t active_timeout_ms;
 	bool natural_expiry;
 	int accounting;
+	bool decode_tunnels;
 	uint32_t max_flows;
 };
 

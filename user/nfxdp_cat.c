@@ -18,9 +18,12 @@
 #include "format.h"
 #include "log.h"
 
+/* Formats nfxdp-cat prints; FORMAT_BRIEF is its own. */
+#define FORMAT_BRIEF 100
+
 struct cat_opts {
 	const char *endpoint;
-	enum out_format format;
+	int format;
 	uint64_t count;	   /* 0: forever */
 	double timeout_s; /* 0: forever */
 };
@@ -59,7 +62,8 @@ static void usage(FILE *out)
 "Subscribes to the flow stream nfxdp publishes and prints one flow per line.\n"
 "ENDPOINT defaults to " DEFAULT_ZMQ_ENDPOINT ".\n"
 "\n"
-"  -f, --format FMT   jsonl (default) or csv (header row of NFStream column names)\n"
+"  -f, --format FMT   jsonl (default), csv (header row of NFStream column names)\n"
+"                     or brief (one readable line per flow)\n"
 "  -n, --count N      exit after N flows\n"
 "  -t, --timeout S    exit after S seconds (status 3 if --count was not reached)\n"
 "  -h, --help         this text\n"
@@ -89,8 +93,10 @@ static int parse_args(struct cat_opts *o, int argc, char **argv)
 				o->format = FORMAT_JSONL;
 			else if (!strcmp(optarg, "csv"))
 				o->format = FORMAT_CSV;
+			else if (!strcmp(optarg, "brief"))
+				o->format = FORMAT_BRIEF;
 			else {
-				pr_warn("--format: '%s' is not one of: jsonl, csv\n", optarg);
+				pr_warn("--format: '%s' is not one of: jsonl, csv, brief\n", optarg);
 				return -1;
 			}
 			break;
@@ -156,6 +162,8 @@ static bool print_batch(struct cat_state *s, const struct cat_opts *o, const Nfx
 				s->header_done = true;
 			}
 			format_csv_row(stdout, &s->cols, b->flows[i]);
+		} else if (o->format == FORMAT_BRIEF) {
+			format_brief(stdout, b->flows[i]);
 		} else {
 			format_json(stdout, &s->cols, b->flows[i]);
 		}

@@ -627,6 +627,108 @@ static void test_entry_states(void)
 	}
 }
 
+/* An outer UDP frame to @port whose payload is @hdr then the inner frame (less Ethernet). */
+static int tunnel_frame(uint8_t *out, uint16_t port, const uint8_t *hdr, size_t hlen,
+			const struct pkt_spec *inner, bool keep_inner_eth)
+{
+	uint8_t in[PKT_MAX], payload[PKT_MAX];
+	int ilen = frame_of(inner, in), skip = keep_inner_eth ? 0 : 14;
+	struct pkt_spec outer = { V4, UDP(50000, port) };
+
+	outer.src = "198.19.1.1";
+	outer.dst = "198.19.1.2";
+	memcpy(payload, hdr, hlen);
+	memcpy(payload + hlen, in + skip, ilen - skip);
+	outer.payload = hlen + ilen - skip;
+	outer.payload_data = payload;
+	return frame_of(&outer, out);
+}
+
+static void test_tunnels(void)
+{
+	static const uint8_t gtp[] = { 0x30, 0xff, 0, 40, 0, 0, 0, 1 };
+	static const uint8_t gtp_ext[] = { 0x34, 0xff, 0, 48, 0, 0, 0, 1, 0, 0, 0, 0x85,
+					   1, 0, 9, 0 }; /* one 4-byte extension, then none */
+	static const uint8_t gtp_echo[] = { 0x32, 0x01, 0, 4, 0, 0, 0, 0, 0, 1, 0, 0 };
+	static const uint8_t tzsp[] = { 1, 0, 0, 1, 1 };
+	uint8_t capwap[8 + 24 + 8] = { 0x00, 0x10 }; /* HLEN 2 words: 8 bytes */
+	const struct pkt_spec inner = { V4, TCP(12345, 443), .payload = 20 };
+	const struct pkt_spec inner6 = { V6, UDP(5353, 5353), .payload = 8 };
+	uint8_t frame[PKT_MAX];
+	struct flow_entry e;
+	struct flow_key k;
+	struct harness h;
+	int len;
+
+	/* CAPWAP: 802.11 addresses 2 and 3, then LLC/SNAP for IPv4. */
+	memcpy(capwap + 8 + 10, "\x02\x11\x11\x11\x11\x11", 6);
+	memcpy(capwap + 8 + 16, "\x02\x22\x22\x22\x22\x22", 6);
+	memcpy(capwap + 8 + 24, "\xaa\xaa\x03\x00\x00\x00\x08\x00", 8);
+	harness_open(&h, NULL);
+	TEST("tunnel: gtp-u carries the inner flow, tunnel id 1")
+	{
+		len = tunnel_frame(frame, PORT_GTP_U, gtp, sizeof(gtp), &inner, false);
+		ASSERT_EQ(harness_run(&h, frame, len, 0, SEC_NS), NFX_FRAMES_METERED, "metered");
+		test_key(&k, 4, inner.src, 12345, inner.dst, 443, 6, 0, NULL);
+		k.tunnel_id = 1;
+		ASSERT_EQ(harness_lookup(&h, &k, &e), 0, "inner key with tunnel id");
+		ASSERT_EQ(e.dir[0].bytes, len, "link bytes are the outer frame's");
+	}
+	TEST("tunnel: gtp-u with an extension header, ipv6 inside")
+	{
+		len = tunnel_frame(frame, PORT_GTP_U, gtp_ext, sizeof(gtp_ext), &inner6, false);
+		ASSERT_EQ(harness_run(&h, frame, len, 0, SEC_NS), NFX_FRAMES_METERED, "metered");
+		test_key(&k, 6, inner6.src, 5353, inner6.dst, 5353, 17, 0, NULL);
+		k.tunnel_id = 1;
+		ASSERT_EQ(harness_lookup(&h, &k, &e), 0, "inner key");
+	}
+	TEST("tunnel: a gtp message that is not a T-PDU is the outer flow")
+	{
+		len = tunnel_frame(frame, PORT_GTP_U, gtp_echo, sizeof(gtp_echo), &inner, false);
+		ASSERT_EQ(harness_run(&h, frame, len, 0, SEC_NS), NFX_FRAMES_METERED, "metered");
+		test_key(&k, 4, "198.19.1.1", 50000, "198.19.1.2", PORT_GTP_U, 17, 0, NULL);
+		ASSERT_EQ(harness_lookup(&h, &k, &e), 0, "outer key, tunnel id 0");
+	}
+	TEST("tunnel: capwap data, 802.11 addresses as macs, tunnel id 2")
+	{
+		len = tunnel_frame(frame, PORT_CAPWAP_DATA, capwap, sizeof(capwap), &inner, false);
+		ASSERT_EQ(harness_run(&h, frame, len, 0, 2 * SEC_NS), NFX_FRAMES_METERED, "metered");
+		test_key(&k, 4, inner.src, 12345, inner.dst, 443, 6, 0, NULL);
+		k.tunnel_id = 2;
+		ASSERT_EQ(harness_lookup(&h, &k, &e), 0, "inner key");
+		ASSERT_TRUE(!memcmp(e.src_mac, "\x02\x11\x11\x11\x11\x11", 6), "src mac: address 2");
+	}
+	TEST("tunnel: tzsp carries an Ethernet frame, tunnel id 3")
+	{
+		struct pkt_spec tagged = inner;
+
+		tagged.n_vlans = 1;
+		tagged.vlan_tpid[0] = 0x8100;
+		tagged.vlan_id[0] = 77;
+		len = tunnel_frame(frame, PORT_TZSP, tzsp, sizeof(tzsp), &tagged, true);
+		ASSERT_EQ(harness_run(&h, frame, len, 0, 3 * SEC_NS), NFX_FRAMES_METERED, "metered");
+		test_key(&k, 4, inner.src, 12345, inner.dst, 443, 6, 77, NULL);
+		k.tunnel_id = 3;
+		ASSERT_EQ(harness_lookup(&h, &k, &e), 0, "inner key with inner vlan");
+	}
+	harness_close(&h);
+	{
+		struct meter_opts o;
+
+		harness_default_opts(&o);
+		o.decode_tunnels = false;
+		harness_open(&h, &o);
+	}
+	TEST("tunnel: with decoding off, gtp-u is the outer udp flow")
+	{
+		len = tunnel_frame(frame, PORT_GTP_U, gtp, sizeof(gtp), &inner, false);
+		ASSERT_EQ(harness_run(&h, frame, len, 0, SEC_NS), NFX_FRAMES_METERED, "metered");
+		test_key(&k, 4, "198.19.1.1", 50000, "198.19.1.2", PORT_GTP_U, 17, 0, NULL);
+		ASSERT_EQ(harness_lookup(&h, &k, &e), 0, "outer key");
+	}
+	harness_close(&h);
+}
+
 /* nfx_replay over a batch gives the same flows as nfx_meter frame by frame. */
 static void test_replay_batch(void)
 {
@@ -709,6 +811,7 @@ int main(int argc, char **argv)
 	test_expiry_on_arrival();
 	test_closer();
 	test_entry_states();
+	test_tunnels();
 	test_replay_batch();
 	return test_summary();
 }

@@ -96,11 +96,13 @@ setup_pair() {
 	make_pair && pair_up "$@"
 }
 
-# start_nfxdp LOG [options...]: attached to both ends; waits until it meters.
+# start_nfxdp LOG [options...]: attached to both ends (or $IFACES); waits
+# until it meters.
 start_nfxdp() {
 	local log=$1
 	shift
-	"$NFXDP" --iface "va@$NS_A" --iface "vb@$NS_B" --zmq "$ENDPOINT" -v "$@" >"$log" 2>&1 &
+	local ifaces=${IFACES:-"va@$NS_A,vb@$NS_B"}
+	"$NFXDP" --iface "$ifaces" --zmq "$ENDPOINT" -v "$@" >"$log" 2>&1 &
 	NFXDP_PID=$!
 	PIDS+=("$NFXDP_PID")
 	local i
@@ -157,4 +159,27 @@ need_root() {
 		echo "SKIP $SUITE: needs root and BPF; run 'sudo make check'" >&2
 		exit 0
 	fi
+}
+
+# The NFStream reference data (captures and NFStream's results): $NFSTREAM_REF,
+# or ../shared/reference/nfstream beside the checkout, or /work/shared/....
+nfstream_ref() {
+	local d
+	for d in "${NFSTREAM_REF:-}" "$TOP/../shared/reference/nfstream" /work/shared/reference/nfstream; do
+		if [ -n "$d" ] && [ -d "$d/pcaps" ] && [ -d "$d/results" ]; then
+			echo "$d"
+			return 0
+		fi
+	done
+	return 1
+}
+
+need_ref() {
+	REF=$(nfstream_ref) && return 0
+	if [ -n "${CI:-}" ]; then
+		fail "$SUITE: NFStream reference data not found (set NFSTREAM_REF)"
+		exit 1
+	fi
+	echo "SKIP $SUITE: NFStream reference data not found (set NFSTREAM_REF)" >&2
+	exit 0
 }

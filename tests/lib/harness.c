@@ -18,6 +18,7 @@ void harness_default_opts(struct meter_opts *o)
 	o->active_timeout_ms = 1800000;
 	o->natural_expiry = true;
 	o->accounting = ACCOUNT_LINK;
+	o->decode_tunnels = true;
 	o->max_flows = 4096;
 }
 

@@ -86,7 +86,7 @@ static void put_l4(struct writer *w, const struct pkt_spec *s)
 		p[0] = s->proto == 1 ? 8 : 128; /* echo request */
 	p = put(w, s->payload);
 	for (size_t i = 0; p && i < s->payload; i++)
-		p[i] = 'a' + i % 26;
+		p[i] = s->payload_data ? s->payload_data[i] : 'a' + i % 26;
 }
 
 static size_t ipv6_ext_len(const struct pkt_spec *s)

@@ -39,6 +39,7 @@ struct pkt_spec {
 	uint8_t tcp_flags;
 	uint8_t tcp_doff; /* 0 means 5 */
 	uint16_t payload;
+	const uint8_t *payload_data; /* the payload's bytes (NULL: a pattern) */
 
 	/* corruptions */
 	int len_delta;	   /* added to IPv4 total length / IPv6 payload length */
