@@ -35,8 +35,8 @@
 
 #define CAS_RETRIES 16	  /* min/max updates: one loser per competing CPU */
 #define ENTER_RETRIES 8	  /* writers entering one entry at once */
-#define SETTLE_SPINS 64	  /* lookups while an entry is NEW or DEAD (nanoseconds) */
-#define METER_ROUNDS 3	  /* lookup, create or close, lookup again */
+#define SETTLE_SPINS 1024 /* lookups while an entry is NEW or DEAD (nanoseconds) */
+#define METER_ROUNDS 8	  /* lookup, create or close, lookup again; more when a closer keeps racing */
 
 static __always_inline __u64 ctl_state(__u64 ctl)
 {

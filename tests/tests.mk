@@ -20,7 +20,7 @@ $(BUILD)/tests/test_meter: tests/bpf/test_meter.c $(BUILD)/tests/harness.o $(TES
 		$(BUILD)/loader.o $(BUILD)/log.o $(BUILD)/counters.o $(BUILD)/collector.o $(LIB_OBJS) \
 		$(BUILD)/poller.o
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(TEST_CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(TEST_CFLAGS) $^ $(LDLIBS) -lpthread -o $@
 
 $(BUILD)/tests/inject: tests/tools/inject.c $(TEST_LIB_OBJS)
 	$(call msg,LINK,$@)

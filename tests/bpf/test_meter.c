@@ -6,9 +6,12 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -729,6 +732,159 @@ static void test_tunnels(void)
 	harness_close(&h);
 }
 
+struct writer_arg {
+	struct harness *h;
+	int cpu;
+	int rounds;	/* test runs */
+	int repeat;	/* frames per test run */
+	uint8_t *buf;	/* nfx_meta + frame */
+	size_t len;
+	int err;
+};
+
+/* Meters one frame rounds * repeat times on one CPU, as XDP would. */
+static void *writer(void *p)
+{
+	struct writer_arg *a = p;
+	struct xdp_md ctx = { .data = sizeof(struct nfx_meta), .data_end = a->len };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = a->buf, .data_size_in = a->len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = a->repeat);
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(a->cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	for (int i = 0; i < a->rounds && !a->err; i++)
+		a->err = bpf_prog_test_run_opts(a->h->meter_fd, &opts);
+	return NULL;
+}
+
+static size_t meta_frame(uint8_t *buf, const struct pkt_spec *s, uint64_t ts)
+{
+	struct nfx_meta meta = { .ts_ns = ts, .magic = NFX_META_MAGIC };
+	size_t len = pkt_build(s, buf + sizeof(meta), PKT_MAX);
+
+	meta.wire_len = len;
+	memcpy(buf, &meta, sizeof(meta));
+	return sizeof(meta) + len;
+}
+
+static int ncpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 1 ? 2 : 1;
+}
+
+/* Two CPUs hammer one flow: not one count lost. */
+static void test_concurrent_writers(void)
+{
+	struct pkt_spec s = { V4, UDP(31000, 31001), .payload = 18 };
+	struct writer_arg a[2];
+	pthread_t t[2];
+	uint8_t buf[PKT_MAX + 64];
+	struct flow_entry e;
+	struct flow_key k;
+	struct harness h;
+	size_t len = meta_frame(buf, &s, SEC_NS);
+	const int rounds = 20, repeat = 10000, n = ncpus();
+
+	harness_open(&h, NULL);
+	test_key(&k, 4, s.src, 31000, s.dst, 31001, 17, 0, NULL);
+	TEST("concurrency: two CPUs meter one flow, every count kept")
+	{
+		for (int i = 0; i < n; i++) {
+			a[i] = (struct writer_arg){ &h, i, rounds, repeat, buf, len, 0 };
+			pthread_create(&t[i], NULL, writer, &a[i]);
+		}
+		for (int i = 0; i < n; i++) {
+			pthread_join(t[i], NULL);
+			ASSERT_EQ(a[i].err, 0, "test run");
+		}
+		ASSERT_EQ(n, 2, "this machine has two CPUs to race");
+		harness_lookup(&h, &k, &e);
+		ASSERT_EQ(e.dir[0].packets, (long long)n * rounds * repeat, "packets");
+		ASSERT_EQ(e.dir[0].bytes, (long long)n * rounds * repeat * (len - sizeof(struct nfx_meta)),
+			  "bytes");
+		ASSERT_EQ(e.ctl, FLOW_CTL(FLOW_LIVE), "no writer left inside");
+	}
+	harness_close(&h);
+}
+
+struct closer_arg {
+	struct harness *h;
+	struct flow_key key;
+	volatile int stop;
+	int closes;
+};
+
+/* Closes the flow over and over while the writers run. */
+static void *closer(void *p)
+{
+	struct closer_arg *c = p;
+	struct close_req *q = c->h->m.skel->bss->close_queue;
+
+	while (!c->stop) {
+		q[0].key = c->key;
+		q[0].reason = EXPIRY_FLUSH;
+		run_close(c->h, 1);
+		if (q[0].status == 0)
+			c->closes++;
+		ring_buffer__consume(c->h->rb);
+	}
+	return NULL;
+}
+
+/*
+ * The race the protocol exists for: packets arrive while the collector
+ * removes their flow's entry. Every frame is in exactly one exported
+ * record or in the entry left at the end, or counted lost.
+ */
+static void test_close_race(void)
+{
+	struct pkt_spec s = { V4, UDP(32000, 32001) };
+	struct writer_arg a[2];
+	struct closer_arg c = { 0 };
+	pthread_t t[2], ct;
+	uint8_t buf[PKT_MAX + 64];
+	struct flow_entry e;
+	struct harness h;
+	uint64_t cnt[NFX_COUNTER_MAX], exported = 0, left = 0;
+	size_t len = meta_frame(buf, &s, SEC_NS);
+	const int rounds = 200, repeat = 500, n = ncpus();
+
+	harness_open(&h, NULL);
+	c.h = &h;
+	test_key(&c.key, 4, s.src, 32000, s.dst, 32001, 17, 0, NULL);
+	TEST("concurrency: closing a flow while two CPUs write to it loses nothing")
+	{
+		pthread_create(&ct, NULL, closer, &c);
+		for (int i = 0; i < n; i++) {
+			a[i] = (struct writer_arg){ &h, i, rounds, repeat, buf, len, 0 };
+			pthread_create(&t[i], NULL, writer, &a[i]);
+		}
+		for (int i = 0; i < n; i++)
+			pthread_join(t[i], NULL);
+		c.stop = 1;
+		pthread_join(ct, NULL);
+		ring_buffer__consume(h.rb);
+		for (int i = 0; i < h.n_events; i++)
+			exported += h.events[i].entry.dir[0].packets + h.events[i].entry.dir[1].packets;
+		if (!harness_lookup(&h, &c.key, &e))
+			left = e.dir[0].packets + e.dir[1].packets;
+		harness_counters(&h, cnt);
+		ASSERT_TRUE(c.closes > 10, "the closer won many times");
+		ASSERT_EQ(h.n_events, c.closes, "one record per close");
+		ASSERT_EQ(exported + left + cnt[NFX_LOST_BUSY], (long long)n * rounds * repeat,
+			  "every frame exported, still in the cache, or counted lost");
+		ASSERT_EQ(cnt[NFX_FRAMES_METERED], exported + left, "metered = exported + in cache");
+		ASSERT_EQ(cnt[NFX_LOST_BUSY], 0, "none lost");
+		printf("# close race: %d closes, %llu frames exported, %llu left in the cache\n",
+		       c.closes, (unsigned long long)exported, (unsigned long long)left);
+	}
+	harness_close(&h);
+}
+
 /* nfx_replay over a batch gives the same flows as nfx_meter frame by frame. */
 static void test_replay_batch(void)
 {
@@ -812,6 +968,8 @@ int main(int argc, char **argv)
 	test_closer();
 	test_entry_states();
 	test_tunnels();
+	test_concurrent_writers();
+	test_close_race();
 	test_replay_batch();
 	return test_summary();
 }

@@ -9,7 +9,7 @@
 #include "loader.h"
 #include "pkt.h"
 
-#define HARNESS_MAX_EVENTS 4096
+#define HARNESS_MAX_EVENTS 65536
 
 struct harness {
 	struct meter m;
