@@ -36,7 +36,7 @@ USER_HDRS := $(wildcard user/*.h)
 LIB_SRCS := user/log.c user/record.c user/format.c user/export_zmq.c \
 	    user/export_file.c user/flowpb.c user/counters.c
 NFXDP_SRCS := user/main.c user/cli.c user/loader.c user/poller.c user/collector.c \
-	      $(LIB_SRCS)
+	      user/replay.c user/linktype.c $(LIB_SRCS)
 CAT_SRCS := user/nfxdp_cat.c $(LIB_SRCS)
 
 LIB_OBJS := $(patsubst user/%.c,$(BUILD)/%.o,$(LIB_SRCS)) $(BUILD)/flow.pb-c.o

@@ -19,9 +19,11 @@
  */
 #define NFX_META_MAGIC 0x6e667864 /* "nfxd" */
 struct nfx_meta {
-	__u64 ts_ns;	/* flow clock, ns */
-	__u32 wire_len; /* original frame length on the wire */
+	__u64 ts_ns;	 /* flow clock, ns */
+	__u32 wire_len;	 /* original frame length on the wire: what link accounting counts */
+	__u32 frame_len; /* the whole frame as handed in: other link headers become Ethernet */
 	__u32 magic;
+	__u32 _pad;
 };
 
 /* Byte accounting (--accounting), NFStream's accounting_mode 0..3. */
@@ -39,15 +41,16 @@ enum accounting {
  */
 struct replay_batch {
 	__u32 frames; /* records that follow */
-	__u32 done;   /* out: records metered */
+	__u32 _pad;
 };
 
 struct replay_frame {
 	__u64 ts_ns;
-	__u32 wire_len; /* original length on the wire */
-	__u32 caplen;	/* bytes captured */
-	__u16 kept;	/* bytes that follow: min(caplen, PARSE_WINDOW) */
-	__u16 _pad[3];
+	__u32 wire_len;	 /* original length on the wire: what link accounting counts */
+	__u32 frame_len; /* length of the whole frame as parsed (link header as Ethernet) */
+	__u32 caplen;	 /* bytes of it captured */
+	__u16 kept;	 /* bytes that follow: min(caplen, PARSE_WINDOW) */
+	__u16 _pad;
 };
 
 /* flow_key.tunnel_id: the UDP tunnel a flow was found in (NFStream's values). */

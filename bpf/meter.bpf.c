@@ -39,9 +39,17 @@ struct {
 
 #include "parse.h"
 
-/* Per-CPU work area: the frame's header bytes and a new entry being built. */
+/*
+ * Per-CPU work area: the frame being metered (its header bytes and what is
+ * known of it) and a new entry being built.
+ */
 struct scratch {
 	struct frame_buf frame;
+	__u64 ts;	 /* when it was seen, meter clock */
+	__u32 caplen;	 /* bytes of it there are (less when a capture cut it short) */
+	__u32 frame_len; /* its whole length */
+	__u32 wire_len;	 /* what link accounting counts: the original frame's length */
+	__u32 _pad;
 	struct pkt pkt;
 	struct flow_entry init;
 };
@@ -66,6 +74,7 @@ const volatile __u8 cfg_decode_tunnels = 1; /* GTP-U, CAPWAP, TZSP (IP-in-IP alw
  * (time never runs backwards). Replay is single-threaded: plain updates.
  */
 __u64 replay_clock;
+__u32 replay_done; /* nfx_replay: records of the last batch metered */
 
 /* nfx_close input, written by the collector through the skeleton. */
 struct close_req close_queue[CLOSE_BATCH];
@@ -188,9 +197,9 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt, __u64 ts,
 
 /* The IP header(s) and the transport header; negative reason or 0. */
 static __always_inline int parse_network(struct frame_buf *buf, struct cursor *c, struct pkt *p,
-					 int proto, __u32 wire_len)
+					 int proto, __u32 frame_len)
 {
-	int l4 = parse_ip(buf, c, p, proto, wire_len);
+	int l4 = parse_ip(buf, c, p, proto, frame_len);
 
 	if (l4 < 0)
 		return l4;
@@ -198,27 +207,26 @@ static __always_inline int parse_network(struct frame_buf *buf, struct cursor *c
 }
 
 /* Parses the frame in s->frame and meters it. Returns the counter it ends in. */
-__noinline int meter_frame(struct scratch *s, struct nfx_counters *cnt, __u32 caplen,
-			   __u32 wire_len, __u64 ts)
+__noinline int meter_frame(struct scratch *s, struct nfx_counters *cnt)
 {
-	struct cursor c = {
-		.off = 0,
-		.len = caplen < PARSE_WINDOW ? caplen : PARSE_WINDOW,
-		.caplen = caplen,
-	};
+	struct cursor c = { 0 };
+	__u32 frame_len;
 	struct pkt *p;
 	int proto, r;
 
 	if (!s)
 		return NFX_LOST_BUSY;
+	c.caplen = s->caplen;
+	c.len = c.caplen < PARSE_WINDOW ? c.caplen : PARSE_WINDOW;
+	frame_len = s->frame_len;
 	p = &s->pkt;
 	__builtin_memset(p, 0, sizeof(*p));
-	if (caplen < MIN_FRAME_LEN)
+	if (c.caplen < MIN_FRAME_LEN)
 		return NFX_IGNORE_TOO_SHORT;
 	proto = parse_ethernet(&s->frame, &c, p);
 	if (proto < 0)
 		return -proto;
-	r = parse_network(&s->frame, &c, p, proto, wire_len);
+	r = parse_network(&s->frame, &c, p, proto, frame_len);
 	if (r < 0)
 		return -r;
 	if (cfg_decode_tunnels) {
@@ -228,13 +236,13 @@ __noinline int meter_frame(struct scratch *s, struct nfx_counters *cnt, __u32 ca
 		if (proto < 0)
 			return -proto;
 		if (proto > 0) {
-			r = parse_network(&s->frame, &c, p, proto, wire_len);
+			r = parse_network(&s->frame, &c, p, proto, frame_len);
 			if (r < 0)
 				return -r;
 		}
 	}
 	flow_key_order(p);
-	return flow_meter(s, cnt, ts, packet_bytes(p, wire_len));
+	return flow_meter(s, cnt, s->ts, packet_bytes(p, s->wire_len));
 }
 
 static __always_inline void count(struct nfx_counters *cnt, int r)
@@ -269,21 +277,22 @@ int nfx_meter(struct xdp_md *ctx)
 	struct nfx_meta *meta = (void *)(long)ctx->data_meta;
 	struct nfx_counters *cnt = percpu(&counters);
 	struct scratch *s = percpu(&scratch_map);
-	__u32 caplen, wire_len, n;
+	__u32 caplen, n;
 	int replayed, r;
-	__u64 ts;
 
 	if (!cnt || !s)
 		return XDP_PASS;
 	cnt->c[NFX_FRAMES_SEEN]++;
 	caplen = bpf_xdp_get_buff_len(ctx);
 	replayed = (void *)(meta + 1) <= data && meta->magic == NFX_META_MAGIC;
+	s->caplen = caplen;
 	if (replayed) {
-		ts = replay_time(meta->ts_ns);
-		wire_len = meta->wire_len;
+		s->ts = replay_time(meta->ts_ns);
+		s->wire_len = meta->wire_len;
+		s->frame_len = meta->frame_len;
 	} else {
-		ts = bpf_ktime_get_boot_ns();
-		wire_len = caplen;
+		s->ts = bpf_ktime_get_boot_ns();
+		s->wire_len = s->frame_len = caplen;
 	}
 	n = caplen < PARSE_WINDOW ? caplen : PARSE_WINDOW;
 	barrier_var(n); /* keep the bound check on the register the helper gets */
@@ -291,9 +300,9 @@ int nfx_meter(struct xdp_md *ctx)
 		cnt->c[NFX_IGNORE_TOO_SHORT]++;
 		return XDP_PASS;
 	}
-	r = meter_frame(s, cnt, caplen, wire_len, ts);
+	r = meter_frame(s, cnt);
 	if (replayed)
-		replay_advance(r, ts);
+		replay_advance(r, s->ts);
 	count(cnt, r);
 	return XDP_PASS;
 }
@@ -310,7 +319,6 @@ static long replay_one(__u32 i, struct replay_walk *w)
 {
 	struct replay_frame f;
 	__u32 kept;
-	__u64 ts;
 	int r;
 
 	if (w->off + sizeof(f) > w->end ||
@@ -324,18 +332,20 @@ static long replay_one(__u32 i, struct replay_walk *w)
 		return 1;
 	w->off += sizeof(f) + ((kept + 7) & ~7U);
 	w->cnt->c[NFX_FRAMES_SEEN]++;
-	ts = replay_time(f.ts_ns);
-	r = meter_frame(w->s, w->cnt, f.caplen, f.wire_len, ts);
-	replay_advance(r, ts);
+	w->s->ts = replay_time(f.ts_ns);
+	w->s->caplen = f.caplen;
+	w->s->frame_len = f.frame_len;
+	w->s->wire_len = f.wire_len;
+	r = meter_frame(w->s, w->cnt);
+	replay_advance(r, w->s->ts);
 	count(w->cnt, r);
 	return 0;
 }
 
 /*
  * Capture replay: the buffer is a struct replay_batch followed by records
- * (struct replay_frame + header bytes, 8-byte aligned). Returns XDP_PASS
- * with the batch consumed; frames past a malformed record are left
- * uncounted and replay_batch.done (written back) tells how many were.
+ * (struct replay_frame + header bytes, 8-byte aligned). replay_done tells
+ * how many records were metered: all of them unless one was malformed.
  */
 SEC("xdp.frags")
 int nfx_replay(struct xdp_md *ctx)
@@ -350,11 +360,11 @@ int nfx_replay(struct xdp_md *ctx)
 	struct replay_batch b;
 	long done;
 
+	replay_done = 0;
 	if (!w.cnt || !w.s || bpf_xdp_load_bytes(ctx, 0, &b, sizeof(b)))
 		return XDP_ABORTED;
 	done = bpf_loop(b.frames, replay_one, &w, 0);
-	b.done = done < 0 ? 0 : done;
-	bpf_xdp_store_bytes(ctx, 0, &b, sizeof(b));
+	replay_done = done < 0 ? 0 : done;
 	return XDP_PASS;
 }
 

@@ -211,7 +211,11 @@ static __always_inline void set_addr4(__u8 *dst, __be32 a)
 	*(__u64 *)(dst + 8) = 0;
 }
 
-/* IPv4 with options; only the first fragment carries the ports. */
+/*
+ * IPv4 with options; only the first fragment carries the ports. A total
+ * length past the end of the frame is metered from the header, as NFStream
+ * does (captures of packets cut short in transit, or of segmentation offload).
+ */
 static __always_inline int parse_ipv4(struct frame_buf *buf, struct cursor *c, struct pkt *p,
 				      __u32 wire_len)
 {
@@ -223,7 +227,7 @@ static __always_inline int parse_ipv4(struct frame_buf *buf, struct cursor *c, s
 	iph = cursor_ptr(buf, c, 0);
 	hlen = iph->ihl * 4;
 	tot = bpf_ntohs(iph->tot_len);
-	if (iph->version != 4 || hlen < sizeof(*iph) || tot < hlen || c->off + tot > wire_len)
+	if (iph->version != 4 || hlen < sizeof(*iph) || tot < hlen)
 		return -NFX_IGNORE_MALFORMED_IPV4;
 	if (bpf_ntohs(iph->frag_off) & 0x1fff)
 		return -NFX_IGNORE_FRAGMENT;
@@ -432,11 +436,22 @@ static __always_inline int parse_tzsp(struct frame_buf *buf, struct cursor *c, s
 	return TUNNEL_ETHERNET;
 }
 
-/* CAPWAP data: an 802.11 frame with LLC/SNAP after the CAPWAP header. */
+static __always_inline int is_llc_snap(const __u8 *f)
+{
+	return f[0] == 0xaa && f[1] == 0xaa && f[2] == 0x03;
+}
+
+/*
+ * CAPWAP data: an 802.11 frame after the CAPWAP header, decoded when an
+ * LLC/SNAP header for IPv4 or IPv6 follows its 24-byte header (26 for QoS
+ * data). The frame control field is not trusted: Cisco access points send it
+ * byte-swapped. Anything else (management frames, keep-alives, ARP) is not IP.
+ */
 static __always_inline int parse_capwap(struct frame_buf *buf, struct cursor *c, struct pkt *p)
 {
+	__u32 skip, hdr = 24;
 	__u8 *w, *f;
-	__u32 skip;
+	__u16 type;
 
 	if (!cursor_has(c, 8, 2))
 		return 0;
@@ -444,14 +459,24 @@ static __always_inline int parse_capwap(struct frame_buf *buf, struct cursor *c,
 	if (w[0] & 0x0f)
 		return 0;
 	skip = 8 + ((w[1] & 0xf8) >> 1);
-	if (!cursor_has(c, skip, 33))
+	if (!cursor_has(c, skip, 26 + 8))
 		return 0;
+	f = cursor_ptr(buf, c, skip + 24);
+	if (!is_llc_snap(f)) {
+		hdr = 26;
+		f = cursor_ptr(buf, c, skip + 26);
+		if (!is_llc_snap(f))
+			return -NFX_IGNORE_NON_IP;
+	}
+	type = (f[6] << 8) | f[7];
+	if (type != ETH_P_IP && type != ETH_P_IPV6)
+		return -NFX_IGNORE_NON_IP;
 	f = cursor_ptr(buf, c, skip);
 	__builtin_memcpy(p->smac, f + 10, 6); /* 802.11 address 2: transmitter */
 	__builtin_memcpy(p->dmac, f + 16, 6); /* address 3 */
-	c->off += skip + 32;
+	c->off += skip + hdr + 8;
 	p->key.tunnel_id = TUNNEL_CAPWAP;
-	return (f[30] << 8) | f[31];
+	return type;
 }
 
 /*

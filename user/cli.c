@@ -48,6 +48,9 @@ void config_usage(FILE *out)
 "                           slower: the fallback when the driver lacks XDP)\n"
 "  -r, --pcap FILE...       read pcap/pcapng files, one after another, as one\n"
 "                           capture (flow time is capture time)\n"
+"      --replay-mode MODE   batch (default: frame headers in batches through the\n"
+"                           meter's replay entry point) or frame (each whole frame\n"
+"                           through the XDP program itself, slower); same records\n"
 "\n"
 "Flow metering:\n"
 "      --idle-timeout S     export a flow idle for S seconds (120; 0: never)\n"
@@ -85,6 +88,7 @@ void config_usage(FILE *out)
 
 enum {
 	OPT_XDP_MODE = 256,
+	OPT_REPLAY_MODE,
 	OPT_IDLE,
 	OPT_ACTIVE,
 	OPT_NATURAL,
@@ -105,6 +109,7 @@ static const struct option long_options[] = {
 	{ "iface", required_argument, NULL, 'i' },
 	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
 	{ "pcap", required_argument, NULL, 'r' },
+	{ "replay-mode", required_argument, NULL, OPT_REPLAY_MODE },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 	{ "active-timeout", required_argument, NULL, OPT_ACTIVE },
 	{ "natural-expiry", required_argument, NULL, OPT_NATURAL },
@@ -195,6 +200,7 @@ static int parse_option(struct nfx_config *cfg, int opt, const char *arg, bool *
 	static const char *const onoff[] = { "off", "on", NULL };
 	static const char *const accounting[] = { "link", "ip", "transport", "payload", NULL };
 	static const char *const formats[] = { "csv", "jsonl", "pb", NULL };
+	static const char *const replay_modes[] = { "batch", "frame", NULL };
 	int v;
 
 	switch (opt) {
@@ -211,6 +217,11 @@ static int parse_option(struct nfx_config *cfg, int opt, const char *arg, bool *
 		if ((v = parse_choice("xdp-mode", arg, modes)) < 0)
 			return -1;
 		cfg->xdp_mode = v;
+		return 0;
+	case OPT_REPLAY_MODE:
+		if ((v = parse_choice("replay-mode", arg, replay_modes)) < 0)
+			return -1;
+		cfg->replay_frames = v;
 		return 0;
 	case OPT_IDLE:
 		return parse_seconds("idle-timeout", arg, &cfg->idle_timeout_ms);

@@ -29,6 +29,7 @@ struct nfx_config {
 	const char *pcaps[MAX_PCAPS];
 	int n_pcaps;
 	enum xdp_mode xdp_mode;
+	bool replay_frames; /* --replay-mode frame: one test run per frame through nfx_meter */
 
 	/* Flow metering. */
 	uint64_t idle_timeout_ms;

@@ -181,7 +181,7 @@ static void on_signal(int sig)
 	collector_stop = 1;
 }
 
-static void install_signals(void)
+void collector_install_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 
@@ -235,7 +235,7 @@ int collector_run_live(const struct nfx_config *cfg)
 	for (int i = 0; i < cfg->n_ifaces; i++)
 		snprintf(source + strlen(source), sizeof(source) - strlen(source), "%s%s",
 			 i ? "," : "", cfg->ifaces[i]);
-	install_signals();
+	collector_install_signals();
 	err = collector_open(&c, cfg, source);
 	for (int i = 0; !err && i < cfg->n_ifaces; i++)
 		err = meter_attach(&c.meter, cfg->ifaces[i], cfg->xdp_mode);

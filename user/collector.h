@@ -44,6 +44,9 @@ void collector_send(struct collector *c);
 void collector_print_stats(struct collector *c, const char *when);
 void collector_close(struct collector *c);
 
+/* SIGINT and SIGTERM set collector_stop; SIGPIPE is ignored. */
+void collector_install_signals(void);
+
 /* Meters the live interfaces until SIGINT/SIGTERM; returns the exit status. */
 int collector_run_live(const struct nfx_config *cfg);
 

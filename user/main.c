@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "collector.h"
 #include "log.h"
+#include "replay.h"
 
 int main(int argc, char **argv)
 {
@@ -18,9 +19,7 @@ int main(int argc, char **argv)
 	if (r)
 		return r > 0 ? 0 : 2;
 	log_set_level(cfg.verbosity >= 2 ? LOG_DEBUG : cfg.verbosity ? LOG_INFO : LOG_WARN);
-	if (cfg.n_pcaps) {
-		pr_warn("--pcap is not available yet\n");
-		return 2;
-	}
+	if (cfg.n_pcaps)
+		return replay_run(&cfg);
 	return collector_run_live(&cfg);
 }

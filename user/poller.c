@@ -39,8 +39,10 @@ void poller_free(struct poller *p)
 {
 	free(p->keys);
 	free(p->vals);
+	free(p->due);
 	p->keys = NULL;
 	p->vals = NULL;
+	p->due = NULL;
 }
 
 static uint64_t ms_of(uint64_t ns)
@@ -158,6 +160,14 @@ static int queue_close(struct poller *p, const struct flow_key *key, int reason,
 	return 0;
 }
 
+/* A flow to close, with what orders the closing. */
+struct due {
+	struct flow_key key;
+	uint32_t reason;
+	uint64_t threshold_ns;
+	uint64_t first_seen_ns;
+};
+
 typedef int (*scan_fn)(struct poller *p, const struct flow_key *k, const struct flow_entry *e,
 		       uint64_t now_ns);
 
@@ -195,6 +205,55 @@ static int64_t scan_entries(struct poller *p, scan_fn fn, uint64_t now_ns)
 	return seen;
 }
 
+static int add_due(struct poller *p, const struct flow_key *k, const struct flow_entry *e,
+		   int reason, uint64_t threshold)
+{
+	struct due *d;
+
+	if (p->n_due == p->cap_due) {
+		size_t cap = p->cap_due ? p->cap_due * 2 : 1024;
+		struct due *nd = realloc(p->due, cap * sizeof(*nd));
+
+		if (!nd)
+			return -ENOMEM;
+		p->due = nd;
+		p->cap_due = cap;
+	}
+	d = &p->due[p->n_due++];
+	d->key = *k;
+	d->reason = reason;
+	d->threshold_ns = threshold;
+	d->first_seen_ns = first_seen(e);
+	return 0;
+}
+
+/* Creation order, as NFStream walks its cache; the key breaks ties. */
+static int due_cmp(const void *a, const void *b)
+{
+	const struct due *x = a, *y = b;
+
+	if (x->first_seen_ns != y->first_seen_ns)
+		return x->first_seen_ns < y->first_seen_ns ? -1 : 1;
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+/*
+ * Closes the flows found due, oldest first: the export order then depends on
+ * the flows only, not on where the map's random hash seed put them.
+ */
+static int close_due(struct poller *p)
+{
+	int err = 0;
+
+	qsort(p->due, p->n_due, sizeof(*p->due), due_cmp);
+	for (size_t i = 0; i < p->n_due && !err; i++)
+		err = queue_close(p, &p->due[i].key, p->due[i].reason, p->due[i].threshold_ns);
+	p->n_due = 0;
+	if (!err)
+		err = drain_queue(p);
+	return err;
+}
+
 static int expire_one(struct poller *p, const struct flow_key *k, const struct flow_entry *e,
 		      uint64_t now_ns)
 {
@@ -206,7 +265,7 @@ static int expire_one(struct poller *p, const struct flow_key *k, const struct f
 	reason = poller_due(&p->policy, e, now_ns, &threshold);
 	if (reason < 0)
 		return 0;
-	return queue_close(p, k, reason, threshold);
+	return add_due(p, k, e, reason, threshold);
 }
 
 static uint64_t mono_us(void)
@@ -221,7 +280,7 @@ int poller_scan(struct poller *p, uint64_t now_ns)
 {
 	uint64_t start = mono_us();
 	int64_t seen = scan_entries(p, expire_one, now_ns);
-	int err = drain_queue(p);
+	int err = close_due(p);
 
 	if (seen < 0)
 		return seen;
@@ -234,7 +293,7 @@ int poller_scan(struct poller *p, uint64_t now_ns)
 static int flush_one(struct poller *p, const struct flow_key *k, const struct flow_entry *e,
 		     uint64_t now_ns)
 {
-	return queue_close(p, k, EXPIRY_FLUSH, 0);
+	return add_due(p, k, e, EXPIRY_FLUSH, 0);
 }
 
 int poller_flush(struct poller *p)
@@ -248,7 +307,7 @@ int poller_flush(struct poller *p)
 		seen = scan_entries(p, flush_one, 0);
 		if (seen < 0)
 			return seen;
-		err = drain_queue(p);
+		err = close_due(p);
 		if (err)
 			return err;
 	}

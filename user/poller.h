@@ -15,6 +15,7 @@
 
 struct meter;
 struct ring_buffer;
+struct due;
 
 struct poller_policy {
 	uint64_t idle_ms;   /* 0: never */
@@ -42,6 +43,9 @@ struct poller {
 	struct flow_entry *vals;
 	uint32_t buf_n;
 	uint32_t qlen; /* requests in close_queue */
+	struct due *due; /* flows a scan found due, sorted before closing */
+	size_t n_due;
+	size_t cap_due;
 };
 
 int poller_init(struct poller *p, struct meter *m, struct ring_buffer *rb,

@@ -123,8 +123,9 @@ static const struct parse_case parse_cases[] = {
 	{ "ipv4 version 5", { V4, TCP(1, 2), .version = 5 }, NFX_IGNORE_MALFORMED_IPV4 },
 	{ "ipv4 total length < header", { V4, TCP(1, 2), .len_delta = -21 },
 	  NFX_IGNORE_MALFORMED_IPV4 },
-	{ "ipv4 total length past the frame", { V4, TCP(1, 2), .len_delta = 100 },
-	  NFX_IGNORE_MALFORMED_IPV4 },
+	{ "ipv4 total length past the frame: metered from the header",
+	  { V4, TCP(1, 3), .len_delta = 100 }, NFX_FRAMES_METERED, .sport = 1, .dport = 3,
+	  .proto = 6 },
 	{ "ipv4 header cut short", { V4, TCP(1, 2), .truncate = 24 },
 	  NFX_IGNORE_MALFORMED_IPV4 },
 	{ "ipv6 payload length past the frame", { V6, UDP(1, 2), .len_delta = 8 },
@@ -654,7 +655,7 @@ static void test_tunnels(void)
 					   1, 0, 9, 0 }; /* one 4-byte extension, then none */
 	static const uint8_t gtp_echo[] = { 0x32, 0x01, 0, 4, 0, 0, 0, 0, 0, 1, 0, 0 };
 	static const uint8_t tzsp[] = { 1, 0, 0, 1, 1 };
-	uint8_t capwap[8 + 24 + 8] = { 0x00, 0x10 }; /* HLEN 2 words: 8 bytes */
+	uint8_t capwap[8 + 24 + 8] = { 0x00, 0x10, 0, 0, 0, 0, 0, 0, 0x08, 0x01 }; /* HLEN 8, data ToDS */
 	const struct pkt_spec inner = { V4, TCP(12345, 443), .payload = 20 };
 	const struct pkt_spec inner6 = { V6, UDP(5353, 5353), .payload = 8 };
 	uint8_t frame[PKT_MAX];
@@ -700,6 +701,16 @@ static void test_tunnels(void)
 		k.tunnel_id = 2;
 		ASSERT_EQ(harness_lookup(&h, &k, &e), 0, "inner key");
 		ASSERT_TRUE(!memcmp(e.src_mac, "\x02\x11\x11\x11\x11\x11", 6), "src mac: address 2");
+	}
+	TEST("tunnel: capwap carrying an 802.11 management frame: not ip")
+	{
+		uint8_t mgmt[sizeof(capwap)];
+
+		memcpy(mgmt, capwap, sizeof(mgmt));
+		mgmt[8] = 0x40; /* probe request: no LLC/SNAP header */
+		memset(mgmt + 8 + 24, 0, 8);
+		len = tunnel_frame(frame, PORT_CAPWAP_DATA, mgmt, sizeof(mgmt), &inner, false);
+		ASSERT_EQ(harness_run(&h, frame, len, 0, 2 * SEC_NS), NFX_IGNORE_NON_IP, "ignored");
 	}
 	TEST("tunnel: tzsp carries an Ethernet frame, tunnel id 3")
 	{
@@ -764,7 +775,7 @@ static size_t meta_frame(uint8_t *buf, const struct pkt_spec *s, uint64_t ts)
 	struct nfx_meta meta = { .ts_ns = ts, .magic = NFX_META_MAGIC };
 	size_t len = pkt_build(s, buf + sizeof(meta), PKT_MAX);
 
-	meta.wire_len = len;
+	meta.wire_len = meta.frame_len = len;
 	memcpy(buf, &meta, sizeof(meta));
 	return sizeof(meta) + len;
 }
@@ -911,6 +922,7 @@ static void test_replay_batch(void)
 		memset(f, 0, sizeof(*f));
 		f->ts_ns = i * MS_NS;
 		f->wire_len = len + 4;
+		f->frame_len = len + 4;
 		f->caplen = len;
 		f->kept = len < PARSE_WINDOW ? len : PARSE_WINDOW;
 		memcpy(f + 1, frame, f->kept);
@@ -921,15 +933,14 @@ static void test_replay_batch(void)
 	hdr->frames = n;
 	TEST("replay: a batch meters like frame-by-frame")
 	{
-		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .data_size_in = off,
-			    .data_out = buf, .data_size_out = sizeof(buf));
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .data_size_in = off);
 		uint64_t ca[NFX_COUNTER_MAX], cb[NFX_COUNTER_MAX];
 		struct flow_key k, next;
 		void *prev = NULL;
 		int fd = bpf_map__fd(a.m.skel->maps.flows), flows = 0;
 
 		ASSERT_EQ(bpf_prog_test_run_opts(b.replay_fd, &opts), 0, "test run");
-		ASSERT_EQ(hdr->done, n, "frames done");
+		ASSERT_EQ(b.m.skel->bss->replay_done, n, "frames done");
 		harness_counters(&a, ca);
 		harness_counters(&b, cb);
 		for (int i = 0; i < NFX_COUNTER_MAX; i++)

@@ -50,7 +50,7 @@ send_a "${T4[@]}" --flags A
 send_a --src 198.18.0.1 --dst 198.18.0.2 --proto udp --sport 3000 --dport 4000 --vlan 100 --vlan 200 --count 2
 send_a --src fd00::1 --dst fd00::2 --proto udp --sport 5000 --dport 6000 --payload 10 --count 4
 
-send_a "${U4[@]}" --sport 9 --len-delta 100 --count 2       # IPv4 length past the frame
+send_a "${U4[@]}" --sport 9 --ihl 4 --count 2                # IPv4 header length 16 bytes
 send_a --ethertype 88cc --payload 40 --count 3               # LLDP: not IP
 send_a "${U4[@]}" --sport 9 --frag-offset 10                 # a later fragment
 

@@ -124,6 +124,7 @@ int harness_run(struct harness *h, const uint8_t *frame, size_t len, uint32_t wi
 	struct nfx_meta meta = {
 		.ts_ns = ts_ns,
 		.wire_len = wire_len ? wire_len : len,
+		.frame_len = wire_len ? wire_len : len,
 		.magic = NFX_META_MAGIC,
 	};
 
