@@ -36,14 +36,14 @@ USER_HDRS := $(wildcard user/*.h)
 LIB_SRCS := user/log.c user/record.c user/format.c user/export_zmq.c \
 	    user/export_file.c user/flowpb.c user/counters.c
 NFXDP_SRCS := user/main.c user/cli.c user/loader.c user/poller.c user/collector.c \
-	      user/replay.c user/linktype.c $(LIB_SRCS)
+	      user/replay.c user/capture.c user/linktype.c $(LIB_SRCS)
 CAT_SRCS := user/nfxdp_cat.c $(LIB_SRCS)
 
 LIB_OBJS := $(patsubst user/%.c,$(BUILD)/%.o,$(LIB_SRCS)) $(BUILD)/flow.pb-c.o
 NFXDP_OBJS := $(patsubst user/%.c,$(BUILD)/%.o,$(NFXDP_SRCS)) $(BUILD)/flow.pb-c.o
 CAT_OBJS := $(patsubst user/%.c,$(BUILD)/%.o,$(CAT_SRCS)) $(BUILD)/flow.pb-c.o
 
-all: $(BUILD)/nfxdp $(BUILD)/nfxdp-cat $(BUILD)/meter.bpf.o
+all: $(BUILD)/nfxdp $(BUILD)/nfxdp-cat $(BUILD)/nfxdp-gencap $(BUILD)/meter.bpf.o
 
 deps:
 	$(Q)scripts/deps.sh
@@ -87,6 +87,10 @@ $(BUILD)/nfxdp-cat: $(CAT_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+$(BUILD)/nfxdp-gencap: $(BUILD)/nfxdp_gencap.o $(BUILD)/craft.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -lpcap -lm -o $@
+
 include tests/tests.mk
 
 check: deps
@@ -99,7 +103,7 @@ demo: deps
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/nfxdp
-	install -m 755 $(BUILD)/nfxdp $(BUILD)/nfxdp-cat $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(BUILD)/nfxdp $(BUILD)/nfxdp-cat $(BUILD)/nfxdp-gencap $(DESTDIR)$(PREFIX)/bin/
 
 clean:
 	rm -rf $(BUILD)

@@ -34,23 +34,34 @@ enum accounting {
 	ACCOUNT_PAYLOAD = 3,   /* transport payload */
 };
 
-/*
- * Capture replay hands nfx_replay a buffer of frames: a struct replay_batch,
- * then per frame a struct replay_frame and its first `kept` bytes, padded to
- * 8 bytes. Only headers travel: the original lengths come along.
- */
-struct replay_batch {
-	__u32 frames; /* records that follow */
-	__u32 _pad;
-};
-
+/* What is known of a replayed frame besides its header bytes. */
 struct replay_frame {
 	__u64 ts_ns;
 	__u32 wire_len;	 /* original length on the wire: what link accounting counts */
 	__u32 frame_len; /* length of the whole frame as parsed (link header as Ethernet) */
 	__u32 caplen;	 /* bytes of it captured */
-	__u16 kept;	 /* bytes that follow: min(caplen, PARSE_WINDOW) */
+	__u16 kept;	 /* bytes of it in the slot: min(caplen, PARSE_WINDOW) */
 	__u16 _pad;
+};
+
+/*
+ * The first PARSE_WINDOW bytes of a frame, and slack: a header read at an
+ * offset below PARSE_WINDOW ends inside the buffer as far as the verifier
+ * can tell (see cursor_ptr() in parse.h).
+ */
+#define PARSE_SLACK 64
+struct frame_buf {
+	__u8 b[PARSE_WINDOW + PARSE_SLACK];
+};
+
+/*
+ * Capture replay: the collector writes frames into replay_slots (a
+ * memory-mapped array), then runs nfx_replay over them.
+ */
+#define REPLAY_SLOTS 1024
+struct replay_slot {
+	struct replay_frame f;
+	struct frame_buf frame;
 };
 
 /* flow_key.tunnel_id: the UDP tunnel a flow was found in (NFStream's values). */

@@ -38,6 +38,40 @@
 #define SETTLE_SPINS 1024 /* lookups while an entry is NEW or DEAD (nanoseconds) */
 #define METER_ROUNDS 8	  /* lookup, create or close, lookup again; more when a closer keeps racing */
 
+/*
+ * Capture replay meters one frame at a time on one CPU and closes flows
+ * between batches: with cfg_single_writer set at load, plain loads and
+ * stores do what the atomics do, for less. Live metering keeps the atomics.
+ */
+static __always_inline void add_u64(__u64 *p, __u64 v)
+{
+	if (cfg_single_writer)
+		*p += v;
+	else
+		__sync_fetch_and_add(p, v);
+}
+
+static __always_inline void or_u32(__u32 *p, __u32 v)
+{
+	if (cfg_single_writer)
+		*p |= v;
+	else
+		__sync_fetch_and_or(p, v);
+}
+
+/* Compare-and-swap: returns what *p held. */
+static __always_inline __u64 cas_u64(__u64 *p, __u64 old, __u64 new)
+{
+	__u64 cur;
+
+	if (!cfg_single_writer)
+		return __sync_val_compare_and_swap(p, old, new);
+	cur = *p;
+	if (cur == old)
+		*p = new;
+	return cur;
+}
+
 static __always_inline __u64 ctl_state(__u64 ctl)
 {
 	return ctl >> FLOW_STATE_SHIFT;
@@ -60,7 +94,7 @@ static __always_inline __u64 atomic_max_u64(__u64 *p, __u64 v)
 	__u64 cur = *(volatile __u64 *)p;
 
 	for (int i = 0; i < CAS_RETRIES && cur < v; i++) {
-		__u64 seen = __sync_val_compare_and_swap(p, cur, v);
+		__u64 seen = cas_u64(p, cur, v);
 
 		if (seen == cur)
 			break;
@@ -75,7 +109,7 @@ static __always_inline void atomic_min_set_u64(__u64 *p, __u64 v)
 	__u64 cur = *(volatile __u64 *)p;
 
 	for (int i = 0; i < CAS_RETRIES && (cur == 0 || v < cur); i++) {
-		__u64 seen = __sync_val_compare_and_swap(p, cur, v);
+		__u64 seen = cas_u64(p, cur, v);
 
 		if (seen == cur)
 			break;
@@ -97,10 +131,10 @@ __noinline int flow_enter(struct flow_entry *e, const struct flow_key *key)
 
 		if (ctl_state(c) != FLOW_LIVE)
 			return -EAGAIN;
-		if (__sync_val_compare_and_swap(&e->ctl, c, c + 1) != c)
+		if (cas_u64(&e->ctl, c, c + 1) != c)
 			continue;
 		if (!key_equal(&e->key, key)) {
-			__sync_fetch_and_add(&e->ctl, -1);
+			add_u64(&e->ctl, -1);
 			return -ESTALE;
 		}
 		return 0;
@@ -110,7 +144,7 @@ __noinline int flow_enter(struct flow_entry *e, const struct flow_key *key)
 
 static __always_inline void flow_leave(struct flow_entry *e)
 {
-	__sync_fetch_and_add(&e->ctl, -1);
+	add_u64(&e->ctl, -1);
 }
 
 /* Waits (briefly: a close or an insert takes nanoseconds) until @key is LIVE or gone. */
@@ -170,15 +204,16 @@ __noinline int flow_account(struct flow_entry *e, const struct pkt *p, __u64 ts,
 	dc = &e->dir[d];
 	tf = teardown_flags(p);
 
-	__sync_fetch_and_add(&dc->packets, 1);
-	__sync_fetch_and_add(&dc->bytes, bytes);
-	atomic_max_u64(&dc->last_seen_ns, ts);
+	add_u64(&dc->packets, 1);
+	add_u64(&dc->bytes, bytes);
+	if (ts > dc->last_seen_ns)
+		atomic_max_u64(&dc->last_seen_ns, ts);
 	if (dc->first_seen_ns == 0 || ts < dc->first_seen_ns)
 		atomic_min_set_u64(&dc->first_seen_ns, ts);
 	if (p->tcp_flags & ~dc->tcp_flags)
-		__sync_fetch_and_or(&dc->tcp_flags, (__u32)p->tcp_flags);
+		or_u32(&dc->tcp_flags, p->tcp_flags);
 	if (tf & ~e->flags)
-		__sync_fetch_and_or(&e->flags, tf);
+		or_u32(&e->flags, tf);
 	return 0;
 }
 
@@ -211,7 +246,7 @@ __noinline int flow_create(const struct pkt *p, __u64 ts, __u32 bytes, struct fl
 		return err;
 	e = bpf_map_lookup_elem(&flows, &p->key);
 	if (e)
-		__sync_val_compare_and_swap(&e->ctl, FLOW_CTL(FLOW_NEW), FLOW_CTL(FLOW_LIVE));
+		cas_u64(&e->ctl, FLOW_CTL(FLOW_NEW), FLOW_CTL(FLOW_LIVE));
 	return 0;
 }
 
@@ -251,14 +286,14 @@ __noinline int flow_close(struct flow_entry *e, const struct flow_key *key, __u3
 	ev = bpf_ringbuf_reserve(&flow_events, sizeof(*ev), 0);
 	if (!ev)
 		return -ENOSPC;
-	if (__sync_val_compare_and_swap(&e->ctl, live, FLOW_CTL(FLOW_DEAD)) != live) {
+	if (cas_u64(&e->ctl, live, FLOW_CTL(FLOW_DEAD)) != live) {
 		bpf_ringbuf_discard(ev, 0);
 		return -EBUSY;
 	}
 	if (!writers && (!key_equal(&e->key, key) || !close_condition_holds(e, reason, threshold_ns))) {
 		int err = key_equal(&e->key, key) ? -EAGAIN : -ESTALE;
 
-		__sync_val_compare_and_swap(&e->ctl, FLOW_CTL(FLOW_DEAD), FLOW_CTL(FLOW_LIVE));
+		cas_u64(&e->ctl, FLOW_CTL(FLOW_DEAD), FLOW_CTL(FLOW_LIVE));
 		bpf_ringbuf_discard(ev, 0);
 		return err;
 	}

@@ -10,6 +10,11 @@
  * All three share meter_frame()/flow_close(): a capture file and a live link
  * go through the same code. Metering never changes forwarding: XDP_PASS.
  */
+/*
+ * Header layouts on the wire never change: no CO-RE relocations, so loading
+ * does not have to read the kernel's BTF (tens of milliseconds).
+ */
+#define BPF_NO_PRESERVE_ACCESS_INDEX
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
@@ -67,6 +72,7 @@ const volatile __u64 cfg_active_timeout_ms = 1800000;
 const volatile __u8 cfg_natural_expiry = 1;
 const volatile __u8 cfg_accounting = ACCOUNT_LINK;
 const volatile __u8 cfg_decode_tunnels = 1; /* GTP-U, CAPWAP, TZSP (IP-in-IP always) */
+const volatile __u8 cfg_single_writer = 0;  /* capture replay: see add_u64() */
 
 /*
  * Capture time as the meter sees it: the latest timestamp of a metered
@@ -74,7 +80,17 @@ const volatile __u8 cfg_decode_tunnels = 1; /* GTP-U, CAPWAP, TZSP (IP-in-IP alw
  * (time never runs backwards). Replay is single-threaded: plain updates.
  */
 __u64 replay_clock;
-__u32 replay_done; /* nfx_replay: records of the last batch metered */
+__u32 replay_count; /* nfx_replay: frames in replay_slots, written by the collector */
+__u32 replay_done;  /* nfx_replay: frames of the last batch metered */
+
+/* Frames to replay: the collector writes them into this memory-mapped array. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, REPLAY_SLOTS);
+	__type(key, __u32);
+	__type(value, struct replay_slot);
+} replay_slots SEC(".maps");
 
 /* nfx_close input, written by the collector through the skeleton. */
 struct close_req close_queue[CLOSE_BATCH];
@@ -134,14 +150,28 @@ static __always_inline __u64 ns_to_ms(__u64 ns)
  * NFStream's rules, in its millisecond clock: idle first, then active.
  * With natural expiry a SYN reopening an ended TCP flow starts a new one.
  */
+/*
+ * NFStream's rule in its ms clock: now_ms >= then_ms + timeout_ms. Whole ms
+ * differ from the ns difference by less than one, so the division is only
+ * needed within a millisecond of the timeout.
+ */
+static __always_inline int timed_out(__u64 now, __u64 then, __u64 timeout_ms)
+{
+	__u64 d = now > then ? now - then : 0;
+
+	if (d + 1000000 <= timeout_ms * 1000000)
+		return 0;
+	if (d >= timeout_ms * 1000000)
+		return 1;
+	return ns_to_ms(now) >= ns_to_ms(then) + timeout_ms;
+}
+
 static __always_inline int expiry_on_arrival(const struct flow_entry *e, const struct pkt *p,
 					     __u64 ts)
 {
-	__u64 now = ns_to_ms(ts);
-
-	if (cfg_idle_timeout_ms && now >= ns_to_ms(flow_last_seen(e)) + cfg_idle_timeout_ms)
+	if (cfg_idle_timeout_ms && timed_out(ts, flow_last_seen(e), cfg_idle_timeout_ms))
 		return EXPIRY_IDLE;
-	if (cfg_active_timeout_ms && now >= ns_to_ms(flow_first_seen(e)) + cfg_active_timeout_ms)
+	if (cfg_active_timeout_ms && timed_out(ts, flow_first_seen(e), cfg_active_timeout_ms))
 		return EXPIRY_ACTIVE;
 	if (cfg_natural_expiry && FLOW_F_ENDED(e->flags) &&
 	    (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN)
@@ -206,15 +236,18 @@ static __always_inline int parse_network(struct frame_buf *buf, struct cursor *c
 	return parse_l4(buf, c, p, l4);
 }
 
-/* Parses the frame in s->frame and meters it. Returns the counter it ends in. */
-__noinline int meter_frame(struct scratch *s, struct nfx_counters *cnt)
+/*
+ * Parses @frame (the header bytes of the frame s describes) and meters it.
+ * Returns the counter it ends in.
+ */
+__noinline int meter_frame(struct scratch *s, struct frame_buf *frame, struct nfx_counters *cnt)
 {
 	struct cursor c = { 0 };
 	__u32 frame_len;
 	struct pkt *p;
 	int proto, r;
 
-	if (!s)
+	if (!s || !frame)
 		return NFX_LOST_BUSY;
 	c.caplen = s->caplen;
 	c.len = c.caplen < PARSE_WINDOW ? c.caplen : PARSE_WINDOW;
@@ -223,20 +256,20 @@ __noinline int meter_frame(struct scratch *s, struct nfx_counters *cnt)
 	__builtin_memset(p, 0, sizeof(*p));
 	if (c.caplen < MIN_FRAME_LEN)
 		return NFX_IGNORE_TOO_SHORT;
-	proto = parse_ethernet(&s->frame, &c, p);
+	proto = parse_ethernet(frame, &c, p);
 	if (proto < 0)
 		return -proto;
-	r = parse_network(&s->frame, &c, p, proto, frame_len);
+	r = parse_network(frame, &c, p, proto, frame_len);
 	if (r < 0)
 		return -r;
 	if (cfg_decode_tunnels) {
-		proto = parse_udp_tunnel(&s->frame, &c, p);
+		proto = parse_udp_tunnel(frame, &c, p);
 		if (proto == TUNNEL_ETHERNET)
-			proto = parse_ethernet(&s->frame, &c, p);
+			proto = parse_ethernet(frame, &c, p);
 		if (proto < 0)
 			return -proto;
 		if (proto > 0) {
-			r = parse_network(&s->frame, &c, p, proto, frame_len);
+			r = parse_network(frame, &c, p, proto, frame_len);
 			if (r < 0)
 				return -r;
 		}
@@ -300,7 +333,7 @@ int nfx_meter(struct xdp_md *ctx)
 		cnt->c[NFX_IGNORE_TOO_SHORT]++;
 		return XDP_PASS;
 	}
-	r = meter_frame(s, cnt);
+	r = meter_frame(s, &s->frame, cnt);
 	if (replayed)
 		replay_advance(r, s->ts);
 	count(cnt, r);
@@ -308,62 +341,48 @@ int nfx_meter(struct xdp_md *ctx)
 }
 
 struct replay_walk {
-	struct xdp_md *ctx;
 	struct nfx_counters *cnt;
 	struct scratch *s;
-	__u32 off;
-	__u32 end;
 };
 
 static long replay_one(__u32 i, struct replay_walk *w)
 {
-	struct replay_frame f;
-	__u32 kept;
+	struct replay_slot *sl = bpf_map_lookup_elem(&replay_slots, &i);
+	struct scratch *s = w->s;
 	int r;
 
-	if (w->off + sizeof(f) > w->end ||
-	    bpf_xdp_load_bytes(w->ctx, w->off, &f, sizeof(f)))
+	if (!sl)
 		return 1;
-	kept = f.kept;
-	barrier_var(kept);
-	if (kept < 1 || kept > PARSE_WINDOW || w->off + sizeof(f) + kept > w->end)
-		return 1;
-	if (bpf_xdp_load_bytes(w->ctx, w->off + sizeof(f), &w->s->frame, kept))
-		return 1;
-	w->off += sizeof(f) + ((kept + 7) & ~7U);
+	s->ts = replay_time(sl->f.ts_ns);
+	s->caplen = sl->f.caplen; /* its first min(caplen, PARSE_WINDOW) bytes are in the slot */
+	s->frame_len = sl->f.frame_len;
+	s->wire_len = sl->f.wire_len;
 	w->cnt->c[NFX_FRAMES_SEEN]++;
-	w->s->ts = replay_time(f.ts_ns);
-	w->s->caplen = f.caplen;
-	w->s->frame_len = f.frame_len;
-	w->s->wire_len = f.wire_len;
-	r = meter_frame(w->s, w->cnt);
-	replay_advance(r, w->s->ts);
+	r = meter_frame(s, &sl->frame, w->cnt);
+	replay_advance(r, s->ts);
 	count(w->cnt, r);
 	return 0;
 }
 
 /*
- * Capture replay: the buffer is a struct replay_batch followed by records
- * (struct replay_frame + header bytes, 8-byte aligned). replay_done tells
- * how many records were metered: all of them unless one was malformed.
+ * Capture replay: meters replay_slots[0..replay_count), frames the
+ * collector wrote into the memory-mapped array: no copy on the way in.
+ * replay_done tells how many were metered (all, unless a slot was bad).
  */
-SEC("xdp.frags")
+SEC("xdp")
 int nfx_replay(struct xdp_md *ctx)
 {
 	struct replay_walk w = {
-		.ctx = ctx,
 		.cnt = percpu(&counters),
 		.s = percpu(&scratch_map),
-		.off = sizeof(struct replay_batch),
-		.end = bpf_xdp_get_buff_len(ctx),
 	};
-	struct replay_batch b;
+	__u32 n = replay_count;
 	long done;
 
 	replay_done = 0;
-	if (!w.cnt || !w.s || bpf_xdp_load_bytes(ctx, 0, &b, sizeof(b)))
+	if (!w.cnt || !w.s)
 		return XDP_ABORTED;
-	done = bpf_loop(b.frames, replay_one, &w, 0);
+	done = bpf_loop(n < REPLAY_SLOTS ? n : REPLAY_SLOTS, replay_one, &w, 0);
 	replay_done = done < 0 ? 0 : done;
 	return XDP_PASS;
 }

@@ -47,16 +47,6 @@
 #define TCP_FLAG_ACK 0x10
 
 
-/*
- * The first PARSE_WINDOW bytes of a frame, copied from the packet, and
- * slack: a header read at an offset below PARSE_WINDOW ends inside the
- * buffer as far as the verifier can tell (see cursor_ptr()).
- */
-#define PEEK_MAX 64
-struct frame_buf {
-	__u8 b[PARSE_WINDOW + PEEK_MAX];
-};
-
 /* Bytes of a frame the parser may read, and where it is. */
 struct cursor {
 	__u32 off;    /* next header */

@@ -2,7 +2,7 @@
 # Test binaries; tests/run.sh runs them and the shell suites.
 
 TEST_CFLAGS := $(CFLAGS) -Itests/lib
-TEST_LIB_OBJS := $(BUILD)/tests/test.o $(BUILD)/tests/pkt.o
+TEST_LIB_OBJS := $(BUILD)/tests/test.o $(BUILD)/craft.o
 TEST_BINS := $(BUILD)/tests/test_unit $(BUILD)/tests/test_meter $(BUILD)/tests/inject \
 	     $(BUILD)/tests/pcapinfo
 

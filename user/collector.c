@@ -101,9 +101,6 @@ int collector_open(struct collector *c, const struct nfx_config *cfg, const char
 
 	memset(c, 0, sizeof(*c));
 	c->cfg = cfg;
-	err = meter_probe_kernel();
-	if (err)
-		return err;
 	meter_opts_from_config(&mo, cfg);
 	err = meter_load(&c->meter, &mo);
 	if (err)
@@ -251,7 +248,7 @@ int collector_run_live(const struct nfx_config *cfg)
 	/* Detach first, so nothing is metered after the flush. */
 	meter_detach_all(&c.meter);
 	c.clock_offset_ns = live_clock_offset();
-	err = poller_flush(&c.poller);
+	err = poller_flush(&c.poller, 0);
 	ring_buffer__consume(c.rb);
 	collector_send(&c);
 	collector_print_stats(&c, "exit");

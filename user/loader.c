@@ -25,6 +25,17 @@ void meter_opts_from_config(struct meter_opts *o, const struct nfx_config *cfg)
 	o->accounting = cfg->accounting;
 	o->decode_tunnels = cfg->decode_tunnels;
 	o->max_flows = cfg->max_flows;
+	if (cfg->n_pcaps) {
+		/* Replay drains the ring after every batch: one batch of closes fits. */
+		o->programs = cfg->replay_frames ? LOAD_METER : LOAD_REPLAY;
+		o->ring_bytes = 1 << 20;
+		o->single_writer = true;
+		o->grow_on_demand = true;
+	} else {
+		/* Live, a burst of closes on packet arrival waits for the collector. */
+		o->programs = LOAD_METER;
+		o->ring_bytes = 8 << 20;
+	}
 }
 
 int meter_probe_kernel(void)
@@ -102,7 +113,17 @@ int meter_load(struct meter *m, const struct meter_opts *o)
 	skel->rodata->cfg_natural_expiry = o->natural_expiry;
 	skel->rodata->cfg_accounting = o->accounting;
 	skel->rodata->cfg_decode_tunnels = o->decode_tunnels;
+	skel->rodata->cfg_single_writer = o->single_writer;
+	bpf_program__set_autoload(skel->progs.nfx_meter, o->programs & LOAD_METER);
+	bpf_program__set_autoload(skel->progs.nfx_replay, o->programs & LOAD_REPLAY);
 	err = bpf_map__set_max_entries(skel->maps.flows, o->max_flows);
+	if (!err && o->grow_on_demand) {
+		err = bpf_map__set_type(skel->maps.flows, BPF_MAP_TYPE_HASH);
+		if (!err)
+			err = bpf_map__set_map_flags(skel->maps.flows, BPF_F_NO_PREALLOC);
+	}
+	if (!err && o->ring_bytes)
+		err = bpf_map__set_max_entries(skel->maps.flow_events, o->ring_bytes);
 	if (err) {
 		pr_warn("Couldn't size the flow cache to %u entries: %s\n", o->max_flows,
 			strerror(-err));
@@ -110,8 +131,10 @@ int meter_load(struct meter *m, const struct meter_opts *o)
 	}
 	err = meter_bpf__load(skel);
 	if (err) {
-		pr_warn("Couldn't load the meter into the kernel: %s%s\n", strerror(-err),
-			load_hint(err));
+		/* The probes say what is missing; otherwise report what failed. */
+		if (!meter_probe_kernel())
+			pr_warn("Couldn't load the meter into the kernel: %s%s\n", strerror(-err),
+				load_hint(err));
 		goto fail;
 	}
 	m->skel = skel;

@@ -23,18 +23,34 @@ struct meter {
 	size_t entry_size; /* bytes of one flow entry */
 };
 
+/* Which programs to load: an unused program costs load time. */
+#define LOAD_METER (1U << 0)  /* nfx_meter: attached, or frame-by-frame replay */
+#define LOAD_REPLAY (1U << 1) /* nfx_replay: batch replay */
+
 /* Settings the object is loaded with; the subset of nfx_config it needs. */
 struct meter_opts {
+	unsigned int programs; /* LOAD_*; nfx_close is always loaded */
+	uint32_t ring_bytes;   /* export ring size: a power of two, whole pages */
 	uint64_t idle_timeout_ms;
 	uint64_t active_timeout_ms;
 	bool natural_expiry;
 	int accounting;
 	bool decode_tunnels;
+	bool single_writer; /* capture replay: one frame at a time, no atomics needed */
+	/*
+	 * Capture replay: max_flows covers every frame, so the cache never
+	 * fills: a hash map allocating entries as flows come, not an LRU map
+	 * allocating them all at load.
+	 */
+	bool grow_on_demand;
 	uint32_t max_flows;
 };
 
 void meter_opts_from_config(struct meter_opts *o, const struct nfx_config *cfg);
-/* Says plainly what the kernel lacks; 0 when everything the meter needs is there. */
+/*
+ * Says plainly what the kernel lacks; 0 when everything the meter needs is
+ * there. meter_load() asks when loading fails.
+ */
 int meter_probe_kernel(void);
 int meter_load(struct meter *m, const struct meter_opts *o);
 /* Attaches nfx_meter to IFACE or IFACE@NETNS (a name under /var/run/netns). */

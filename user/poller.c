@@ -268,6 +268,15 @@ static int expire_one(struct poller *p, const struct flow_key *k, const struct f
 	return add_due(p, k, e, reason, threshold);
 }
 
+static uint64_t closed_total(const struct poller *p)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < 5; i++)
+		n += p->st.closed[i];
+	return n;
+}
+
 static uint64_t mono_us(void)
 {
 	struct timespec ts;
@@ -290,26 +299,41 @@ int poller_scan(struct poller *p, uint64_t now_ns)
 	return err;
 }
 
+/* Every flow goes: as expired if its timeout has passed at @now_ns, else flushed. */
 static int flush_one(struct poller *p, const struct flow_key *k, const struct flow_entry *e,
 		     uint64_t now_ns)
 {
-	return add_due(p, k, e, EXPIRY_FLUSH, 0);
+	uint64_t threshold = 0;
+	int reason = now_ns ? poller_due(&p->policy, e, now_ns, &threshold) : -1;
+
+	if (reason < 0) {
+		reason = EXPIRY_FLUSH;
+		threshold = 0;
+	}
+	return add_due(p, k, e, reason, threshold);
 }
 
-int poller_flush(struct poller *p)
+int poller_flush(struct poller *p, uint64_t now_ns)
 {
-	int64_t seen = 1;
+	int64_t seen = 1, closed = 1;
 
-	/* Entries busy during one pass (a packet still inside) go in the next. */
-	for (int pass = 0; pass < 16 && seen > 0; pass++) {
+	/*
+	 * Entries busy during one pass (a packet still inside) go in the next;
+	 * a pass that closed all it saw needs no other.
+	 */
+	for (int pass = 0; pass < 16 && seen > 0 && closed > 0; pass++) {
+		uint64_t before = closed_total(p);
 		int err;
 
-		seen = scan_entries(p, flush_one, 0);
+		seen = scan_entries(p, flush_one, now_ns);
 		if (seen < 0)
 			return seen;
 		err = close_due(p);
 		if (err)
 			return err;
+		closed = closed_total(p) - before;
+		if (closed == seen)
+			seen = 0;
 	}
 	if (seen > 0)
 		pr_warn("%lld flows could not be flushed (entries kept busy)\n", (long long)seen);

@@ -53,8 +53,11 @@ int poller_init(struct poller *p, struct meter *m, struct ring_buffer *rb,
 void poller_free(struct poller *p);
 /* Closes every flow whose timeout has passed at meter time @now_ns. */
 int poller_scan(struct poller *p, uint64_t now_ns);
-/* Closes every flow (EXPIRY_FLUSH) until the cache is empty. */
-int poller_flush(struct poller *p);
+/*
+ * Closes every flow until the cache is empty: as expired when its timeout
+ * has passed at meter time @now_ns (0: never), else as flushed.
+ */
+int poller_flush(struct poller *p, uint64_t now_ns);
 /*
  * Why the collector should close @e at meter time @now_ns, with the
  * threshold the kernel re-checks; -1 when it stays.

@@ -24,8 +24,36 @@ void record_endpoints(const struct flow_entry *e, const __u8 **src, const __u8 *
 
 static void format_mac(char *out, const __u8 *mac)
 {
-	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
-		 mac[5]);
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 0; i < 6; i++) {
+		out[i * 3] = hex[mac[i] >> 4];
+		out[i * 3 + 1] = hex[mac[i] & 15];
+		out[i * 3 + 2] = i < 5 ? ':' : '\0';
+	}
+}
+
+/* Dotted quad without printf (inet_ntop formats with sprintf). */
+static void format_ipv4(char *out, const __u8 *a)
+{
+	for (int i = 0; i < 4; i++) {
+		unsigned v = a[i];
+
+		if (v >= 100)
+			*out++ = '0' + v / 100;
+		if (v >= 10)
+			*out++ = '0' + v / 10 % 10;
+		*out++ = '0' + v % 10;
+		*out++ = i < 3 ? '.' : '\0';
+	}
+}
+
+static void format_ip(char *out, size_t len, int version, const __u8 *a)
+{
+	if (version == 6)
+		inet_ntop(AF_INET6, a, out, len);
+	else
+		format_ipv4(out, a);
 }
 
 static uint64_t wall_ns(uint64_t ts, int64_t offset)
@@ -50,15 +78,14 @@ void record_build(struct flow_rec *r, const struct flow_event *ev, uint64_t id,
 	Nfxdp__Flow *f = &r->msg;
 	const __u8 *src, *dst;
 	uint16_t sport, dport;
-	int af = e->key.ip_version == 6 ? AF_INET6 : AF_INET;
 	uint64_t first, last;
 
 	nfxdp__flow__init(f);
 	f->id = id;
 	f->expiration_id = ev->reason;
 	record_endpoints(e, &src, &dst, &sport, &dport);
-	inet_ntop(af, src, r->src_ip, sizeof(r->src_ip));
-	inet_ntop(af, dst, r->dst_ip, sizeof(r->dst_ip));
+	format_ip(r->src_ip, sizeof(r->src_ip), e->key.ip_version, src);
+	format_ip(r->dst_ip, sizeof(r->dst_ip), e->key.ip_version, dst);
 	format_mac(r->src_mac, e->src_mac);
 	format_mac(r->dst_mac, e->dst_mac);
 	f->src_ip = r->src_ip;

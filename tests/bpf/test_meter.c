@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -896,20 +897,20 @@ static void test_close_race(void)
 	harness_close(&h);
 }
 
-/* nfx_replay over a batch gives the same flows as nfx_meter frame by frame. */
+/* nfx_replay over the slots gives the same flows as nfx_meter frame by frame. */
 static void test_replay_batch(void)
 {
 	struct harness a, b;
-	uint8_t buf[65536];
-	struct replay_batch *hdr = (void *)buf;
-	size_t off = sizeof(*hdr);
-	int n = 0;
+	struct replay_slot *slots;
+	int n = 0, fd;
 
 	harness_open(&a, NULL);
 	harness_open(&b, NULL);
-	for (int i = 0; i < 200; i++) {
+	fd = bpf_map__fd(b.m.skel->maps.replay_slots);
+	slots = mmap(NULL, REPLAY_SLOTS * sizeof(*slots), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	for (int i = 0; i < 200 && slots != MAP_FAILED; i++) {
 		struct pkt_spec s = { V4, UDP(1000 + i % 17, 53), .payload = i % 300 };
-		struct replay_frame *f = (void *)(buf + off);
+		struct replay_slot *sl = &slots[n++];
 		uint8_t frame[PKT_MAX];
 		int len;
 
@@ -919,33 +920,32 @@ static void test_replay_batch(void)
 			spec_reverse(&s);
 		len = frame_of(&s, frame);
 		harness_run(&a, frame, len, len + 4, i * MS_NS);
-		memset(f, 0, sizeof(*f));
-		f->ts_ns = i * MS_NS;
-		f->wire_len = len + 4;
-		f->frame_len = len + 4;
-		f->caplen = len;
-		f->kept = len < PARSE_WINDOW ? len : PARSE_WINDOW;
-		memcpy(f + 1, frame, f->kept);
-		off += sizeof(*f) + ((f->kept + 7) & ~7U);
-		n++;
+		memset(sl, 0, sizeof(*sl));
+		sl->f.ts_ns = i * MS_NS;
+		sl->f.wire_len = len + 4;
+		sl->f.frame_len = len + 4;
+		sl->f.caplen = len;
+		sl->f.kept = len < PARSE_WINDOW ? len : PARSE_WINDOW;
+		memcpy(sl->frame.b, frame, sl->f.kept);
 	}
-	memset(hdr, 0, sizeof(*hdr));
-	hdr->frames = n;
-	TEST("replay: a batch meters like frame-by-frame")
+	TEST("replay: a batch of slots meters like frame-by-frame")
 	{
-		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .data_size_in = off);
+		unsigned char pkt[64] = { 0 };
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = sizeof(pkt));
 		uint64_t ca[NFX_COUNTER_MAX], cb[NFX_COUNTER_MAX];
 		struct flow_key k, next;
 		void *prev = NULL;
-		int fd = bpf_map__fd(a.m.skel->maps.flows), flows = 0;
+		int afd = bpf_map__fd(a.m.skel->maps.flows), flows = 0;
 
+		ASSERT_TRUE(slots != MAP_FAILED, "slots mapped");
+		b.m.skel->bss->replay_count = n;
 		ASSERT_EQ(bpf_prog_test_run_opts(b.replay_fd, &opts), 0, "test run");
 		ASSERT_EQ(b.m.skel->bss->replay_done, n, "frames done");
 		harness_counters(&a, ca);
 		harness_counters(&b, cb);
 		for (int i = 0; i < NFX_COUNTER_MAX; i++)
 			ASSERT_EQ(cb[i], ca[i], counter_names[i]);
-		while (!bpf_map_get_next_key(fd, prev, &next)) {
+		while (!bpf_map_get_next_key(afd, prev, &next)) {
 			struct flow_entry ea, eb;
 
 			harness_lookup(&a, &next, &ea);
@@ -960,6 +960,8 @@ static void test_replay_batch(void)
 		ASSERT_EQ(flows, 34, "flows");
 		ASSERT_EQ(harness_flow_count(&b), flows, "no extra flows");
 	}
+	if (slots != MAP_FAILED)
+		munmap(slots, REPLAY_SLOTS * sizeof(*slots));
 	harness_close(&a);
 	harness_close(&b);
 }

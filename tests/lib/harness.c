@@ -20,6 +20,8 @@ void harness_default_opts(struct meter_opts *o)
 	o->accounting = ACCOUNT_LINK;
 	o->decode_tunnels = true;
 	o->max_flows = 4096;
+	o->programs = LOAD_METER | LOAD_REPLAY;
+	o->ring_bytes = 8 << 20;
 }
 
 static int on_event(void *ctx, void *data, size_t size)

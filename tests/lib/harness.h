@@ -7,7 +7,7 @@
 
 #include "flow.h"
 #include "loader.h"
-#include "pkt.h"
+#include "craft.h"
 
 #define HARNESS_MAX_EVENTS 65536
 

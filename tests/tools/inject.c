@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pkt.h"
+#include "craft.h"
 
 static void usage(void)
 {

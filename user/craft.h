@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Crafted frames for the tests and the injector: one spec, one frame. */
-#ifndef NFXDP_TEST_PKT_H
-#define NFXDP_TEST_PKT_H
+/* Crafted frames: one spec, one frame. For the capture generator and the tests. */
+#ifndef NFXDP_CRAFT_H
+#define NFXDP_CRAFT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,6 +38,8 @@ struct pkt_spec {
 	uint16_t dport;
 	uint8_t tcp_flags;
 	uint8_t tcp_doff; /* 0 means 5 */
+	uint32_t tcp_seq;
+	uint32_t tcp_ack;
 	uint16_t payload;
 	const uint8_t *payload_data; /* the payload's bytes (NULL: a pattern) */
 
@@ -53,4 +55,4 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap);
 /* Parses "aa:bb:cc:dd:ee:ff"; returns 0 or -1. */
 int pkt_parse_mac(const char *s, uint8_t mac[6]);
 
-#endif /* NFXDP_TEST_PKT_H */
+#endif /* NFXDP_CRAFT_H */

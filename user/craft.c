@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pkt.h"
+#include "craft.h"
 
 struct writer {
 	uint8_t *buf;
@@ -76,6 +76,8 @@ static void put_l4(struct writer *w, const struct pkt_spec *s)
 		put16(p + 2, s->dport);
 	}
 	if (p && s->proto == 6) {
+		put32(p + 4, s->tcp_seq);
+		put32(p + 8, s->tcp_ack);
 		p[12] = (s->tcp_doff ? s->tcp_doff : 5) << 4;
 		p[13] = s->tcp_flags;
 		put16(p + 14, 65535);
