@@ -70,11 +70,15 @@ void config_usage(FILE *out)
 "      --zmq ENDPOINT       publish on a ZeroMQ PUB socket (default\n"
 "                           " DEFAULT_ZMQ_ENDPOINT " unless --output is given)\n"
 "      --no-zmq             do not publish on ZeroMQ\n"
+"      --zmq-wait S         before the first batch, wait up to S seconds for a\n"
+"                           subscriber (PUB drops what nobody subscribed to yet)\n"
 "      --batch-flows N      flows per batch message (256)\n"
 "      --batch-ms MS        send a batch at most MS after its first flow (1000)\n"
 "  -o, --output PATH|-      also write flows to a file (or stdout)\n"
 "      --format FMT         file format: csv (default), jsonl, pb (length-\n"
 "                           delimited FlowBatch messages)\n"
+"      --compress           gzip the --output file; deflate ZeroMQ batches (topic\n"
+"                           \"flowsz\" instead of \"flows\"; nfxdp-cat reads both)\n"
 "\n"
 "Other:\n"
 "      --stats S            print counters every S seconds (always at exit)\n"
@@ -99,9 +103,11 @@ enum {
 	OPT_POLL,
 	OPT_ZMQ,
 	OPT_NO_ZMQ,
+	OPT_ZMQ_WAIT,
 	OPT_BATCH_FLOWS,
 	OPT_BATCH_MS,
 	OPT_FORMAT,
+	OPT_COMPRESS,
 	OPT_STATS,
 };
 
@@ -120,10 +126,12 @@ static const struct option long_options[] = {
 	{ "poll-ms", required_argument, NULL, OPT_POLL },
 	{ "zmq", required_argument, NULL, OPT_ZMQ },
 	{ "no-zmq", no_argument, NULL, OPT_NO_ZMQ },
+	{ "zmq-wait", required_argument, NULL, OPT_ZMQ_WAIT },
 	{ "batch-flows", required_argument, NULL, OPT_BATCH_FLOWS },
 	{ "batch-ms", required_argument, NULL, OPT_BATCH_MS },
 	{ "output", required_argument, NULL, 'o' },
 	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "compress", no_argument, NULL, OPT_COMPRESS },
 	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -256,6 +264,8 @@ static int parse_option(struct nfx_config *cfg, int opt, const char *arg, bool *
 		cfg->zmq_endpoint = NULL;
 		*zmq_set = true;
 		return 0;
+	case OPT_ZMQ_WAIT:
+		return parse_seconds("zmq-wait", arg, &cfg->zmq_wait_ms);
 	case OPT_BATCH_FLOWS:
 		return parse_u32("batch-flows", arg, 1, 65536, &cfg->batch_flows);
 	case OPT_BATCH_MS:
@@ -267,6 +277,9 @@ static int parse_option(struct nfx_config *cfg, int opt, const char *arg, bool *
 		if ((v = parse_choice("format", arg, formats)) < 0)
 			return -1;
 		cfg->format = v;
+		return 0;
+	case OPT_COMPRESS:
+		cfg->compress = true;
 		return 0;
 	case OPT_STATS:
 		return parse_u32("stats", arg, 0, 86400, &cfg->stats_interval_s);

@@ -43,10 +43,12 @@ struct nfx_config {
 
 	/* Export. */
 	const char *zmq_endpoint; /* NULL: no ZeroMQ */
+	uint64_t zmq_wait_ms;	  /* wait for a first subscriber before the first batch */
 	uint32_t batch_flows;
 	uint32_t batch_ms;
 	const char *output; /* file sink, "-" for stdout */
 	enum out_format format;
+	bool compress; /* zlib: files gzip'd, ZeroMQ batches deflated */
 
 	uint32_t stats_interval_s; /* 0: stats only at exit */
 	int verbosity;

@@ -37,6 +37,10 @@ void collector_send(struct collector *c)
 
 	if (!c->batch.msg.n_flows)
 		return;
+	if (c->zmq_on && c->batch.msg.sequence == 0 && c->cfg->zmq_wait_ms &&
+	    !zmq_exporter_wait(&c->zmq, c->cfg->zmq_wait_ms))
+		pr_warn("no subscriber on %s after %.1f s: sending anyway\n", c->cfg->zmq_endpoint,
+			c->cfg->zmq_wait_ms / 1000.0);
 	buf = batch_pack(&c->batch, &len);
 	if (!buf) {
 		pr_warn("Couldn't pack a batch of %zu flows: out of memory\n", c->batch.msg.n_flows);
@@ -119,13 +123,13 @@ int collector_open(struct collector *c, const struct nfx_config *cfg, const char
 	if (batch_init(&c->batch, cfg->batch_flows, agent, source, stream_id_new()))
 		return -ENOMEM;
 	if (cfg->output) {
-		err = file_exporter_open(&c->file, cfg->output, cfg->format);
+		err = file_exporter_open(&c->file, cfg->output, cfg->format, cfg->compress);
 		if (err)
 			return err;
 		c->file_on = true;
 	}
 	if (cfg->zmq_endpoint) {
-		err = zmq_exporter_open(&c->zmq, cfg->zmq_endpoint);
+		err = zmq_exporter_open(&c->zmq, cfg->zmq_endpoint, cfg->compress);
 		if (err)
 			return err;
 		c->zmq_on = true;

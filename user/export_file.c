@@ -1,22 +1,67 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <zlib.h>
 
 #include "export_file.h"
 #include "flowpb.h"
 #include "log.h"
 
-int file_exporter_open(struct file_exporter *fx, const char *path, enum out_format format)
+/* A gzFile behind a FILE *, so every format writes through stdio unchanged. */
+static ssize_t gz_write(void *cookie, const char *buf, size_t len)
+{
+	int n = gzwrite(cookie, buf, len);
+
+	if (n <= 0) {
+		errno = EIO;
+		return -1;
+	}
+	return n;
+}
+
+static int gz_close(void *cookie)
+{
+	return gzclose(cookie) == Z_OK ? 0 : EOF;
+}
+
+static FILE *gz_open(const char *path)
+{
+	cookie_io_functions_t io = { .write = gz_write, .close = gz_close };
+	int fd = strcmp(path, "-") ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) :
+				   dup(STDOUT_FILENO);
+	gzFile gz;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	gz = gzdopen(fd, "wb");
+	if (!gz) {
+		close(fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	f = fopencookie(gz, "w", io);
+	if (!f)
+		gzclose(gz);
+	return f;
+}
+
+int file_exporter_open(struct file_exporter *fx, const char *path, enum out_format format,
+		       bool compress)
 {
 	memset(fx, 0, sizeof(*fx));
 	snprintf(fx->path, sizeof(fx->path), "%s", path);
 	fx->format = format;
 	format_columns_all(&fx->cols);
-	if (!strcmp(path, "-")) {
+	if (compress)
+		fx->f = gz_open(path);
+	else if (!strcmp(path, "-"))
 		fx->f = stdout;
-		return 0;
-	}
-	fx->f = fopen(path, format == FORMAT_PB ? "wb" : "w");
+	else
+		fx->f = fopen(path, format == FORMAT_PB ? "wb" : "w");
 	if (!fx->f) {
 		int err = errno;
 

@@ -21,7 +21,9 @@ struct file_exporter {
 	uint64_t batches_dropped;
 };
 
-int file_exporter_open(struct file_exporter *fx, const char *path, enum out_format format);
+/* @compress: a gzip file (the formats are unchanged inside). */
+int file_exporter_open(struct file_exporter *fx, const char *path, enum out_format format,
+		       bool compress);
 int file_exporter_write(struct file_exporter *fx, const Nfxdp__FlowBatch *b,
 			const uint8_t *packed, size_t len);
 int file_exporter_close(struct file_exporter *fx);

@@ -3,10 +3,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <zlib.h>
 #include <zmq.h>
 
 #include "export_zmq.h"
@@ -50,11 +52,12 @@ static bool ipc_in_use(const char *endpoint)
 	return in_use;
 }
 
-int zmq_exporter_open(struct zmq_exporter *zx, const char *endpoint)
+int zmq_exporter_open(struct zmq_exporter *zx, const char *endpoint, bool compress)
 {
 	int one = 1, hwm = 1000, err;
 
 	memset(zx, 0, sizeof(*zx));
+	zx->compress = compress;
 	snprintf(zx->endpoint, sizeof(zx->endpoint), "%s", endpoint);
 	if (ipc_in_use(endpoint)) {
 		pr_warn("Couldn't bind ZeroMQ endpoint %s: %s%s\n", endpoint,
@@ -93,11 +96,37 @@ fail:
 	return -err;
 }
 
+/* Deflates @buf into zx->zbuf; returns its length, 0 on failure. */
+static size_t deflate_batch(struct zmq_exporter *zx, const void *buf, size_t len)
+{
+	uLongf out = compressBound(len);
+
+	if (out > zx->zcap) {
+		uint8_t *nb = realloc(zx->zbuf, out);
+
+		if (!nb)
+			return 0;
+		zx->zbuf = nb;
+		zx->zcap = out;
+	}
+	return compress2(zx->zbuf, &out, buf, len, Z_BEST_SPEED) == Z_OK ? out : 0;
+}
+
 int zmq_exporter_send(struct zmq_exporter *zx, const void *buf, size_t len)
 {
+	const char *topic = ZMQ_TOPIC_FLOWS;
+
 	zmq_exporter_service(zx);
-	if (zmq_send(zx->sock, ZMQ_TOPIC_FLOWS, strlen(ZMQ_TOPIC_FLOWS),
-		     ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+	if (zx->compress) {
+		len = deflate_batch(zx, buf, len);
+		buf = zx->zbuf;
+		topic = ZMQ_TOPIC_FLOWS_DEFLATED;
+		if (!len) {
+			zx->batches_dropped++;
+			return -ENOMEM;
+		}
+	}
+	if (zmq_send(zx->sock, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
 	    zmq_send(zx->sock, buf, len, ZMQ_DONTWAIT) < 0) {
 		zx->batches_dropped++;
 		return -EAGAIN;
@@ -120,6 +149,20 @@ void zmq_exporter_service(struct zmq_exporter *zx)
 	}
 }
 
+bool zmq_exporter_wait(struct zmq_exporter *zx, int timeout_ms)
+{
+	zmq_pollitem_t item = { .socket = zx->sock, .events = ZMQ_POLLIN };
+
+	zmq_exporter_service(zx);
+	while (!zx->subscribers && timeout_ms > 0) {
+		if (zmq_poll(&item, 1, 50) < 0 && errno != EINTR)
+			break;
+		zmq_exporter_service(zx);
+		timeout_ms -= 50;
+	}
+	return zx->subscribers > 0;
+}
+
 void zmq_exporter_close(struct zmq_exporter *zx, int linger_ms)
 {
 	if (!zx->ctx)
@@ -128,4 +171,6 @@ void zmq_exporter_close(struct zmq_exporter *zx, int linger_ms)
 	zmq_close(zx->sock);
 	zmq_ctx_term(zx->ctx);
 	zx->sock = zx->ctx = NULL;
+	free(zx->zbuf);
+	zx->zbuf = NULL;
 }

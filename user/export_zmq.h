@@ -7,10 +7,12 @@
 #ifndef NFXDP_EXPORT_ZMQ_H
 #define NFXDP_EXPORT_ZMQ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define ZMQ_TOPIC_FLOWS "flows"
+#define ZMQ_TOPIC_FLOWS_DEFLATED "flowsz" /* zlib-compressed FlowBatch */
 
 struct zmq_exporter {
 	void *ctx;
@@ -20,11 +22,16 @@ struct zmq_exporter {
 	uint64_t batches_dropped;
 	uint64_t bytes_sent;
 	int subscribers;
+	bool compress;
+	uint8_t *zbuf; /* deflated batch */
+	size_t zcap;
 };
 
-int zmq_exporter_open(struct zmq_exporter *zx, const char *endpoint);
+int zmq_exporter_open(struct zmq_exporter *zx, const char *endpoint, bool compress);
 /* Returns 0 when queued, -EAGAIN when dropped (a subscriber is full). */
 int zmq_exporter_send(struct zmq_exporter *zx, const void *buf, size_t len);
+/* Waits up to @timeout_ms for a first subscriber; true when there is one. */
+bool zmq_exporter_wait(struct zmq_exporter *zx, int timeout_ms);
 /* Takes in (un)subscriptions: keeps the subscriber count. */
 void zmq_exporter_service(struct zmq_exporter *zx);
 /* Closes, giving queued batches up to @linger_ms to leave. */

@@ -10,11 +10,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <zlib.h>
 #include <zmq.h>
 
 #include "cli.h"
 #include "export_zmq.h"
 #include "flow.pb-c.h"
+#include "flowpb.h"
 #include "format.h"
 #include "log.h"
 
@@ -23,6 +25,7 @@
 
 struct cat_opts {
 	const char *endpoint;
+	const char *input; /* a pb file (gzip'd or not) instead of the stream */
 	int format;
 	uint64_t count;	   /* 0: forever */
 	double timeout_s; /* 0: forever */
@@ -58,10 +61,12 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 "Usage: nfxdp-cat [ENDPOINT] [options]\n"
+"       nfxdp-cat --input FILE [options]\n"
 "\n"
 "Subscribes to the flow stream nfxdp publishes and prints one flow per line.\n"
 "ENDPOINT defaults to " DEFAULT_ZMQ_ENDPOINT ".\n"
 "\n"
+"  -i, --input FILE   read a file nfxdp wrote with --format pb (gzip'd or not)\n"
 "  -f, --format FMT   jsonl (default), csv (header row of NFStream column names)\n"
 "                     or brief (one readable line per flow)\n"
 "  -n, --count N      exit after N flows\n"
@@ -76,6 +81,7 @@ static int parse_args(struct cat_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
+		{ "input", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
@@ -86,8 +92,11 @@ static int parse_args(struct cat_opts *o, int argc, char **argv)
 
 	o->endpoint = DEFAULT_ZMQ_ENDPOINT;
 	o->format = FORMAT_JSONL;
-	while ((c = getopt_long(argc, argv, "f:n:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:i:n:t:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'i':
+			o->input = optarg;
+			break;
 		case 'f':
 			if (!strcmp(optarg, "jsonl") || !strcmp(optarg, "json"))
 				o->format = FORMAT_JSONL;
@@ -174,18 +183,47 @@ static bool print_batch(struct cat_state *s, const struct cat_opts *o, const Nfx
 	return true;
 }
 
+/* Inflates a deflated batch into a buffer that grows as needed; NULL when it is bad. */
+static uint8_t *inflate_batch(const void *in, size_t len, size_t *out_len)
+{
+	static uint8_t *buf;
+	static size_t cap;
+	uLongf n;
+	int r;
+
+	do {
+		if (cap < len * 4) {
+			free(buf);
+			cap = len * 4 > 65536 ? len * 4 : 65536;
+			buf = malloc(cap);
+			if (!buf)
+				return NULL;
+		}
+		n = cap;
+		r = uncompress(buf, &n, in, len);
+		if (r == Z_BUF_ERROR)
+			len *= 2; /* grow and retry */
+	} while (r == Z_BUF_ERROR && cap < (64U << 20));
+	*out_len = n;
+	return r == Z_OK ? buf : NULL;
+}
+
 /* Receives one [topic][batch] message; returns the batch, NULL on timeout or bad data. */
 static Nfxdp__FlowBatch *receive_batch(void *sock, zmq_msg_t *msg, int *err)
 {
 	Nfxdp__FlowBatch *b;
-	int more = 0;
-	size_t more_len = sizeof(more);
+	char topic[16] = "";
+	int more = 0, n;
+	size_t more_len = sizeof(more), len;
+	const uint8_t *data;
 
 	*err = 0;
-	if (zmq_msg_recv(msg, sock, 0) < 0) {
+	n = zmq_recv(sock, topic, sizeof(topic) - 1, 0);
+	if (n < 0) {
 		*err = errno;
 		return NULL;
 	}
+	topic[n < (int)sizeof(topic) ? n : (int)sizeof(topic) - 1] = '\0';
 	zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &more_len);
 	if (!more)
 		return NULL; /* a topic frame alone: not ours */
@@ -193,11 +231,76 @@ static Nfxdp__FlowBatch *receive_batch(void *sock, zmq_msg_t *msg, int *err)
 		*err = errno;
 		return NULL;
 	}
-	b = nfxdp__flow_batch__unpack(NULL, zmq_msg_size(msg), zmq_msg_data(msg));
+	data = zmq_msg_data(msg);
+	len = zmq_msg_size(msg);
+	if (!strcmp(topic, ZMQ_TOPIC_FLOWS_DEFLATED)) {
+		data = inflate_batch(data, len, &len);
+		if (!data) {
+			fprintf(stderr, "nfxdp-cat: a deflated batch does not inflate; skipped\n");
+			return NULL;
+		}
+	}
+	b = nfxdp__flow_batch__unpack(NULL, len, data);
 	if (!b)
-		fprintf(stderr, "nfxdp-cat: a message of %zu bytes is not a flow batch; skipped\n",
-			zmq_msg_size(msg));
+		fprintf(stderr, "nfxdp-cat: a message of %zu bytes is not a flow batch; skipped\n", len);
 	return b;
+}
+
+/* Reads length-delimited batches from a file (gzread reads plain files too). */
+static int cat_file(struct cat_state *s, const struct cat_opts *o)
+{
+	gzFile f = gzopen(o->input, "rb");
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	int status = 0;
+
+	if (!f) {
+		pr_warn("Couldn't open %s: %s\n", o->input, strerror(errno ? errno : ENOMEM));
+		return 1;
+	}
+	for (;;) {
+		uint8_t hdr[10];
+		uint64_t len = 0;
+		size_t n = 0, used;
+		Nfxdp__FlowBatch *b;
+		bool more;
+
+		/* The varint length: one byte at a time until its last. */
+		while (n < sizeof(hdr) && gzread(f, &hdr[n], 1) == 1 && (hdr[n++] & 0x80))
+			;
+		if (!n)
+			break;
+		used = varint_decode(hdr, n, &len);
+		if (!used || len > (256U << 20)) {
+			pr_warn("%s: not a file of length-delimited flow batches\n", o->input);
+			status = 1;
+			break;
+		}
+		if (len > cap) {
+			free(buf);
+			cap = len;
+			buf = malloc(cap);
+		}
+		if (!buf || gzread(f, buf, len) != (int)len) {
+			pr_warn("%s: the file ends in the middle of a batch\n", o->input);
+			status = 1;
+			break;
+		}
+		b = nfxdp__flow_batch__unpack(NULL, len, buf);
+		if (!b) {
+			pr_warn("%s: a batch of %" PRIu64 " bytes does not decode\n", o->input, len);
+			status = 1;
+			break;
+		}
+		more = print_batch(s, o, b);
+		nfxdp__flow_batch__free_unpacked(b, NULL);
+		if (!more)
+			break;
+	}
+	free(buf);
+	gzclose(f);
+	fflush(stdout);
+	return status;
 }
 
 int main(int argc, char **argv)
@@ -214,6 +317,8 @@ int main(int argc, char **argv)
 	if (r)
 		return r > 0 ? 0 : 2;
 	format_columns_all(&s.cols);
+	if (o.input)
+		return cat_file(&s, &o);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
