@@ -14,7 +14,7 @@ BTF_VMLINUX ?= /sys/kernel/btf/vmlinux
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	  -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Ibpf -Iuser
-LDLIBS := -lbpf -lelf -lz -lprotobuf-c -lzmq -lpcap -lm
+LDLIBS := -lbpf -lelf -lz -lprotobuf-c -lzmq -lpcap -lm -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf \
 	      -Wall -Wno-unused-function
 
@@ -100,6 +100,10 @@ check: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)bench/run.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/nfxdp

@@ -80,7 +80,8 @@ const volatile __u8 cfg_single_writer = 0;  /* capture replay: see add_u64() */
  * (time never runs backwards). Replay is single-threaded: plain updates.
  */
 __u64 replay_clock;
-__u32 replay_count; /* nfx_replay: frames in replay_slots, written by the collector */
+__u32 replay_first; /* nfx_replay: meters replay_slots[replay_first..+replay_count) */
+__u32 replay_count;
 __u32 replay_done;  /* nfx_replay: frames of the last batch metered */
 
 /* Frames to replay: the collector writes them into this memory-mapped array. */
@@ -155,6 +156,11 @@ static __always_inline __u64 ns_to_ms(__u64 ns)
  * differ from the ns difference by less than one, so the division is only
  * needed within a millisecond of the timeout.
  */
+static __noinline int timed_out_ms(__u64 now, __u64 then, __u64 timeout_ms)
+{
+	return ns_to_ms(now) >= ns_to_ms(then) + timeout_ms;
+}
+
 static __always_inline int timed_out(__u64 now, __u64 then, __u64 timeout_ms)
 {
 	__u64 d = now > then ? now - then : 0;
@@ -163,7 +169,8 @@ static __always_inline int timed_out(__u64 now, __u64 then, __u64 timeout_ms)
 		return 0;
 	if (d >= timeout_ms * 1000000)
 		return 1;
-	return ns_to_ms(now) >= ns_to_ms(then) + timeout_ms;
+	/* Out of line: clang would otherwise divide on every packet. */
+	return timed_out_ms(now, then, timeout_ms);
 }
 
 static __always_inline int expiry_on_arrival(const struct flow_entry *e, const struct pkt *p,
@@ -347,7 +354,8 @@ struct replay_walk {
 
 static long replay_one(__u32 i, struct replay_walk *w)
 {
-	struct replay_slot *sl = bpf_map_lookup_elem(&replay_slots, &i);
+	__u32 slot = replay_first + i;
+	struct replay_slot *sl = bpf_map_lookup_elem(&replay_slots, &slot);
 	struct scratch *s = w->s;
 	int r;
 
@@ -365,8 +373,8 @@ static long replay_one(__u32 i, struct replay_walk *w)
 }
 
 /*
- * Capture replay: meters replay_slots[0..replay_count), frames the
- * collector wrote into the memory-mapped array: no copy on the way in.
+ * Capture replay: meters replay_slots[replay_first..+replay_count), frames
+ * the collector wrote into the memory-mapped array: no copy on the way in.
  * replay_done tells how many were metered (all, unless a slot was bad).
  */
 SEC("xdp")

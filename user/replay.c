@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,22 @@
 /* Frame mode: nfx_meta and the largest frame a test run takes (linear part and frags). */
 #define FRAME_BUF (64 * 1024)
 
+/*
+ * Pipelined replay: a reader thread fills one half of the slots while the
+ * kernel meters the other, so reading and metering use both CPUs. Halves go
+ * to the meter strictly in turn, so frames are metered in capture order.
+ */
+#define HALF (REPLAY_SLOTS / 2)
+
+struct pipeline {
+	pthread_t reader;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint32_t count[2]; /* frames in a half, 0 while it is being filled */
+	bool done;	   /* the reader has handed over its last half */
+	int err;	   /* the reader's */
+};
+
 struct replay {
 	struct collector c;
 	const struct nfx_config *cfg;
@@ -31,7 +48,10 @@ struct replay {
 	int replay_fd;
 	int meter_fd;
 	struct replay_slot *slots; /* replay_slots, memory-mapped */
-	uint32_t frames;	   /* in slots, not yet metered */
+	uint32_t first;		   /* slot the reader fills from: 0, or HALF when pipelined */
+	uint32_t frames;	   /* in slots from first, not yet metered */
+	uint32_t capacity;	   /* REPLAY_SLOTS, or HALF when pipelined */
+	struct pipeline *pl;	   /* NULL: one thread reads and meters */
 	uint8_t *buf;		   /* frame mode */
 	uint64_t next_scan_ns;
 	uint64_t scan_every_ns;
@@ -90,30 +110,61 @@ static bool scan_due(struct replay *r, uint64_t ts)
 	return ts >= r->next_scan_ns;
 }
 
-static int run_batch(struct replay *r)
+/* Meters slots [first, first + count) through nfx_replay. */
+static int meter_slots(struct replay *r, uint32_t first, uint32_t count)
 {
 	unsigned char pkt[64] = { 0 };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = sizeof(pkt),
 		    .repeat = 1);
 	int err;
 
-	if (!r->frames)
-		return 0;
-	r->c.meter.skel->bss->replay_count = r->frames;
+	r->c.meter.skel->bss->replay_first = first;
+	r->c.meter.skel->bss->replay_count = count;
 	if (bpf_prog_test_run_opts(r->replay_fd, &opts)) {
 		err = -errno;
-		pr_warn("Couldn't run the meter on a batch of %u frames: %s\n", r->frames,
+		pr_warn("Couldn't run the meter on a batch of %u frames: %s\n", count,
 			strerror(-err));
 		return err;
 	}
-	if (r->c.meter.skel->bss->replay_done != r->frames) {
+	if (r->c.meter.skel->bss->replay_done != count) {
 		pr_warn("The meter stopped at frame %u of a batch of %u\n",
-			r->c.meter.skel->bss->replay_done, r->frames);
+			r->c.meter.skel->bss->replay_done, count);
 		return -EINVAL;
 	}
-	r->frames = 0;
 	after_frames(r);
 	return 0;
+}
+
+/* Hands the reader's filled half to the meter thread and waits for the other one. */
+static int hand_over(struct replay *r)
+{
+	struct pipeline *pl = r->pl;
+	int h = r->first / HALF, err;
+
+	pthread_mutex_lock(&pl->lock);
+	pl->count[h] = r->frames;
+	pthread_cond_broadcast(&pl->cond);
+	while (pl->count[!h] && !pl->err)
+		pthread_cond_wait(&pl->cond, &pl->lock);
+	err = pl->err;
+	pthread_mutex_unlock(&pl->lock);
+	r->first = !h * HALF;
+	r->frames = 0;
+	return err;
+}
+
+/* The frames read so far go to the meter. */
+static int run_batch(struct replay *r)
+{
+	int err;
+
+	if (!r->frames)
+		return 0;
+	if (r->pl)
+		return hand_over(r);
+	err = meter_slots(r, r->first, r->frames);
+	r->frames = 0;
+	return err;
 }
 
 /*
@@ -141,11 +192,11 @@ static size_t frame_for_meter(int dlt, const struct capture_frame *cf, uint8_t *
 /* Batch mode: the frame's header bytes into the next slot. */
 static int add_frame(struct replay *r, int dlt, const struct capture_frame *cf)
 {
-	struct replay_slot *sl = &r->slots[r->frames++];
+	struct replay_slot *sl = &r->slots[r->first + r->frames++];
 
 	sl->f.ts_ns = cf->ts_ns;
 	sl->f.kept = frame_for_meter(dlt, cf, sl->frame.b, PARSE_WINDOW, &sl->f);
-	if (r->frames == REPLAY_SLOTS || scan_due(r, cf->ts_ns))
+	if (r->frames == r->capacity || scan_due(r, cf->ts_ns))
 		return run_batch(r);
 	return 0;
 }
@@ -200,6 +251,71 @@ static int replay_file(struct replay *r, struct capture *cap)
 	r->bytes_done += cap->size ? cap->size : capture_position(cap);
 	capture_close(cap);
 	return ret;
+}
+
+/* Every capture, frame by frame, into the meter; then what is left in the slots. */
+static int read_captures(struct replay *r)
+{
+	int err = 0;
+
+	for (int i = 0; !err && i < r->cfg->n_pcaps && !collector_stop; i++)
+		err = replay_file(r, &r->caps[i]);
+	if (!err && !r->cfg->replay_frames)
+		err = run_batch(r);
+	return err;
+}
+
+static void *reader_main(void *arg)
+{
+	struct replay *r = arg;
+	struct pipeline *pl = r->pl;
+	int err = read_captures(r);
+
+	pthread_mutex_lock(&pl->lock);
+	pl->done = true;
+	if (err && !pl->err)
+		pl->err = err;
+	pthread_cond_broadcast(&pl->cond);
+	pthread_mutex_unlock(&pl->lock);
+	return NULL;
+}
+
+/* The meter's side of the pipeline: each half in turn, as the reader fills it. */
+static int replay_pipelined(struct replay *r)
+{
+	struct pipeline pl = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+	int err = 0;
+
+	r->pl = &pl;
+	r->capacity = HALF;
+	if (pthread_create(&pl.reader, NULL, reader_main, r)) {
+		r->pl = NULL;
+		r->capacity = REPLAY_SLOTS;
+		return read_captures(r);
+	}
+	for (int h = 0;; h = !h) {
+		uint32_t n;
+
+		pthread_mutex_lock(&pl.lock);
+		while (!pl.count[h] && !pl.done && !pl.err)
+			pthread_cond_wait(&pl.cond, &pl.lock);
+		n = pl.err ? 0 : pl.count[h];
+		pthread_mutex_unlock(&pl.lock);
+		if (!n)
+			break;
+		err = meter_slots(r, h * HALF, n);
+		pthread_mutex_lock(&pl.lock);
+		pl.count[h] = 0;
+		if (err)
+			pl.err = err;
+		pthread_cond_broadcast(&pl.cond);
+		pthread_mutex_unlock(&pl.lock);
+		if (err)
+			break;
+	}
+	pthread_join(pl.reader, NULL);
+	r->pl = NULL;
+	return err ? err : pl.err;
 }
 
 /* Opens every file first: a bad one stops the run before anything is metered. */
@@ -329,10 +445,15 @@ int replay_run(const struct nfx_config *user_cfg)
 	r.started_ms = clock_ms(CLOCK_MONOTONIC);
 	total_size(&r);
 
-	for (int i = 0; !err && i < cfg->n_pcaps && !collector_stop; i++)
-		err = replay_file(&r, &r.caps[i]);
-	if (!err)
-		err = run_batch(&r);
+	/*
+	 * Reading and metering run on two threads unless periodic scans must
+	 * fall between the same frames as in frame mode (see after_frames()).
+	 */
+	r.capacity = REPLAY_SLOTS;
+	if (!cfg->replay_frames && !r.scan_every_ns)
+		err = replay_pipelined(&r);
+	else
+		err = read_captures(&r);
 	show_progress(&r, NULL, true);
 
 	/* End of capture: idle flows expire, every other flow is flushed. */
