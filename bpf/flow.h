@@ -146,6 +146,80 @@ struct flow_entry {
 	struct flow_dir_counters dir[2]; /* enum flow_dir */
 };
 
+/*
+ * --statistical: what NFStream's statistical_analysis derives, kept as
+ * counts, sums, sums of squares, minima and maxima that atomics can update;
+ * the collector derives means and sample standard deviations. Sizes follow
+ * the accounting mode (a size is the bytes the packet adds). Why nothing
+ * overflows at realistic scales:
+ * - ps_sumsq: a size is at most 65535, its square under 2^32; 2^32 packets
+ *   of that size in one flow (281 TB) would be needed, and at 100 Gb/s an
+ *   active timeout of 1800 s lets a flow carry 3.4e8 of them;
+ * - piat sums, in ms: the sum of a flow's gaps is its duration (days at
+ *   most: 2^27 ms) and the sum of their squares is below its square (2^54);
+ * - flag counts: 64 bits, as packet counts.
+ * Gaps are whole milliseconds between NFStream's truncated timestamps, so
+ * the statistics match its own to the last digit.
+ */
+enum tcp_flag_index {
+	FLAG_SYN, FLAG_CWR, FLAG_ECE, FLAG_URG, FLAG_ACK, FLAG_PSH, FLAG_RST, FLAG_FIN,
+	FLAG_COUNT,
+};
+
+struct flow_dir_stats {
+	__u64 ps_sumsq;
+	__u32 ps_min; /* UINT32_MAX until the direction's first packet */
+	__u32 ps_max;
+	__u64 last_ms; /* the direction's last packet, NFStream's ms clock */
+	__u64 piat_sum_ms;
+	__u64 piat_sumsq_ms;
+	__u32 piat_min_ms; /* UINT32_MAX until the direction's second packet */
+	__u32 piat_max_ms;
+	__u64 flag_packets[FLAG_COUNT]; /* enum tcp_flag_index */
+};
+
+struct flow_statistics {
+	struct flow_dir_stats dir[2]; /* enum flow_dir */
+	__u64 last_ms;		      /* the flow's last packet, either direction */
+	__u64 piat_sum_ms;	      /* bidirectional gaps */
+	__u64 piat_sumsq_ms;
+	__u32 piat_min_ms;
+	__u32 piat_max_ms;
+};
+
+/*
+ * --splt N: direction, size and arrival of the flow's first N packets. A
+ * packet claims its slot with an atomic index. N is at most SPLT_MAX: every
+ * entry of the cache carries the slots (8 bytes each) whether its flow
+ * grows that long or not.
+ */
+#define SPLT_MAX 32
+struct splt_slot {
+	__u32 offset_us; /* after the flow's first packet, saturated at 2^32-1 */
+	__u16 size;
+	__u8 dir; /* enum flow_dir */
+	__u8 _pad;
+};
+
+struct flow_splt {
+	__u64 base_ns; /* the first packet's time: offsets count from it */
+	__u32 claimed; /* slots taken; may run past N */
+	__u32 _pad;
+	struct splt_slot slot[SPLT_MAX];
+};
+
+
+/*
+ * A flow's entry in the cache is a struct flow_entry followed, when
+ * enabled, by a struct flow_statistics and then a struct flow_splt; flow events
+ * carry the entry in the same layout. The largest:
+ */
+struct flow_entry_max {
+	struct flow_entry e;
+	struct flow_statistics st;
+	struct flow_splt sp;
+};
+
 /* Expiration reasons: the record's expiration_id. */
 enum flow_expiry {
 	EXPIRY_IDLE = 0,
@@ -155,7 +229,10 @@ enum flow_expiry {
 	EXPIRY_FLUSH = 4,
 };
 
-/* What the program sends through the export ring buffer for each closed flow. */
+/*
+ * What the program sends through the export ring buffer for each closed
+ * flow: the reason, then the entry with its optional parts.
+ */
 struct flow_event {
 	__u32 reason; /* enum flow_expiry */
 	__u32 _pad;

@@ -178,6 +178,50 @@ static __always_inline __u64 flow_last_seen(const struct flow_entry *e)
 	return a > b ? a : b;
 }
 
+/* Where the optional parts of an entry are, for this configuration. */
+static __always_inline struct flow_statistics *entry_stats(void *e)
+{
+	return e + sizeof(struct flow_entry);
+}
+
+static __always_inline struct flow_splt *entry_splt(void *e)
+{
+	return e + sizeof(struct flow_entry) + (cfg_statistical ? sizeof(struct flow_statistics) : 0);
+}
+
+static __always_inline __u32 entry_size(void)
+{
+	return sizeof(struct flow_entry) + (cfg_statistical ? sizeof(struct flow_statistics) : 0) +
+	       (cfg_splt ? sizeof(struct flow_splt) : 0);
+}
+
+/* NFStream's millisecond clock, plus one so that 0 can mean "no packet yet". */
+static __always_inline __u64 ms_mark(__u64 ts)
+{
+	return ts / 1000000 + 1;
+}
+
+/* Counts the flags of one TCP packet. */
+static __always_inline void count_flags(struct flow_dir_stats *ds, __u8 f)
+{
+	if (f & TCP_FLAG_SYN)
+		add_u64(&ds->flag_packets[FLAG_SYN], 1);
+	if (f & 0x80)
+		add_u64(&ds->flag_packets[FLAG_CWR], 1);
+	if (f & 0x40)
+		add_u64(&ds->flag_packets[FLAG_ECE], 1);
+	if (f & 0x20)
+		add_u64(&ds->flag_packets[FLAG_URG], 1);
+	if (f & TCP_FLAG_ACK)
+		add_u64(&ds->flag_packets[FLAG_ACK], 1);
+	if (f & 0x08)
+		add_u64(&ds->flag_packets[FLAG_PSH], 1);
+	if (f & TCP_FLAG_RST)
+		add_u64(&ds->flag_packets[FLAG_RST], 1);
+	if (f & TCP_FLAG_FIN)
+		add_u64(&ds->flag_packets[FLAG_FIN], 1);
+}
+
 /* FIN and RST as flow flags of the endpoint that sent them. */
 static __always_inline __u32 teardown_flags(const struct pkt *p)
 {
@@ -192,16 +236,22 @@ static __always_inline __u32 teardown_flags(const struct pkt *p)
 	return f;
 }
 
-/* Counts the packet into an entry the caller is a writer of. */
-__noinline int flow_account(struct flow_entry *e, const struct pkt *p, __u64 ts, __u32 bytes)
+/* The packet's direction in the flow: 0 when its sender sent the first packet. */
+static __always_inline __u32 flow_dir_of(const struct flow_entry *e, const struct pkt *p)
+{
+	return (p->from_hi ^ !!(e->flags & FLOW_F_SRC_IS_HI)) & 1;
+}
+
+/* Counts the packet, direction @d, into an entry the caller is a writer of. */
+__noinline int flow_account(struct flow_entry *e, const struct pkt *p, __u32 d, __u64 ts,
+			    __u32 bytes)
 {
 	struct flow_dir_counters *dc;
-	__u32 d, tf;
+	__u32 tf;
 
 	if (!e || !p)
 		return 0;
-	d = (p->from_hi ^ !!(e->flags & FLOW_F_SRC_IS_HI)) & 1;
-	dc = &e->dir[d];
+	dc = &e->dir[d & 1];
 	tf = teardown_flags(p);
 
 	add_u64(&dc->packets, 1);
@@ -217,18 +267,154 @@ __noinline int flow_account(struct flow_entry *e, const struct pkt *p, __u64 ts,
 	return 0;
 }
 
+static __always_inline __u32 cas_u32(__u32 *p, __u32 old, __u32 new)
+{
+	__u32 cur;
+
+	if (!cfg_single_writer)
+		return __sync_val_compare_and_swap(p, old, new);
+	cur = *p;
+	if (cur == old)
+		*p = new;
+	return cur;
+}
+
+static __always_inline void atomic_min_u32(__u32 *p, __u32 v)
+{
+	__u32 cur = *(volatile __u32 *)p;
+
+	for (int i = 0; i < CAS_RETRIES && v < cur; i++) {
+		__u32 seen = cas_u32(p, cur, v);
+
+		if (seen == cur)
+			break;
+		cur = seen;
+	}
+}
+
+static __always_inline void atomic_max_u32(__u32 *p, __u32 v)
+{
+	__u32 cur = *(volatile __u32 *)p;
+
+	for (int i = 0; i < CAS_RETRIES && v > cur; i++) {
+		__u32 seen = cas_u32(p, cur, v);
+
+		if (seen == cur)
+			break;
+		cur = seen;
+	}
+}
+
+/* One gap between packets, into a min/max/sum/sum of squares. */
+static __always_inline void add_gap(__u64 *sum, __u64 *sumsq, __u32 *min, __u32 *max, __u64 gap)
+{
+	__u32 g = gap > 0xffffffffULL ? 0xffffffffU : gap;
+
+	add_u64(sum, gap);
+	add_u64(sumsq, gap * gap);
+	if (g < *min)
+		atomic_min_u32(min, g);
+	if (g > *max)
+		atomic_max_u32(max, g);
+}
+
+/* The gap since the previous mark in *last, which the packet's mark replaces; -1 if none. */
+static __always_inline __s64 gap_since(__u64 *last, __u64 mark)
+{
+	__u64 prev = atomic_max_u64(last, mark);
+
+	if (!prev)
+		return -1;
+	return mark > prev ? mark - prev : 0; /* time never runs backwards */
+}
+
+/* --statistical: sizes, gaps and flags of a packet in direction @d. */
+__noinline int flow_account_stats(struct flow_statistics *st, const struct pkt *p, __u32 d, __u64 ts,
+				  __u32 size)
+{
+	struct flow_dir_stats *ds;
+	__u64 mark;
+	__s64 gap;
+
+	if (!st || !p)
+		return 0;
+	ds = &st->dir[d & 1];
+	mark = ms_mark(ts);
+	add_u64(&ds->ps_sumsq, (__u64)size * size);
+	if (size < ds->ps_min)
+		atomic_min_u32(&ds->ps_min, size);
+	if (size > ds->ps_max)
+		atomic_max_u32(&ds->ps_max, size);
+	gap = gap_since(&ds->last_ms, mark);
+	if (gap >= 0)
+		add_gap(&ds->piat_sum_ms, &ds->piat_sumsq_ms, &ds->piat_min_ms, &ds->piat_max_ms, gap);
+	gap = gap_since(&st->last_ms, mark);
+	if (gap >= 0)
+		add_gap(&st->piat_sum_ms, &st->piat_sumsq_ms, &st->piat_min_ms, &st->piat_max_ms, gap);
+	if (p->key.protocol == IPPROTO_TCP && p->tcp_flags)
+		count_flags(ds, p->tcp_flags);
+	return 0;
+}
+
+/* --splt: the packet takes the next slot while there is one. */
+__noinline int flow_account_splt(struct flow_splt *sp, __u32 d, __u64 ts, __u32 size)
+{
+	__u64 off;
+	__u32 i;
+
+	if (!sp || *(volatile __u32 *)&sp->claimed >= cfg_splt)
+		return 0;
+	i = cfg_single_writer ? sp->claimed++ : __sync_fetch_and_add(&sp->claimed, 1);
+	if (i >= cfg_splt || i >= SPLT_MAX)
+		return 0;
+	off = ts > sp->base_ns ? (ts - sp->base_ns) / 1000 : 0;
+	sp->slot[i].offset_us = off > 0xffffffffULL ? 0xffffffffU : off;
+	sp->slot[i].size = size > 0xffff ? 0xffff : size;
+	sp->slot[i].dir = d;
+	return 0;
+}
+
 /*
  * Inserts a new entry holding the packet, NEW until linked, then publishes
  * it LIVE. Returns 0, -EEXIST when another CPU inserted the key first, or
  * the map's error.
  */
-__noinline int flow_create(const struct pkt *p, __u64 ts, __u32 bytes, struct flow_entry *init)
+/* The optional parts of a new entry, holding its first packet. */
+static __always_inline void init_features(struct flow_entry_max *init, const struct pkt *p,
+					  __u64 ts, __u32 size)
 {
-	struct flow_entry *e;
+	struct flow_statistics *st = entry_stats(init);
+	struct flow_splt *sp = entry_splt(init);
+
+	if (cfg_statistical) {
+		__builtin_memset(st, 0, sizeof(*st));
+		st->dir[DIR_SRC2DST].ps_min = st->dir[DIR_SRC2DST].ps_max = size;
+		st->dir[DIR_SRC2DST].ps_sumsq = (__u64)size * size;
+		st->dir[DIR_SRC2DST].last_ms = st->last_ms = ms_mark(ts);
+		st->dir[DIR_SRC2DST].piat_min_ms = ~0U;
+		st->dir[DIR_DST2SRC].ps_min = ~0U;
+		st->dir[DIR_DST2SRC].piat_min_ms = ~0U;
+		st->piat_min_ms = ~0U;
+		if (p->key.protocol == IPPROTO_TCP)
+			count_flags(&st->dir[DIR_SRC2DST], p->tcp_flags);
+	}
+	if (cfg_splt) {
+		__builtin_memset(sp, 0, sizeof(*sp));
+		sp->base_ns = ts;
+		sp->claimed = 1;
+		sp->slot[0].size = size > 0xffff ? 0xffff : size;
+	}
+}
+
+__noinline int flow_create(const struct pkt *p, __u64 ts, __u32 bytes,
+			   struct flow_entry_max *max)
+{
+	struct flow_entry *init, *e;
 	int err;
 
-	if (!p || !init)
+	if (!p || !max)
 		return -EINVAL;
+	init = &max->e;
 	__builtin_memset(init, 0, sizeof(*init));
 	init->ctl = FLOW_CTL(FLOW_NEW);
 	init->key = p->key;
@@ -240,8 +426,9 @@ __noinline int flow_create(const struct pkt *p, __u64 ts, __u32 bytes, struct fl
 	init->dir[DIR_SRC2DST].first_seen_ns = ts;
 	init->dir[DIR_SRC2DST].last_seen_ns = ts;
 	init->dir[DIR_SRC2DST].tcp_flags = p->tcp_flags;
+	init_features(max, p, ts, bytes);
 
-	err = bpf_map_update_elem(&flows, &p->key, init, BPF_NOEXIST);
+	err = bpf_map_update_elem(&flows, &p->key, max, BPF_NOEXIST);
 	if (err)
 		return err;
 	e = bpf_map_lookup_elem(&flows, &p->key);
@@ -267,39 +454,59 @@ static __always_inline int close_condition_holds(const struct flow_entry *e, __u
 }
 
 /*
- * Closes an entry: takes it from LIVE with exactly @writers writers (0 for
- * the collector, 1 for a packet that found its flow expired and is inside)
- * to DEAD, so nobody can change it, exports a copy through flow_events and
- * deletes it. The condition is checked again once frozen, so a packet that
- * arrived after the collector's scan keeps the flow alive. Returns 0,
- * -ENOSPC (export ring full), -EBUSY (writers inside), -EAGAIN (condition
- * no longer holds) or -ESTALE (element recycled for another flow).
+ * Freezes an entry for closing: takes it from LIVE with exactly @writers
+ * writers (0 for the collector, 1 for a packet that found its flow expired
+ * and is inside) to DEAD, so nobody can change it, and checks the condition
+ * again once frozen, so a packet that arrived after the collector's scan
+ * keeps the flow alive. Returns 0 (frozen), -EBUSY (writers inside),
+ * -EAGAIN (condition no longer holds) or -ESTALE (element recycled for
+ * another flow).
  */
-__noinline int flow_close(struct flow_entry *e, const struct flow_key *key, __u32 reason,
-			  __u64 threshold_ns, __u64 writers)
+__noinline int flow_freeze(struct flow_entry *e, const struct flow_key *key, __u32 reason,
+			   __u64 threshold_ns, __u64 writers)
 {
 	__u64 live = FLOW_CTL(FLOW_LIVE) + writers;
-	struct flow_event *ev;
 
 	if (!e || !key)
 		return -EAGAIN;
-	ev = bpf_ringbuf_reserve(&flow_events, sizeof(*ev), 0);
-	if (!ev)
-		return -ENOSPC;
-	if (cas_u64(&e->ctl, live, FLOW_CTL(FLOW_DEAD)) != live) {
-		bpf_ringbuf_discard(ev, 0);
+	if (cas_u64(&e->ctl, live, FLOW_CTL(FLOW_DEAD)) != live)
 		return -EBUSY;
-	}
 	if (!writers && (!key_equal(&e->key, key) || !close_condition_holds(e, reason, threshold_ns))) {
 		int err = key_equal(&e->key, key) ? -EAGAIN : -ESTALE;
 
 		cas_u64(&e->ctl, FLOW_CTL(FLOW_DEAD), FLOW_CTL(FLOW_LIVE));
+		return err;
+	}
+	return 0;
+}
+
+/*
+ * Closes an entry: freezes it, exports a copy (optional parts included)
+ * through flow_events and deletes it. The ring space is taken first, so a
+ * frozen entry always leaves. Returns 0, -ENOSPC (export ring full) or
+ * flow_freeze()'s error. @e must point into the flows map.
+ */
+static __always_inline int flow_close(struct flow_entry *e, const struct flow_key *key,
+				      __u32 reason, __u64 threshold_ns, __u64 writers)
+{
+	struct flow_event *ev;
+	int err;
+
+	ev = bpf_ringbuf_reserve(&flow_events, sizeof(*ev) + entry_size() - sizeof(*e), 0);
+	if (!ev)
+		return -ENOSPC;
+	err = flow_freeze(e, key, reason, threshold_ns, writers);
+	if (err) {
 		bpf_ringbuf_discard(ev, 0);
 		return err;
 	}
 	ev->reason = reason;
 	ev->_pad = 0;
 	ev->entry = *e;
+	if (cfg_statistical)
+		*entry_stats(&ev->entry) = *entry_stats(e);
+	if (cfg_splt)
+		*entry_splt(&ev->entry) = *entry_splt(e);
 	bpf_map_delete_elem(&flows, key);
 	bpf_ringbuf_submit(ev, 0);
 	return 0;

@@ -56,7 +56,7 @@ struct scratch {
 	__u32 wire_len;	 /* what link accounting counts: the original frame's length */
 	__u32 _pad;
 	struct pkt pkt;
-	struct flow_entry init;
+	struct flow_entry_max init;
 };
 
 struct {
@@ -73,6 +73,8 @@ const volatile __u8 cfg_natural_expiry = 1;
 const volatile __u8 cfg_accounting = ACCOUNT_LINK;
 const volatile __u8 cfg_decode_tunnels = 1; /* GTP-U, CAPWAP, TZSP (IP-in-IP always) */
 const volatile __u8 cfg_single_writer = 0;  /* capture replay: see add_u64() */
+const volatile __u8 cfg_statistical = 0;    /* --statistical: struct flow_statistics */
+const volatile __u32 cfg_splt = 0;	    /* --splt N: struct flow_splt, N <= SPLT_MAX */
 
 /*
  * Capture time as the meter sees it: the latest timestamp of a metered
@@ -201,6 +203,7 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt, __u64 ts,
 	for (int round = 0; round < METER_ROUNDS; round++) {
 		struct flow_entry *e = bpf_map_lookup_elem(&flows, &p->key);
 		int reason, err;
+		__u32 d;
 
 		if (!e) {
 			err = flow_create(p, ts, bytes, &s->init);
@@ -225,7 +228,12 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt, __u64 ts,
 			}
 			cnt->c[NFX_EXPIRY_DEFERRED]++;
 		}
-		flow_account(e, p, ts, bytes);
+		d = flow_dir_of(e, p);
+		flow_account(e, p, d, ts, bytes);
+		if (cfg_statistical)
+			flow_account_stats(entry_stats(e), p, d, ts, bytes);
+		if (cfg_splt)
+			flow_account_splt(entry_splt(e), d, ts, bytes);
 		flow_leave(e);
 		return NFX_FRAMES_METERED;
 	}

@@ -62,6 +62,10 @@ void config_usage(FILE *out)
 "      --max-flows N        flow cache entries (1048576)\n"
 "      --accounting MODE    bytes counted: link (frame, default), ip, transport,\n"
 "                           payload (NFStream accounting_mode 0..3)\n"
+"      --statistical        packet size, inter-arrival and TCP flag statistics per\n"
+"                           direction (NFStream's statistical_analysis)\n"
+"      --splt N             direction, size and inter-arrival of each flow's first\n"
+"                           N packets, N <= 32 (NFStream's splt_analysis)\n"
 "      --decode-tunnels on|off  meter the flows inside GTP-U, CAPWAP and TZSP\n"
 "                           (on; IP-in-IP is always decoded)\n"
 "      --poll-ms MS         how often the collector scans for expired flows (1000)\n"
@@ -100,6 +104,8 @@ enum {
 	OPT_MAX_FLOWS,
 	OPT_ACCOUNTING,
 	OPT_TUNNELS,
+	OPT_STATISTICAL,
+	OPT_SPLT,
 	OPT_POLL,
 	OPT_ZMQ,
 	OPT_NO_ZMQ,
@@ -123,6 +129,8 @@ static const struct option long_options[] = {
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "accounting", required_argument, NULL, OPT_ACCOUNTING },
 	{ "decode-tunnels", required_argument, NULL, OPT_TUNNELS },
+	{ "statistical", no_argument, NULL, OPT_STATISTICAL },
+	{ "splt", required_argument, NULL, OPT_SPLT },
 	{ "poll-ms", required_argument, NULL, OPT_POLL },
 	{ "zmq", required_argument, NULL, OPT_ZMQ },
 	{ "no-zmq", no_argument, NULL, OPT_NO_ZMQ },
@@ -254,6 +262,11 @@ static int parse_option(struct nfx_config *cfg, int opt, const char *arg, bool *
 			return -1;
 		cfg->decode_tunnels = v;
 		return 0;
+	case OPT_STATISTICAL:
+		cfg->statistical = true;
+		return 0;
+	case OPT_SPLT:
+		return parse_u32("splt", arg, 0, SPLT_MAX, &cfg->splt);
 	case OPT_POLL:
 		return parse_u32("poll-ms", arg, 1, 3600000, &cfg->poll_ms);
 	case OPT_ZMQ:

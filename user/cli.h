@@ -39,6 +39,8 @@ struct nfx_config {
 	uint32_t max_flows;
 	uint32_t poll_ms;
 	int accounting; /* enum accounting */
+	bool statistical; /* NFStream's statistical_analysis */
+	uint32_t splt;	  /* NFStream's splt_analysis: first N packets, 0: off */
 	bool decode_tunnels;
 
 	/* Export. */

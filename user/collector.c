@@ -69,14 +69,14 @@ static int on_flow_event(void *ctx, void *data, size_t size)
 	uint64_t now = clock_ms(CLOCK_MONOTONIC);
 	struct flow_rec *r;
 
-	if (size < sizeof(*ev))
+	if (size < sizeof(*ev) - sizeof(ev->entry) + c->meter.entry_size)
 		return 0;
 	r = batch_next(&c->batch, now);
 	if (!r) {
 		collector_send(c);
 		r = batch_next(&c->batch, now);
 	}
-	record_build(r, ev, c->next_id++, c->clock_offset_ns);
+	record_build(r, ev, c->next_id++, c->clock_offset_ns, &c->feat);
 	if (ev->reason < 5)
 		c->exported[ev->reason]++;
 	if (c->batch.msg.n_flows == c->batch.cap)
@@ -105,6 +105,8 @@ int collector_open(struct collector *c, const struct nfx_config *cfg, const char
 
 	memset(c, 0, sizeof(*c));
 	c->cfg = cfg;
+	c->feat.statistical = cfg->statistical;
+	c->feat.splt = cfg->splt;
 	meter_opts_from_config(&mo, cfg);
 	err = meter_load(&c->meter, &mo);
 	if (err)
@@ -122,8 +124,11 @@ int collector_open(struct collector *c, const struct nfx_config *cfg, const char
 	agent_name(agent, sizeof(agent));
 	if (batch_init(&c->batch, cfg->batch_flows, agent, source, stream_id_new()))
 		return -ENOMEM;
+	c->batch.msg.statistical = cfg->statistical;
+	c->batch.msg.splt = cfg->splt;
 	if (cfg->output) {
-		err = file_exporter_open(&c->file, cfg->output, cfg->format, cfg->compress);
+		err = file_exporter_open(&c->file, cfg->output, cfg->format, cfg->compress,
+					 &c->feat);
 		if (err)
 			return err;
 		c->file_on = true;

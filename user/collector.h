@@ -28,6 +28,7 @@ struct collector {
 	struct file_exporter file;
 	bool zmq_on;
 	bool file_on;
+	struct record_features feat;
 	uint64_t next_id;
 	uint64_t exported[5]; /* by enum flow_expiry */
 	int64_t clock_offset_ns; /* meter clock to Unix time */

@@ -50,12 +50,12 @@ static FILE *gz_open(const char *path)
 }
 
 int file_exporter_open(struct file_exporter *fx, const char *path, enum out_format format,
-		       bool compress)
+		       bool compress, const struct record_features *feat)
 {
 	memset(fx, 0, sizeof(*fx));
 	snprintf(fx->path, sizeof(fx->path), "%s", path);
 	fx->format = format;
-	format_columns_all(&fx->cols);
+	format_columns_for(&fx->cols, feat && feat->statistical, feat && feat->splt);
 	if (compress)
 		fx->f = gz_open(path);
 	else if (!strcmp(path, "-"))

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "format.h"
+#include "record.h"
 
 struct file_exporter {
 	FILE *f;
@@ -23,7 +24,7 @@ struct file_exporter {
 
 /* @compress: a gzip file (the formats are unchanged inside). */
 int file_exporter_open(struct file_exporter *fx, const char *path, enum out_format format,
-		       bool compress);
+		       bool compress, const struct record_features *feat);
 int file_exporter_write(struct file_exporter *fx, const Nfxdp__FlowBatch *b,
 			const uint8_t *packed, size_t len);
 int file_exporter_close(struct file_exporter *fx);

@@ -374,6 +374,23 @@ static void queue_consume(struct ipfix_exporter *x, size_t n)
 	x->qn -= done;
 }
 
+/*
+ * A collector never sends to an exporter: a readable socket means it hung
+ * up. Noticing before writing saves the message that would go into the
+ * dead connection and be lost uncounted.
+ */
+static bool tcp_peer_gone(struct ipfix_exporter *x)
+{
+	struct pollfd p = { .fd = x->fd, .events = POLLIN | POLLRDHUP };
+	char c;
+
+	if (poll(&p, 1, 0) <= 0)
+		return false;
+	if (p.revents & (POLLRDHUP | POLLHUP | POLLERR))
+		return true;
+	return recv(x->fd, &c, 1, MSG_DONTWAIT | MSG_PEEK) == 0;
+}
+
 static void tcp_flush(struct ipfix_exporter *x)
 {
 	while (x->connected && x->queue_len) {
@@ -397,6 +414,8 @@ void ipfix_exporter_service(struct ipfix_exporter *x)
 		tcp_connect(x);
 	if (x->connecting)
 		tcp_check_connect(x);
+	if (x->connected && tcp_peer_gone(x))
+		tcp_down(x, ECONNRESET);
 	tcp_flush(x);
 }
 

@@ -15,6 +15,26 @@ void format_columns_all(struct format_columns *cols)
 		cols->f[cols->n++] = &d->fields[i];
 }
 
+/* Which feature a field belongs to, by its number in proto/flow.proto. */
+static bool field_shown(uint32_t id, bool statistical, bool splt)
+{
+	if (id >= 30 && id < 90)
+		return statistical;
+	if ((id >= 90 && id < 100) || id == 108)
+		return splt;
+	return true;
+}
+
+void format_columns_for(struct format_columns *cols, bool statistical, bool splt)
+{
+	const ProtobufCMessageDescriptor *d = &nfxdp__flow__descriptor;
+
+	cols->n = 0;
+	for (unsigned i = 0; i < d->n_fields && cols->n < FORMAT_MAX_FIELDS; i++)
+		if (field_shown(d->fields[i].id, statistical, splt))
+			cols->f[cols->n++] = &d->fields[i];
+}
+
 /* Shortest text that reads back as the same double. */
 static int format_double(char *buf, size_t len, double v)
 {

@@ -24,6 +24,8 @@ void meter_opts_from_config(struct meter_opts *o, const struct nfx_config *cfg)
 	o->natural_expiry = cfg->natural_expiry;
 	o->accounting = cfg->accounting;
 	o->decode_tunnels = cfg->decode_tunnels;
+	o->statistical = cfg->statistical;
+	o->splt = cfg->splt;
 	o->max_flows = cfg->max_flows;
 	if (cfg->n_pcaps) {
 		/* Replay drains the ring after every batch: one batch of closes fits. */
@@ -96,6 +98,12 @@ static const char *load_hint(int err)
 	}
 }
 
+size_t meter_entry_size(bool statistical, uint32_t splt)
+{
+	return sizeof(struct flow_entry) + (statistical ? sizeof(struct flow_statistics) : 0) +
+	       (splt ? sizeof(struct flow_splt) : 0);
+}
+
 int meter_load(struct meter *m, const struct meter_opts *o)
 {
 	struct meter_bpf *skel;
@@ -114,9 +122,14 @@ int meter_load(struct meter *m, const struct meter_opts *o)
 	skel->rodata->cfg_accounting = o->accounting;
 	skel->rodata->cfg_decode_tunnels = o->decode_tunnels;
 	skel->rodata->cfg_single_writer = o->single_writer;
+	skel->rodata->cfg_statistical = o->statistical;
+	skel->rodata->cfg_splt = o->splt;
 	bpf_program__set_autoload(skel->progs.nfx_meter, o->programs & LOAD_METER);
 	bpf_program__set_autoload(skel->progs.nfx_replay, o->programs & LOAD_REPLAY);
 	err = bpf_map__set_max_entries(skel->maps.flows, o->max_flows);
+	if (!err)
+		err = bpf_map__set_value_size(skel->maps.flows,
+					      meter_entry_size(o->statistical, o->splt));
 	if (!err && o->grow_on_demand) {
 		err = bpf_map__set_type(skel->maps.flows, BPF_MAP_TYPE_HASH);
 		if (!err)
@@ -138,7 +151,7 @@ int meter_load(struct meter *m, const struct meter_opts *o)
 		goto fail;
 	}
 	m->skel = skel;
-	m->entry_size = sizeof(struct flow_entry);
+	m->entry_size = meter_entry_size(o->statistical, o->splt);
 	return 0;
 fail:
 	meter_bpf__destroy(skel);

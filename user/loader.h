@@ -36,6 +36,8 @@ struct meter_opts {
 	bool natural_expiry;
 	int accounting;
 	bool decode_tunnels;
+	bool statistical;   /* --statistical */
+	uint32_t splt;	    /* --splt N, 0: off */
 	bool single_writer; /* capture replay: one frame at a time, no atomics needed */
 	/*
 	 * Capture replay: max_flows covers every frame, so the cache never
@@ -47,6 +49,8 @@ struct meter_opts {
 };
 
 void meter_opts_from_config(struct meter_opts *o, const struct nfx_config *cfg);
+/* Bytes of one flow entry (and of a flow event's entry) with these features. */
+size_t meter_entry_size(bool statistical, uint32_t splt);
 /*
  * Says plainly what the kernel lacks; 0 when everything the meter needs is
  * there. meter_load() asks when loading fails.

@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -431,17 +430,15 @@ static int split_addr(const char *spec, char *host, size_t hlen, char *port, siz
 	return 0;
 }
 
-static int resolve(const char *spec, struct sockaddr_storage *ss, socklen_t *sslen)
+/* @spec as a socket address, and as "ADDR:PORT" in @canon for messages. */
+static int resolve(const char *spec, struct sockaddr_storage *ss, socklen_t *sslen, char *canon,
+		   size_t clen)
 {
-	struct addrinfo hints = {
-		.ai_socktype = SOCK_STREAM,
-		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,
-	};
-	struct addrinfo *ai;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
 	char host[64], port[16];
 	char *end;
 	long p;
-	int err;
 
 	if (split_addr(spec, host, sizeof(host), port, sizeof(port))) {
 		pr_warn("Couldn't use '%s' as the metrics address: give ADDR:PORT, e.g. %s or "
@@ -454,15 +451,22 @@ static int resolve(const char *spec, struct sockaddr_storage *ss, socklen_t *ssl
 			spec, port);
 		return -EINVAL;
 	}
-	err = getaddrinfo(host, port, &hints, &ai);
-	if (err) {
+	/* Numeric only: no name lookup at start, and no surprise about which address. */
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(p);
+		*sslen = sizeof(*a4);
+	} else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(p);
+		*sslen = sizeof(*a6);
+	} else {
 		pr_warn("Couldn't use '%s' as the metrics address: '%s' is not a numeric IPv4 or "
 			"IPv6 address\n", spec, host);
 		return -EINVAL;
 	}
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-	*sslen = ai->ai_addrlen;
-	freeaddrinfo(ai);
+	snprintf(canon, clen, ss->ss_family == AF_INET6 ? "[%s]:%ld" : "%s:%ld", host, p);
 	return 0;
 }
 
@@ -499,11 +503,10 @@ int metrics_open(struct metrics_server *m, const char *addr_port)
 
 	memset(m, 0, sizeof(*m));
 	pthread_mutex_init(&m->lock, NULL);
-	snprintf(m->addr, sizeof(m->addr), "%s", addr_port);
-	err = resolve(addr_port, &ss, &sslen);
+	err = resolve(addr_port, &ss, &sslen, m->addr, sizeof(m->addr));
 	if (err)
 		return err;
-	fd = listen_on(addr_port, &ss, sslen);
+	fd = listen_on(m->addr, &ss, sslen);
 	if (fd < 0)
 		return fd;
 	/* One internal thread: scrapes are rare and cheap, and it never touches the poll loop. */
@@ -513,10 +516,10 @@ int metrics_open(struct metrics_server *m, const char *addr_port)
 				     (unsigned int)10, MHD_OPTION_END);
 	if (!m->daemon) {
 		close(fd);
-		pr_warn("Couldn't start the metrics HTTP server on %s\n", addr_port);
+		pr_warn("Couldn't start the metrics HTTP server on %s\n", m->addr);
 		return -EIO;
 	}
-	pr_info("metrics on http://%s/metrics and /healthz\n", addr_port);
+	pr_info("metrics on http://%s/metrics and /healthz\n", m->addr);
 	return 0;
 }
 

@@ -162,6 +162,9 @@ static void check_sequence(struct cat_state *s, const Nfxdp__FlowBatch *b)
 /* Prints the flows of one batch; returns false once --count is reached. */
 static bool print_batch(struct cat_state *s, const struct cat_opts *o, const Nfxdp__FlowBatch *b)
 {
+	/* The columns follow the features of the stream's first batch. */
+	if (!s->batches)
+		format_columns_for(&s->cols, b->statistical, b->splt > 0);
 	check_sequence(s, b);
 	s->batches++;
 	for (size_t i = 0; i < b->n_flows; i++) {

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,9 +71,129 @@ static void set_times(uint64_t first_ns, uint64_t last_ns, uint64_t *first_ms, u
 	*duration_ms = *last_ms - *first_ms;
 }
 
-void record_build(struct flow_rec *r, const struct flow_event *ev, uint64_t id,
-		  int64_t clock_offset_ns)
+double record_stddev(uint64_t n, uint64_t sum, uint64_t sumsq)
 {
+	unsigned __int128 a, b;
+
+	if (n < 2)
+		return 0.0;
+	/* n * sumsq - sum^2 >= 0 exactly; doubles would cancel catastrophically. */
+	a = (unsigned __int128)n * sumsq;
+	b = (unsigned __int128)sum * sum;
+	if (a <= b)
+		return 0.0;
+	return sqrt((double)(a - b) / ((double)n * (double)(n - 1)));
+}
+
+/* Packet sizes of one scope: n packets of @sum bytes. */
+static void set_ps(uint32_t *min, double *mean, double *stddev, uint32_t *max, uint64_t n,
+		   uint64_t sum, uint64_t sumsq, uint32_t lo, uint32_t hi)
+{
+	if (!n)
+		return;
+	*min = lo;
+	*max = hi;
+	*mean = (double)sum / n;
+	*stddev = record_stddev(n, sum, sumsq);
+}
+
+/* Inter-arrival times of one scope of n packets: n - 1 gaps. */
+static void set_piat(uint64_t *min, double *mean, double *stddev, uint64_t *max, uint64_t n,
+		     uint64_t sum, uint64_t sumsq, uint32_t lo, uint32_t hi)
+{
+	if (n < 2)
+		return;
+	*min = lo;
+	*max = hi;
+	*mean = (double)sum / (n - 1);
+	*stddev = record_stddev(n - 1, sum, sumsq);
+}
+
+static uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint32_t max_u32(uint32_t a, uint32_t b)
+{
+	return a > b ? a : b;
+}
+
+static void build_stats(Nfxdp__Flow *f, const struct flow_entry *e, const struct flow_statistics *st)
+{
+	const struct flow_dir_stats *s = st->dir, *d = &st->dir[1];
+	const struct flow_dir_counters *c = e->dir;
+	uint64_t *flags[3][FLAG_COUNT] = {
+		{ &f->bidirectional_syn_packets, &f->bidirectional_cwr_packets,
+		  &f->bidirectional_ece_packets, &f->bidirectional_urg_packets,
+		  &f->bidirectional_ack_packets, &f->bidirectional_psh_packets,
+		  &f->bidirectional_rst_packets, &f->bidirectional_fin_packets },
+		{ &f->src2dst_syn_packets, &f->src2dst_cwr_packets, &f->src2dst_ece_packets,
+		  &f->src2dst_urg_packets, &f->src2dst_ack_packets, &f->src2dst_psh_packets,
+		  &f->src2dst_rst_packets, &f->src2dst_fin_packets },
+		{ &f->dst2src_syn_packets, &f->dst2src_cwr_packets, &f->dst2src_ece_packets,
+		  &f->dst2src_urg_packets, &f->dst2src_ack_packets, &f->dst2src_psh_packets,
+		  &f->dst2src_rst_packets, &f->dst2src_fin_packets },
+	};
+
+	set_ps(&f->bidirectional_min_ps, &f->bidirectional_mean_ps, &f->bidirectional_stddev_ps,
+	       &f->bidirectional_max_ps, c[0].packets + c[1].packets, c[0].bytes + c[1].bytes,
+	       s->ps_sumsq + d->ps_sumsq, min_u32(s->ps_min, d->ps_min),
+	       max_u32(s->ps_max, d->ps_max));
+	set_ps(&f->src2dst_min_ps, &f->src2dst_mean_ps, &f->src2dst_stddev_ps, &f->src2dst_max_ps,
+	       c[0].packets, c[0].bytes, s->ps_sumsq, s->ps_min, s->ps_max);
+	set_ps(&f->dst2src_min_ps, &f->dst2src_mean_ps, &f->dst2src_stddev_ps, &f->dst2src_max_ps,
+	       c[1].packets, c[1].bytes, d->ps_sumsq, d->ps_min, d->ps_max);
+	set_piat(&f->bidirectional_min_piat_ms, &f->bidirectional_mean_piat_ms,
+		 &f->bidirectional_stddev_piat_ms, &f->bidirectional_max_piat_ms,
+		 c[0].packets + c[1].packets, st->piat_sum_ms, st->piat_sumsq_ms, st->piat_min_ms,
+		 st->piat_max_ms);
+	set_piat(&f->src2dst_min_piat_ms, &f->src2dst_mean_piat_ms, &f->src2dst_stddev_piat_ms,
+		 &f->src2dst_max_piat_ms, c[0].packets, s->piat_sum_ms, s->piat_sumsq_ms,
+		 s->piat_min_ms, s->piat_max_ms);
+	set_piat(&f->dst2src_min_piat_ms, &f->dst2src_mean_piat_ms, &f->dst2src_stddev_piat_ms,
+		 &f->dst2src_max_piat_ms, c[1].packets, d->piat_sum_ms, d->piat_sumsq_ms,
+		 d->piat_min_ms, d->piat_max_ms);
+	for (int i = 0; i < FLAG_COUNT; i++) {
+		*flags[1][i] = s->flag_packets[i];
+		*flags[2][i] = d->flag_packets[i];
+		*flags[0][i] = s->flag_packets[i] + d->flag_packets[i];
+	}
+}
+
+/* The first N packets; -1 past the flow's last, as NFStream pads. */
+static void build_splt(struct flow_rec *r, const struct flow_splt *sp, uint32_t n)
+{
+	uint32_t have = sp->claimed < n ? sp->claimed : n;
+	uint64_t prev_ms = sp->base_ns / 1000000, prev_us = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct splt_slot *s = &sp->slot[i];
+		uint64_t at_ms = (sp->base_ns + (uint64_t)s->offset_us * 1000) / 1000000;
+
+		if (i >= have) {
+			r->splt_direction[i] = r->splt_ps[i] = -1;
+			r->splt_piat_ms[i] = r->splt_piat_us[i] = -1;
+			continue;
+		}
+		r->splt_direction[i] = s->dir;
+		r->splt_ps[i] = s->size;
+		r->splt_piat_ms[i] = at_ms > prev_ms ? at_ms - prev_ms : 0;
+		r->splt_piat_us[i] = s->offset_us > prev_us ? s->offset_us - prev_us : 0;
+		prev_ms = at_ms > prev_ms ? at_ms : prev_ms;
+		prev_us = s->offset_us > prev_us ? s->offset_us : prev_us;
+	}
+	r->msg.n_splt_direction = r->msg.n_splt_ps = r->msg.n_splt_piat_ms = r->msg.n_splt_piat_us = n;
+	r->msg.splt_direction = r->splt_direction;
+	r->msg.splt_ps = r->splt_ps;
+	r->msg.splt_piat_ms = r->splt_piat_ms;
+	r->msg.splt_piat_us = r->splt_piat_us;
+}
+
+void record_build(struct flow_rec *r, const struct flow_event *ev, uint64_t id,
+		  int64_t clock_offset_ns, const struct record_features *feat)
+{
+	const void *extra = &ev->entry + 1;
 	const struct flow_entry *e = &ev->entry;
 	const struct flow_dir_counters *s2d = &e->dir[DIR_SRC2DST], *d2s = &e->dir[DIR_DST2SRC];
 	Nfxdp__Flow *f = &r->msg;
@@ -126,4 +247,10 @@ void record_build(struct flow_rec *r, const struct flow_event *ev, uint64_t id,
 	f->bidirectional_bytes = s2d->bytes + d2s->bytes;
 	f->src2dst_tcp_flags = s2d->tcp_flags;
 	f->dst2src_tcp_flags = d2s->tcp_flags;
+	if (feat && feat->statistical) {
+		build_stats(f, e, extra);
+		extra = (const char *)extra + sizeof(struct flow_statistics);
+	}
+	if (feat && feat->splt)
+		build_splt(r, extra, feat->splt <= SPLT_MAX ? feat->splt : SPLT_MAX);
 }

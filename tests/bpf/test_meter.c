@@ -788,21 +788,27 @@ static int ncpus(void)
 	return n > 1 ? 2 : 1;
 }
 
-/* Two CPUs hammer one flow: not one count lost. */
+/* Two CPUs hammer one flow: not one count lost, with every feature on. */
 static void test_concurrent_writers(void)
 {
-	struct pkt_spec s = { V4, UDP(31000, 31001), .payload = 18 };
+	struct pkt_spec s = { V4, TCP(31000, 31001), .payload = 18, .tcp_flags = 0x18 };
 	struct writer_arg a[2];
 	pthread_t t[2];
 	uint8_t buf[PKT_MAX + 64];
+	struct flow_entry_max full;
 	struct flow_entry e;
 	struct flow_key k;
 	struct harness h;
+	struct meter_opts o;
 	size_t len = meta_frame(buf, &s, SEC_NS);
 	const int rounds = 20, repeat = 10000, n = ncpus();
+	const uint64_t total = (uint64_t)n * rounds * repeat, size = len - sizeof(struct nfx_meta);
 
-	harness_open(&h, NULL);
-	test_key(&k, 4, s.src, 31000, s.dst, 31001, 17, 0, NULL);
+	harness_default_opts(&o);
+	o.statistical = true;
+	o.splt = 8;
+	harness_open(&h, &o);
+	test_key(&k, 4, s.src, 31000, s.dst, 31001, 6, 0, NULL);
 	TEST("concurrency: two CPUs meter one flow, every count kept")
 	{
 		for (int i = 0; i < n; i++) {
@@ -815,10 +821,20 @@ static void test_concurrent_writers(void)
 		}
 		ASSERT_EQ(n, 2, "this machine has two CPUs to race");
 		harness_lookup(&h, &k, &e);
-		ASSERT_EQ(e.dir[0].packets, (long long)n * rounds * repeat, "packets");
-		ASSERT_EQ(e.dir[0].bytes, (long long)n * rounds * repeat * (len - sizeof(struct nfx_meta)),
-			  "bytes");
+		ASSERT_EQ(e.dir[0].packets, total, "packets");
+		ASSERT_EQ(e.dir[0].bytes, total * size, "bytes");
 		ASSERT_EQ(e.ctl, FLOW_CTL(FLOW_LIVE), "no writer left inside");
+		harness_lookup_full(&h, &k, &full);
+		ASSERT_EQ(full.st.dir[0].ps_sumsq, total * size * size, "sum of squares");
+		ASSERT_EQ(full.st.dir[0].ps_min, size, "min");
+		ASSERT_EQ(full.st.dir[0].ps_max, size, "max");
+		ASSERT_EQ(full.st.dir[0].flag_packets[FLAG_ACK], total, "ack packets");
+		ASSERT_EQ(full.st.dir[0].flag_packets[FLAG_PSH], total, "psh packets");
+		ASSERT_EQ(full.st.piat_sum_ms, 0, "gaps (one timestamp)");
+		ASSERT_EQ(full.st.piat_min_ms, 0, "gap min");
+		ASSERT_TRUE(full.sp.claimed >= 8, "slots all taken");
+		for (int i = 0; i < 8; i++)
+			ASSERT_EQ(full.sp.slot[i].size, size, "slot size");
 	}
 	harness_close(&h);
 }
@@ -895,6 +911,102 @@ static void test_close_race(void)
 		       c.closes, (unsigned long long)exported, (unsigned long long)left);
 	}
 	harness_close(&h);
+}
+
+/* --statistical and --splt: sums, squares, minima, maxima, gaps, flags, slots. */
+static void test_features(void)
+{
+	struct meter_opts o;
+	struct harness h;
+	struct flow_entry_max e;
+	struct flow_key k;
+	/* (direction, payload, ms, tcp flags): a client and a server. */
+	static const struct {
+		int rev;
+		uint16_t payload;
+		uint32_t ms;
+		uint8_t flags;
+	} seq[] = {
+		{ 0, 0, 1000, 0x02 }, { 1, 0, 1010, 0x12 }, { 0, 0, 1011, 0x10 },
+		{ 0, 100, 1020, 0x18 }, { 1, 1400, 1050, 0x10 }, { 0, 0, 1051, 0x11 },
+	};
+	uint64_t ps[2][6] = { { 0 } }, n[2] = { 0 };
+
+	harness_default_opts(&o);
+	o.statistical = true;
+	o.splt = 4;
+	if (harness_open(&h, &o)) {
+		TEST("features: load with --statistical --splt 4") ASSERT_TRUE(false, "load");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		struct pkt_spec s = { V4, TCP(44000, 443), .tcp_flags = seq[i].flags,
+				      .payload = seq[i].payload };
+
+		if (seq[i].rev)
+			spec_reverse(&s);
+		harness_run_spec(&h, &s, seq[i].ms * MS_NS + 123);
+		ps[seq[i].rev][n[seq[i].rev]++] = 14 + 20 + 20 + seq[i].payload;
+	}
+	test_key(&k, 4, "198.18.0.1", 44000, "198.18.0.2", 443, 6, 0, NULL);
+	harness_lookup_full(&h, &k, &e);
+	TEST("features: packet sizes per direction")
+	{
+		ASSERT_EQ(e.st.dir[0].ps_min, 54, "src2dst min");
+		ASSERT_EQ(e.st.dir[0].ps_max, 154, "src2dst max");
+		ASSERT_EQ(e.st.dir[0].ps_sumsq, 3 * 54 * 54 + 154 * 154, "src2dst sum of squares");
+		ASSERT_EQ(e.st.dir[1].ps_min, 54, "dst2src min");
+		ASSERT_EQ(e.st.dir[1].ps_max, 1454, "dst2src max");
+		ASSERT_EQ(e.st.dir[1].ps_sumsq, 54 * 54 + 1454 * 1454, "dst2src sum of squares");
+	}
+	TEST("features: gaps in ms, per direction and both")
+	{
+		/* src2dst at 1000, 1011, 1020, 1051; dst2src at 1010, 1050. */
+		ASSERT_EQ(e.st.dir[0].piat_sum_ms, 51, "src2dst sum");
+		ASSERT_EQ(e.st.dir[0].piat_sumsq_ms, 11 * 11 + 9 * 9 + 31 * 31, "src2dst squares");
+		ASSERT_EQ(e.st.dir[0].piat_min_ms, 9, "src2dst min");
+		ASSERT_EQ(e.st.dir[0].piat_max_ms, 31, "src2dst max");
+		ASSERT_EQ(e.st.dir[1].piat_sum_ms, 40, "dst2src sum");
+		ASSERT_EQ(e.st.dir[1].piat_min_ms, 40, "dst2src min");
+		ASSERT_EQ(e.st.piat_sum_ms, 51, "bidirectional sum");
+		ASSERT_EQ(e.st.piat_sumsq_ms, 100 + 1 + 81 + 900 + 1, "bidirectional squares");
+		ASSERT_EQ(e.st.piat_min_ms, 1, "bidirectional min");
+		ASSERT_EQ(e.st.piat_max_ms, 30, "bidirectional max");
+	}
+	TEST("features: TCP flag counters per direction")
+	{
+		ASSERT_EQ(e.st.dir[0].flag_packets[FLAG_SYN], 1, "src2dst syn");
+		ASSERT_EQ(e.st.dir[0].flag_packets[FLAG_ACK], 3, "src2dst ack");
+		ASSERT_EQ(e.st.dir[0].flag_packets[FLAG_PSH], 1, "src2dst psh");
+		ASSERT_EQ(e.st.dir[0].flag_packets[FLAG_FIN], 1, "src2dst fin");
+		ASSERT_EQ(e.st.dir[1].flag_packets[FLAG_SYN], 1, "dst2src syn");
+		ASSERT_EQ(e.st.dir[1].flag_packets[FLAG_ACK], 2, "dst2src ack");
+		ASSERT_EQ(e.st.dir[1].flag_packets[FLAG_RST], 0, "dst2src rst");
+	}
+	TEST("features: the first N packets in slots, later ones not")
+	{
+		ASSERT_EQ(e.sp.claimed, 4, "slots taken");
+		ASSERT_EQ(e.sp.base_ns, 1000 * MS_NS + 123, "base");
+		for (int i = 0; i < 4; i++) {
+			ASSERT_EQ(e.sp.slot[i].dir, seq[i].rev, "direction");
+			ASSERT_EQ(e.sp.slot[i].offset_us, (seq[i].ms - 1000) * 1000, "offset");
+			ASSERT_EQ(e.sp.slot[i].size, 14 + 20 + 20 + seq[i].payload, "size");
+		}
+		ASSERT_EQ(e.sp.slot[4].size, 0, "slot past N untouched");
+	}
+	TEST("features: the closed flow's event carries every part")
+	{
+		struct close_req *q = h.m.skel->bss->close_queue;
+
+		q[0].key = k;
+		q[0].reason = EXPIRY_FLUSH;
+		run_close(&h, 1);
+		ASSERT_EQ(harness_drain(&h), 1, "exported");
+		ASSERT_TRUE(!memcmp(&h.event_entries[0].st, &e.st, sizeof(e.st)), "statistics");
+		ASSERT_TRUE(!memcmp(&h.event_entries[0].sp, &e.sp, sizeof(e.sp)), "slots");
+	}
+	harness_close(&h);
+	(void)ps;
 }
 
 /* nfx_replay over the slots gives the same flows as nfx_meter frame by frame. */
@@ -981,6 +1093,7 @@ int main(int argc, char **argv)
 	test_closer();
 	test_entry_states();
 	test_tunnels();
+	test_features();
 	test_concurrent_writers();
 	test_close_race();
 	test_replay_batch();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,8 +29,14 @@ static int on_event(void *ctx, void *data, size_t size)
 {
 	struct harness *h = ctx;
 
-	if (h->n_events < HARNESS_MAX_EVENTS && size >= sizeof(struct flow_event))
+	size_t entry = size - offsetof(struct flow_event, entry);
+
+	if (h->n_events < HARNESS_MAX_EVENTS && size >= sizeof(struct flow_event)) {
+		if (h->event_entries && entry <= sizeof(struct flow_entry_max))
+			memcpy(&h->event_entries[h->n_events],
+			       (const char *)data + offsetof(struct flow_event, entry), entry);
 		memcpy(&h->events[h->n_events++], data, sizeof(struct flow_event));
+	}
 	return 0;
 }
 
@@ -47,6 +54,8 @@ int harness_open(struct harness *h, const struct meter_opts *o)
 	if (err)
 		return err;
 	h->events = calloc(HARNESS_MAX_EVENTS, sizeof(*h->events));
+	if (o->statistical || o->splt)
+		h->event_entries = calloc(HARNESS_MAX_EVENTS, sizeof(*h->event_entries));
 	h->rb = ring_buffer__new(bpf_map__fd(h->m.skel->maps.flow_events), on_event, h, NULL);
 	if (!h->rb || !h->events) {
 		harness_close(h);
@@ -61,6 +70,7 @@ void harness_close(struct harness *h)
 {
 	ring_buffer__free(h->rb);
 	free(h->events);
+	free(h->event_entries);
 	if (h->m.skel)
 		meter_destroy(&h->m);
 	memset(h, 0, sizeof(*h));
@@ -158,6 +168,17 @@ int harness_drain(struct harness *h)
 
 int harness_lookup(struct harness *h, const struct flow_key *k, struct flow_entry *e)
 {
+	struct flow_entry_max full;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(h->m.skel->maps.flows), k, &full))
+		return -errno;
+	*e = full.e;
+	return 0;
+}
+
+int harness_lookup_full(struct harness *h, const struct flow_key *k, struct flow_entry_max *e)
+{
+	memset(e, 0, sizeof(*e));
 	if (bpf_map_lookup_elem(bpf_map__fd(h->m.skel->maps.flows), k, e))
 		return -errno;
 	return 0;

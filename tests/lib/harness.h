@@ -15,6 +15,11 @@ struct harness {
 	struct meter m;
 	struct ring_buffer *rb;
 	struct flow_event *events; /* closed flows, in ring order */
+	/*
+	 * With optional parts on: each event's whole entry, laid out as in the
+	 * map (with --splt alone, the slots start where .st would).
+	 */
+	struct flow_entry_max *event_entries;
 	int n_events;
 	int meter_fd;
 	int replay_fd;
@@ -42,6 +47,9 @@ int harness_drain(struct harness *h);
 /* The entry for @k; 0 or -ENOENT. */
 int harness_lookup(struct harness *h, const struct flow_key *k, struct flow_entry *e);
 int harness_flow_count(struct harness *h);
+/* The entry with its optional parts; a part that is off is left zero, and .sp
+ * then sits where .st would (the value's layout). */
+int harness_lookup_full(struct harness *h, const struct flow_key *k, struct flow_entry_max *e);
 
 /*
  * The canonical key of a packet from (@a, @pa) to (@b, @pb): written here

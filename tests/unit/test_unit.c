@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Unit tests of the collector's user-space modules (no kernel needed). */
 #include <arpa/inet.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -116,7 +117,7 @@ static void test_record(void)
 	TEST("record: src is the first packet's sender, times in ms")
 	{
 		make_event(&ev, false);
-		record_build(&r, &ev, 7, 0);
+		record_build(&r, &ev, 7, 0, NULL);
 		ASSERT_EQ(r.msg.id, 7, "id");
 		ASSERT_EQ(r.msg.expiration_id, 2, "natural");
 		ASSERT_STREQ(r.msg.src_ip, "10.0.0.1", "src ip");
@@ -140,7 +141,7 @@ static void test_record(void)
 	TEST("record: first packet from the hi endpoint swaps src and dst")
 	{
 		make_event(&ev, true);
-		record_build(&r, &ev, 0, 0);
+		record_build(&r, &ev, 0, 0, NULL);
 		ASSERT_STREQ(r.msg.src_ip, "10.0.0.2", "src ip");
 		ASSERT_EQ(r.msg.src_port, 80, "src port");
 		ASSERT_EQ(r.msg.dst_port, 1234, "dst port");
@@ -153,7 +154,7 @@ static void test_record(void)
 		inet_pton(AF_INET6, "fd00::1", ev.entry.key.addr_lo);
 		inet_pton(AF_INET6, "fd00::2", ev.entry.key.addr_hi);
 		ev.entry.key.ip_version = 6;
-		record_build(&r, &ev, 0, 5 * MS);
+		record_build(&r, &ev, 0, 5 * MS, NULL);
 		ASSERT_STREQ(r.msg.dst_ip, "fd00::2", "ipv6 text");
 		ASSERT_EQ(r.msg.bidirectional_first_seen_ms, 1005, "offset applied");
 		ASSERT_EQ(r.msg.dst2src_first_seen_ms, 0, "dst2src first 0");
@@ -205,7 +206,7 @@ static void test_format(void)
 
 	format_columns_all(&cols);
 	make_event(&ev, false);
-	record_build(&r, &ev, 3, 0);
+	record_build(&r, &ev, 3, 0, NULL);
 	TEST("format: CSV header starts with NFStream's columns, in its order")
 	{
 		out = capture(print_header, &cols);
@@ -256,6 +257,80 @@ static void test_format(void)
 	}
 }
 
+static void test_record_features(void)
+{
+	struct flow_event_full {
+		struct flow_event ev;
+		struct flow_statistics st;
+		struct flow_splt sp;
+	} x;
+	struct record_features feat = { .statistical = true, .splt = 5 };
+	struct flow_rec r;
+
+	make_event(&x.ev, false);
+	memset(&x.st, 0, sizeof(x.st));
+	memset(&x.sp, 0, sizeof(x.sp));
+	/* src2dst: 3 packets of 100 bytes total (sizes 20, 30, 50), gaps 10 and 30 ms. */
+	x.ev.entry.dir[0].packets = 3;
+	x.ev.entry.dir[0].bytes = 100;
+	x.st.dir[0] = (struct flow_dir_stats){ .ps_sumsq = 400 + 900 + 2500, .ps_min = 20,
+					       .ps_max = 50, .piat_sum_ms = 40,
+					       .piat_sumsq_ms = 100 + 900, .piat_min_ms = 10,
+					       .piat_max_ms = 30, .flag_packets = { [FLAG_ACK] = 3 } };
+	/* dst2src: one packet of 7 bytes. */
+	x.ev.entry.dir[1].packets = 1;
+	x.ev.entry.dir[1].bytes = 7;
+	x.st.dir[1] = (struct flow_dir_stats){ .ps_sumsq = 49, .ps_min = 7, .ps_max = 7,
+					       .piat_min_ms = ~0U, .flag_packets = { [FLAG_ACK] = 1 } };
+	x.st.piat_sum_ms = 40;
+	x.st.piat_sumsq_ms = 5 * 5 + 5 * 5 + 30 * 30;
+	x.st.piat_min_ms = 5;
+	x.st.piat_max_ms = 30;
+	x.sp.base_ns = 1000 * MS + 999000;
+	x.sp.claimed = 3;
+	x.sp.slot[0] = (struct splt_slot){ 0, 20, 0 };
+	x.sp.slot[1] = (struct splt_slot){ 1500, 7, 1 };   /* 1002.499 ms */
+	x.sp.slot[2] = (struct splt_slot){ 40000, 30, 0 }; /* 1040.999 ms */
+	TEST("record: statistics derived exactly (sample stddev)")
+	{
+		record_build(&r, &x.ev, 0, 0, &feat);
+		ASSERT_EQ(r.msg.src2dst_min_ps, 20, "min");
+		ASSERT_EQ(r.msg.src2dst_max_ps, 50, "max");
+		ASSERT_NEAR(r.msg.src2dst_mean_ps, 100.0 / 3, 1e-9, "mean");
+		ASSERT_NEAR(r.msg.src2dst_stddev_ps, 15.275252316519466, 1e-9, "stddev of 20,30,50");
+		ASSERT_EQ(r.msg.dst2src_min_ps, 7, "one packet: min");
+		ASSERT_NEAR(r.msg.dst2src_stddev_ps, 0, 0, "one packet: stddev 0");
+		ASSERT_EQ(r.msg.bidirectional_min_ps, 7, "bidirectional min");
+		ASSERT_NEAR(r.msg.bidirectional_mean_ps, 107.0 / 4, 1e-9, "bidirectional mean");
+		ASSERT_NEAR(r.msg.src2dst_mean_piat_ms, 20, 1e-9, "piat mean over 2 gaps");
+		ASSERT_NEAR(r.msg.src2dst_stddev_piat_ms, 14.142135623730951, 1e-9, "piat stddev");
+		ASSERT_EQ(r.msg.dst2src_max_piat_ms, 0, "one packet: no gap");
+		ASSERT_NEAR(r.msg.bidirectional_mean_piat_ms, 40.0 / 3, 1e-9, "bidirectional piat mean");
+		ASSERT_EQ(r.msg.bidirectional_ack_packets, 4, "ack packets");
+	}
+	TEST("record: splt slots, gaps in ms of truncated timestamps, -1 padding")
+	{
+		ASSERT_EQ(r.msg.n_splt_ps, 5, "N entries");
+		ASSERT_EQ(r.msg.splt_ps[1], 7, "size");
+		ASSERT_EQ(r.msg.splt_direction[1], 1, "direction");
+		ASSERT_EQ(r.msg.splt_piat_ms[1], 2, "1000.999 -> 1002.499: 1000 -> 1002 ms");
+		ASSERT_EQ(r.msg.splt_piat_ms[2], 38, "1002.499 -> 1040.999: 1002 -> 1040 ms");
+		ASSERT_EQ(r.msg.splt_piat_us[2], 38500, "38.5 ms in us");
+		ASSERT_EQ(r.msg.splt_ps[3], -1, "padding");
+		ASSERT_EQ(r.msg.splt_piat_ms[4], -1, "padding");
+	}
+	TEST("record: stddev stays exact where doubles cancel")
+	{
+		/* 10^9 packets of 1500 bytes and one of 1501: variance ~1e-9. */
+		uint64_t n = 1000000001ULL, sum = 1500ULL * 1000000000ULL + 1501;
+		uint64_t sumsq = 2250000ULL * 1000000000ULL + 1501ULL * 1501;
+		double want = sqrt((1.0 - 1.0 / n) / (n - 1));
+
+		ASSERT_NEAR(record_stddev(n, sum, sumsq), want, 1e-12, "tiny spread");
+		ASSERT_NEAR(record_stddev(1, 5, 25), 0, 0, "one sample");
+	}
+}
+
 static void test_batch(void)
 {
 	struct batch b;
@@ -270,7 +345,7 @@ static void test_batch(void)
 
 		ASSERT_EQ(batch_init(&b, 3, "host", "veth0", 0xabcdef), 0, "init");
 		for (int i = 0; i < 3; i++)
-			record_build(batch_next(&b, 100), &ev, i, 0);
+			record_build(batch_next(&b, 100), &ev, i, 0, NULL);
 		ASSERT_TRUE(batch_next(&b, 100) == NULL, "full at 3");
 		ASSERT_EQ(b.opened_ms, 100, "opened");
 		buf = batch_pack(&b, &len);
@@ -353,8 +428,8 @@ static void test_export_file(void)
 	close(fd);
 	make_event(&ev, false);
 	batch_init(&b, 4, "h", "i", 1);
-	record_build(batch_next(&b, 0), &ev, 0, 0);
-	record_build(batch_next(&b, 0), &ev, 1, 0);
+	record_build(batch_next(&b, 0), &ev, 0, 0, NULL);
+	record_build(batch_next(&b, 0), &ev, 1, 0, NULL);
 	TEST("file: pb output is length-delimited batches")
 	{
 		const uint8_t *buf;
@@ -363,11 +438,11 @@ static void test_export_file(void)
 		size_t len, got, hl;
 		FILE *f;
 
-		ASSERT_EQ(file_exporter_open(&fx, path, FORMAT_PB, false), 0, "open");
+		ASSERT_EQ(file_exporter_open(&fx, path, FORMAT_PB, false, NULL), 0, "open");
 		buf = batch_pack(&b, &len);
 		file_exporter_write(&fx, &b.msg, buf, len);
 		batch_clear(&b);
-		record_build(batch_next(&b, 0), &ev, 2, 0);
+		record_build(batch_next(&b, 0), &ev, 2, 0, NULL);
 		buf = batch_pack(&b, &len);
 		file_exporter_write(&fx, &b.msg, buf, len);
 		ASSERT_EQ(file_exporter_close(&fx), 0, "close");
@@ -393,7 +468,7 @@ static void test_export_file(void)
 		char line[4096];
 		FILE *f;
 
-		ASSERT_EQ(file_exporter_open(&fx, path, FORMAT_CSV, false), 0, "open");
+		ASSERT_EQ(file_exporter_open(&fx, path, FORMAT_CSV, false, NULL), 0, "open");
 		ASSERT_EQ(file_exporter_close(&fx), 0, "close");
 		f = fopen(path, "r");
 		ASSERT_TRUE(fgets(line, sizeof(line), f) && !strncmp(line, "id,expiration_id,", 17),
@@ -406,7 +481,7 @@ static void test_export_file(void)
 		const uint8_t *buf;
 		size_t len;
 
-		if (ASSERT_EQ(file_exporter_open(&fx, "/dev/full", FORMAT_CSV, false), 0, "open")) {
+		if (ASSERT_EQ(file_exporter_open(&fx, "/dev/full", FORMAT_CSV, false, NULL), 0, "open")) {
 			log_set_level(LOG_QUIET);
 			buf = batch_pack(&b, &len);
 			ASSERT_TRUE(file_exporter_write(&fx, &b.msg, buf, len) < 0, "write fails");
@@ -426,6 +501,7 @@ int main(void)
 	test_cli();
 	test_record();
 	test_format();
+	test_record_features();
 	test_batch();
 	test_poller_due();
 	test_export_file();
