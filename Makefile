@@ -28,7 +28,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps check check-unit check-bpf check-e2e demo bench clean install
+.PHONY: all deps check demo bench clean install
 
 BPF_HDRS := $(wildcard bpf/*.h)
 USER_HDRS := $(wildcard user/*.h)
@@ -102,8 +102,14 @@ demo: deps
 	$(Q)scripts/demo.sh
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)$(MAKE) --no-print-directory all tests $(BUILD)/progcost
 	$(Q)bench/run.sh
+
+$(BUILD)/progcost: bench/progcost.c $(BUILD)/loader.o $(BUILD)/log.o $(BUILD)/craft.o \
+		$(BUILD)/capture.o $(BUILD)/linktype.o $(BUILD)/meter.skel.h
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) bench/progcost.c $(BUILD)/loader.o $(BUILD)/log.o $(BUILD)/craft.o \
+		$(BUILD)/capture.o $(BUILD)/linktype.o $(LDLIBS) -o $@
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/nfxdp

@@ -35,19 +35,25 @@ tests: $(BUILD)/tests/metrics_demo
 
 # ---- man pages -----------------------------------------------------------
 
-$(MAN_DIR):
+$(MAN_DIR) $(MAN_DIR)/bin:
 	$(Q)mkdir -p $@
 
-$(MAN_DIR)/nfxdp.8: $(BUILD)/nfxdp deploy/man/nfxdp.h2m | $(MAN_DIR)
+# help2man reads --help through a stand-in of the same name that passes the
+# text through deploy/man/help.sed (usage forms help2man recognizes).
+$(MAN_DIR)/bin/%: $(BUILD)/% deploy/man/help.sed | $(MAN_DIR)/bin
+	$(Q)printf '#!/bin/sh\n"%s" "$$@" | sed -f "%s"\n' "$(abspath $<)" \
+		"$(abspath deploy/man/help.sed)" > $@ && chmod +x $@
+
+$(MAN_DIR)/nfxdp.8: $(MAN_DIR)/bin/nfxdp deploy/man/nfxdp.h2m
 	$(call msg,MAN,$@)
 	$(Q)$(HELP2MAN) --no-info --section 8 --name 'XDP network flow meter and collector' \
-		--include deploy/man/nfxdp.h2m --output $@ $(BUILD)/nfxdp
+		--include deploy/man/nfxdp.h2m --output $@ $<
 
-$(MAN_DIR)/nfxdp-cat.1: $(BUILD)/nfxdp-cat $(BUILD)/nfxdp deploy/man/nfxdp-cat.h2m | $(MAN_DIR)
+$(MAN_DIR)/nfxdp-cat.1: $(MAN_DIR)/bin/nfxdp-cat $(BUILD)/nfxdp deploy/man/nfxdp-cat.h2m
 	$(call msg,MAN,$@)
 	$(Q)$(HELP2MAN) --no-info --section 1 --name 'print the flow stream nfxdp publishes' \
 		--version-string "$$($(NFXDP_VERSION_CMD))" \
-		--include deploy/man/nfxdp-cat.h2m --output $@ $(BUILD)/nfxdp-cat
+		--include deploy/man/nfxdp-cat.h2m --output $@ $<
 
 man: $(MAN_PAGES)
 
