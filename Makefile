@@ -36,7 +36,8 @@ USER_HDRS := $(wildcard user/*.h)
 LIB_SRCS := user/log.c user/record.c user/format.c user/export_zmq.c \
 	    user/export_file.c user/flowpb.c user/counters.c
 NFXDP_SRCS := user/main.c user/cli.c user/loader.c user/poller.c user/collector.c \
-	      user/replay.c user/capture.c user/linktype.c $(LIB_SRCS)
+	      user/replay.c user/capture.c user/linktype.c user/filter.c user/flowfilter.c \
+	      user/boolexpr.c $(LIB_SRCS)
 CAT_SRCS := user/nfxdp_cat.c $(LIB_SRCS)
 
 LIB_OBJS := $(patsubst user/%.c,$(BUILD)/%.o,$(LIB_SRCS)) $(BUILD)/flow.pb-c.o
@@ -105,11 +106,12 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all tests $(BUILD)/progcost
 	$(Q)bench/run.sh
 
-$(BUILD)/progcost: bench/progcost.c $(BUILD)/loader.o $(BUILD)/log.o $(BUILD)/craft.o \
-		$(BUILD)/capture.o $(BUILD)/linktype.o $(BUILD)/meter.skel.h
+PROGCOST_OBJS := $(BUILD)/loader.o $(BUILD)/log.o $(BUILD)/craft.o $(BUILD)/capture.o \
+		 $(BUILD)/linktype.o $(BUILD)/filter.o $(BUILD)/boolexpr.o
+
+$(BUILD)/progcost: bench/progcost.c $(PROGCOST_OBJS) $(BUILD)/meter.skel.h
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) bench/progcost.c $(BUILD)/loader.o $(BUILD)/log.o $(BUILD)/craft.o \
-		$(BUILD)/capture.o $(BUILD)/linktype.o $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) bench/progcost.c $(PROGCOST_OBJS) $(LDLIBS) -o $@
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/nfxdp

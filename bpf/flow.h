@@ -220,6 +220,67 @@ struct flow_entry_max {
 	struct flow_splt sp;
 };
 
+/*
+ * --filter: the collector compiles the expression into a postfix program of
+ * tests and boolean operators, which the meter runs on every parsed frame,
+ * and a longest-prefix-match trie of the address prefixes it names.
+ */
+#define FILTER_MAX_INSNS 64
+enum filter_op {
+	FOP_PROTO,   /* protocol == lo */
+	FOP_PORT,    /* lo <= port <= hi, of dir */
+	FOP_NET,     /* address of dir in prefix set `set` */
+	FOP_VLAN,    /* lo <= vlan id <= hi */
+	FOP_VERSION, /* IP version == lo */
+	FOP_HASH,    /* flow_key_hash() % hi == lo: slice lo of hi */
+	FOP_TRUE,
+	FOP_AND,     /* the two values on top of the stack */
+	FOP_OR,
+	FOP_NOT,     /* the value on top */
+};
+enum filter_dir {
+	FDIR_ANY = 0, /* either the packet's sender or its receiver */
+	FDIR_SRC = 1, /* the packet's sender */
+	FDIR_DST = 2,
+};
+struct filter_insn {
+	__u8 op;  /* enum filter_op */
+	__u8 dir; /* enum filter_dir */
+	__u16 set;
+	__u32 lo;
+	__u32 hi;
+};
+struct filter_prog {
+	__u32 len;
+	__u32 _pad;
+	struct filter_insn insn[FILTER_MAX_INSNS];
+};
+/* Key of the prefix trie: prefixlen counts the 32 bits of set, then address bits. */
+struct filter_net_key {
+	__u32 prefixlen;
+	__u32 set; /* a prefix set of the expression; IPv6 sets are odd */
+	__u8 addr[16];
+};
+
+/*
+ * A hash of a flow key that is the same in the kernel and in the collector
+ * and does not depend on a map's random seed: hash K/N slices and flow
+ * sampling pick the same flows in every process, both directions together.
+ */
+static inline __u32 flow_key_hash(const struct flow_key *k)
+{
+	const __u32 *w = (const __u32 *)k;
+	__u32 h = 0x811c9dc5;
+
+	for (unsigned i = 0; i < sizeof(*k) / 4; i++) {
+		h ^= w[i];
+		h *= 0x01000193;
+		h ^= h >> 15;
+	}
+	h *= 0x2c1b3c6d;
+	return h ^ (h >> 12);
+}
+
 /* Expiration reasons: the record's expiration_id. */
 enum flow_expiry {
 	EXPIRY_IDLE = 0,
@@ -257,6 +318,8 @@ struct close_req {
 #define NFX_COUNTERS(X)                                                                        \
 	X(FRAMES_SEEN, "frames_seen")                                                          \
 	X(FRAMES_METERED, "frames_metered")                                                    \
+	X(SAMPLED_OUT, "frames_sampled_out")		    /* --sample */                     \
+	X(FILTERED_OUT, "frames_filtered_out")	    /* --filter */                     \
 	X(IGNORE_NON_IP, "ignored_non_ip")		    /* ARP, LLDP, ... */               \
 	X(IGNORE_FRAGMENT, "ignored_fragment")		    /* IP fragment but the first */    \
 	X(IGNORE_TOO_SHORT, "ignored_too_short")	    /* < link header + 28 bytes */     \
@@ -269,7 +332,8 @@ struct close_req {
 	X(LOST_BUSY, "lost_busy")			    /* entry kept being closed */      \
 	X(FLOWS_CREATED, "flows_created")                                                      \
 	X(EXPIRED_ON_ARRIVAL, "expired_on_arrival")	    /* closed by a later packet */     \
-	X(EXPIRY_DEFERRED, "expiry_deferred")		    /* export ring full */
+	X(EXPIRY_DEFERRED, "expiry_deferred")		    /* export ring full */             \
+	X(TRUNCATED, "truncated_by_snaplen")		    /* --snaplen cut the headers */
 
 #define NFX_COUNTER_ENUM(id, name) NFX_##id,
 enum nfx_counter {
@@ -277,6 +341,10 @@ enum nfx_counter {
 	NFX_COUNTER_MAX,
 };
 #undef NFX_COUNTER_ENUM
+
+/* The counters a frame ends in: exactly one of them per frame seen. */
+#define NFX_OUTCOME_FIRST NFX_FRAMES_METERED
+#define NFX_OUTCOME_LAST NFX_LOST_BUSY
 
 struct nfx_counters {
 	__u64 c[NFX_COUNTER_MAX];

@@ -50,6 +50,7 @@ struct {
  */
 struct scratch {
 	struct frame_buf frame;
+	__u32 sample_tick; /* --sample-mode systematic: frames since the last kept one */
 	__u64 ts;	 /* when it was seen, meter clock */
 	__u32 caplen;	 /* bytes of it there are (less when a capture cut it short) */
 	__u32 frame_len; /* its whole length */
@@ -75,6 +76,10 @@ const volatile __u8 cfg_decode_tunnels = 1; /* GTP-U, CAPWAP, TZSP (IP-in-IP alw
 const volatile __u8 cfg_single_writer = 0;  /* capture replay: see add_u64() */
 const volatile __u8 cfg_statistical = 0;    /* --statistical: struct flow_statistics */
 const volatile __u32 cfg_splt = 0;	    /* --splt N: struct flow_splt, N <= SPLT_MAX */
+const volatile __u32 cfg_sample_n = 0;	    /* --sample N: 1 in N frames, 0 or 1: all */
+const volatile __u8 cfg_sample_systematic = 0; /* every N-th frame (per CPU), else random */
+const volatile __u32 cfg_snaplen = 0;	    /* --snaplen: header bytes any stage may read */
+const volatile __u8 cfg_filter = 0;	    /* --filter: filter_prog and filter_nets */
 
 /*
  * Capture time as the meter sees it: the latest timestamp of a metered
@@ -94,6 +99,22 @@ struct {
 	__type(key, __u32);
 	__type(value, struct replay_slot);
 } replay_slots SEC(".maps");
+
+/* --filter, written by the collector before the program is attached. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct filter_prog);
+} filter_prog SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, struct filter_net_key);
+	__type(value, __u8);
+} filter_nets SEC(".maps");
 
 /* nfx_close input, written by the collector through the skeleton. */
 struct close_req close_queue[CLOSE_BATCH];
@@ -240,6 +261,125 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt, __u64 ts,
 	return NFX_LOST_BUSY;
 }
 
+/* Header bytes any stage may read: PARSE_WINDOW, or less with --snaplen. */
+static __always_inline __u32 read_window(void)
+{
+	return cfg_snaplen && cfg_snaplen < PARSE_WINDOW ? cfg_snaplen : PARSE_WINDOW;
+}
+
+/* --sample, before any parsing cost: true when the frame is not metered. */
+static __always_inline int sampled_out(struct scratch *s)
+{
+	if (cfg_sample_n <= 1)
+		return 0;
+	if (cfg_sample_systematic) {
+		if (++s->sample_tick < cfg_sample_n)
+			return 1;
+		s->sample_tick = 0;
+		return 0;
+	}
+	return bpf_get_prandom_u32() % cfg_sample_n != 0;
+}
+
+struct filter_run {
+	struct pkt *p;
+	struct filter_prog *fp;
+	__u64 stack; /* values, top in bit 0 */
+};
+
+static __always_inline const __u8 *pkt_addr(const struct pkt *p, int receiver)
+{
+	return (p->from_hi ^ receiver) ? p->key.addr_hi : p->key.addr_lo;
+}
+
+static __always_inline __u16 pkt_port(const struct pkt *p, int receiver)
+{
+	return bpf_ntohs((p->from_hi ^ receiver) ? p->key.port_hi : p->key.port_lo);
+}
+
+static __always_inline int in_set(const struct pkt *p, int receiver, __u16 set)
+{
+	struct filter_net_key k = {
+		.prefixlen = 32 + (p->key.ip_version == 6 ? 128 : 32),
+		.set = set | (p->key.ip_version == 6),
+	};
+
+	__builtin_memcpy(k.addr, pkt_addr(p, receiver), 16);
+	return bpf_map_lookup_elem(&filter_nets, &k) != NULL;
+}
+
+/* One test of the filter on the packet, per its direction. */
+static __always_inline int filter_test(const struct filter_insn *in, const struct pkt *p)
+{
+	int r = 0;
+
+	for (int who = 0; who < 2; who++) {
+		if ((in->dir == FDIR_SRC && who) || (in->dir == FDIR_DST && !who))
+			continue;
+		if (in->op == FOP_PORT) {
+			__u16 port = pkt_port(p, who);
+
+			r |= port >= in->lo && port <= in->hi;
+		} else if (in->op == FOP_NET) {
+			r |= in_set(p, who, in->set);
+		}
+	}
+	return r;
+}
+
+static long filter_step(__u32 i, struct filter_run *run)
+{
+	const struct filter_insn *in;
+	const struct pkt *p = run->p;
+	__u64 a, b;
+
+	if (i >= run->fp->len || i >= FILTER_MAX_INSNS)
+		return 1;
+	in = &run->fp->insn[i];
+	switch (in->op) {
+	case FOP_AND:
+	case FOP_OR:
+		a = run->stack & 1;
+		b = (run->stack >> 1) & 1;
+		run->stack = (run->stack >> 2) << 1 | (in->op == FOP_AND ? a & b : a | b);
+		return 0;
+	case FOP_NOT:
+		run->stack ^= 1;
+		return 0;
+	case FOP_PROTO:
+		a = p->key.protocol == in->lo;
+		break;
+	case FOP_VLAN:
+		a = p->key.vlan_id >= in->lo && p->key.vlan_id <= in->hi;
+		break;
+	case FOP_VERSION:
+		a = p->key.ip_version == in->lo;
+		break;
+	case FOP_HASH:
+		a = in->hi && flow_key_hash(&p->key) % in->hi == in->lo;
+		break;
+	case FOP_TRUE:
+		a = 1;
+		break;
+	default:
+		a = filter_test(in, p);
+	}
+	run->stack = run->stack << 1 | a;
+	return 0;
+}
+
+/* --filter: runs the collector's program on the parsed packet. */
+__noinline int filter_match(struct pkt *p)
+{
+	__u32 zero = 0;
+	struct filter_run run = { .p = p, .fp = bpf_map_lookup_elem(&filter_prog, &zero) };
+
+	if (!p || !run.fp || !run.fp->len)
+		return 1;
+	bpf_loop(FILTER_MAX_INSNS, filter_step, &run, 0);
+	return run.stack & 1;
+}
+
 /* The IP header(s) and the transport header; negative reason or 0. */
 static __always_inline int parse_network(struct frame_buf *buf, struct cursor *c, struct pkt *p,
 					 int proto, __u32 frame_len)
@@ -265,7 +405,7 @@ __noinline int meter_frame(struct scratch *s, struct frame_buf *frame, struct nf
 	if (!s || !frame)
 		return NFX_LOST_BUSY;
 	c.caplen = s->caplen;
-	c.len = c.caplen < PARSE_WINDOW ? c.caplen : PARSE_WINDOW;
+	c.len = c.caplen < read_window() ? c.caplen : read_window();
 	frame_len = s->frame_len;
 	p = &s->pkt;
 	__builtin_memset(p, 0, sizeof(*p));
@@ -290,6 +430,8 @@ __noinline int meter_frame(struct scratch *s, struct frame_buf *frame, struct nf
 		}
 	}
 	flow_key_order(p);
+	if (cfg_filter && !filter_match(p))
+		return NFX_FILTERED_OUT;
 	return flow_meter(s, cnt, s->ts, packet_bytes(p, s->wire_len));
 }
 
@@ -331,6 +473,10 @@ int nfx_meter(struct xdp_md *ctx)
 	if (!cnt || !s)
 		return XDP_PASS;
 	cnt->c[NFX_FRAMES_SEEN]++;
+	if (sampled_out(s)) {
+		cnt->c[NFX_SAMPLED_OUT]++;
+		return XDP_PASS;
+	}
 	caplen = bpf_xdp_get_buff_len(ctx);
 	replayed = (void *)(meta + 1) <= data && meta->magic == NFX_META_MAGIC;
 	s->caplen = caplen;
@@ -342,7 +488,9 @@ int nfx_meter(struct xdp_md *ctx)
 		s->ts = bpf_ktime_get_boot_ns();
 		s->wire_len = s->frame_len = caplen;
 	}
-	n = caplen < PARSE_WINDOW ? caplen : PARSE_WINDOW;
+	if (caplen > read_window() && cfg_snaplen)
+		cnt->c[NFX_TRUNCATED]++;
+	n = caplen < read_window() ? caplen : read_window();
 	barrier_var(n); /* keep the bound check on the register the helper gets */
 	if (n < 1 || n > PARSE_WINDOW || bpf_xdp_load_bytes(ctx, 0, &s->frame, n)) {
 		cnt->c[NFX_IGNORE_TOO_SHORT]++;
@@ -374,6 +522,12 @@ static long replay_one(__u32 i, struct replay_walk *w)
 	s->frame_len = sl->f.frame_len;
 	s->wire_len = sl->f.wire_len;
 	w->cnt->c[NFX_FRAMES_SEEN]++;
+	if (sampled_out(s)) {
+		w->cnt->c[NFX_SAMPLED_OUT]++;
+		return 0;
+	}
+	if (cfg_snaplen && s->caplen > read_window())
+		w->cnt->c[NFX_TRUNCATED]++;
 	r = meter_frame(s, &sl->frame, w->cnt);
 	replay_advance(r, s->ts);
 	count(w->cnt, r);

@@ -59,10 +59,10 @@ man: $(MAN_PAGES)
 
 # ---- containers ----------------------------------------------------------
 
-deploy-images:
-	$(Q)deploy/container-test.sh --build-only
+deploy-images: all
+	$(Q)BUILD=$(abspath $(BUILD)) deploy/container-test.sh --build-only
 
-container-test:
+container-test: all tests
 	$(Q)BUILD=$(abspath $(BUILD)) deploy/container-test.sh
 
 # Everything about deployment, including the container test (root, podman).

@@ -16,9 +16,11 @@ $(BUILD)/tests/%.o: tests/lib/%.c tests/lib/*.h $(BPF_HDRS) $(USER_HDRS) $(BUILD
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
 
+FILTER_OBJS := $(BUILD)/filter.o $(BUILD)/flowfilter.o $(BUILD)/boolexpr.o
+
 $(BUILD)/tests/test_meter: tests/bpf/test_meter.c $(BUILD)/tests/harness.o $(TEST_LIB_OBJS) \
 		$(BUILD)/loader.o $(BUILD)/log.o $(BUILD)/counters.o $(BUILD)/collector.o $(LIB_OBJS) \
-		$(BUILD)/poller.o
+		$(BUILD)/poller.o $(FILTER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) $^ $(LDLIBS) -lpthread -o $@
 
@@ -27,7 +29,7 @@ $(BUILD)/tests/inject: tests/tools/inject.c $(TEST_LIB_OBJS)
 	$(Q)$(CC) $(TEST_CFLAGS) $^ -o $@
 
 $(BUILD)/tests/test_unit: tests/unit/test_unit.c $(TEST_LIB_OBJS) $(BUILD)/cli.o $(BUILD)/poller.o \
-		$(BUILD)/loader.o $(LIB_OBJS)
+		$(BUILD)/loader.o $(LIB_OBJS) $(FILTER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) $^ $(LDLIBS) -o $@
 

@@ -8,7 +8,12 @@
 
 #include "flow.h"
 #include "cli.h"
+#include "filter.h"
+#include "flowfilter.h"
 #include "log.h"
+
+/* Ethernet and an IPv4 header: less cannot be parsed at all. */
+#define MIN_SNAPLEN 34
 
 #ifndef NFXDP_VERSION
 #define NFXDP_VERSION "0.1.0"
@@ -70,6 +75,22 @@ void config_usage(FILE *out)
 "                           (on; IP-in-IP is always decoded)\n"
 "      --poll-ms MS         how often the collector scans for expired flows (1000)\n"
 "\n"
+"Observation and selection:\n"
+"      --sample N           meter 1 in N frames, chosen before any parsing; every\n"
+"                           record carries sampling_rate N\n"
+"      --sample-mode MODE   random (default) or systematic (every N-th, per CPU)\n"
+"      --scale-sampled      export packets, bytes and flag counts multiplied by N\n"
+"      --filter EXPR        meter only the packets EXPR selects, e.g.\n"
+"                           'tcp and port 443 and not net 198.18.0.0/24';\n"
+"                           tests: tcp udp icmp icmp6 sctp proto P ip ip6\n"
+"                           [src|dst] port N, portrange N-M, host A, net A/L,\n"
+"                           vlan N[-M], hash K/N (slice K of N, by flow key);\n"
+"                           and or not ( )\n"
+"      --snaplen BYTES      read at most BYTES of each frame's headers (256)\n"
+"      --flow-filter EXPR   export only the flows EXPR selects, by record field:\n"
+"                           'bidirectional_packets >= 3 and protocol == 6'\n"
+"      --flow-sample N      export 1 in N flows, chosen by flow key hash\n"
+"\n"
 "Export:\n"
 "      --zmq ENDPOINT       publish on a ZeroMQ PUB socket (default\n"
 "                           " DEFAULT_ZMQ_ENDPOINT " unless --output is given)\n"
@@ -107,6 +128,13 @@ enum {
 	OPT_STATISTICAL,
 	OPT_SPLT,
 	OPT_POLL,
+	OPT_SAMPLE,
+	OPT_SAMPLE_MODE,
+	OPT_SCALE,
+	OPT_FILTER,
+	OPT_SNAPLEN,
+	OPT_FLOW_FILTER,
+	OPT_FLOW_SAMPLE,
 	OPT_ZMQ,
 	OPT_NO_ZMQ,
 	OPT_ZMQ_WAIT,
@@ -132,6 +160,13 @@ static const struct option long_options[] = {
 	{ "statistical", no_argument, NULL, OPT_STATISTICAL },
 	{ "splt", required_argument, NULL, OPT_SPLT },
 	{ "poll-ms", required_argument, NULL, OPT_POLL },
+	{ "sample", required_argument, NULL, OPT_SAMPLE },
+	{ "sample-mode", required_argument, NULL, OPT_SAMPLE_MODE },
+	{ "scale-sampled", no_argument, NULL, OPT_SCALE },
+	{ "filter", required_argument, NULL, OPT_FILTER },
+	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
+	{ "flow-filter", required_argument, NULL, OPT_FLOW_FILTER },
+	{ "flow-sample", required_argument, NULL, OPT_FLOW_SAMPLE },
 	{ "zmq", required_argument, NULL, OPT_ZMQ },
 	{ "no-zmq", no_argument, NULL, OPT_NO_ZMQ },
 	{ "zmq-wait", required_argument, NULL, OPT_ZMQ_WAIT },
@@ -193,6 +228,33 @@ static int parse_choice(const char *opt, const char *arg, const char *const *nam
 	return -1;
 }
 
+/* The compiled filters live as long as the process. */
+static int compile_filter(struct nfx_config *cfg, const char *expr)
+{
+	static struct filter_compiled compiled;
+	char err[1024];
+
+	if (filter_compile(expr, &compiled, err, sizeof(err))) {
+		pr_warn("%s\n", err);
+		return -1;
+	}
+	cfg->filter = &compiled;
+	return 0;
+}
+
+static int compile_flow_filter(struct nfx_config *cfg, const char *expr)
+{
+	static struct flowfilter compiled;
+	char err[1024];
+
+	if (flowfilter_compile(&compiled, expr, err, sizeof(err))) {
+		pr_warn("%s\n", err);
+		return -1;
+	}
+	cfg->flow_filter = &compiled;
+	return 0;
+}
+
 static int add_ifaces(struct nfx_config *cfg, const char *arg)
 {
 	char *copy = strdup(arg), *save = NULL, *tok;
@@ -217,6 +279,7 @@ static int parse_option(struct nfx_config *cfg, int opt, const char *arg, bool *
 	static const char *const accounting[] = { "link", "ip", "transport", "payload", NULL };
 	static const char *const formats[] = { "csv", "jsonl", "pb", NULL };
 	static const char *const replay_modes[] = { "batch", "frame", NULL };
+	static const char *const sample_modes[] = { "random", "systematic", NULL };
 	int v;
 
 	switch (opt) {
@@ -277,6 +340,24 @@ static int parse_option(struct nfx_config *cfg, int opt, const char *arg, bool *
 		cfg->zmq_endpoint = NULL;
 		*zmq_set = true;
 		return 0;
+	case OPT_SAMPLE:
+		return parse_u32("sample", arg, 1, 1U << 31, &cfg->sample_n);
+	case OPT_SAMPLE_MODE:
+		if ((v = parse_choice("sample-mode", arg, sample_modes)) < 0)
+			return -1;
+		cfg->sample_systematic = v;
+		return 0;
+	case OPT_SCALE:
+		cfg->scale_sampled = true;
+		return 0;
+	case OPT_FILTER:
+		return compile_filter(cfg, arg);
+	case OPT_SNAPLEN:
+		return parse_u32("snaplen", arg, MIN_SNAPLEN, 65535, &cfg->snaplen);
+	case OPT_FLOW_FILTER:
+		return compile_flow_filter(cfg, arg);
+	case OPT_FLOW_SAMPLE:
+		return parse_u32("flow-sample", arg, 1, 1U << 31, &cfg->flow_sample_n);
 	case OPT_ZMQ_WAIT:
 		return parse_seconds("zmq-wait", arg, &cfg->zmq_wait_ms);
 	case OPT_BATCH_FLOWS:

@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct filter_compiled;
+struct flowfilter;
+
 #define MAX_IFACES 16
 #define MAX_PCAPS 256
 #define DEFAULT_ZMQ_ENDPOINT "tcp://127.0.0.1:5556"
@@ -40,6 +43,13 @@ struct nfx_config {
 	uint32_t poll_ms;
 	int accounting; /* enum accounting */
 	bool statistical; /* NFStream's statistical_analysis */
+	uint32_t sample_n;	/* --sample: 1 in N frames; 0 or 1: all */
+	bool sample_systematic; /* every N-th frame, else at random */
+	bool scale_sampled;	/* multiply exported counts by N */
+	uint32_t snaplen;	/* header bytes any stage may read; 0: PARSE_WINDOW */
+	const struct filter_compiled *filter; /* --filter, NULL: none */
+	const struct flowfilter *flow_filter; /* --flow-filter, NULL: none */
+	uint32_t flow_sample_n;	/* --flow-sample: 1 in N flows by key hash */
 	uint32_t splt;	  /* NFStream's splt_analysis: first N packets, 0: off */
 	bool decode_tunnels;
 

@@ -10,6 +10,7 @@
 
 #include "collector.h"
 #include "counters.h"
+#include "flowfilter.h"
 #include "log.h"
 #include "meter.skel.h"
 
@@ -62,21 +63,70 @@ void collector_tick(struct collector *c, uint64_t now_ms)
 }
 
 /* Ring buffer callback: one closed flow. */
+/* --scale-sampled: estimates of the link's counts from the sampled ones. */
+static void scale_counts(Nfxdp__Flow *f, uint32_t n)
+{
+	uint64_t *counts[] = {
+		&f->bidirectional_packets, &f->bidirectional_bytes, &f->src2dst_packets,
+		&f->src2dst_bytes, &f->dst2src_packets, &f->dst2src_bytes,
+		&f->bidirectional_syn_packets, &f->bidirectional_cwr_packets,
+		&f->bidirectional_ece_packets, &f->bidirectional_urg_packets,
+		&f->bidirectional_ack_packets, &f->bidirectional_psh_packets,
+		&f->bidirectional_rst_packets, &f->bidirectional_fin_packets,
+		&f->src2dst_syn_packets, &f->src2dst_cwr_packets, &f->src2dst_ece_packets,
+		&f->src2dst_urg_packets, &f->src2dst_ack_packets, &f->src2dst_psh_packets,
+		&f->src2dst_rst_packets, &f->src2dst_fin_packets, &f->dst2src_syn_packets,
+		&f->dst2src_cwr_packets, &f->dst2src_ece_packets, &f->dst2src_urg_packets,
+		&f->dst2src_ack_packets, &f->dst2src_psh_packets, &f->dst2src_rst_packets,
+		&f->dst2src_fin_packets,
+	};
+
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		*counts[i] *= n;
+	f->sampling_scaled = true;
+}
+
+/*
+ * --flow-sample picks flows by key hash, so a flow is kept or dropped
+ * whole: both directions, and every record of it (idle and active expiry).
+ */
+static bool flow_sampled_out(const struct collector *c, const struct flow_event *ev)
+{
+	return c->cfg->flow_sample_n > 1 && flow_key_hash(&ev->entry.key) % c->cfg->flow_sample_n;
+}
+
+/* Ring buffer callback: one closed flow. */
 static int on_flow_event(void *ctx, void *data, size_t size)
 {
 	struct collector *c = ctx;
 	const struct flow_event *ev = data;
 	uint64_t now = clock_ms(CLOCK_MONOTONIC);
+	uint32_t rate = c->cfg->sample_n > 1 ? c->cfg->sample_n : 1;
 	struct flow_rec *r;
 
 	if (size < sizeof(*ev) - sizeof(ev->entry) + c->meter.entry_size)
 		return 0;
+	if (ev->reason < 5)
+		c->expired[ev->reason]++;
+	if (flow_sampled_out(c, ev)) {
+		c->flows_sampled_out++;
+		return 0;
+	}
 	r = batch_next(&c->batch, now);
 	if (!r) {
 		collector_send(c);
 		r = batch_next(&c->batch, now);
 	}
-	record_build(r, ev, c->next_id++, c->clock_offset_ns, &c->feat);
+	record_build(r, ev, c->next_id, c->clock_offset_ns, &c->feat);
+	r->msg.sampling_rate = rate;
+	if (c->cfg->scale_sampled && rate > 1)
+		scale_counts(&r->msg, rate);
+	if (c->cfg->flow_filter && !flowfilter_match(c->cfg->flow_filter, &r->msg)) {
+		batch_unput(&c->batch);
+		c->flows_filtered_out++;
+		return 0;
+	}
+	c->next_id++;
 	if (ev->reason < 5)
 		c->exported[ev->reason]++;
 	if (c->batch.msg.n_flows == c->batch.cap)
@@ -156,6 +206,9 @@ void collector_print_stats(struct collector *c, const char *when)
 	for (int i = 0; i < 5; i++)
 		total += c->exported[i];
 	fprintf(stderr, "\nnfxdp:   flows_exported=%" PRIu64, total);
+	if (c->flows_sampled_out || c->flows_filtered_out)
+		fprintf(stderr, " flows_sampled_out=%" PRIu64 " flows_filtered_out=%" PRIu64,
+			c->flows_sampled_out, c->flows_filtered_out);
 	for (int i = 0; i < 5; i++)
 		fprintf(stderr, " %s=%" PRIu64, expiry_names[i], c->exported[i]);
 	fprintf(stderr, " flows_active=%" PRIu64 " batches_sent=%" PRIu64, c->poller.st.active_flows,

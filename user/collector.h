@@ -30,7 +30,10 @@ struct collector {
 	bool file_on;
 	struct record_features feat;
 	uint64_t next_id;
-	uint64_t exported[5]; /* by enum flow_expiry */
+	uint64_t expired[5];  /* flows closed, by enum flow_expiry */
+	uint64_t exported[5]; /* of them, flows exported (not sampled or filtered out) */
+	uint64_t flows_sampled_out;  /* --flow-sample */
+	uint64_t flows_filtered_out; /* --flow-filter */
 	int64_t clock_offset_ns; /* meter clock to Unix time */
 };
 

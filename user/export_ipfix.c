@@ -21,6 +21,7 @@
 #define UDP_MAX_MSG 1400 /* fits an Ethernet MTU with IP and UDP headers */
 #define TCP_MAX_MSG 16384
 #define MAX_MSG 65535 /* the header's 16-bit length */
+#define UDP_WARN_MS 60000
 /* Templates (at most 8 bytes a field) and one record must fit. */
 #define MIN_MSG (MSG_HDR_LEN + SET_HDR_LEN + 2 * (4 + N_FIELDS * 8) + SET_HDR_LEN + IPFIX_MAX_RECORD)
 
@@ -519,22 +520,26 @@ static void msg_gone(struct ipfix_exporter *x)
 	x->msgs_since_templates++;
 }
 
+/*
+ * A UDP collector that is down fails every other send (the ICMP error comes
+ * back on the next one): warn at most once a minute, not per message.
+ */
 static int udp_send_msg(struct ipfix_exporter *x)
 {
-	if (send(x->fd, x->msg, x->msg_len, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)x->msg_len) {
-		if (!x->failing)
-			pr_warn("Couldn't send IPFIX to %s over UDP: %s (messages are counted as "
-				"dropped)\n",
-				x->host_port, strerror(errno));
-		x->failing = true;
-		return -errno;
+	uint64_t now;
+
+	if (send(x->fd, x->msg, x->msg_len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)x->msg_len) {
+		x->messages_sent++;
+		x->records_sent += x->msg_records;
+		return 0;
 	}
-	if (x->failing)
-		pr_info("IPFIX: sending to %s again\n", x->host_port);
-	x->failing = false;
-	x->messages_sent++;
-	x->records_sent += x->msg_records;
-	return 0;
+	now = now_ms(CLOCK_MONOTONIC);
+	if (!x->warned_ms || now - x->warned_ms >= UDP_WARN_MS) {
+		pr_warn("Couldn't send IPFIX to %s over UDP: %s (messages are counted as dropped)\n",
+			x->host_port, strerror(errno));
+		x->warned_ms = now;
+	}
+	return -EAGAIN;
 }
 
 static int tcp_queue_msg(struct ipfix_exporter *x)

@@ -64,7 +64,8 @@ struct ipfix_exporter {
 	int fd;
 	bool connecting; /* TCP: connect() in progress */
 	bool connected;
-	bool failing; /* the last send or connect failed: warn once, not per message */
+	bool failing;	    /* TCP: down; warn when it goes down, not per attempt */
+	uint64_t warned_ms; /* UDP: last warning */
 	uint64_t next_connect_ms;
 
 	uint32_t sequence;   /* data records sent in this session, mod 2^32 */

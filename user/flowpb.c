@@ -47,6 +47,12 @@ struct flow_rec *batch_next(struct batch *b, uint64_t now_ms)
 	return &b->recs[b->msg.n_flows++];
 }
 
+void batch_unput(struct batch *b)
+{
+	if (b->msg.n_flows)
+		b->msg.n_flows--;
+}
+
 const uint8_t *batch_pack(struct batch *b, size_t *len)
 {
 	struct timespec ts;

@@ -25,6 +25,8 @@ int batch_init(struct batch *b, size_t cap, const char *agent, const char *iface
 void batch_free(struct batch *b);
 /* Slot for the next record; NULL when the batch is full. */
 struct flow_rec *batch_next(struct batch *b, uint64_t now_ms);
+/* Takes back the record batch_next() handed out last. */
+void batch_unput(struct batch *b);
 /* Packs the batch with its sequence number and send time; *len gets the size. */
 const uint8_t *batch_pack(struct batch *b, size_t *len);
 /* Empties the batch and moves on to the next sequence number. */

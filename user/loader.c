@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "filter.h"
 #include "flow.h"
 #include "loader.h"
 #include "log.h"
@@ -25,6 +26,10 @@ void meter_opts_from_config(struct meter_opts *o, const struct nfx_config *cfg)
 	o->accounting = cfg->accounting;
 	o->decode_tunnels = cfg->decode_tunnels;
 	o->statistical = cfg->statistical;
+	o->sample_n = cfg->sample_n;
+	o->sample_systematic = cfg->sample_systematic;
+	o->snaplen = cfg->snaplen;
+	o->filter = cfg->filter;
 	o->splt = cfg->splt;
 	o->max_flows = cfg->max_flows;
 	if (cfg->n_pcaps) {
@@ -104,6 +109,23 @@ size_t meter_entry_size(bool statistical, uint32_t splt)
 	       (splt ? sizeof(struct flow_splt) : 0);
 }
 
+/* --filter: the program and the prefixes, into the maps the meter reads. */
+static int load_filter(struct meter *m, const struct filter_compiled *f)
+{
+	__u32 zero = 0;
+	__u8 one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(m->skel->maps.filter_prog), &zero, &f->prog, 0))
+		goto fail;
+	for (int i = 0; i < f->n_nets; i++)
+		if (bpf_map_update_elem(bpf_map__fd(m->skel->maps.filter_nets), &f->nets[i], &one, 0))
+			goto fail;
+	return 0;
+fail:
+	pr_warn("Couldn't load the filter into the meter: %s\n", strerror(errno));
+	return -errno;
+}
+
 int meter_load(struct meter *m, const struct meter_opts *o)
 {
 	struct meter_bpf *skel;
@@ -123,6 +145,10 @@ int meter_load(struct meter *m, const struct meter_opts *o)
 	skel->rodata->cfg_decode_tunnels = o->decode_tunnels;
 	skel->rodata->cfg_single_writer = o->single_writer;
 	skel->rodata->cfg_statistical = o->statistical;
+	skel->rodata->cfg_sample_n = o->sample_n;
+	skel->rodata->cfg_sample_systematic = o->sample_systematic;
+	skel->rodata->cfg_snaplen = o->snaplen;
+	skel->rodata->cfg_filter = o->filter != NULL;
 	skel->rodata->cfg_splt = o->splt;
 	bpf_program__set_autoload(skel->progs.nfx_meter, o->programs & LOAD_METER);
 	bpf_program__set_autoload(skel->progs.nfx_replay, o->programs & LOAD_REPLAY);
@@ -152,6 +178,11 @@ int meter_load(struct meter *m, const struct meter_opts *o)
 	}
 	m->skel = skel;
 	m->entry_size = meter_entry_size(o->statistical, o->splt);
+	if (o->filter) {
+		err = load_filter(m, o->filter);
+		if (err)
+			goto fail;
+	}
 	return 0;
 fail:
 	meter_bpf__destroy(skel);

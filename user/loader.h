@@ -9,6 +9,7 @@
 #include "cli.h"
 
 struct meter_bpf;
+struct filter_compiled;
 
 struct attachment {
 	char name[IFNAMSIZ + 64]; /* as given: IFACE or IFACE@NETNS */
@@ -37,6 +38,10 @@ struct meter_opts {
 	int accounting;
 	bool decode_tunnels;
 	bool statistical;   /* --statistical */
+	uint32_t sample_n;
+	bool sample_systematic;
+	uint32_t snaplen;
+	const struct filter_compiled *filter;
 	uint32_t splt;	    /* --splt N, 0: off */
 	bool single_writer; /* capture replay: one frame at a time, no atomics needed */
 	/*

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -498,6 +499,7 @@ static int listen_on(const char *spec, const struct sockaddr_storage *ss, sockle
 int metrics_open(struct metrics_server *m, const char *addr_port)
 {
 	struct sockaddr_storage ss;
+	sigset_t all, old;
 	socklen_t sslen;
 	int fd, err;
 
@@ -509,11 +511,18 @@ int metrics_open(struct metrics_server *m, const char *addr_port)
 	fd = listen_on(m->addr, &ss, sslen);
 	if (fd < 0)
 		return fd;
-	/* One internal thread: scrapes are rare and cheap, and it never touches the poll loop. */
+	/*
+	 * One internal thread: scrapes are rare and cheap, and it never touches
+	 * the poll loop. It starts with every signal blocked, so SIGINT and
+	 * SIGTERM keep interrupting the collector's thread, not this one.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	m->daemon = MHD_start_daemon(MHD_USE_POLL_INTERNAL_THREAD, 0, NULL, NULL, on_request, m,
 				     MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
 				     (unsigned int)32, MHD_OPTION_CONNECTION_TIMEOUT,
 				     (unsigned int)10, MHD_OPTION_END);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!m->daemon) {
 		close(fd);
 		pr_warn("Couldn't start the metrics HTTP server on %s\n", m->addr);

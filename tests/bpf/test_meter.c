@@ -19,6 +19,7 @@
 
 #include "collector.h"
 #include "counters.h"
+#include "filter.h"
 #include "harness.h"
 #include "log.h"
 #include "meter.skel.h"
@@ -198,7 +199,7 @@ static void test_parse_table(void)
 		uint64_t c[NFX_COUNTER_MAX], sum = 0;
 
 		harness_counters(&h, c);
-		for (int i = NFX_FRAMES_METERED; i <= NFX_LOST_BUSY; i++)
+		for (int i = NFX_OUTCOME_FIRST; i <= NFX_OUTCOME_LAST; i++)
 			sum += c[i];
 		ASSERT_EQ(c[NFX_FRAMES_SEEN], sizeof(parse_cases) / sizeof(parse_cases[0]), "seen");
 		ASSERT_EQ(sum, c[NFX_FRAMES_SEEN], "sum of outcomes");
@@ -1009,6 +1010,188 @@ static void test_features(void)
 	(void)ps;
 }
 
+struct filter_case {
+	const char *expr;
+	struct pkt_spec spec;
+	int metered; /* 1: kept, 0: filtered out */
+};
+
+static const struct filter_case filter_cases[] = {
+	{ "tcp", { V4, TCP(1, 2) }, 1 },
+	{ "tcp", { V4, UDP(1, 2) }, 0 },
+	{ "udp and port 53", { V4, UDP(5353, 53) }, 1 },
+	{ "udp and port 53", { V4, UDP(5353, 54) }, 0 },
+	{ "src port 5353", { V4, UDP(5353, 53) }, 1 },
+	{ "src port 53", { V4, UDP(5353, 53) }, 0 },
+	{ "dst port 53", { V4, UDP(5353, 53) }, 1 },
+	{ "portrange 1000-2000", { V4, TCP(40000, 1500) }, 1 },
+	{ "portrange 1000-2000", { V4, TCP(40000, 2001) }, 0 },
+	{ "src portrange 1000-2000", { V4, TCP(40000, 1500) }, 0 },
+	{ "net 198.18.0.0/24", { V4, TCP(1, 2) }, 1 },
+	{ "net 198.18.1.0/24", { V4, TCP(1, 2) }, 0 },
+	{ "src net 198.18.0.0/31", { V4, TCP(1, 2) }, 1 },
+	{ "dst net 198.18.0.0/31", { V4, TCP(1, 2) }, 0 },
+	{ "host 198.18.0.2", { V4, TCP(1, 2) }, 1 },
+	{ "src host 198.18.0.2", { V4, TCP(1, 2) }, 0 },
+	{ "net fd00::/16", { V6, UDP(1, 2) }, 1 },
+	{ "net fd00::/128", { V6, UDP(1, 2) }, 0 },
+	{ "net fd00::1/128", { V6, UDP(1, 2) }, 1 },
+	{ "dst net fd00::2/127", { V6, UDP(1, 2) }, 1 },
+	{ "net 198.18.0.0/16", { V6, UDP(1, 2) }, 0 },
+	{ "net fd00::/8", { V4, UDP(1, 2) }, 0 },
+	{ "ip6", { V6, UDP(1, 2) }, 1 },
+	{ "ip", { V6, UDP(1, 2) }, 0 },
+	{ "icmp6", { V6, .proto = 58 }, 1 },
+	{ "proto 47", { V4, .proto = 47 }, 1 },
+	{ "vlan 100", { V4, UDP(1, 2), .n_vlans = 1, .vlan_tpid = { 0x8100 }, .vlan_id = { 100 } }, 1 },
+	{ "vlan 101-200", { V4, UDP(1, 2), .n_vlans = 1, .vlan_tpid = { 0x8100 }, .vlan_id = { 100 } }, 0 },
+	{ "not tcp", { V4, TCP(1, 2) }, 0 },
+	{ "tcp or udp", { V4, UDP(1, 2) }, 1 },
+	{ "! (tcp || port 2) && ip", { V4, UDP(1, 2) }, 0 },
+	{ "(tcp and port 2) or (udp and port 3)", { V4, UDP(1, 3) }, 1 },
+	{ "not not not icmp", { V4, .proto = 1 }, 0 },
+};
+
+/* --filter: each form keeps exactly the frames it selects. */
+static void test_filter(void)
+{
+	for (size_t i = 0; i < sizeof(filter_cases) / sizeof(filter_cases[0]); i++) {
+		const struct filter_case *fc = &filter_cases[i];
+		static struct filter_compiled compiled;
+		struct meter_opts o;
+		struct harness h;
+		char name[160], err[512];
+
+		snprintf(name, sizeof(name), "filter: '%s' %s %s", fc->expr,
+			 fc->metered ? "keeps" : "drops", fc->spec.ip_version == 6 ? "ipv6" : "ipv4");
+		TEST(name)
+		{
+			if (!ASSERT_EQ(filter_compile(fc->expr, &compiled, err, sizeof(err)), 0, err))
+				continue;
+			harness_default_opts(&o);
+			o.filter = &compiled;
+			if (!ASSERT_EQ(harness_open(&h, &o), 0, "load with the filter"))
+				continue;
+			ASSERT_EQ(harness_run_spec(&h, &fc->spec, SEC_NS),
+				  fc->metered ? NFX_FRAMES_METERED : NFX_FILTERED_OUT, "outcome");
+			harness_close(&h);
+		}
+	}
+}
+
+/* hash K/N for N = 4: every flow in exactly one slice. */
+static void test_filter_hash(void)
+{
+	static struct filter_compiled compiled[4];
+	struct harness h[4];
+	int in_slices[300] = { 0 }, none = 0, two = 0;
+
+	for (int k = 0; k < 4; k++) {
+		struct meter_opts o;
+		char expr[32], err[256];
+
+		snprintf(expr, sizeof(expr), "hash %d/4", k);
+		filter_compile(expr, &compiled[k], err, sizeof(err));
+		harness_default_opts(&o);
+		o.filter = &compiled[k];
+		harness_open(&h[k], &o);
+	}
+	TEST("filter: hash K/4 splits flows into 4 slices, both directions alike")
+	{
+		for (int f = 0; f < 300; f++) {
+			struct pkt_spec s = { V4, UDP(1000 + f, 53) }, r;
+
+			r = s;
+			spec_reverse(&r);
+			for (int k = 0; k < 4; k++) {
+				int a = harness_run_spec(&h[k], &s, SEC_NS);
+				int b = harness_run_spec(&h[k], &r, SEC_NS);
+
+				ASSERT_EQ(a, b, "both directions in the same slice");
+				in_slices[f] += a == NFX_FRAMES_METERED;
+			}
+			none += in_slices[f] == 0;
+			two += in_slices[f] > 1;
+		}
+		ASSERT_EQ(none, 0, "flows in no slice");
+		ASSERT_EQ(two, 0, "flows in two slices");
+		for (int k = 0; k < 4; k++)
+			ASSERT_TRUE(harness_flow_count(&h[k]) > 40, "every slice has flows");
+	}
+	for (int k = 0; k < 4; k++)
+		harness_close(&h[k]);
+}
+
+/* --sample: systematic exactly 1 in N, random within statistical bounds. */
+static void test_sampling(void)
+{
+	struct pkt_spec s = { V4, UDP(9999, 53) };
+	uint8_t buf[PKT_MAX + 64];
+	size_t len = meta_frame(buf, &s, SEC_NS);
+	struct xdp_md ctx = { .data = sizeof(struct nfx_meta), .data_end = len };
+	uint64_t c[NFX_COUNTER_MAX];
+
+	for (int systematic = 1; systematic >= 0; systematic--) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .data_size_in = len,
+			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1000000);
+		struct meter_opts o;
+		struct harness h;
+		cpu_set_t set;
+
+		harness_default_opts(&o);
+		o.sample_n = 100;
+		o.sample_systematic = systematic;
+		harness_open(&h, &o);
+		/* One CPU: the systematic count is per CPU. */
+		CPU_ZERO(&set);
+		CPU_SET(0, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+		bpf_prog_test_run_opts(h.meter_fd, &opts);
+		CPU_ZERO(&set);
+		CPU_SET(0, &set);
+		if (ncpus() > 1)
+			CPU_SET(1, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+		harness_counters(&h, c);
+		TEST(systematic ? "sampling: systematic 1 in 100 of 10^6 frames, exactly" :
+				  "sampling: random 1 in 100 of 10^6 frames, within 5 sigma")
+		{
+			ASSERT_EQ(c[NFX_FRAMES_SEEN], 1000000, "seen");
+			ASSERT_EQ(c[NFX_FRAMES_METERED] + c[NFX_SAMPLED_OUT], 1000000, "all accounted");
+			if (systematic)
+				ASSERT_EQ(c[NFX_FRAMES_METERED], 10000, "metered");
+			else /* binomial: mean 10000, sigma 99.5 */
+				ASSERT_TRUE(c[NFX_FRAMES_METERED] > 10000 - 500 &&
+						    c[NFX_FRAMES_METERED] < 10000 + 500,
+					    "metered within 5 sigma");
+		}
+		harness_close(&h);
+	}
+}
+
+/* --snaplen: headers past it are not read, and that is counted. */
+static void test_snaplen(void)
+{
+	struct meter_opts o;
+	struct harness h;
+	uint64_t c[NFX_COUNTER_MAX];
+
+	harness_default_opts(&o);
+	o.snaplen = 54;
+	harness_open(&h, &o);
+	TEST("snaplen: 54 bytes meter TCP/IPv4, not TCP/IPv6; cut frames counted")
+	{
+		struct pkt_spec t4 = { V4, TCP(1, 2), .payload = 100 }, t6 = { V6, TCP(1, 2) };
+
+		ASSERT_EQ(harness_run_spec(&h, &t4, SEC_NS), NFX_FRAMES_METERED, "tcp/ipv4 fits");
+		ASSERT_EQ(harness_run_spec(&h, &t6, SEC_NS), NFX_IGNORE_HEADERS_TOO_LONG,
+			  "tcp/ipv6 does not");
+		harness_counters(&h, c);
+		ASSERT_EQ(c[NFX_TRUNCATED], 2, "both cut");
+	}
+	harness_close(&h);
+}
+
 /* nfx_replay over the slots gives the same flows as nfx_meter frame by frame. */
 static void test_replay_batch(void)
 {
@@ -1094,6 +1277,10 @@ int main(int argc, char **argv)
 	test_entry_states();
 	test_tunnels();
 	test_features();
+	test_filter();
+	test_filter_hash();
+	test_sampling();
+	test_snaplen();
 	test_concurrent_writers();
 	test_close_race();
 	test_replay_batch();

@@ -49,11 +49,16 @@ wait_log() {
 	return 1
 }
 
-# stop PID: SIGTERM so the collector flushes what it holds, then reap it.
+# stop PID [SIGNAL]: the collector flushes what it holds and exits; reap it.
 stop() {
-	kill -TERM "$1" 2>/dev/null
+	kill "-${2:-TERM}" "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
 }
+
+# nfacctd ends on SIGINT only (pmacct's docs/SIGNALS): lib.sh's cleanup
+# sends SIGTERM and waits, so any nfacctd still running gets SIGINT first.
+NFACCTD_PIDS=()
+trap 'for p in "${NFACCTD_PIDS[@]}"; do kill -INT "$p" 2>/dev/null; done; cleanup' EXIT
 
 # counter LINE NAME: NAME=value from ipfix_send's summary line.
 counter() {
@@ -121,7 +126,7 @@ def cmp_nfdump(csv_path, json_path):
         dst = j.get("dst4_addr") or j.get("dst6_addr")
         got.append((ip(src), ip(dst), j.get("src_port", 0), j.get("dst_port", 0), j["proto"],
                     j["in_packets"], j["in_bytes"], j["out_packets"], j["out_bytes"],
-                    utc_ms(j["first"]), utc_ms(j["last"]), flags(j["tcp_flags"]),
+                    utc_ms(j["first"]), utc_ms(j["last"]), flags(j.get("tcp_flags", "")),
                     j["in_src_mac"], j["in_dst_mac"], j["src_vlan"]))
     report("nfdump", got, want)
 
@@ -310,7 +315,7 @@ via_nfcapd() {
 	pid=$!
 	PIDS+=("$pid")
 	wait_log "$dir.log" "Startup" || { fail "$name: nfcapd starts"; return; }
-	out=$("$SEND" "$T/$name.pb" "127.0.0.1:$port")
+	out=$("$SEND" "$T/$name.pb" "127.0.0.1:$port" 2>>"$T/send.err")
 	sleep 0.3
 	stop "$pid"
 	check "$name: exporter sent every flow to nfcapd" \
@@ -344,10 +349,11 @@ via_nfacctd() {
 	nfacctd -f "$dir/nfacctd.conf" >"$dir.log" 2>&1 &
 	pid=$!
 	PIDS+=("$pid")
+	NFACCTD_PIDS+=("$pid")
 	wait_log "$dir.log" "waiting for NetFlow/IPFIX data" || { fail "$name: nfacctd starts"; return; }
-	out=$("$SEND" "$T/$name.pb" "127.0.0.1:$port")
+	out=$("$SEND" "$T/$name.pb" "127.0.0.1:$port" 2>>"$T/send.err")
 	sleep 0.5
-	stop "$pid" # purges its cache to the file
+	stop "$pid" INT # purges its cache to the file
 	check "$name: exporter sent every flow to nfacctd" \
 		"$(counter "$out" records_sent) $(counter "$out" records_dropped)" "$N 0"
 	check "$name: nfacctd has nfxdp's $N flows (every element, enterprise ones included)" \
@@ -379,7 +385,7 @@ collect() {
 	local pid=$!
 	PIDS+=("$pid")
 	for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
-	SENT=$("$SEND" "$@" "$T/small.pb" "127.0.0.1:$(cat "$T/port")")
+	"$SEND" "$@" "$T/small.pb" "127.0.0.1:$(cat "$T/port")" >"$T/sent" 2>>"$T/send.err"
 	wait "$pid"
 	cat "$T/collect.out"
 }
@@ -393,6 +399,7 @@ check "udp: templates first and again every 5 messages" "$(counter "$got" templa
 check "udp: observation domain as configured" "$(echo "$got" | grep -o 'domains=[0-9,]*')" "domains=7"
 
 got=$(collect tcp 0 0 -- --tcp)
+SENT=$(cat "$T/sent")
 check "tcp: every record decodes to nfxdp's flow" \
 	"$(counter "$got" records) $(counter "$got" matched)" "$N $N"
 check "tcp: messages framed by their length field" "$(counter "$got" format_ok)" 1
@@ -405,6 +412,7 @@ check "tcp: exporter counts every record sent" \
 # The collector hangs up after 2 messages: the exporter counts what it lost,
 # connects again, and starts the new session with templates and sequence 0.
 got=$(collect tcp 2 0 -- --tcp --pace-ms 150 --reconnect-ms 100)
+SENT=$(cat "$T/sent")
 check "tcp reconnect: a second connection" "$(counter "$got" connections) $(counter "$SENT" connects)" "2 2"
 check "tcp reconnect: templates and sequence numbers start again" \
 	"$(counter "$got" seq_errors) $(counter "$got" template_errors)" "0 0"
@@ -416,13 +424,13 @@ check "tcp reconnect: exporter's sent count is what arrived" "$(counter "$SENT" 
 # No collector at all: nothing blocks, nothing is fatal, every record is counted.
 port=$(free_port tcp)
 start=$(date +%s%N)
-out=$("$SEND" --tcp --linger-ms 0 "$T/small.pb" "127.0.0.1:$port")
+out=$("$SEND" --tcp --linger-ms 0 "$T/small.pb" "127.0.0.1:$port" 2>>"$T/send.err")
 status=$?
 ms=$((($(date +%s%N) - start) / 1000000))
 check "tcp, no collector: exit 0, every record counted dropped" \
 	"$status $(counter "$out" records_sent) $(counter "$out" records_dropped)" "0 0 $N"
 check "tcp, no collector: the sender is not held up (under 3 s)" "$([ "$ms" -lt 3000 ] && echo yes)" yes
-out=$("$SEND" --linger-ms 0 "$T/small.pb" "127.0.0.1:$(free_port udp)")
+out=$("$SEND" --linger-ms 0 "$T/small.pb" "127.0.0.1:$(free_port udp)" 2>>"$T/send.err")
 check "udp, no collector: exit 0, sends counted as failures, not fatal" "$?" 0
 
 exit $FAILED

@@ -83,7 +83,7 @@ void harness_counters(struct harness *h, uint64_t out[NFX_COUNTER_MAX])
 
 static int is_terminal(int c)
 {
-	return c == NFX_FRAMES_METERED || (c >= NFX_IGNORE_NON_IP && c <= NFX_LOST_BUSY);
+	return c >= NFX_OUTCOME_FIRST && c <= NFX_OUTCOME_LAST;
 }
 
 /* The one terminal counter that moved between @a and @b, or -1. */
