@@ -40,6 +40,7 @@ struct nfx_config {
 	bool natural_expiry;
 	uint64_t natural_linger_ms; /* quiet time after FIN/FIN or RST before export */
 	uint32_t max_flows;
+	bool cache_holds_all; /* replay: max_flows covers every frame, the cache cannot fill */
 	uint32_t poll_ms;
 	int accounting; /* enum accounting */
 	bool statistical; /* NFStream's statistical_analysis */

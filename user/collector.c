@@ -54,6 +54,24 @@ void collector_send(struct collector *c)
 	batch_clear(&c->batch);
 }
 
+uint64_t collector_cache_entries(struct collector *c, uint64_t *created)
+{
+	uint64_t cnt[NFX_COUNTER_MAX], closed = 0;
+
+	counters_read(bpf_map__fd(c->meter.skel->maps.counters), cnt);
+	for (int i = 0; i < 5; i++)
+		closed += c->expired[i];
+	if (created)
+		*created = cnt[NFX_FLOWS_CREATED];
+	/* Entries the LRU evicted are counted as still there: on the safe side. */
+	return cnt[NFX_FLOWS_CREATED] > closed ? cnt[NFX_FLOWS_CREATED] - closed : 0;
+}
+
+void collector_pressure(struct collector *c, uint64_t now_ns)
+{
+	poller_pressure(&c->poller, now_ns, collector_cache_entries(c, NULL));
+}
+
 void collector_tick(struct collector *c, uint64_t now_ms)
 {
 	if (c->zmq_on)
@@ -149,6 +167,7 @@ int collector_open(struct collector *c, const struct nfx_config *cfg, const char
 		.active_ms = cfg->active_timeout_ms,
 		.natural = cfg->natural_expiry,
 		.linger_ms = cfg->natural_linger_ms,
+		.capacity = cfg->max_flows,
 	};
 	char agent[256];
 	int err;
@@ -192,6 +211,20 @@ int collector_open(struct collector *c, const struct nfx_config *cfg, const char
 	return 0;
 }
 
+/*
+ * Flows the kernel's LRU evicted, which nothing exported: created, minus
+ * closed, minus what the last scan found in the cache (exact once flushed).
+ */
+static uint64_t evicted_estimate(struct collector *c, const uint64_t *cnt)
+{
+	uint64_t closed = 0, gone;
+
+	for (int i = 0; i < 5; i++)
+		closed += c->expired[i];
+	gone = cnt[NFX_FLOWS_CREATED] > closed ? cnt[NFX_FLOWS_CREATED] - closed : 0;
+	return gone > c->poller.st.active_flows ? gone - c->poller.st.active_flows : 0;
+}
+
 void collector_print_stats(struct collector *c, const char *when)
 {
 	uint64_t cnt[NFX_COUNTER_MAX], total = 0;
@@ -213,6 +246,10 @@ void collector_print_stats(struct collector *c, const char *when)
 		fprintf(stderr, " %s=%" PRIu64, expiry_names[i], c->exported[i]);
 	fprintf(stderr, " flows_active=%" PRIu64 " batches_sent=%" PRIu64, c->poller.st.active_flows,
 		c->batch.msg.sequence);
+	fprintf(stderr, "\nnfxdp:   cache_capacity=%u idle_timeout_in_use_ms=%" PRIu64
+			" emergency_runs=%" PRIu64 " evicted_estimated=%" PRIu64,
+		c->poller.policy.capacity, c->poller.st.idle_ms, c->poller.st.emergency_runs,
+		evicted_estimate(c, cnt));
 	if (c->zmq_on)
 		fprintf(stderr, " zmq_dropped=%" PRIu64 " subscribers=%d", c->zmq.batches_dropped,
 			c->zmq.subscribers);
@@ -267,8 +304,9 @@ static void live_loop(struct collector *c)
 		uint64_t now = clock_ms(CLOCK_MONOTONIC);
 		int timeout = next_scan > now ? (int)(next_scan - now) : 0;
 
+		/* Batch age, signals and cache pressure are checked at least this often. */
 		if (timeout > 100)
-			timeout = 100; /* batch age and signals are checked at least this often */
+			timeout = 100;
 		c->clock_offset_ns = live_clock_offset();
 		if (ring_buffer__poll(c->rb, timeout) < 0 && errno != EINTR)
 			pr_warn("Couldn't poll the export ring: %s\n", strerror(errno));
@@ -277,6 +315,7 @@ static void live_loop(struct collector *c)
 			poller_scan(&c->poller, clock_ns(CLOCK_BOOTTIME));
 			next_scan = now + cfg->poll_ms;
 		}
+		collector_pressure(c, clock_ns(CLOCK_BOOTTIME));
 		collector_tick(c, now);
 		if (next_stats && now >= next_stats) {
 			collector_print_stats(c, "periodic");

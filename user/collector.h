@@ -43,6 +43,10 @@ extern volatile sig_atomic_t collector_stop;
 int collector_open(struct collector *c, const struct nfx_config *cfg, const char *source);
 /* Sends the pending batch if it is full or older than --batch-ms (now: monotonic ms). */
 void collector_tick(struct collector *c, uint64_t now_ms);
+/* Flows in the cache, from the counters (created - closed); *created if asked. */
+uint64_t collector_cache_entries(struct collector *c, uint64_t *created);
+/* Emergency expiry when the cache is past its hard watermark (meter time @now_ns). */
+void collector_pressure(struct collector *c, uint64_t now_ns);
 /* Sends whatever is batched. */
 void collector_send(struct collector *c);
 void collector_print_stats(struct collector *c, const char *when);

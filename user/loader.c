@@ -37,7 +37,7 @@ void meter_opts_from_config(struct meter_opts *o, const struct nfx_config *cfg)
 		o->programs = cfg->replay_frames ? LOAD_METER : LOAD_REPLAY;
 		o->ring_bytes = 1 << 20;
 		o->single_writer = true;
-		o->grow_on_demand = true;
+		o->grow_on_demand = cfg->cache_holds_all;
 	} else {
 		/* Live, a burst of closes on packet arrival waits for the collector. */
 		o->programs = LOAD_METER;

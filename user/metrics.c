@@ -172,17 +172,27 @@ static void render_counters(struct out *o, const struct metrics_snapshot *s)
 			     "Frames the flow cache could not take, by reason.");
 }
 
+static void render_by_reason(struct out *o, const char *fam, const char *help,
+			     const uint64_t v[METRICS_EXPIRY_REASONS])
+{
+	family(o, fam, "counter", help);
+	for (int i = 0; i < METRICS_EXPIRY_REASONS; i++)
+		out_printf(o, "nfxdp_%s{reason=\"%s\",expiration_id=\"%d\"} %" PRIu64 "\n", fam,
+			   reason_names[i], i, v[i]);
+}
+
 static void render_flows(struct out *o, const struct metrics_snapshot *s)
 {
 	family(o, "flows_active", "gauge", "Flows in the cache at the last poll.");
 	sample_u64(o, "flows_active", s->flows_active);
-	family(o, "flows_exported_total", "counter",
-	       "Flows exported, by expiration reason (expiration_id in the records).");
-	for (int i = 0; i < METRICS_EXPIRY_REASONS; i++)
-		out_printf(o, "nfxdp_flows_exported_total{reason=\"%s\",expiration_id=\"%d\"} %" PRIu64
-			      "\n", reason_names[i], i, s->flows_exported[i]);
+	render_by_reason(o, "flows_closed_total",
+			 "Flows the meter closed, by expiration reason (before sampling and filters).",
+			 s->flows_closed);
+	render_by_reason(o, "flows_exported_total",
+			 "Flows exported as records, by expiration reason (expiration_id).",
+			 s->flows_exported);
 	family(o, "flows_evicted_estimated_total", "counter",
-	       "Flows the cache evicted before export, estimated (created - exported - active).");
+	       "Flows the cache evicted before closing them, estimated (created - closed - active).");
 	sample_u64(o, "flows_evicted_estimated_total", s->flows_evicted);
 	family(o, "flow_map_entries", "gauge", "Entries in the flow map at the last poll.");
 	sample_u64(o, "flow_map_entries", s->map_entries);
@@ -311,7 +321,7 @@ void metrics_estimate_evicted(struct metrics_snapshot *s)
 	uint64_t gone = s->flows_active;
 
 	for (int i = 0; i < METRICS_EXPIRY_REASONS; i++)
-		gone += s->flows_exported[i];
+		gone += s->flows_closed[i];
 	if (s->counters[NFX_FLOWS_CREATED] > gone &&
 	    s->counters[NFX_FLOWS_CREATED] - gone > s->flows_evicted)
 		s->flows_evicted = s->counters[NFX_FLOWS_CREATED] - gone;

@@ -38,7 +38,8 @@ extern const double metrics_poll_bounds[METRICS_POLL_BUCKETS];
 struct metrics_snapshot {
 	uint64_t counters[NFX_COUNTER_MAX]; /* the meter's per-CPU counters, summed */
 	uint64_t flows_active;
-	uint64_t flows_exported[METRICS_EXPIRY_REASONS];
+	uint64_t flows_closed[METRICS_EXPIRY_REASONS];	 /* by the meter, before sampling/filters */
+	uint64_t flows_exported[METRICS_EXPIRY_REASONS]; /* as records */
 	uint64_t flows_evicted; /* estimated: see metrics_estimate_evicted() */
 
 	bool exporter_on[METRICS_EXPORTERS];
@@ -81,9 +82,9 @@ void metrics_close(struct metrics_server *m);
 /* Adds one poll of @seconds to the histogram in @s. */
 void metrics_observe_poll(struct metrics_snapshot *s, double seconds);
 /*
- * Flows the cache evicted without exporting them, estimated as created
- * minus exported minus active; never decreases, since the three inputs are
- * read at slightly different times.
+ * Flows the cache evicted without closing them, estimated as created minus
+ * closed minus active; never decreases, since the three inputs are read at
+ * slightly different times.
  */
 void metrics_estimate_evicted(struct metrics_snapshot *s);
 

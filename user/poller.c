@@ -23,6 +23,7 @@ int poller_init(struct poller *p, struct meter *m, struct ring_buffer *rb,
 	p->m = m;
 	p->rb = rb;
 	p->policy = *policy;
+	p->st.idle_ms = policy->idle_ms;
 	p->flows_fd = bpf_map__fd(m->skel->maps.flows);
 	p->close_fd = bpf_program__fd(m->skel->progs.nfx_close);
 	p->buf_n = SCAN_BATCH;
@@ -166,6 +167,7 @@ struct due {
 	uint32_t reason;
 	uint64_t threshold_ns;
 	uint64_t first_seen_ns;
+	uint64_t last_seen_ns;
 };
 
 typedef int (*scan_fn)(struct poller *p, const struct flow_key *k, const struct flow_entry *e,
@@ -224,7 +226,18 @@ static int add_due(struct poller *p, const struct flow_key *k, const struct flow
 	d->reason = reason;
 	d->threshold_ns = threshold;
 	d->first_seen_ns = first_seen(e);
+	d->last_seen_ns = last_seen(e);
 	return 0;
+}
+
+/* Least recently seen first: the emergency victims. */
+static int due_by_last_seen(const void *a, const void *b)
+{
+	const struct due *x = a, *y = b;
+
+	if (x->last_seen_ns != y->last_seen_ns)
+		return x->last_seen_ns < y->last_seen_ns ? -1 : 1;
+	return memcmp(&x->key, &y->key, sizeof(x->key));
 }
 
 /* Creation order, as NFStream walks its cache; the key breaks ties. */
@@ -257,12 +270,14 @@ static int close_due(struct poller *p)
 static int expire_one(struct poller *p, const struct flow_key *k, const struct flow_entry *e,
 		      uint64_t now_ns)
 {
+	struct poller_policy now_policy = p->policy;
 	uint64_t threshold = 0;
 	int reason;
 
 	if ((e->ctl >> FLOW_STATE_SHIFT) != FLOW_LIVE)
 		return 0;
-	reason = poller_due(&p->policy, e, now_ns, &threshold);
+	now_policy.idle_ms = p->st.idle_ms;
+	reason = poller_due(&now_policy, e, now_ns, &threshold);
 	if (reason < 0)
 		return 0;
 	return add_due(p, k, e, reason, threshold);
@@ -285,6 +300,37 @@ static uint64_t mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+static void adjust_idle(struct poller *p, uint64_t percent);
+
+/* Every live flow, for emergency expiry: what a scan keeps is sorted by last seen. */
+static int any_one(struct poller *p, const struct flow_key *k, const struct flow_entry *e,
+		   uint64_t now_ns)
+{
+	if ((e->ctl >> FLOW_STATE_SHIFT) != FLOW_LIVE)
+		return 0;
+	return add_due(p, k, e, EXPIRY_EMERGENCY, 0);
+}
+
+/* Closes the least recently seen flows until @keep are left. */
+static int emergency(struct poller *p, uint64_t keep)
+{
+	int64_t seen = scan_entries(p, any_one, 0);
+	size_t n;
+	int err = 0;
+
+	if (seen < 0)
+		return seen;
+	p->st.emergency_runs++;
+	n = p->n_due > keep ? p->n_due - keep : 0;
+	qsort(p->due, p->n_due, sizeof(*p->due), due_by_last_seen);
+	for (size_t i = 0; i < n && !err; i++)
+		err = queue_close(p, &p->due[i].key, EXPIRY_EMERGENCY, 0);
+	p->n_due = 0;
+	if (!err)
+		err = drain_queue(p);
+	return err;
+}
+
 int poller_scan(struct poller *p, uint64_t now_ns)
 {
 	uint64_t start = mono_us();
@@ -296,7 +342,56 @@ int poller_scan(struct poller *p, uint64_t now_ns)
 	p->st.scans++;
 	p->st.active_flows = seen;
 	p->st.last_scan_us = mono_us() - start;
+	if (p->policy.capacity)
+		adjust_idle(p, seen * 100 / p->policy.capacity);
 	return err;
+}
+
+/* Idle timeout under pressure: halved per step down to a floor, doubled back. */
+static void adjust_idle(struct poller *p, uint64_t percent)
+{
+	uint64_t conf = p->policy.idle_ms, floor = conf / 16 > 1000 ? conf / 16 : 1000;
+
+	if (!conf)
+		return;
+	if (floor > conf)
+		floor = conf;
+	if (percent >= PRESSURE_HIGH && p->st.idle_ms / 2 >= floor)
+		p->st.idle_ms /= 2;
+	else if (percent >= PRESSURE_HIGH)
+		p->st.idle_ms = floor;
+	else if (percent < PRESSURE_LOW && p->st.idle_ms < conf)
+		p->st.idle_ms = p->st.idle_ms * 2 < conf ? p->st.idle_ms * 2 : conf;
+}
+
+uint64_t poller_hard_limit(const struct poller *p)
+{
+	uint64_t cap = p->policy.capacity, hard = cap * PRESSURE_HARD / 100;
+	uint64_t lru = 2 * LRU_LOCAL_FREE * (uint64_t)libbpf_num_possible_cpus();
+
+	if (cap > lru && cap - lru < hard)
+		hard = cap - lru;
+	return hard;
+}
+
+uint64_t poller_high_limit(const struct poller *p)
+{
+	uint64_t high = p->policy.capacity * PRESSURE_HIGH / 100, hard = poller_hard_limit(p);
+
+	return high < hard ? high : hard * PRESSURE_HIGH / PRESSURE_HARD;
+}
+
+int poller_pressure(struct poller *p, uint64_t now_ns, uint64_t entries)
+{
+	int err;
+
+	if (!p->policy.capacity || entries < poller_hard_limit(p))
+		return 0;
+	/* Past the hard watermark: expired flows first, then the oldest ones. */
+	err = poller_scan(p, now_ns);
+	if (!err && p->st.active_flows >= poller_hard_limit(p))
+		err = emergency(p, poller_high_limit(p));
+	return err ? err : 1;
 }
 
 /* Every flow goes: as expired if its timeout has passed at @now_ns, else flushed. */

@@ -22,10 +22,33 @@ struct poller_policy {
 	uint64_t active_ms; /* 0: never */
 	bool natural;
 	uint64_t linger_ms; /* natural: quiet time after the teardown */
+	uint32_t capacity;  /* entries of the flow cache */
 };
+
+/*
+ * Resource pressure (percent of the cache's capacity). At or above
+ * PRESSURE_HIGH each scan halves the idle timeout used (down to 1/16 of the
+ * configured one, and not below one second); below PRESSURE_LOW each scan
+ * doubles it back. At PRESSURE_HARD the least recently seen flows are closed
+ * as emergency expiry (expiration_id 3) down to PRESSURE_HIGH, before the
+ * kernel's LRU would evict anything.
+ */
+#define PRESSURE_LOW 50
+#define PRESSURE_HIGH 75
+#define PRESSURE_HARD 90
+
+/*
+ * The kernel's LRU hash starts evicting before it is full: a CPU refilling
+ * its local free list (128 entries at a time) evicts when the shared list
+ * has fewer. The hard watermark stays this far below the capacity.
+ */
+#define LRU_LOCAL_FREE 128
+
 
 struct poller_stats {
 	uint64_t scans;
+	uint64_t idle_ms;	 /* idle timeout in use: the configured one, or less under pressure */
+	uint64_t emergency_runs; /* times the hard watermark was reached */
 	uint64_t active_flows;	 /* entries seen by the last scan */
 	uint64_t closed[5];	 /* by enum flow_expiry, closed on the collector's request */
 	uint64_t close_busy;	 /* requests retried: writers inside or ring full */
@@ -53,6 +76,15 @@ int poller_init(struct poller *p, struct meter *m, struct ring_buffer *rb,
 void poller_free(struct poller *p);
 /* Closes every flow whose timeout has passed at meter time @now_ns. */
 int poller_scan(struct poller *p, uint64_t now_ns);
+/*
+ * The cache holds about @entries flows (an estimate between scans): adjusts
+ * the idle timeout, and scans, with emergency expiry, when past the hard
+ * watermark. Returns 1 when it scanned.
+ */
+int poller_pressure(struct poller *p, uint64_t now_ns, uint64_t entries);
+/* Entries at which emergency expiry starts, and down to which it closes flows. */
+uint64_t poller_hard_limit(const struct poller *p);
+uint64_t poller_high_limit(const struct poller *p);
 /*
  * Closes every flow until the cache is empty: as expired when its timeout
  * has passed at meter time @now_ns (0: never), else as flushed.

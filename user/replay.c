@@ -51,6 +51,7 @@ struct replay {
 	uint32_t first;		   /* slot the reader fills from: 0, or HALF when pipelined */
 	uint32_t frames;	   /* in slots from first, not yet metered */
 	uint32_t capacity;	   /* REPLAY_SLOTS, or HALF when pipelined */
+	uint32_t room;		   /* frames the batch being filled may hold */
 	struct pipeline *pl;	   /* NULL: one thread reads and meters */
 	uint8_t *buf;		   /* frame mode */
 	uint64_t next_scan_ns;
@@ -97,6 +98,8 @@ static void after_frames(struct replay *r)
 		poller_scan(&r->c.poller, now);
 		r->next_scan_ns = now + r->scan_every_ns;
 	}
+	if (r->scan_every_ns)
+		collector_pressure(&r->c, now);
 	collector_tick(&r->c, clock_ms(CLOCK_MONOTONIC));
 }
 
@@ -190,13 +193,32 @@ static size_t frame_for_meter(int dlt, const struct capture_frame *cf, uint8_t *
 }
 
 /* Batch mode: the frame's header bytes into the next slot. */
+/*
+ * Frames the next batch may hold: when the cache can fill, no more than can
+ * be inserted below the hard watermark, so emergency expiry between batches
+ * keeps the LRU from evicting anything.
+ */
+static uint32_t batch_room(struct replay *r)
+{
+	uint64_t hard = poller_hard_limit(&r->c.poller), used;
+
+	if (!r->scan_every_ns)
+		return r->capacity;
+	used = collector_cache_entries(&r->c, NULL);
+	if (used + r->capacity <= hard)
+		return r->capacity;
+	return used + 16 < hard ? hard - used : 16;
+}
+
 static int add_frame(struct replay *r, int dlt, const struct capture_frame *cf)
 {
 	struct replay_slot *sl = &r->slots[r->first + r->frames++];
 
+	if (r->frames == 1)
+		r->room = batch_room(r);
 	sl->f.ts_ns = cf->ts_ns;
 	sl->f.kept = frame_for_meter(dlt, cf, sl->frame.b, PARSE_WINDOW, &sl->f);
-	if (r->frames == r->capacity || scan_due(r, cf->ts_ns))
+	if (r->frames >= r->room || scan_due(r, cf->ts_ns))
 		return run_batch(r);
 	return 0;
 }
@@ -396,7 +418,7 @@ static uint32_t cache_size(const struct replay *r, const struct nfx_config *cfg,
 	uint64_t frames = 0;
 
 	for (int i = 0; i < cfg->n_pcaps; i++)
-		frames += capture_frames_bound(&r->caps[i], cfg->max_flows);
+		frames += capture_frames_bound(&r->caps[i], (uint64_t)cfg->max_flows + 1);
 	if (frames < 1024)
 		frames = 1024;
 	*may_fill = frames > cfg->max_flows;
@@ -418,6 +440,7 @@ int replay_run(const struct nfx_config *user_cfg)
 		return 1;
 	}
 	sized.max_flows = cache_size(&r, user_cfg, &may_fill);
+	sized.cache_holds_all = !may_fill;
 	pr_info("flow cache: %u entries (the captures hold at most that many frames)\n",
 		sized.max_flows);
 	sources(cfg, source, sizeof(source));

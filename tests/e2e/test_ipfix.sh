@@ -18,16 +18,22 @@ need_ref
 SEND=$B/tests/ipfix_send
 CAPTURES=(skype.pcap 1kxun.pcap mdns.pcap 6in4tunnel.pcap 4in4tunnel.pcap gtp-u.pcap capwap.pcap)
 
-for tool in nfcapd nfdump nfacctd "$SEND"; do
-	if ! command -v "$tool" >/dev/null; then
-		if [ -n "${CI:-}" ]; then
-			fail "$tool not found (tests/e2e/deps-issue9.txt lists the packages)"
+# need_tools TOOL...: until the Makefile includes tests/issue9.mk (which
+# builds the drivers; scripts/deps.sh then installs deps-issue9.txt) a
+# missing tool skips the suite; after that CI counts it as a failure.
+need_tools() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null && continue
+		if [ -n "${CI:-}" ] && grep -q 'tests/issue9.mk' "$TOP/Makefile"; then
+			fail "$t not found (make issue9; packages: tests/e2e/deps-issue9.txt)"
 			exit 1
 		fi
-		echo "SKIP $SUITE: $tool not found (install tests/e2e/deps-issue9.txt, make issue9)" >&2
+		echo "SKIP $SUITE: $t not found (make issue9; packages: tests/e2e/deps-issue9.txt)" >&2
 		exit 0
-	fi
-done
+	done
+}
+need_tools "$SEND" nfcapd nfdump nfacctd python3
 
 # --- helpers -------------------------------------------------------------------
 

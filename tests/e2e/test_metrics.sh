@@ -130,9 +130,10 @@ for name, want in counters.items():
     check("counter " + name, v(key), want)
 
 for i, r in enumerate(["idle", "active", "natural", "emergency", "flush"]):
+    check("closed " + r, v("nfxdp_flows_closed_total,expiration_id=%d,reason=%s" % (i, r)), i + 2)
     check("exported " + r, v("nfxdp_flows_exported_total,expiration_id=%d,reason=%s" % (i, r)), i + 1)
 check("evicted estimate", v("nfxdp_flows_evicted_estimated_total"),
-      int(counters["flows_created"]) - 15 - 6)
+      int(counters["flows_created"]) - 20 - 6)
 check("flows active", v("nfxdp_flows_active"), 6)
 check("flow map entries", v("nfxdp_flow_map_entries"), 6)
 check("flow map capacity", v("nfxdp_flow_map_capacity"), 1024)

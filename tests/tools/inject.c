@@ -32,7 +32,9 @@ static void usage(void)
 "  --ethertype X              a non-IP frame of that ethertype (hex)\n"
 "  --len-delta N              corrupt the IP length field by N\n"
 "  --ihl N                    IPv4 header length in words\n"
-"  --frag-offset N            IP fragment offset (8-byte units)\n");
+"  --frag-offset N            IP fragment offset (8-byte units)\n"
+"  --flows N                  vary the source port over N values: N flows\n"
+"  --rate PPS                 frames per second (default: as fast as possible)\n");
 }
 
 static int parse_flags(const char *s)
@@ -63,9 +65,34 @@ static int parse_proto(const char *s)
 	return atoi(s);
 }
 
-static int send_frames(const char *iface, const uint8_t *frame, size_t len, long count,
-		       long interval_ms)
+static void pace(long i, long rate, const struct timespec *start)
 {
+	struct timespec due = *start;
+	long long ns = (long long)i * 1000000000LL / rate;
+
+	due.tv_sec += ns / 1000000000LL;
+	due.tv_nsec += ns % 1000000000LL;
+	if (due.tv_nsec >= 1000000000L) {
+		due.tv_sec++;
+		due.tv_nsec -= 1000000000L;
+	}
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL);
+}
+
+/* The source port of frame @i: the base one, or one of @flows after it. */
+static void vary(uint8_t *frame, size_t len, const struct pkt_spec *s, long i, long flows)
+{
+	size_t l4 = len - s->payload - (s->proto == 6 ? 20 : 8);
+	uint16_t port = s->sport + i % flows;
+
+	frame[l4] = port >> 8;
+	frame[l4 + 1] = port & 0xff;
+}
+
+static int send_frames(const char *iface, uint8_t *frame, size_t len, long count,
+		       long interval_ms, const struct pkt_spec *s, long flows, long rate)
+{
+	struct timespec start;
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_halen = 6 };
 	int fd = socket(AF_PACKET, SOCK_RAW, 0);
 
@@ -79,7 +106,12 @@ static int send_frames(const char *iface, const uint8_t *frame, size_t len, long
 		return 1;
 	}
 	memcpy(sll.sll_addr, frame, 6);
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (long i = 0; i < count; i++) {
+		if (flows > 1)
+			vary(frame, len, s, i, flows);
+		if (rate)
+			pace(i, rate, &start);
 		if (sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)) != (ssize_t)len) {
 			perror("inject: sendto");
 			return 1;
@@ -106,7 +138,8 @@ int main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'c' }, { "interval-ms", required_argument, NULL, 'w' },
 		{ "ethertype", required_argument, NULL, 'e' },
 		{ "len-delta", required_argument, NULL, 'L' }, { "ihl", required_argument, NULL, 'h' },
-		{ "frag-offset", required_argument, NULL, 'F' }, { NULL, 0, NULL, 0 },
+		{ "frag-offset", required_argument, NULL, 'F' }, { "flows", required_argument, NULL, 'n' },
+		{ "rate", required_argument, NULL, 'R' }, { NULL, 0, NULL, 0 },
 	};
 	struct pkt_spec s = {
 		.smac = { 0x02, 0, 0, 0, 0xaa, 0x01 },
@@ -114,7 +147,7 @@ int main(int argc, char **argv)
 		.proto = 17,
 	};
 	const char *iface = NULL;
-	long count = 1, interval_ms = 0;
+	long count = 1, interval_ms = 0, flows = 1, rate = 0;
 	uint8_t frame[PKT_MAX];
 	size_t len;
 	int c;
@@ -155,6 +188,8 @@ int main(int argc, char **argv)
 		case 'L': s.len_delta = atoi(optarg); break;
 		case 'h': s.ipv4_ihl = atoi(optarg); break;
 		case 'F': s.frag_offset = atoi(optarg); break;
+		case 'n': flows = atol(optarg); break;
+		case 'R': rate = atol(optarg); break;
 		default:
 			usage();
 			return 2;
@@ -175,5 +210,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "inject: cannot build that frame\n");
 		return 2;
 	}
-	return send_frames(iface, frame, len, count, interval_ms);
+	if (flows > 1 && s.proto != 6 && s.proto != 17) {
+		fprintf(stderr, "inject: --flows needs tcp or udp\n");
+		return 2;
+	}
+	return send_frames(iface, frame, len, count, interval_ms, &s, flows, rate);
 }

@@ -8,8 +8,9 @@
  *
  * Publishes N snapshots (0: without end) one poll interval apart, printing
  * "published I" after each, then keeps serving until SIGINT/SIGTERM, so
- * /healthz goes stale. Values: counter i is 7 * (i + 1); exported by reason
- * 1..5; 6 active; poll k takes 0.0002 * 10^(k % 5) s (k = 0, 1, ...).
+ * /healthz goes stale. Values: counter i is 7 * (i + 1); closed by reason
+ * 2..6, exported 1..5; 6 active; poll k takes 0.0002 * 10^(k % 5) s
+ * (k = 0, 1, ...).
  */
 #include <errno.h>
 #include <signal.h>
@@ -43,8 +44,10 @@ static void fill_static(struct metrics_snapshot *s, unsigned int poll_ms, bool a
 	memset(s, 0, sizeof(*s));
 	for (int i = 0; i < NFX_COUNTER_MAX; i++)
 		s->counters[i] = 7ULL * (i + 1);
-	for (int i = 0; i < METRICS_EXPIRY_REASONS; i++)
+	for (int i = 0; i < METRICS_EXPIRY_REASONS; i++) {
+		s->flows_closed[i] = i + 2;
 		s->flows_exported[i] = i + 1;
+	}
 	s->flows_active = 6;
 	s->map_entries = 6;
 	s->map_capacity = 1024;

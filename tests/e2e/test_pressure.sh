@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Cache pressure: three times --max-flows concurrent flows arrive; emergency
+# expiry exports the least recently seen ones early, so every packet is in
+# a record and the kernel's LRU evicts nothing. Live (veth) and replay.
+SUITE=e2e-pressure
+. "$(dirname "$0")/lib.sh"
+need_root
+
+CAP=4096
+N_FLOWS=$((3 * CAP))
+
+# Replay: a capture of 3x the cache in concurrent flows.
+"$B/nfxdp-gencap" -o "$T/many.pcap" --packets 60000 --flows $N_FLOWS --duration 5 2>/dev/null
+frames=$("$B/tests/pcapinfo" "$T/many.pcap" | awk '{print $3}')
+"$NFXDP" --pcap "$T/many.pcap" --max-flows $CAP --output "$T/replay.csv" 2>"$T/replay.log"
+check "replay: every packet in a record" "$($FLOWS "$T/replay.csv" --sum bidirectional_packets)" "$frames"
+check "replay: emergency expiry happened" "$([ "$($FLOWS "$T/replay.csv" --where expiration_id=3 --count)" -gt 0 ] && echo yes)" yes
+check "replay: nothing evicted or lost" "$(stat "$T/replay.log" evicted_estimated) $(stat "$T/replay.log" lost_insert_failed)" "0 "
+
+# Live: 12288 one-packet UDP flows at 4000 frames/s into a cache of 4096.
+setup_pair noipv6 || { fail "namespaces"; exit 1; }
+start_nfxdp "$T/live.log" --max-flows $CAP --poll-ms 50 --idle-timeout 60 --batch-ms 100 ||
+	{ fail "nfxdp starts"; exit 1; }
+start_cat "$T/live.csv"
+in_a "$INJECT" --iface va --smac 02:00:00:00:aa:01 --dmac 02:00:00:00:aa:02 \
+	--src 198.18.0.1 --dst 198.18.0.2 --proto udp --sport 10000 --dport 53 \
+	--flows $N_FLOWS --count $N_FLOWS --rate 4000
+sleep 0.5
+stop_nfxdp
+check "live: every packet in a record" "$($FLOWS "$T/live.csv" --sum bidirectional_packets)" $N_FLOWS
+check "live: every flow exported once" "$($FLOWS "$T/live.csv" --count)" $N_FLOWS
+check "live: emergency expiry exported flows early" \
+	"$([ "$($FLOWS "$T/live.csv" --where expiration_id=3 --count)" -gt 0 ] && echo yes)" yes
+check "live: nothing evicted" "$(stat "$T/live.log" evicted_estimated)" 0
+grep -o 'emergency_runs=[0-9]*' "$T/live.log" | tail -1 | sed 's/^/# /'
+exit $FAILED
