@@ -16,7 +16,10 @@
 
 volatile sig_atomic_t collector_stop;
 
-static const char *const expiry_names[5] = { "idle", "active", "natural", "emergency", "flush" };
+static const char *const exported_names[5] = {
+	"flows_exported_idle", "flows_exported_active", "flows_exported_natural",
+	"flows_exported_emergency", "flows_exported_flush",
+};
 
 uint64_t clock_ns(clockid_t clk)
 {
@@ -225,37 +228,90 @@ static uint64_t evicted_estimate(struct collector *c, const uint64_t *cnt)
 	return gone > c->poller.st.active_flows ? gone - c->poller.st.active_flows : 0;
 }
 
-void collector_print_stats(struct collector *c, const char *when)
+int collector_stats(struct collector *c, struct stat_item *items, int max)
 {
 	uint64_t cnt[NFX_COUNTER_MAX], total = 0;
+	int n = 0;
+
+#define ITEM(nm, v)                                                                            \
+	do {                                                                                   \
+		if (n < max)                                                                   \
+			items[n++] = (struct stat_item){ nm, v };                              \
+	} while (0)
+
+	counters_read(bpf_map__fd(c->meter.skel->maps.counters), cnt);
+	for (int i = 0; i < NFX_COUNTER_MAX; i++)
+		ITEM(counter_names[i], cnt[i]);
+	for (int i = 0; i < 5; i++)
+		total += c->exported[i];
+	ITEM("flows_active", c->poller.st.active_flows);
+	ITEM("flows_exported", total);
+	for (int i = 0; i < 5; i++)
+		ITEM(exported_names[i], c->exported[i]);
+	ITEM("flows_sampled_out", c->flows_sampled_out);
+	ITEM("flows_filtered_out", c->flows_filtered_out);
+	ITEM("flows_evicted_estimated", evicted_estimate(c, cnt));
+	ITEM("cache_capacity", c->poller.policy.capacity);
+	ITEM("cache_entries", collector_cache_entries(c, NULL));
+	ITEM("idle_timeout_in_use_ms", c->poller.st.idle_ms);
+	ITEM("emergency_runs", c->poller.st.emergency_runs);
+	ITEM("scans", c->poller.st.scans);
+	ITEM("last_scan_us", c->poller.st.last_scan_us);
+	ITEM("batches_sent", c->batch.msg.sequence);
+	ITEM("zmq_batches_dropped", c->zmq.batches_dropped);
+	ITEM("zmq_subscribers", c->zmq.subscribers);
+	ITEM("file_batches_dropped", c->file.batches_dropped);
+#undef ITEM
+	return n;
+}
+
+void collector_print_stats(struct collector *c, const char *when)
+{
+	struct stat_item items[STATS_MAX];
+	int n, line = 0;
 
 	if (!c->meter.skel)
 		return;
-	counters_read(bpf_map__fd(c->meter.skel->maps.counters), cnt);
+	n = collector_stats(c, items, STATS_MAX);
 	fprintf(stderr, "nfxdp: stats (%s):", when);
-	for (int i = 0; i < NFX_COUNTER_MAX; i++)
-		if (cnt[i] || i <= NFX_FRAMES_METERED)
-			fprintf(stderr, " %s=%" PRIu64, counter_names[i], cnt[i]);
-	for (int i = 0; i < 5; i++)
-		total += c->exported[i];
-	fprintf(stderr, "\nnfxdp:   flows_exported=%" PRIu64, total);
-	if (c->flows_sampled_out || c->flows_filtered_out)
-		fprintf(stderr, " flows_sampled_out=%" PRIu64 " flows_filtered_out=%" PRIu64,
-			c->flows_sampled_out, c->flows_filtered_out);
-	for (int i = 0; i < 5; i++)
-		fprintf(stderr, " %s=%" PRIu64, expiry_names[i], c->exported[i]);
-	fprintf(stderr, " flows_active=%" PRIu64 " batches_sent=%" PRIu64, c->poller.st.active_flows,
-		c->batch.msg.sequence);
-	fprintf(stderr, "\nnfxdp:   cache_capacity=%u idle_timeout_in_use_ms=%" PRIu64
-			" emergency_runs=%" PRIu64 " evicted_estimated=%" PRIu64,
-		c->poller.policy.capacity, c->poller.st.idle_ms, c->poller.st.emergency_runs,
-		evicted_estimate(c, cnt));
-	if (c->zmq_on)
-		fprintf(stderr, " zmq_dropped=%" PRIu64 " subscribers=%d", c->zmq.batches_dropped,
-			c->zmq.subscribers);
-	if (c->file_on)
-		fprintf(stderr, " file_dropped=%" PRIu64, c->file.batches_dropped);
+	for (int i = 0; i < n; i++) {
+		/* Zero counters of frames say nothing; a new line per group. */
+		if (i < NFX_COUNTER_MAX && !items[i].value && i > NFX_FRAMES_METERED)
+			continue;
+		if (i == NFX_COUNTER_MAX || !strcmp(items[i].name, "cache_capacity"))
+			fprintf(stderr, "\nnfxdp:  %s", ++line ? "" : "");
+		fprintf(stderr, " %s=%" PRIu64, items[i].name, items[i].value);
+	}
 	fputc('\n', stderr);
+}
+
+/* The stats as one JSON object, on the ZeroMQ topic "stats". */
+static void publish_stats(struct collector *c)
+{
+	struct stat_item items[STATS_MAX];
+	char buf[8192];
+	size_t used;
+	int n;
+
+	if (!c->zmq_on)
+		return;
+	n = collector_stats(c, items, STATS_MAX);
+	used = snprintf(buf, sizeof(buf), "{\"agent\":\"%s\",\"stream_id\":%" PRIu64
+					  ",\"time_ns\":%" PRIu64,
+			c->batch.msg.agent, c->batch.msg.stream_id, clock_ns(CLOCK_REALTIME));
+	for (int i = 0; i < n && used < sizeof(buf); i++)
+		used += snprintf(buf + used, sizeof(buf) - used, ",\"%s\":%" PRIu64, items[i].name,
+				 items[i].value);
+	if (used < sizeof(buf) - 1) {
+		buf[used++] = '}';
+		zmq_exporter_send_topic(&c->zmq, ZMQ_TOPIC_STATS, buf, used);
+	}
+}
+
+void collector_report(struct collector *c, const char *when)
+{
+	collector_print_stats(c, when);
+	publish_stats(c);
 }
 
 void collector_close(struct collector *c)
@@ -318,7 +374,7 @@ static void live_loop(struct collector *c)
 		collector_pressure(c, clock_ns(CLOCK_BOOTTIME));
 		collector_tick(c, now);
 		if (next_stats && now >= next_stats) {
-			collector_print_stats(c, "periodic");
+			collector_report(c, "periodic");
 			next_stats = now + cfg->stats_interval_s * 1000;
 		}
 	}
@@ -352,7 +408,7 @@ int collector_run_live(const struct nfx_config *cfg)
 	err = poller_flush(&c.poller, 0);
 	ring_buffer__consume(c.rb);
 	collector_send(&c);
-	collector_print_stats(&c, "exit");
+	collector_report(&c, "exit");
 	collector_close(&c);
 	return err ? 1 : 0;
 }

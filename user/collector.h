@@ -49,7 +49,17 @@ uint64_t collector_cache_entries(struct collector *c, uint64_t *created);
 void collector_pressure(struct collector *c, uint64_t now_ns);
 /* Sends whatever is batched. */
 void collector_send(struct collector *c);
+/* One figure of the stats: the meter's counters, then the collector's. */
+struct stat_item {
+	const char *name;
+	uint64_t value;
+};
+#define STATS_MAX 64
+
+int collector_stats(struct collector *c, struct stat_item *items, int max);
 void collector_print_stats(struct collector *c, const char *when);
+/* Stats on stderr, and as JSON on the ZeroMQ topic "stats". */
+void collector_report(struct collector *c, const char *when);
 void collector_close(struct collector *c);
 
 /* SIGINT and SIGTERM set collector_stop; SIGPIPE is ignored. */

@@ -149,6 +149,15 @@ void zmq_exporter_service(struct zmq_exporter *zx)
 	}
 }
 
+int zmq_exporter_send_topic(struct zmq_exporter *zx, const char *topic, const void *buf,
+			    size_t len)
+{
+	if (zmq_send(zx->sock, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+	    zmq_send(zx->sock, buf, len, ZMQ_DONTWAIT) < 0)
+		return -EAGAIN;
+	return 0;
+}
+
 bool zmq_exporter_wait(struct zmq_exporter *zx, int timeout_ms)
 {
 	zmq_pollitem_t item = { .socket = zx->sock, .events = ZMQ_POLLIN };

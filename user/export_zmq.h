@@ -13,6 +13,7 @@
 
 #define ZMQ_TOPIC_FLOWS "flows"
 #define ZMQ_TOPIC_FLOWS_DEFLATED "flowsz" /* zlib-compressed FlowBatch */
+#define ZMQ_TOPIC_STATS "stats"		  /* a JSON object of counters */
 
 struct zmq_exporter {
 	void *ctx;
@@ -30,6 +31,9 @@ struct zmq_exporter {
 int zmq_exporter_open(struct zmq_exporter *zx, const char *endpoint, bool compress);
 /* Returns 0 when queued, -EAGAIN when dropped (a subscriber is full). */
 int zmq_exporter_send(struct zmq_exporter *zx, const void *buf, size_t len);
+/* Sends one message on @topic; 0, or -EAGAIN when dropped. */
+int zmq_exporter_send_topic(struct zmq_exporter *zx, const char *topic, const void *buf,
+			    size_t len);
 /* Waits up to @timeout_ms for a first subscriber; true when there is one. */
 bool zmq_exporter_wait(struct zmq_exporter *zx, int timeout_ms);
 /* Takes in (un)subscriptions: keeps the subscriber count. */

@@ -28,6 +28,7 @@ struct cat_opts {
 	const char *input; /* a pb file (gzip'd or not) instead of the stream */
 	int format;
 	uint64_t count;	   /* 0: forever */
+	bool stats;	   /* print the agent's stats messages too, on stderr */
 	double timeout_s; /* 0: forever */
 };
 
@@ -70,6 +71,7 @@ static void usage(FILE *out)
 "  -f, --format FMT   jsonl (default), csv (header row of NFStream column names)\n"
 "                     or brief (one readable line per flow)\n"
 "  -n, --count N      exit after N flows\n"
+"  -s, --stats        print the agent's stats messages (JSON) on stderr\n"
 "  -t, --timeout S    exit after S seconds (status 3 if --count was not reached)\n"
 "  -h, --help         this text\n"
 "\n"
@@ -82,6 +84,7 @@ static int parse_args(struct cat_opts *o, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "input", required_argument, NULL, 'i' },
+		{ "stats", no_argument, NULL, 's' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
@@ -92,8 +95,11 @@ static int parse_args(struct cat_opts *o, int argc, char **argv)
 
 	o->endpoint = DEFAULT_ZMQ_ENDPOINT;
 	o->format = FORMAT_JSONL;
-	while ((c = getopt_long(argc, argv, "f:i:n:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:i:n:st:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 's':
+			o->stats = true;
+			break;
 		case 'i':
 			o->input = optarg;
 			break;
@@ -234,6 +240,10 @@ static Nfxdp__FlowBatch *receive_batch(void *sock, zmq_msg_t *msg, int *err)
 		*err = errno;
 		return NULL;
 	}
+	if (!strcmp(topic, ZMQ_TOPIC_STATS)) {
+		fprintf(stderr, "%.*s\n", (int)zmq_msg_size(msg), (const char *)zmq_msg_data(msg));
+		return NULL;
+	}
 	data = zmq_msg_data(msg);
 	len = zmq_msg_size(msg);
 	if (!strcmp(topic, ZMQ_TOPIC_FLOWS_DEFLATED)) {
@@ -328,6 +338,8 @@ int main(int argc, char **argv)
 	ctx = zmq_ctx_new();
 	sock = zmq_socket(ctx, ZMQ_SUB);
 	zmq_setsockopt(sock, ZMQ_SUBSCRIBE, ZMQ_TOPIC_FLOWS, strlen(ZMQ_TOPIC_FLOWS));
+	if (o.stats)
+		zmq_setsockopt(sock, ZMQ_SUBSCRIBE, ZMQ_TOPIC_STATS, strlen(ZMQ_TOPIC_STATS));
 	zmq_setsockopt(sock, ZMQ_RCVTIMEO, &rcvtimeo, sizeof(rcvtimeo));
 	if (zmq_connect(sock, o.endpoint)) {
 		pr_warn("Couldn't connect to %s: %s\n", o.endpoint, zmq_strerror(errno));

@@ -484,7 +484,7 @@ int replay_run(const struct nfx_config *user_cfg)
 		err = poller_flush(&r.c.poller, r.c.meter.skel->bss->replay_clock);
 	ring_buffer__consume(r.c.rb);
 	collector_send(&r.c);
-	collector_print_stats(&r.c, "end of capture");
+	collector_report(&r.c, "end of capture");
 	munmap(r.slots, (size_t)REPLAY_SLOTS * sizeof(struct replay_slot));
 	collector_close(&r.c);
 	close_captures(&r, cfg);

@@ -34,4 +34,19 @@ print(len(rows), sum(r["bidirectional_packets"] for r in rows))' "$T/e.jsonl")" 
 	wait "$cat_pid" 2>/dev/null
 	check "$name: deflated ZeroMQ batches" "$(md5sum <"$T/z.csv")" "$(md5sum <"$T/a.csv")"
 done
+
+# The stats message: one JSON object on the topic "stats".
+f=$REF/pcaps/skype.pcap
+"$CAT" "$ENDPOINT" --stats --format csv >/dev/null 2>"$T/stats.json" &
+cat_pid=$!
+PIDS+=($cat_pid)
+"$NFXDP" --pcap "$f" --zmq "$ENDPOINT" --zmq-wait 5 2>/dev/null
+sleep 0.3
+kill "$cat_pid" 2>/dev/null
+wait "$cat_pid" 2>/dev/null
+check "stats message: frames seen, flows exported, evicted" "$(python3 -c '
+import json, sys
+s = json.loads(open(sys.argv[1]).readline())
+print(s["frames_seen"], s["flows_exported"], s["flows_evicted_estimated"], s["cache_entries"])' "$T/stats.json")" \
+	"$("$B/tests/pcapinfo" "$f" | awk '{print $3}') 294 0 0"
 exit $FAILED

@@ -16,7 +16,7 @@ frames=$("$B/tests/pcapinfo" "$T/many.pcap" | awk '{print $3}')
 "$NFXDP" --pcap "$T/many.pcap" --max-flows $CAP --output "$T/replay.csv" 2>"$T/replay.log"
 check "replay: every packet in a record" "$($FLOWS "$T/replay.csv" --sum bidirectional_packets)" "$frames"
 check "replay: emergency expiry happened" "$([ "$($FLOWS "$T/replay.csv" --where expiration_id=3 --count)" -gt 0 ] && echo yes)" yes
-check "replay: nothing evicted or lost" "$(stat "$T/replay.log" evicted_estimated) $(stat "$T/replay.log" lost_insert_failed)" "0 "
+check "replay: nothing evicted or lost" "$(stat "$T/replay.log" flows_evicted_estimated) $(stat "$T/replay.log" lost_insert_failed)" "0 "
 
 # Live: 12288 one-packet UDP flows at 4000 frames/s into a cache of 4096.
 setup_pair noipv6 || { fail "namespaces"; exit 1; }
@@ -32,6 +32,6 @@ check "live: every packet in a record" "$($FLOWS "$T/live.csv" --sum bidirection
 check "live: every flow exported once" "$($FLOWS "$T/live.csv" --count)" $N_FLOWS
 check "live: emergency expiry exported flows early" \
 	"$([ "$($FLOWS "$T/live.csv" --where expiration_id=3 --count)" -gt 0 ] && echo yes)" yes
-check "live: nothing evicted" "$(stat "$T/live.log" evicted_estimated)" 0
+check "live: nothing evicted" "$(stat "$T/live.log" flows_evicted_estimated)" 0
 grep -o 'emergency_runs=[0-9]*' "$T/live.log" | tail -1 | sed 's/^/# /'
 exit $FAILED
