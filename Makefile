@@ -15,6 +15,8 @@ CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	  -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Ibpf -Iuser
 LDLIBS := -lbpf -lelf -lz -lprotobuf-c -lzmq -lpcap -lm -lpthread
+# Only nfxdp serves HTTP: nfxdp-cat stays free of libmicrohttpd.
+NFXDP_LDLIBS := $(LDLIBS) -lmicrohttpd
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf \
 	      -Wall -Wno-unused-function
 
@@ -37,7 +39,7 @@ LIB_SRCS := user/log.c user/record.c user/format.c user/export_zmq.c \
 	    user/export_file.c user/flowpb.c user/counters.c
 NFXDP_SRCS := user/main.c user/cli.c user/loader.c user/poller.c user/collector.c \
 	      user/replay.c user/capture.c user/linktype.c user/filter.c user/flowfilter.c \
-	      user/boolexpr.c $(LIB_SRCS)
+	      user/boolexpr.c user/metrics.c $(LIB_SRCS)
 CAT_SRCS := user/nfxdp_cat.c $(LIB_SRCS)
 
 LIB_OBJS := $(patsubst user/%.c,$(BUILD)/%.o,$(LIB_SRCS)) $(BUILD)/flow.pb-c.o
@@ -82,7 +84,7 @@ $(BUILD)/%.o: user/%.c $(USER_HDRS) $(BPF_HDRS) $(BUILD)/meter.skel.h $(BUILD)/f
 
 $(BUILD)/nfxdp: $(NFXDP_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(NFXDP_LDLIBS) -o $@
 
 $(BUILD)/nfxdp-cat: $(CAT_OBJS)
 	$(call msg,LINK,$@)
@@ -93,6 +95,7 @@ $(BUILD)/nfxdp-gencap: $(BUILD)/nfxdp_gencap.o $(BUILD)/craft.o
 	$(Q)$(CC) $(CFLAGS) $^ -lpcap -lm -o $@
 
 include tests/tests.mk
+include deploy/deploy.mk
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all tests

@@ -107,6 +107,8 @@ void config_usage(FILE *out)
 "\n"
 "Other:\n"
 "      --stats S            print counters every S seconds (always at exit)\n"
+"      --metrics ADDR:PORT  serve /metrics (Prometheus) and /healthz over HTTP,\n"
+"                           e.g. 127.0.0.1:9101 (a bare PORT is loopback)\n"
 "  -v, --verbose            more messages (twice: libbpf's too)\n"
 "  -h, --help               this text\n"
 "  -V, --version            the version\n"
@@ -143,6 +145,7 @@ enum {
 	OPT_FORMAT,
 	OPT_COMPRESS,
 	OPT_STATS,
+	OPT_METRICS,
 };
 
 static const struct option long_options[] = {
@@ -176,6 +179,7 @@ static const struct option long_options[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "compress", no_argument, NULL, OPT_COMPRESS },
 	{ "stats", required_argument, NULL, OPT_STATS },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -377,6 +381,9 @@ static int parse_option(struct nfx_config *cfg, int opt, const char *arg, bool *
 		return 0;
 	case OPT_STATS:
 		return parse_u32("stats", arg, 0, 86400, &cfg->stats_interval_s);
+	case OPT_METRICS:
+		cfg->metrics_addr = arg; /* metrics_open() checks it */
+		return 0;
 	case 'v':
 		cfg->verbosity++;
 		return 0;

@@ -64,6 +64,7 @@ struct nfx_config {
 	bool compress; /* zlib: files gzip'd, ZeroMQ batches deflated */
 
 	uint32_t stats_interval_s; /* 0: stats only at exit */
+	const char *metrics_addr;  /* --metrics ADDR:PORT; NULL: no HTTP endpoint */
 	int verbosity;
 };
 

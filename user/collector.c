@@ -316,6 +316,9 @@ void collector_report(struct collector *c, const char *when)
 
 void collector_close(struct collector *c)
 {
+	if (c->metrics_on)
+		metrics_close(&c->metrics);
+	c->metrics_on = false;
 	if (c->zmq_on)
 		zmq_exporter_close(&c->zmq, 2000);
 	if (c->file_on)
@@ -349,6 +352,33 @@ static int64_t live_clock_offset(void)
 	return (int64_t)clock_ns(CLOCK_REALTIME) - (int64_t)clock_ns(CLOCK_BOOTTIME);
 }
 
+/* Refreshes what /metrics and /healthz serve; @poll_s: the scan just done. */
+static void publish_metrics(struct collector *c, double poll_s)
+{
+	struct metrics_snapshot *s = &c->snap;
+	struct bpf_map *flows = c->meter.skel->maps.flows;
+
+	counters_read(bpf_map__fd(c->meter.skel->maps.counters), s->counters);
+	s->flows_active = s->map_entries = c->poller.st.active_flows;
+	s->map_capacity = bpf_map__max_entries(flows);
+	memcpy(s->flows_closed, c->expired, sizeof(s->flows_closed));
+	memcpy(s->flows_exported, c->exported, sizeof(s->flows_exported));
+	s->exporter_on[METRICS_EXPORTER_ZMQ] = c->zmq_on;
+	s->batches_sent[METRICS_EXPORTER_ZMQ] = c->zmq.batches_sent;
+	s->batches_dropped[METRICS_EXPORTER_ZMQ] = c->zmq.batches_dropped;
+	s->exporter_on[METRICS_EXPORTER_FILE] = c->file_on;
+	s->batches_sent[METRICS_EXPORTER_FILE] = c->file.batches_written;
+	s->batches_dropped[METRICS_EXPORTER_FILE] = c->file.batches_dropped;
+	s->n_ifaces = 0;
+	for (int i = 0; i < c->cfg->n_ifaces && i < METRICS_MAX_IFACES; i++, s->n_ifaces++)
+		snprintf(s->ifaces[i], sizeof(s->ifaces[i]), "%s", c->cfg->ifaces[i]);
+	s->attached = true; /* the loop runs only once every interface is attached */
+	s->poll_interval_ms = c->cfg->poll_ms;
+	metrics_observe_poll(s, poll_s);
+	metrics_estimate_evicted(s);
+	metrics_publish(&c->metrics, s);
+}
+
 static void live_loop(struct collector *c)
 {
 	const struct nfx_config *cfg = c->cfg;
@@ -368,7 +398,11 @@ static void live_loop(struct collector *c)
 			pr_warn("Couldn't poll the export ring: %s\n", strerror(errno));
 		now = clock_ms(CLOCK_MONOTONIC);
 		if (now >= next_scan) {
+			uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+
 			poller_scan(&c->poller, clock_ns(CLOCK_BOOTTIME));
+			if (c->metrics_on)
+				publish_metrics(c, (clock_ns(CLOCK_MONOTONIC) - t0) / 1e9);
 			next_scan = now + cfg->poll_ms;
 		}
 		collector_pressure(c, clock_ns(CLOCK_BOOTTIME));
@@ -391,6 +425,11 @@ int collector_run_live(const struct nfx_config *cfg)
 			 i ? "," : "", cfg->ifaces[i]);
 	collector_install_signals();
 	err = collector_open(&c, cfg, source);
+	/* Before attaching, so a busy port fails the start. */
+	if (!err && cfg->metrics_addr) {
+		err = metrics_open(&c.metrics, cfg->metrics_addr);
+		c.metrics_on = !err;
+	}
 	for (int i = 0; !err && i < cfg->n_ifaces; i++)
 		err = meter_attach(&c.meter, cfg->ifaces[i], cfg->xdp_mode);
 	if (err) {

@@ -16,6 +16,7 @@
 #include "export_zmq.h"
 #include "flowpb.h"
 #include "loader.h"
+#include "metrics.h"
 #include "poller.h"
 
 struct collector {
@@ -28,6 +29,9 @@ struct collector {
 	struct file_exporter file;
 	bool zmq_on;
 	bool file_on;
+	struct metrics_server metrics;
+	struct metrics_snapshot snap;
+	bool metrics_on;
 	struct record_features feat;
 	uint64_t next_id;
 	uint64_t expired[5];  /* flows closed, by enum flow_expiry */

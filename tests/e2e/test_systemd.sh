@@ -95,7 +95,7 @@ kill -TERM "$NFXDP_PID"
 wait "$NFXDP_PID"
 check "exit status after SIGTERM" "$?" 0
 check "frames metered" "$(stat "$T/unit.log" frames_metered)" 4
-check "flow flushed through the closer (BPF_PROG_TEST_RUN)" "$(stat "$T/unit.log" flush)" 1
+check "flow flushed through the closer (BPF_PROG_TEST_RUN)" "$(stat "$T/unit.log" flows_exported_flush)" 1
 # Each capability is needed: without any one of them nfxdp cannot load.
 for c in ${CAPS//,/ }; do
 	rest=$(echo "$CAPS" | tr ',' '\n' | grep -vx -- "$c" | paste -sd,)
