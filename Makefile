@@ -39,7 +39,7 @@ LIB_SRCS := user/log.c user/record.c user/format.c user/export_zmq.c \
 	    user/export_file.c user/flowpb.c user/counters.c
 NFXDP_SRCS := user/main.c user/cli.c user/loader.c user/poller.c user/collector.c \
 	      user/replay.c user/capture.c user/linktype.c user/filter.c user/flowfilter.c \
-	      user/boolexpr.c user/metrics.c $(LIB_SRCS)
+	      user/boolexpr.c user/metrics.c user/event_ring.c user/pindir.c $(LIB_SRCS)
 CAT_SRCS := user/nfxdp_cat.c $(LIB_SRCS)
 
 LIB_OBJS := $(patsubst user/%.c,$(BUILD)/%.o,$(LIB_SRCS)) $(BUILD)/flow.pb-c.o
@@ -109,7 +109,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all tests $(BUILD)/progcost
 	$(Q)bench/run.sh
 
-PROGCOST_OBJS := $(BUILD)/loader.o $(BUILD)/log.o $(BUILD)/craft.o $(BUILD)/capture.o \
+PROGCOST_OBJS := $(BUILD)/loader.o $(BUILD)/pindir.o $(BUILD)/log.o $(BUILD)/craft.o $(BUILD)/capture.o \
 		 $(BUILD)/linktype.o $(BUILD)/filter.o $(BUILD)/boolexpr.o
 
 $(BUILD)/progcost: bench/progcost.c $(PROGCOST_OBJS) $(BUILD)/meter.skel.h

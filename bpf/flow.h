@@ -311,6 +311,26 @@ struct close_req {
 #define CLOSE_BATCH 1024
 
 /*
+ * What a --persist collector leaves for the next one, in a pinned map the
+ * programs never touch: where the record stream stands and the collector's
+ * totals, so a restart continues them instead of starting over.
+ */
+#define COLLECTOR_STATE_MAGIC 0x6e66786470737431ULL /* "nfxdpst1" */
+struct collector_state {
+	__u64 magic;
+	__u64 stream_id;
+	__u64 next_sequence;	/* of the next batch */
+	__u64 next_flow_id;
+	__u64 expired[5];	/* by enum flow_expiry */
+	__u64 exported[5];
+	__u64 flows_sampled_out;
+	__u64 flows_filtered_out;
+	__u64 pid;		/* the collector using the pins, 0 once it stopped */
+	__u64 clean_exit;	/* 1: the last collector stopped on a signal */
+	__u64 resumes;
+};
+
+/*
  * Per-CPU counters, as (enum suffix, name shown in stats). Every frame the
  * meter sees ends in exactly one of METERED, IGNORE_* or LOST_*, so
  * frames_seen = metered + ignored + lost.

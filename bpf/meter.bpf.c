@@ -116,6 +116,14 @@ struct {
 	__type(value, __u8);
 } filter_nets SEC(".maps");
 
+/* Userspace only: see struct collector_state. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct collector_state);
+} collector_state SEC(".maps");
+
 /* nfx_close input, written by the collector through the skeleton. */
 struct close_req close_queue[CLOSE_BATCH];
 __u32 close_queue_len;

@@ -35,6 +35,7 @@ void config_defaults(struct nfx_config *cfg)
 	cfg->batch_flows = 256;
 	cfg->batch_ms = 1000;
 	cfg->format = FORMAT_CSV;
+	cfg->pin_dir = DEFAULT_PIN_DIR;
 }
 
 void config_usage(FILE *out)
@@ -51,6 +52,14 @@ void config_usage(FILE *out)
 "                           several, all feeding one flow cache\n"
 "      --xdp-mode MODE      native (driver, default) or generic (any interface,\n"
 "                           slower: the fallback when the driver lacks XDP)\n"
+"      --persist            keep metering when nfxdp stops or crashes: the XDP\n"
+"                           link and the flow cache stay pinned in bpffs, and\n"
+"                           nfxdp started again on the same interfaces resumes\n"
+"                           them (same stream, next sequence number)\n"
+"      --detach IFACE       end a --persist meter: detach it from IFACE (as given\n"
+"                           to --iface), export every flow it holds, unpin it\n"
+"      --pin-dir DIR        bpffs directory for the pins (" DEFAULT_PIN_DIR ";\n"
+"                           bpffs is mounted there if it is not)\n"
 "  -r, --pcap FILE...       read pcap/pcapng files, one after another, as one\n"
 "                           capture (flow time is capture time)\n"
 "      --replay-mode MODE   batch (default: frame headers in batches through the\n"
@@ -114,7 +123,8 @@ void config_usage(FILE *out)
 "  -V, --version            the version\n"
 "\n"
 "expiration_id in records: 0 idle, 1 active, 2 natural, 3 emergency, 4 flush\n"
-"(exit or end of capture). SIGINT/SIGTERM detach the program, then flush.\n");
+"(exit, --detach or end of capture). SIGINT/SIGTERM detach the program, then\n"
+"flush; with --persist they leave both in place for the next nfxdp.\n");
 }
 
 enum {
@@ -137,6 +147,9 @@ enum {
 	OPT_SNAPLEN,
 	OPT_FLOW_FILTER,
 	OPT_FLOW_SAMPLE,
+	OPT_PERSIST,
+	OPT_DETACH,
+	OPT_PIN_DIR,
 	OPT_ZMQ,
 	OPT_NO_ZMQ,
 	OPT_ZMQ_WAIT,
@@ -170,6 +183,9 @@ static const struct option long_options[] = {
 	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
 	{ "flow-filter", required_argument, NULL, OPT_FLOW_FILTER },
 	{ "flow-sample", required_argument, NULL, OPT_FLOW_SAMPLE },
+	{ "persist", no_argument, NULL, OPT_PERSIST },
+	{ "detach", required_argument, NULL, OPT_DETACH },
+	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 	{ "zmq", required_argument, NULL, OPT_ZMQ },
 	{ "no-zmq", no_argument, NULL, OPT_NO_ZMQ },
 	{ "zmq-wait", required_argument, NULL, OPT_ZMQ_WAIT },
@@ -276,6 +292,23 @@ static int add_ifaces(struct nfx_config *cfg, const char *arg)
 	return 0;
 }
 
+static int check_persist(const struct nfx_config *cfg)
+{
+	if (!cfg->persist && !cfg->detach)
+		return 0;
+	if (cfg->n_pcaps) {
+		pr_warn("--persist and --detach are for live interfaces, not --pcap\n");
+		return -1;
+	}
+	/* A killed collector would leave a gzip stream without its end. */
+	if (cfg->persist && !cfg->detach && cfg->output && cfg->compress) {
+		pr_warn("--persist cannot write a --compress'ed --output file: a crash would "
+			"leave it truncated; drop --compress\n");
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_option(struct nfx_config *cfg, int opt, const char *arg, bool *zmq_set)
 {
 	static const char *const modes[] = { "native", "generic", NULL };
@@ -336,6 +369,15 @@ static int parse_option(struct nfx_config *cfg, int opt, const char *arg, bool *
 		return parse_u32("splt", arg, 0, SPLT_MAX, &cfg->splt);
 	case OPT_POLL:
 		return parse_u32("poll-ms", arg, 1, 3600000, &cfg->poll_ms);
+	case OPT_PERSIST:
+		cfg->persist = true;
+		return 0;
+	case OPT_DETACH:
+		cfg->detach = true;
+		return add_ifaces(cfg, arg);
+	case OPT_PIN_DIR:
+		cfg->pin_dir = arg;
+		return 0;
 	case OPT_ZMQ:
 		cfg->zmq_endpoint = arg;
 		*zmq_set = true;
@@ -431,5 +473,5 @@ int config_parse(struct nfx_config *cfg, int argc, char **argv)
 	}
 	if (cfg->output && !zmq_set)
 		cfg->zmq_endpoint = NULL;
-	return 0;
+	return check_persist(cfg);
 }

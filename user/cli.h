@@ -13,6 +13,7 @@ struct flowfilter;
 #define MAX_IFACES 16
 #define MAX_PCAPS 256
 #define DEFAULT_ZMQ_ENDPOINT "tcp://127.0.0.1:5556"
+#define DEFAULT_PIN_DIR "/sys/fs/bpf/nfxdp"
 
 enum xdp_mode {
 	XDP_MODE_NATIVE,
@@ -32,6 +33,9 @@ struct nfx_config {
 	const char *pcaps[MAX_PCAPS];
 	int n_pcaps;
 	enum xdp_mode xdp_mode;
+	bool persist;	     /* --persist: pins outlive the collector */
+	bool detach;	     /* --detach: flush and remove a persistent meter */
+	const char *pin_dir; /* bpffs directory holding the pins */
 	bool replay_frames; /* --replay-mode frame: one test run per frame through nfx_meter */
 
 	/* Flow metering. */

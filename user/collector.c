@@ -6,12 +6,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "collector.h"
 #include "counters.h"
 #include "flowfilter.h"
 #include "log.h"
+#include "pindir.h"
 #include "meter.skel.h"
 
 volatile sig_atomic_t collector_stop;
@@ -40,8 +42,9 @@ void collector_send(struct collector *c)
 	size_t len = 0;
 
 	if (!c->batch.msg.n_flows)
-		return;
-	if (c->zmq_on && c->batch.msg.sequence == 0 && c->cfg->zmq_wait_ms &&
+		goto done;
+	/* This process's first batch: a resumed stream's sequence is not 0. */
+	if (c->zmq_on && !c->sent_any && c->cfg->zmq_wait_ms &&
 	    !zmq_exporter_wait(&c->zmq, c->cfg->zmq_wait_ms))
 		pr_warn("no subscriber on %s after %.1f s: sending anyway\n", c->cfg->zmq_endpoint,
 			c->cfg->zmq_wait_ms / 1000.0);
@@ -55,6 +58,12 @@ void collector_send(struct collector *c)
 			file_exporter_write(&c->file, &c->batch.msg, buf, len);
 	}
 	batch_clear(&c->batch);
+	c->sent_any = true;
+done:
+	/* Sent, then committed, then noted: a crash in between repeats nothing. */
+	event_ring_commit(&c->ring);
+	if (c->cfg->persist)
+		collector_state_save(c, false);
 }
 
 uint64_t collector_cache_entries(struct collector *c, uint64_t *created)
@@ -79,7 +88,8 @@ void collector_tick(struct collector *c, uint64_t now_ms)
 {
 	if (c->zmq_on)
 		zmq_exporter_service(&c->zmq);
-	if (c->batch.msg.n_flows && now_ms - c->batch.opened_ms >= c->cfg->batch_ms)
+	if (c->batch.msg.n_flows == c->batch.cap ||
+	    (c->batch.msg.n_flows && now_ms - c->batch.opened_ms >= c->cfg->batch_ms))
 		collector_send(c);
 }
 
@@ -127,6 +137,12 @@ static int on_flow_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*ev) - sizeof(ev->entry) + c->meter.entry_size)
 		return 0;
+	/*
+	 * A full batch goes before this record is counted: with --persist the
+	 * send commits the ring up to, not including, this record.
+	 */
+	if (c->batch.msg.n_flows == c->batch.cap)
+		collector_send(c);
 	if (ev->reason < 5)
 		c->expired[ev->reason]++;
 	if (flow_sampled_out(c, ev)) {
@@ -134,10 +150,6 @@ static int on_flow_event(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	r = batch_next(&c->batch, now);
-	if (!r) {
-		collector_send(c);
-		r = batch_next(&c->batch, now);
-	}
 	record_build(r, ev, c->next_id, c->clock_offset_ns, &c->feat);
 	r->msg.sampling_rate = rate;
 	if (c->cfg->scale_sampled && rate > 1)
@@ -150,8 +162,83 @@ static int on_flow_event(void *ctx, void *data, size_t size)
 	c->next_id++;
 	if (ev->reason < 5)
 		c->exported[ev->reason]++;
-	if (c->batch.msg.n_flows == c->batch.cap)
-		collector_send(c);
+	return 0;
+}
+
+void collector_state_save(struct collector *c, bool stopping)
+{
+	struct collector_state s = {
+		.magic = COLLECTOR_STATE_MAGIC,
+		.stream_id = c->batch.msg.stream_id,
+		.next_sequence = c->batch.msg.sequence,
+		.next_flow_id = c->next_id,
+		.flows_sampled_out = c->flows_sampled_out,
+		.flows_filtered_out = c->flows_filtered_out,
+		.pid = stopping ? 0 : (uint64_t)getpid(),
+		.clean_exit = stopping,
+		.resumes = c->resumes,
+	};
+	static bool warned;
+	__u32 zero = 0;
+
+	memcpy(s.expired, c->expired, sizeof(s.expired));
+	memcpy(s.exported, c->exported, sizeof(s.exported));
+	if (bpf_map_update_elem(bpf_map__fd(c->meter.skel->maps.collector_state), &zero, &s, 0) &&
+	    !warned) {
+		warned = true;
+		pr_warn("Couldn't save the stream position for a restart: %s\n", strerror(errno));
+	}
+}
+
+/* True when @pid is a live nfxdp other than us. */
+static bool collector_alive(uint64_t pid)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	if (!pid || pid == (uint64_t)getpid())
+		return false;
+	snprintf(path, sizeof(path), "/proc/%" PRIu64 "/comm", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	return !strncmp(comm, "nfxdp", 5);
+}
+
+/*
+ * A restart on pinned maps: continue the previous collector's stream
+ * (same stream id, next sequence number) and totals. Returns the stream
+ * id to use, 0 for a new one, or -1 when another collector holds the pins.
+ */
+static int collector_state_resume(struct collector *c, uint64_t *stream_id)
+{
+	struct collector_state s = {};
+	__u32 zero = 0;
+
+	*stream_id = 0;
+	if (bpf_map_lookup_elem(bpf_map__fd(c->meter.skel->maps.collector_state), &zero, &s) ||
+	    s.magic != COLLECTOR_STATE_MAGIC)
+		return 0;
+	if (collector_alive(s.pid)) {
+		pr_warn("nfxdp (pid %" PRIu64 ") is already running on the pins in %s\n", (uint64_t)s.pid,
+			c->meter.pin_dir);
+		return -1;
+	}
+	*stream_id = s.stream_id;
+	c->batch.msg.sequence = s.next_sequence;
+	c->next_id = s.next_flow_id;
+	memcpy(c->expired, s.expired, sizeof(s.expired));
+	memcpy(c->exported, s.exported, sizeof(s.exported));
+	c->flows_sampled_out = s.flows_sampled_out;
+	c->flows_filtered_out = s.flows_filtered_out;
+	c->resumes = s.resumes + 1;
+	pr_info("resuming the flow cache pinned in %s after %s: stream %" PRIu64
+		" continues at sequence %" PRIu64 "\n", c->meter.pin_dir,
+		s.clean_exit ? "a clean stop" : "a crash (the last collector did not stop)",
+		(uint64_t)s.stream_id, (uint64_t)s.next_sequence);
 	return 0;
 }
 
@@ -172,34 +259,45 @@ int collector_open(struct collector *c, const struct nfx_config *cfg, const char
 		.linger_ms = cfg->natural_linger_ms,
 		.capacity = cfg->max_flows,
 	};
-	char agent[256];
+	char agent[256], pins[4096];
+	uint64_t stream_id = 0;
 	int err;
 
 	memset(c, 0, sizeof(*c));
 	c->cfg = cfg;
 	c->feat.statistical = cfg->statistical;
 	c->feat.splt = cfg->splt;
+	c->ring.epoll_fd = -1;
 	meter_opts_from_config(&mo, cfg);
+	if (cfg->persist || cfg->detach) {
+		err = pindir_prepare(cfg, !cfg->detach, pins, sizeof(pins));
+		if (err)
+			return err;
+		mo.pin_dir = pins;
+	}
 	err = meter_load(&c->meter, &mo);
 	if (err)
 		return err;
-	c->rb = ring_buffer__new(bpf_map__fd(c->meter.skel->maps.flow_events), on_flow_event, c,
-				 NULL);
-	if (!c->rb) {
-		err = -errno;
-		pr_warn("Couldn't open the export ring buffer: %s\n", strerror(-err));
+	err = event_ring_open(&c->ring, bpf_map__fd(c->meter.skel->maps.flow_events),
+			      cfg->persist, on_flow_event, c);
+	if (err)
 		return err;
-	}
-	err = poller_init(&c->poller, &c->meter, c->rb, &policy);
+	err = poller_init(&c->poller, &c->meter, &c->ring, &policy);
 	if (err)
 		return err;
 	agent_name(agent, sizeof(agent));
-	if (batch_init(&c->batch, cfg->batch_flows, agent, source, stream_id_new()))
+	if (batch_init(&c->batch, cfg->batch_flows, agent, source, 0))
 		return -ENOMEM;
+	if (c->meter.resumed && collector_state_resume(c, &stream_id))
+		return -EBUSY;
+	c->batch.msg.stream_id = stream_id ? stream_id : stream_id_new();
+	if (c->meter.pin_dir[0])
+		collector_state_save(c, false);
 	c->batch.msg.statistical = cfg->statistical;
 	c->batch.msg.splt = cfg->splt;
 	if (cfg->output) {
 		err = file_exporter_open(&c->file, cfg->output, cfg->format, cfg->compress,
+					 cfg->persist || cfg->detach,
 					 &c->feat);
 		if (err)
 			return err;
@@ -325,8 +423,7 @@ void collector_close(struct collector *c)
 		file_exporter_close(&c->file);
 	batch_free(&c->batch);
 	poller_free(&c->poller);
-	ring_buffer__free(c->rb);
-	c->rb = NULL;
+	event_ring_close(&c->ring);
 	if (c->meter.skel)
 		meter_destroy(&c->meter);
 }
@@ -383,6 +480,7 @@ static void live_loop(struct collector *c)
 {
 	const struct nfx_config *cfg = c->cfg;
 	uint64_t next_scan = clock_ms(CLOCK_MONOTONIC) + cfg->poll_ms;
+	int err;
 	uint64_t next_stats = cfg->stats_interval_s ?
 				      clock_ms(CLOCK_MONOTONIC) + cfg->stats_interval_s * 1000 : 0;
 
@@ -394,8 +492,9 @@ static void live_loop(struct collector *c)
 		if (timeout > 100)
 			timeout = 100;
 		c->clock_offset_ns = live_clock_offset();
-		if (ring_buffer__poll(c->rb, timeout) < 0 && errno != EINTR)
-			pr_warn("Couldn't poll the export ring: %s\n", strerror(errno));
+		err = event_ring_poll(&c->ring, timeout);
+		if (err < 0)
+			pr_warn("Couldn't poll the export ring: %s\n", strerror(-err));
 		now = clock_ms(CLOCK_MONOTONIC);
 		if (now >= next_scan) {
 			uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
@@ -414,6 +513,43 @@ static void live_loop(struct collector *c)
 	}
 }
 
+/* Detach first, so nothing is metered after the flush; then unpin. */
+static int collector_end(struct collector *c)
+{
+	int err;
+
+	meter_detach_all(&c->meter);
+	c->clock_offset_ns = live_clock_offset();
+	err = poller_flush(&c->poller, 0);
+	event_ring_consume(&c->ring);
+	collector_send(c);
+	collector_report(c, "exit");
+	if (c->meter.pin_dir[0]) {
+		meter_unpin(&c->meter);
+		pr_info("detached; every flow exported and the pins removed\n");
+	}
+	collector_close(c);
+	return err ? 1 : 0;
+}
+
+/* --persist: export what is closed, leave the meter running for the next nfxdp. */
+static int collector_leave(struct collector *c)
+{
+	c->clock_offset_ns = live_clock_offset();
+	/* A last scan: what is due goes now, and the stats count what stays. */
+	poller_scan(&c->poller, clock_ns(CLOCK_BOOTTIME));
+	event_ring_consume(&c->ring);
+	collector_send(c);
+	collector_state_save(c, true);
+	collector_report(c, "exit");
+	pr_info("left metering %s with the flow cache pinned in %s: start nfxdp again with the "
+		"same interfaces to resume, or end it with nfxdp --detach\n",
+		c->batch.msg.interface, c->meter.pin_dir);
+	meter_release_all(&c->meter);
+	collector_close(c);
+	return 0;
+}
+
 int collector_run_live(const struct nfx_config *cfg)
 {
 	struct collector c;
@@ -430,24 +566,23 @@ int collector_run_live(const struct nfx_config *cfg)
 		err = metrics_open(&c.metrics, cfg->metrics_addr);
 		c.metrics_on = !err;
 	}
-	for (int i = 0; !err && i < cfg->n_ifaces; i++)
+	c.meter.resume_only = cfg->detach;
+	for (int i = 0; !err && i < cfg->n_ifaces; i++) {
 		err = meter_attach(&c.meter, cfg->ifaces[i], cfg->xdp_mode);
+		/* An interface gone: its flows are in the pinned cache all the same. */
+		if (cfg->detach)
+			err = 0;
+	}
 	if (err) {
+		meter_abandon(&c.meter);
 		collector_close(&c);
 		return 1;
 	}
+	if (cfg->detach)
+		return collector_end(&c);
 	pr_info("metering %s; idle %.3fs, active %.3fs, natural expiry %s\n", source,
 		cfg->idle_timeout_ms / 1000.0, cfg->active_timeout_ms / 1000.0,
 		cfg->natural_expiry ? "on" : "off");
 	live_loop(&c);
-
-	/* Detach first, so nothing is metered after the flush. */
-	meter_detach_all(&c.meter);
-	c.clock_offset_ns = live_clock_offset();
-	err = poller_flush(&c.poller, 0);
-	ring_buffer__consume(c.rb);
-	collector_send(&c);
-	collector_report(&c, "exit");
-	collector_close(&c);
-	return err ? 1 : 0;
+	return cfg->persist ? collector_leave(&c) : collector_end(&c);
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "event_ring.h"
 #include "export_file.h"
 #include "export_zmq.h"
 #include "flowpb.h"
@@ -23,7 +24,7 @@ struct collector {
 	const struct nfx_config *cfg;
 	struct meter meter;
 	struct poller poller;
-	struct ring_buffer *rb;
+	struct event_ring ring;
 	struct batch batch;
 	struct zmq_exporter zmq;
 	struct file_exporter file;
@@ -39,6 +40,8 @@ struct collector {
 	uint64_t flows_sampled_out;  /* --flow-sample */
 	uint64_t flows_filtered_out; /* --flow-filter */
 	int64_t clock_offset_ns; /* meter clock to Unix time */
+	uint64_t resumes;	 /* --persist: how many collectors came before */
+	bool sent_any;		 /* a batch went out from this process */
 };
 
 extern volatile sig_atomic_t collector_stop;
@@ -65,6 +68,8 @@ void collector_print_stats(struct collector *c, const char *when);
 /* Stats on stderr, and as JSON on the ZeroMQ topic "stats". */
 void collector_report(struct collector *c, const char *when);
 void collector_close(struct collector *c);
+/* --persist: records where the stream stands for the next collector. */
+void collector_state_save(struct collector *c, bool stopping);
 
 /* SIGINT and SIGTERM set collector_stop; SIGPIPE is ignored. */
 void collector_install_signals(void);

@@ -50,7 +50,7 @@ static FILE *gz_open(const char *path)
 }
 
 int file_exporter_open(struct file_exporter *fx, const char *path, enum out_format format,
-		       bool compress, const struct record_features *feat)
+		       bool compress, bool append, const struct record_features *feat)
 {
 	memset(fx, 0, sizeof(*fx));
 	snprintf(fx->path, sizeof(fx->path), "%s", path);
@@ -61,7 +61,10 @@ int file_exporter_open(struct file_exporter *fx, const char *path, enum out_form
 	else if (!strcmp(path, "-"))
 		fx->f = stdout;
 	else
-		fx->f = fopen(path, format == FORMAT_PB ? "wb" : "w");
+		fx->f = fopen(path, append ? "a" : "w");
+	/* A CSV file continued keeps the header it has. */
+	if (fx->f && append && fx->f != stdout && !fseek(fx->f, 0, SEEK_END))
+		fx->header_done = ftell(fx->f) > 0;
 	if (!fx->f) {
 		int err = errno;
 

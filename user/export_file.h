@@ -22,9 +22,12 @@ struct file_exporter {
 	uint64_t batches_dropped;
 };
 
-/* @compress: a gzip file (the formats are unchanged inside). */
+/*
+ * @compress: a gzip file (the formats are unchanged inside). @append: add
+ * to an existing file (--persist: a restarted collector continues it).
+ */
 int file_exporter_open(struct file_exporter *fx, const char *path, enum out_format format,
-		       bool compress, const struct record_features *feat);
+		       bool compress, bool append, const struct record_features *feat);
 int file_exporter_write(struct file_exporter *fx, const Nfxdp__FlowBatch *b,
 			const uint8_t *packed, size_t len);
 int file_exporter_close(struct file_exporter *fx);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
@@ -15,6 +16,7 @@
 #include "filter.h"
 #include "flow.h"
 #include "loader.h"
+#include "pindir.h"
 #include "log.h"
 #include "meter.skel.h"
 
@@ -126,8 +128,56 @@ fail:
 	return -errno;
 }
 
+/* The maps a restarted collector needs; the others are rebuilt from options. */
+static struct bpf_map **pinned_maps(struct meter_bpf *skel, int *n)
+{
+	static struct bpf_map *maps[4];
+
+	maps[0] = skel->maps.flows;
+	maps[1] = skel->maps.flow_events;
+	maps[2] = skel->maps.counters;
+	maps[3] = skel->maps.collector_state;
+	*n = 4;
+	return maps;
+}
+
+/* Pins the maps under @dir at load, or reuses the ones pinned there. */
+static int set_pin_paths(struct meter_bpf *skel, const char *dir, bool *found)
+{
+	struct bpf_map **maps;
+	char path[4200];
+	int n, err;
+
+	maps = pinned_maps(skel, &n);
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(maps[i]));
+		if (!access(path, F_OK))
+			*found = true;
+		err = bpf_map__set_pin_path(maps[i], path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void explain_load_error(const struct meter_opts *o, bool found, int err)
+{
+	/* The probes say what is missing; otherwise report what failed. */
+	if (meter_probe_kernel())
+		return;
+	if (found)
+		pr_warn("Couldn't reuse the flow cache pinned in %s: %s (was it made with other "
+			"--max-flows, --statistical or --splt settings, or by another nfxdp "
+			"version? end it with nfxdp --detach IFACE first)\n", o->pin_dir,
+			strerror(-err));
+	else
+		pr_warn("Couldn't load the meter into the kernel: %s%s\n", strerror(-err),
+			load_hint(err));
+}
+
 int meter_load(struct meter *m, const struct meter_opts *o)
 {
+	bool found = false;
 	struct meter_bpf *skel;
 	int err;
 
@@ -168,15 +218,20 @@ int meter_load(struct meter *m, const struct meter_opts *o)
 			strerror(-err));
 		goto fail;
 	}
+	if (o->pin_dir && set_pin_paths(skel, o->pin_dir, &found)) {
+		err = -ENAMETOOLONG;
+		pr_warn("Couldn't pin maps in %s: path too long\n", o->pin_dir);
+		goto fail;
+	}
 	err = meter_bpf__load(skel);
 	if (err) {
-		/* The probes say what is missing; otherwise report what failed. */
-		if (!meter_probe_kernel())
-			pr_warn("Couldn't load the meter into the kernel: %s%s\n", strerror(-err),
-				load_hint(err));
+		explain_load_error(o, found, err);
 		goto fail;
 	}
 	m->skel = skel;
+	m->resumed = found;
+	if (o->pin_dir)
+		snprintf(m->pin_dir, sizeof(m->pin_dir), "%s", o->pin_dir);
 	m->entry_size = meter_entry_size(o->statistical, o->splt);
 	if (o->filter) {
 		err = load_filter(m, o->filter);
@@ -233,9 +288,9 @@ static void explain_attach_error(const char *iface, int err, enum xdp_mode mode)
 		break;
 	case EBUSY:
 	case EEXIST:
-		pr_warn("Couldn't attach to %s: another XDP program is attached (remove it with "
-			"'ip link set dev %s xdp off', or 'nfxdp' is already running there)\n",
-			iface, iface);
+		pr_warn("Couldn't attach to %s: another XDP program is attached (nfxdp already "
+			"running there? a --persist nfxdp ends with 'nfxdp --detach %s'; anything "
+			"else with 'ip link set dev %s xdp off')\n", iface, iface, iface);
 		break;
 	case EPERM:
 	case EACCES:
@@ -253,12 +308,63 @@ static void explain_attach_error(const char *iface, int err, enum xdp_mode mode)
 	}
 }
 
+/* Where the link to @iface (as given, maybe IFACE@NETNS) is pinned. */
+static void link_pin_path(const struct meter *m, const char *iface, char *path, size_t len)
+{
+	size_t n = (size_t)snprintf(path, len, "%s/link_", m->pin_dir);
+
+	pindir_name(iface, path + n, len - n);
+}
+
+/*
+ * A link a --persist collector left: switch it to the program just loaded
+ * (whose settings may differ), atomically, so not a packet goes unmetered.
+ * Returns 1 when resumed, 0 when there is nothing (usable) to resume.
+ */
+static int resume_link(struct meter *m, struct attachment *a, const char *path)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(path), err;
+
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != BPF_LINK_TYPE_XDP ||
+	    info.xdp.ifindex != (__u32)a->ifindex) {
+		pr_warn("The link pinned at %s no longer holds %s (the interface went away?): "
+			"attaching anew\n", path, a->name);
+		close(fd);
+		unlink(path);
+		return 0;
+	}
+	if (bpf_link_update(fd, bpf_program__fd(m->skel->progs.nfx_meter), NULL)) {
+		err = -errno;
+		pr_warn("Couldn't switch the link pinned at %s to this nfxdp's program: %s\n", path,
+			strerror(-err));
+		close(fd);
+		return err;
+	}
+	a->link_fd = fd;
+	a->resumed = true;
+	return 1;
+}
+
+static int pin_link(int fd, const char *path)
+{
+	if (!bpf_obj_pin(fd, path))
+		return 0;
+	pr_warn("Couldn't pin the XDP link at %s: %s\n", path, strerror(errno));
+	return -errno;
+}
+
 int meter_attach(struct meter *m, const char *iface, enum xdp_mode mode)
 {
+	char pin[4300] = "";
+	int link_fd = -1;
 	LIBBPF_OPTS(bpf_link_create_opts, opts);
 	struct attachment *a;
 	char name[IFNAMSIZ + 64], *at;
-	int old_ns = -1, link_fd, err;
+	int old_ns = -1, err;
 
 	if (m->n_att == MAX_IFACES)
 		return -E2BIG;
@@ -278,6 +384,25 @@ int meter_attach(struct meter *m, const char *iface, enum xdp_mode mode)
 			at ? at + 1 : "", strerror(-err));
 		goto out;
 	}
+	snprintf(a->name, sizeof(a->name), "%s", iface);
+	a->resumed = false;
+	if (m->pin_dir[0]) {
+		link_pin_path(m, iface, pin, sizeof(pin));
+		err = resume_link(m, a, pin);
+		if (err < 0)
+			goto out;
+		if (!err && m->resume_only) {
+			pr_info("nothing was attached to %s\n", iface);
+			goto out;
+		}
+		if (err) {
+			m->n_att++;
+			pr_info("resumed on %s (ifindex %d): the pinned link now runs this program\n",
+				iface, a->ifindex);
+			err = 0;
+			goto out;
+		}
+	}
 	opts.flags = mode == XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
 	link_fd = bpf_link_create(bpf_program__fd(m->skel->progs.nfx_meter), a->ifindex, BPF_XDP,
 				  &opts);
@@ -287,7 +412,6 @@ int meter_attach(struct meter *m, const char *iface, enum xdp_mode mode)
 		goto out;
 	}
 	a->link_fd = link_fd;
-	snprintf(a->name, sizeof(a->name), "%s", iface);
 	m->n_att++;
 	pr_info("attached to %s (ifindex %d, %s mode)\n", iface, a->ifindex,
 		mode == XDP_MODE_NATIVE ? "native" : "generic");
@@ -295,6 +419,14 @@ int meter_attach(struct meter *m, const char *iface, enum xdp_mode mode)
 out:
 	if (old_ns >= 0)
 		netns_leave(old_ns);
+	/* From our own namespace: bpffs refuses pins made from another one. */
+	if (!err && pin[0] && !a->resumed && link_fd >= 0) {
+		err = pin_link(link_fd, pin);
+		if (err) {
+			m->n_att--;
+			close(link_fd);
+		}
+	}
 	return err;
 }
 
@@ -307,8 +439,74 @@ void meter_detach_all(struct meter *m)
 			pr_warn("Couldn't detach from %s: %s\n", a->name, strerror(errno));
 		close(a->link_fd);
 		a->link_fd = -1;
+		if (m->pin_dir[0]) {
+			char pin[4300];
+
+			link_pin_path(m, a->name, pin, sizeof(pin));
+			if (unlink(pin) && errno != ENOENT)
+				pr_warn("Couldn't remove %s: %s\n", pin, strerror(errno));
+		}
 	}
 	m->n_att = 0;
+}
+
+void meter_release_all(struct meter *m)
+{
+	for (int i = 0; i < m->n_att; i++)
+		close(m->att[i].link_fd);
+	m->n_att = 0;
+}
+
+/* Links of interfaces that went away: defunct, only their pins are left. */
+static void remove_stale_links(const char *dir)
+{
+	char path[4400];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, "link_", 5))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (unlink(path))
+			pr_warn("Couldn't remove %s: %s\n", path, strerror(errno));
+	}
+	closedir(d);
+}
+
+void meter_abandon(struct meter *m)
+{
+	int kept = 0;
+
+	for (int i = 0; i < m->n_att; i++) {
+		if (m->att[i].resumed)
+			close(m->att[i].link_fd);
+		else
+			m->att[kept++] = m->att[i];
+	}
+	m->n_att = kept;
+	meter_detach_all(m);
+}
+
+void meter_unpin(struct meter *m)
+{
+	struct bpf_map **maps;
+	int n;
+
+	if (!m->pin_dir[0] || !m->skel)
+		return;
+	maps = pinned_maps(m->skel, &n);
+	for (int i = 0; i < n; i++)
+		if (bpf_map__unpin(maps[i], NULL))
+			pr_warn("Couldn't unpin map %s: %s\n", bpf_map__name(maps[i]),
+				strerror(errno));
+	remove_stale_links(m->pin_dir);
+	if (rmdir(m->pin_dir) && errno != ENOENT)
+		pr_warn("Couldn't remove %s: %s (something else is pinned there)\n", m->pin_dir,
+			strerror(errno));
+	m->pin_dir[0] = '\0';
 }
 
 void meter_destroy(struct meter *m)

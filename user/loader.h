@@ -14,7 +14,8 @@ struct filter_compiled;
 struct attachment {
 	char name[IFNAMSIZ + 64]; /* as given: IFACE or IFACE@NETNS */
 	int ifindex;
-	int link_fd; /* bpf_link: detached when closed or detached */
+	int link_fd; /* bpf_link: detached when closed or detached, unless pinned */
+	bool resumed; /* a pinned link found attached, now running this program */
 };
 
 struct meter {
@@ -22,6 +23,9 @@ struct meter {
 	struct attachment att[MAX_IFACES];
 	int n_att;
 	size_t entry_size; /* bytes of one flow entry */
+	char pin_dir[4096]; /* --persist: where maps and links are pinned; "" if not */
+	bool resumed;	    /* the maps were pinned already: a restart */
+	bool resume_only;   /* meter_attach() takes over pinned links, makes none */
 };
 
 /* Which programs to load: an unused program costs load time. */
@@ -51,6 +55,7 @@ struct meter_opts {
 	 */
 	bool grow_on_demand;
 	uint32_t max_flows;
+	const char *pin_dir; /* --persist: pin (or reuse) the maps that outlive us here */
 };
 
 void meter_opts_from_config(struct meter_opts *o, const struct nfx_config *cfg);
@@ -64,7 +69,14 @@ int meter_probe_kernel(void);
 int meter_load(struct meter *m, const struct meter_opts *o);
 /* Attaches nfx_meter to IFACE or IFACE@NETNS (a name under /var/run/netns). */
 int meter_attach(struct meter *m, const char *iface, enum xdp_mode mode);
+/* Detaches from every interface (and removes the link pins). */
 void meter_detach_all(struct meter *m);
+/* Lets go of the links without detaching: the pins keep them (--persist). */
+void meter_release_all(struct meter *m);
+/* A start that failed: detaches the links made now, keeps the resumed ones. */
+void meter_abandon(struct meter *m);
+/* Removes the map pins and their directory: the maps go with the last fd. */
+void meter_unpin(struct meter *m);
 void meter_destroy(struct meter *m);
 
 #endif /* NFXDP_LOADER_H */

@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "event_ring.h"
 #include "flow.h"
 #include "loader.h"
 #include "log.h"
@@ -16,12 +17,12 @@
 #define SCAN_BATCH 4096
 #define CLOSE_ATTEMPTS 64 /* closer runs per queue before leaving a busy flow for next scan */
 
-int poller_init(struct poller *p, struct meter *m, struct ring_buffer *rb,
+int poller_init(struct poller *p, struct meter *m, struct event_ring *ring,
 		const struct poller_policy *policy)
 {
 	memset(p, 0, sizeof(*p));
 	p->m = m;
-	p->rb = rb;
+	p->ring = ring;
 	p->policy = *policy;
 	p->st.idle_ms = policy->idle_ms;
 	p->flows_fd = bpf_map__fd(m->skel->maps.flows);
@@ -136,7 +137,7 @@ static int drain_queue(struct poller *p)
 			}
 		}
 		p->qlen = keep;
-		ring_buffer__consume(p->rb);
+		event_ring_consume(p->ring);
 	}
 	p->qlen = 0;
 	return err;

@@ -14,7 +14,7 @@
 #include "flow.h"
 
 struct meter;
-struct ring_buffer;
+struct event_ring;
 struct due;
 
 struct poller_policy {
@@ -57,7 +57,7 @@ struct poller_stats {
 
 struct poller {
 	struct meter *m;
-	struct ring_buffer *rb;
+	struct event_ring *ring;
 	struct poller_policy policy;
 	struct poller_stats st;
 	int flows_fd;
@@ -71,7 +71,7 @@ struct poller {
 	size_t cap_due;
 };
 
-int poller_init(struct poller *p, struct meter *m, struct ring_buffer *rb,
+int poller_init(struct poller *p, struct meter *m, struct event_ring *ring,
 		const struct poller_policy *policy);
 void poller_free(struct poller *p);
 /* Closes every flow whose timeout has passed at meter time @now_ns. */

@@ -93,7 +93,7 @@ static void after_frames(struct replay *r)
 {
 	uint64_t now = r->c.meter.skel->bss->replay_clock;
 
-	ring_buffer__consume(r->c.rb);
+	event_ring_consume(&r->c.ring);
 	if (r->next_scan_ns && now >= r->next_scan_ns) {
 		poller_scan(&r->c.poller, now);
 		r->next_scan_ns = now + r->scan_every_ns;
@@ -482,7 +482,7 @@ int replay_run(const struct nfx_config *user_cfg)
 	/* End of capture: idle flows expire, every other flow is flushed. */
 	if (!err)
 		err = poller_flush(&r.c.poller, r.c.meter.skel->bss->replay_clock);
-	ring_buffer__consume(r.c.rb);
+	event_ring_consume(&r.c.ring);
 	collector_send(&r.c);
 	collector_report(&r.c, "end of capture");
 	munmap(r.slots, (size_t)REPLAY_SLOTS * sizeof(struct replay_slot));

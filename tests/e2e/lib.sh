@@ -18,6 +18,7 @@ NS_A=nfxt-a-$$
 NS_B=nfxt-b-$$
 ENDPOINT=ipc://$T/flows.sock
 PIDS=()
+CLEANUP=() # commands run at exit, before $T goes
 FAILED=0
 
 pass() { echo "PASS $SUITE: $*"; }
@@ -44,6 +45,9 @@ cleanup() {
 	done
 	ip netns del "$NS_A" 2>/dev/null
 	ip netns del "$NS_B" 2>/dev/null
+	for p in "${CLEANUP[@]}"; do
+		eval "$p"
+	done
 	rm -rf "$T"
 }
 trap cleanup EXIT

@@ -438,7 +438,7 @@ static void test_export_file(void)
 		size_t len, got, hl;
 		FILE *f;
 
-		ASSERT_EQ(file_exporter_open(&fx, path, FORMAT_PB, false, NULL), 0, "open");
+		ASSERT_EQ(file_exporter_open(&fx, path, FORMAT_PB, false, false, NULL), 0, "open");
 		buf = batch_pack(&b, &len);
 		file_exporter_write(&fx, &b.msg, buf, len);
 		batch_clear(&b);
@@ -468,7 +468,7 @@ static void test_export_file(void)
 		char line[4096];
 		FILE *f;
 
-		ASSERT_EQ(file_exporter_open(&fx, path, FORMAT_CSV, false, NULL), 0, "open");
+		ASSERT_EQ(file_exporter_open(&fx, path, FORMAT_CSV, false, false, NULL), 0, "open");
 		ASSERT_EQ(file_exporter_close(&fx), 0, "close");
 		f = fopen(path, "r");
 		ASSERT_TRUE(fgets(line, sizeof(line), f) && !strncmp(line, "id,expiration_id,", 17),
@@ -481,7 +481,7 @@ static void test_export_file(void)
 		const uint8_t *buf;
 		size_t len;
 
-		if (ASSERT_EQ(file_exporter_open(&fx, "/dev/full", FORMAT_CSV, false, NULL), 0, "open")) {
+		if (ASSERT_EQ(file_exporter_open(&fx, "/dev/full", FORMAT_CSV, false, false, NULL), 0, "open")) {
 			log_set_level(LOG_QUIET);
 			buf = batch_pack(&b, &len);
 			ASSERT_TRUE(file_exporter_write(&fx, &b.msg, buf, len) < 0, "write fails");
