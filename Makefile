@@ -36,10 +36,10 @@ BPF_HDRS := $(wildcard bpf/*.h)
 USER_HDRS := $(wildcard user/*.h)
 # Modules shared by nfxdp, nfxdp-cat and the tests.
 LIB_SRCS := user/log.c user/record.c user/format.c user/export_zmq.c \
-	    user/export_file.c user/flowpb.c user/counters.c
+	    user/export_file.c user/flowpb.c user/counters.c user/zmq_curve.c
 NFXDP_SRCS := user/main.c user/cli.c user/loader.c user/poller.c user/collector.c \
 	      user/replay.c user/capture.c user/linktype.c user/filter.c user/flowfilter.c \
-	      user/boolexpr.c user/metrics.c user/event_ring.c user/pindir.c $(LIB_SRCS)
+	      user/boolexpr.c user/metrics.c user/event_ring.c user/pindir.c user/privs.c $(LIB_SRCS)
 CAT_SRCS := user/nfxdp_cat.c $(LIB_SRCS)
 
 LIB_OBJS := $(patsubst user/%.c,$(BUILD)/%.o,$(LIB_SRCS)) $(BUILD)/flow.pb-c.o

@@ -20,7 +20,7 @@ FILTER_OBJS := $(BUILD)/filter.o $(BUILD)/flowfilter.o $(BUILD)/boolexpr.o
 
 $(BUILD)/tests/test_meter: tests/bpf/test_meter.c $(BUILD)/tests/harness.o $(TEST_LIB_OBJS) \
 		$(BUILD)/loader.o $(BUILD)/log.o $(BUILD)/counters.o $(BUILD)/collector.o $(LIB_OBJS) \
-		$(BUILD)/poller.o $(BUILD)/metrics.o $(BUILD)/event_ring.o $(BUILD)/pindir.o $(FILTER_OBJS)
+		$(BUILD)/poller.o $(BUILD)/metrics.o $(BUILD)/event_ring.o $(BUILD)/pindir.o $(BUILD)/privs.o $(FILTER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) $^ $(NFXDP_LDLIBS) -lpthread -o $@
 

@@ -11,6 +11,7 @@
 #include "filter.h"
 #include "flowfilter.h"
 #include "log.h"
+#include "zmq_curve.h"
 
 /* Ethernet and an IPv4 header: less cannot be parsed at all. */
 #define MIN_SNAPLEN 34
@@ -104,6 +105,10 @@ void config_usage(FILE *out)
 "      --zmq ENDPOINT       publish on a ZeroMQ PUB socket (default\n"
 "                           " DEFAULT_ZMQ_ENDPOINT " unless --output is given)\n"
 "      --no-zmq             do not publish on ZeroMQ\n"
+"      --zmq-curve FILE     encrypt the stream with CURVE, with the key pair in\n"
+"                           FILE; subscribers need FILE.pub (nfxdp-cat\n"
+"                           --curve-server-key FILE.pub)\n"
+"      --curve-keygen FILE  write a new key pair to FILE and FILE.pub, and exit\n"
 "      --zmq-wait S         before the first batch, wait up to S seconds for a\n"
 "                           subscriber (PUB drops what nobody subscribed to yet)\n"
 "      --batch-flows N      flows per batch message (256)\n"
@@ -151,6 +156,8 @@ enum {
 	OPT_DETACH,
 	OPT_PIN_DIR,
 	OPT_ZMQ,
+	OPT_ZMQ_CURVE,
+	OPT_CURVE_KEYGEN,
 	OPT_NO_ZMQ,
 	OPT_ZMQ_WAIT,
 	OPT_BATCH_FLOWS,
@@ -187,6 +194,8 @@ static const struct option long_options[] = {
 	{ "detach", required_argument, NULL, OPT_DETACH },
 	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 	{ "zmq", required_argument, NULL, OPT_ZMQ },
+	{ "zmq-curve", required_argument, NULL, OPT_ZMQ_CURVE },
+	{ "curve-keygen", required_argument, NULL, OPT_CURVE_KEYGEN },
 	{ "no-zmq", no_argument, NULL, OPT_NO_ZMQ },
 	{ "zmq-wait", required_argument, NULL, OPT_ZMQ_WAIT },
 	{ "batch-flows", required_argument, NULL, OPT_BATCH_FLOWS },
@@ -369,6 +378,9 @@ static int parse_option(struct nfx_config *cfg, int opt, const char *arg, bool *
 		return parse_u32("splt", arg, 0, SPLT_MAX, &cfg->splt);
 	case OPT_POLL:
 		return parse_u32("poll-ms", arg, 1, 3600000, &cfg->poll_ms);
+	case OPT_ZMQ_CURVE:
+		cfg->zmq_curve = arg;
+		return 0;
 	case OPT_PERSIST:
 		cfg->persist = true;
 		return 0;
@@ -450,6 +462,8 @@ int config_parse(struct nfx_config *cfg, int argc, char **argv)
 			printf("nfxdp %s\n", NFXDP_VERSION);
 			return 1;
 		}
+		if (opt == OPT_CURVE_KEYGEN)
+			return curve_keygen(optarg) ? -1 : 1;
 		if (opt == '?' || parse_option(cfg, opt, optarg, &zmq_set)) {
 			fprintf(stderr, "Try 'nfxdp --help'.\n");
 			return -1;

@@ -60,6 +60,7 @@ struct nfx_config {
 
 	/* Export. */
 	const char *zmq_endpoint; /* NULL: no ZeroMQ */
+	const char *zmq_curve;	  /* CURVE key pair file: an encrypted stream */
 	uint64_t zmq_wait_ms;	  /* wait for a first subscriber before the first batch */
 	uint32_t batch_flows;
 	uint32_t batch_ms;

@@ -14,6 +14,7 @@
 #include "flowfilter.h"
 #include "log.h"
 #include "pindir.h"
+#include "privs.h"
 #include "meter.skel.h"
 
 volatile sig_atomic_t collector_stop;
@@ -251,6 +252,33 @@ static void agent_name(char *buf, size_t len)
 
 int collector_open(struct collector *c, const struct nfx_config *cfg, const char *source)
 {
+	int err = collector_open_meter(c, cfg, source);
+
+	return err ? err : collector_open_network(c);
+}
+
+int collector_open_network(struct collector *c)
+{
+	const struct nfx_config *cfg = c->cfg;
+	int err;
+
+	if (cfg->zmq_endpoint) {
+		err = zmq_exporter_open(&c->zmq, cfg->zmq_endpoint, cfg->compress, cfg->zmq_curve);
+		if (err)
+			return err;
+		c->zmq_on = true;
+	}
+	if (cfg->metrics_addr && cfg->n_ifaces) {
+		err = metrics_open(&c->metrics, cfg->metrics_addr);
+		if (err)
+			return err;
+		c->metrics_on = true;
+	}
+	return 0;
+}
+
+int collector_open_meter(struct collector *c, const struct nfx_config *cfg, const char *source)
+{
 	struct meter_opts mo;
 	struct poller_policy policy = {
 		.idle_ms = cfg->idle_timeout_ms,
@@ -302,12 +330,6 @@ int collector_open(struct collector *c, const struct nfx_config *cfg, const char
 		if (err)
 			return err;
 		c->file_on = true;
-	}
-	if (cfg->zmq_endpoint) {
-		err = zmq_exporter_open(&c->zmq, cfg->zmq_endpoint, cfg->compress);
-		if (err)
-			return err;
-		c->zmq_on = true;
 	}
 	return 0;
 }
@@ -560,12 +582,7 @@ int collector_run_live(const struct nfx_config *cfg)
 		snprintf(source + strlen(source), sizeof(source) - strlen(source), "%s%s",
 			 i ? "," : "", cfg->ifaces[i]);
 	collector_install_signals();
-	err = collector_open(&c, cfg, source);
-	/* Before attaching, so a busy port fails the start. */
-	if (!err && cfg->metrics_addr) {
-		err = metrics_open(&c.metrics, cfg->metrics_addr);
-		c.metrics_on = !err;
-	}
+	err = collector_open_meter(&c, cfg, source);
 	c.meter.resume_only = cfg->detach;
 	for (int i = 0; !err && i < cfg->n_ifaces; i++) {
 		err = meter_attach(&c.meter, cfg->ifaces[i], cfg->xdp_mode);
@@ -573,6 +590,15 @@ int collector_run_live(const struct nfx_config *cfg)
 		if (cfg->detach)
 			err = 0;
 	}
+	/*
+	 * Attached, nfxdp needs no capability: everything left goes through
+	 * fds it holds. Sockets open after the drop, so that the threads of
+	 * libzmq and of the HTTP server never hold one.
+	 */
+	if (!err)
+		err = privs_drop();
+	if (!err)
+		err = collector_open_network(&c);
 	if (err) {
 		meter_abandon(&c.meter);
 		collector_close(&c);

@@ -48,6 +48,9 @@ extern volatile sig_atomic_t collector_stop;
 
 /* Loads the meter and opens the exporters; @source names the input in batches. */
 int collector_open(struct collector *c, const struct nfx_config *cfg, const char *source);
+/* The same in two steps: the meter and the file sink, then the sockets. */
+int collector_open_meter(struct collector *c, const struct nfx_config *cfg, const char *source);
+int collector_open_network(struct collector *c);
 /* Sends the pending batch if it is full or older than --batch-ms (now: monotonic ms). */
 void collector_tick(struct collector *c, uint64_t now_ms);
 /* Flows in the cache, from the counters (created - closed); *created if asked. */

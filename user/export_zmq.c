@@ -13,6 +13,7 @@
 
 #include "export_zmq.h"
 #include "log.h"
+#include "zmq_curve.h"
 
 static const char *bind_hint(int err)
 {
@@ -52,7 +53,8 @@ static bool ipc_in_use(const char *endpoint)
 	return in_use;
 }
 
-int zmq_exporter_open(struct zmq_exporter *zx, const char *endpoint, bool compress)
+int zmq_exporter_open(struct zmq_exporter *zx, const char *endpoint, bool compress,
+		      const char *curve_key)
 {
 	int one = 1, hwm = 1000, err;
 
@@ -80,13 +82,17 @@ int zmq_exporter_open(struct zmq_exporter *zx, const char *endpoint, bool compre
 	zmq_setsockopt(zx->sock, ZMQ_XPUB_NODROP, &one, sizeof(one));
 	zmq_setsockopt(zx->sock, ZMQ_XPUB_VERBOSER, &one, sizeof(one));
 	zmq_setsockopt(zx->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+	if (curve_key && curve_server(zx->sock, curve_key)) {
+		err = EINVAL;
+		goto fail;
+	}
 	if (zmq_bind(zx->sock, endpoint)) {
 		err = errno;
 		pr_warn("Couldn't bind ZeroMQ endpoint %s: %s%s\n", endpoint, zmq_strerror(err),
 			bind_hint(err));
 		goto fail;
 	}
-	pr_info("publishing flows on %s\n", endpoint);
+	pr_info("publishing flows on %s%s\n", endpoint, curve_key ? " (CURVE)" : "");
 	return 0;
 fail:
 	if (zx->sock)

@@ -28,7 +28,9 @@ struct zmq_exporter {
 	size_t zcap;
 };
 
-int zmq_exporter_open(struct zmq_exporter *zx, const char *endpoint, bool compress);
+/* @curve_key: a CURVE key pair file (encrypts the stream), or NULL. */
+int zmq_exporter_open(struct zmq_exporter *zx, const char *endpoint, bool compress,
+		      const char *curve_key);
 /* Returns 0 when queued, -EAGAIN when dropped (a subscriber is full). */
 int zmq_exporter_send(struct zmq_exporter *zx, const void *buf, size_t len);
 /* Sends one message on @topic; 0, or -EAGAIN when dropped. */

@@ -19,6 +19,7 @@
 #include "flowpb.h"
 #include "format.h"
 #include "log.h"
+#include "zmq_curve.h"
 
 /* Formats nfxdp-cat prints; FORMAT_BRIEF is its own. */
 #define FORMAT_BRIEF 100
@@ -30,6 +31,7 @@ struct cat_opts {
 	uint64_t count;	   /* 0: forever */
 	bool stats;	   /* print the agent's stats messages too, on stderr */
 	double timeout_s; /* 0: forever */
+	const char *curve_server_key; /* the publisher's CURVE public key (or its file) */
 };
 
 struct cat_state {
@@ -73,6 +75,8 @@ static void usage(FILE *out)
 "  -n, --count N      exit after N flows\n"
 "  -s, --stats        print the agent's stats messages (JSON) on stderr\n"
 "  -t, --timeout S    exit after S seconds (status 3 if --count was not reached)\n"
+"      --curve-server-key KEY|FILE  the stream is CURVE-encrypted (nfxdp\n"
+"                     --zmq-curve): the publisher's public key, or its .pub file\n"
 "  -h, --help         this text\n"
 "\n"
 "Gaps in the batch sequence (lost batches) and agent restarts are reported on\n"
@@ -87,6 +91,7 @@ static int parse_args(struct cat_opts *o, int argc, char **argv)
 		{ "stats", no_argument, NULL, 's' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "curve-server-key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -99,6 +104,9 @@ static int parse_args(struct cat_opts *o, int argc, char **argv)
 		switch (c) {
 		case 's':
 			o->stats = true;
+			break;
+		case 'K':
+			o->curve_server_key = optarg;
 			break;
 		case 'i':
 			o->input = optarg;
@@ -341,6 +349,11 @@ int main(int argc, char **argv)
 	if (o.stats)
 		zmq_setsockopt(sock, ZMQ_SUBSCRIBE, ZMQ_TOPIC_STATS, strlen(ZMQ_TOPIC_STATS));
 	zmq_setsockopt(sock, ZMQ_RCVTIMEO, &rcvtimeo, sizeof(rcvtimeo));
+	if (o.curve_server_key && curve_client(sock, o.curve_server_key)) {
+		zmq_close(sock);
+		zmq_ctx_term(ctx);
+		return 2;
+	}
 	if (zmq_connect(sock, o.endpoint)) {
 		pr_warn("Couldn't connect to %s: %s\n", o.endpoint, zmq_strerror(errno));
 		zmq_close(sock);
