@@ -522,6 +522,12 @@ static void live_loop(struct collector *c)
 			uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 
 			poller_scan(&c->poller, clock_ns(CLOCK_BOOTTIME));
+			if (!meter_check_links(&c->meter)) {
+				pr_warn("no interface left to meter: exporting every flow and "
+					"exiting\n");
+				c->all_gone = true;
+				break;
+			}
 			if (c->metrics_on)
 				publish_metrics(c, (clock_ns(CLOCK_MONOTONIC) - t0) / 1e9);
 			next_scan = now + cfg->poll_ms;
@@ -536,6 +542,16 @@ static void live_loop(struct collector *c)
 }
 
 /* Detach first, so nothing is metered after the flush; then unpin. */
+/* A sink that lost batches did not do its job: the exit status says so. */
+static int sink_failures(struct collector *c)
+{
+	if (!c->file_on || !c->file.batches_dropped)
+		return 0;
+	pr_warn("%" PRIu64 " batch(es) of flows could not be written to %s\n",
+		c->file.batches_dropped, c->file.path);
+	return 1;
+}
+
 static int collector_end(struct collector *c)
 {
 	int err;
@@ -550,6 +566,7 @@ static int collector_end(struct collector *c)
 		meter_unpin(&c->meter);
 		pr_info("detached; every flow exported and the pins removed\n");
 	}
+	err = sink_failures(c) || err;
 	collector_close(c);
 	return err ? 1 : 0;
 }
@@ -557,6 +574,8 @@ static int collector_end(struct collector *c)
 /* --persist: export what is closed, leave the meter running for the next nfxdp. */
 static int collector_leave(struct collector *c)
 {
+	int err;
+
 	c->clock_offset_ns = live_clock_offset();
 	/* A last scan: what is due goes now, and the stats count what stays. */
 	poller_scan(&c->poller, clock_ns(CLOCK_BOOTTIME));
@@ -568,8 +587,9 @@ static int collector_leave(struct collector *c)
 		"same interfaces to resume, or end it with nfxdp --detach\n",
 		c->batch.msg.interface, c->meter.pin_dir);
 	meter_release_all(&c->meter);
+	err = sink_failures(c);
 	collector_close(c);
-	return 0;
+	return err;
 }
 
 int collector_run_live(const struct nfx_config *cfg)
@@ -610,5 +630,9 @@ int collector_run_live(const struct nfx_config *cfg)
 		cfg->idle_timeout_ms / 1000.0, cfg->active_timeout_ms / 1000.0,
 		cfg->natural_expiry ? "on" : "off");
 	live_loop(&c);
+	if (c.all_gone) {
+		collector_end(&c);
+		return 1;
+	}
 	return cfg->persist ? collector_leave(&c) : collector_end(&c);
 }

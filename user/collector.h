@@ -42,6 +42,7 @@ struct collector {
 	int64_t clock_offset_ns; /* meter clock to Unix time */
 	uint64_t resumes;	 /* --persist: how many collectors came before */
 	bool sent_any;		 /* a batch went out from this process */
+	bool all_gone;		 /* every interface went away */
 };
 
 extern volatile sig_atomic_t collector_stop;

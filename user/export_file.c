@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio_ext.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -65,6 +68,12 @@ int file_exporter_open(struct file_exporter *fx, const char *path, enum out_form
 	/* A CSV file continued keeps the header it has. */
 	if (fx->f && append && fx->f != stdout && !fseek(fx->f, 0, SEEK_END))
 		fx->header_done = ftell(fx->f) > 0;
+	if (fx->f && !compress && fx->f != stdout) {
+		struct stat st;
+
+		fx->rewindable = !fstat(fileno(fx->f), &st) && S_ISREG(st.st_mode);
+		fx->good_end = fx->rewindable ? ftell(fx->f) : 0;
+	}
 	if (!fx->f) {
 		int err = errno;
 
@@ -98,27 +107,54 @@ static void write_text(struct file_exporter *fx, const Nfxdp__FlowBatch *b)
 	}
 }
 
+/*
+ * Cuts a failed batch off the file (stdio may have written part of it),
+ * so the file still ends with a whole batch and the next write can go on.
+ */
+static void cut_back(struct file_exporter *fx)
+{
+	if (!fx->rewindable)
+		return;
+	clearerr(fx->f);
+	/* Whatever stdio still buffers is part of the failed batch. */
+	__fpurge(fx->f);
+	if (ftruncate(fileno(fx->f), fx->good_end) || fseek(fx->f, fx->good_end, SEEK_SET))
+		fx->rewindable = false;
+	if (fx->good_end == 0 && fx->format == FORMAT_CSV)
+		fx->header_done = false;
+}
+
 int file_exporter_write(struct file_exporter *fx, const Nfxdp__FlowBatch *b,
 			const uint8_t *packed, size_t len)
 {
 	int err = 0;
 
-	if (fx->failed) {
+	/* A gzip stream, a pipe or a device cannot take back half a batch. */
+	if (fx->failed && !fx->rewindable) {
 		fx->batches_dropped++;
 		return -EIO;
 	}
+	errno = 0;
 	if (fx->format == FORMAT_PB)
 		err = write_pb(fx, packed, len);
 	else
 		write_text(fx, b);
 	if (err || fflush(fx->f) || ferror(fx->f)) {
 		err = errno ? errno : EIO;
-		pr_warn("Couldn't write flows to %s: %s (later flows are counted as dropped)\n",
-			fx->path, strerror(err));
+		if (!fx->failed)
+			pr_warn("Couldn't write flows to %s: %s (flows are counted as dropped until "
+				"a write succeeds)\n", fx->path, strerror(err));
 		fx->failed = true;
 		fx->batches_dropped++;
+		cut_back(fx);
 		return -err;
 	}
+	if (fx->failed)
+		pr_warn("Writing flows to %s again; %" PRIu64 " batch(es) were dropped\n", fx->path,
+			fx->batches_dropped);
+	fx->failed = false;
+	if (fx->rewindable)
+		fx->good_end = ftell(fx->f);
 	fx->batches_written++;
 	return 0;
 }

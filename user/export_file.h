@@ -17,7 +17,9 @@ struct file_exporter {
 	enum out_format format;
 	struct format_columns cols;
 	bool header_done;
-	bool failed; /* a write failed: reported once, later batches counted as dropped */
+	bool failed;	  /* the last write failed: reported once, until one succeeds */
+	bool rewindable; /* a plain regular file: a failed write can be cut off */
+	long good_end;	  /* where the last whole batch ends */
 	uint64_t batches_written;
 	uint64_t batches_dropped;
 };

@@ -450,6 +450,33 @@ void meter_detach_all(struct meter *m)
 	m->n_att = 0;
 }
 
+int meter_check_links(struct meter *m)
+{
+	int kept = 0;
+
+	for (int i = 0; i < m->n_att; i++) {
+		struct attachment *a = &m->att[i];
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_obj_get_info_by_fd(a->link_fd, &info, &len) || info.xdp.ifindex) {
+			m->att[kept++] = *a;
+			continue;
+		}
+		pr_warn("%s went away: no longer metered (its flows stay in the cache until they "
+			"expire)\n", a->name);
+		if (m->pin_dir[0]) {
+			char pin[4300];
+
+			link_pin_path(m, a->name, pin, sizeof(pin));
+			unlink(pin);
+		}
+		close(a->link_fd);
+	}
+	m->n_att = kept;
+	return kept;
+}
+
 void meter_release_all(struct meter *m)
 {
 	for (int i = 0; i < m->n_att; i++)

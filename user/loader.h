@@ -69,6 +69,11 @@ int meter_probe_kernel(void);
 int meter_load(struct meter *m, const struct meter_opts *o);
 /* Attaches nfx_meter to IFACE or IFACE@NETNS (a name under /var/run/netns). */
 int meter_attach(struct meter *m, const char *iface, enum xdp_mode mode);
+/*
+ * Drops the attachments whose interface went away (their links are
+ * defunct), with a message; returns how many are left.
+ */
+int meter_check_links(struct meter *m);
 /* Detaches from every interface (and removes the link pins). */
 void meter_detach_all(struct meter *m);
 /* Lets go of the links without detaching: the pins keep them (--persist). */

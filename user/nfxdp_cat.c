@@ -43,6 +43,7 @@ struct cat_state {
 	uint64_t flows;
 	uint64_t batches;
 	uint64_t lost_batches;
+	bool from_file; /* a file starts at sequence 0: a subscriber may join later */
 };
 
 static volatile sig_atomic_t stop;
@@ -158,6 +159,11 @@ static int parse_args(struct cat_opts *o, int argc, char **argv)
 /* Notes restarts and gaps from the batch's stream id and sequence number. */
 static void check_sequence(struct cat_state *s, const Nfxdp__FlowBatch *b)
 {
+	if (!s->have_seq && s->from_file && b->sequence > 0) {
+		s->lost_batches += b->sequence;
+		fprintf(stderr, "nfxdp-cat: gap: %" PRIu64 " batch(es) lost before sequence %" PRIu64
+				" (the first in the file)\n", b->sequence, b->sequence);
+	}
 	if (s->have_seq && b->stream_id != s->stream_id) {
 		fprintf(stderr, "nfxdp-cat: stream restarted (agent %s): new stream %016" PRIx64
 				", sequence %" PRIu64 "\n", b->agent, b->stream_id, b->sequence);
@@ -274,6 +280,8 @@ static int cat_file(struct cat_state *s, const struct cat_opts *o)
 	uint8_t *buf = NULL;
 	size_t cap = 0;
 	int status = 0;
+
+	s->from_file = true;
 
 	if (!f) {
 		pr_warn("Couldn't open %s: %s\n", o->input, strerror(errno ? errno : ENOMEM));

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Misuse gets a clear message and a non-zero exit, never a crash: unknown
 # interface, bad options, a busy endpoint, an interface already metered, a
-# driver without native XDP (and the generic fallback), no privileges.
+# driver without native XDP (and the generic fallback), no privileges, an
+# interface that goes away while metered.
 SUITE=e2e-misuse
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -64,4 +65,47 @@ if command -v setpriv >/dev/null; then
 else
 	fail "setpriv (util-linux) is missing"
 fi
+
+# A full disk: batches dropped and counted, the file cut back to whole
+# batches, writing resumes once there is room, and the exit status says so.
+mkdir "$T/small" && mount -t tmpfs -o size=16k tmpfs "$T/small" && CLEANUP+=("umount '$T/small'")
+dd if=/dev/zero of="$T/small/filler" bs=1k count=64 2>/dev/null
+IFACES="vb@$NS_B" start_nfxdp "$T/full.log" --output "$T/small/f.pb" --format pb \
+	--idle-timeout 0.3 --poll-ms 100 --batch-ms 100 || fail "nfxdp on a full disk starts"
+send_flows() {
+	in_a "$INJECT" --iface va --smac 02:00:00:00:aa:01 --dmac 02:00:00:00:aa:02 \
+		--src 198.18.0.1 --dst 198.18.0.2 --proto udp --dport 53 "$@"
+}
+send_flows --sport 5000 --flows 3 --count 3
+sleep 1.2
+rm "$T/small/filler"
+send_flows --sport 6000 --flows 2 --count 4
+sleep 1.2
+kill -TERM "$NFXDP_PID"
+wait "$NFXDP_PID"
+check "full disk: exit status" "$?" 1
+check "full disk: message" \
+	"$(grep -c "Couldn't write flows to $T/small/f.pb: No space left on device" "$T/full.log")" 1
+check "full disk: writing resumes" "$(grep -c "Writing flows to $T/small/f.pb again" "$T/full.log")" 1
+"$CAT" --input "$T/small/f.pb" --format csv >"$T/full.csv" 2>"$T/full.err"
+check "full disk: the file holds whole batches only" "$?" 0
+check "full disk: flows written once there was room" \
+	"$($FLOWS "$T/full.csv" --get src_port,bidirectional_packets | sort | tr '\n' ' ')" "6000 2 6001 2 "
+check "full disk: nfxdp-cat sees the dropped batches as a gap" \
+	"$(grep -o 'gap: [0-9]*' "$T/full.err" | awk '{ n += $2 } END { print n + 0 }')" \
+	"$(stat "$T/full.log" file_batches_dropped)"
+
+# The interface goes away: a message, every flow exported, status 1.
+IFACES="vb@$NS_B" start_nfxdp "$T/gone.log" --poll-ms 100 || fail "nfxdp on vb starts"
+start_cat "$T/gone.csv"
+in_a "$INJECT" --iface va --smac 02:00:00:00:aa:01 --dmac 02:00:00:00:aa:02 --src 198.18.0.1 \
+	--dst 198.18.0.2 --proto udp --sport 4242 --dport 53 --count 4
+ip -n "$NS_A" link del va
+for i in $(seq 50); do kill -0 "$NFXDP_PID" 2>/dev/null || break; sleep 0.1; done
+stop_nfxdp
+check "interface gone: exit status" "$NFXDP_STATUS" 1
+check "interface gone: message" "$(grep -c "vb@$NS_B went away: no longer metered" "$T/gone.log")" 1
+check "interface gone: says it exits" "$(grep -c 'no interface left to meter' "$T/gone.log")" 1
+check "interface gone: the flow metered before is exported" \
+	"$($FLOWS "$T/gone.csv" --get src_port,bidirectional_packets,expiration_id)" "4242 4 4"
 exit $FAILED
