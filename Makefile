@@ -14,7 +14,7 @@ BTF_VMLINUX ?= /sys/kernel/btf/vmlinux
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	  -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Ibpf -Iuser
-LDLIBS := -lbpf -lelf -lz -lprotobuf-c -lzmq -lpcap -lm -lpthread
+LDLIBS := -lbpf -lelf -lz -lprotobuf-c -lzmq -lpcap -lm -lmosquitto -lpthread
 # Only nfxdp serves HTTP: nfxdp-cat stays free of libmicrohttpd.
 NFXDP_LDLIBS := $(LDLIBS) -lmicrohttpd
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf \
@@ -36,7 +36,8 @@ BPF_HDRS := $(wildcard bpf/*.h)
 USER_HDRS := $(wildcard user/*.h)
 # Modules shared by nfxdp, nfxdp-cat and the tests.
 LIB_SRCS := user/log.c user/record.c user/format.c user/export_zmq.c \
-	    user/export_file.c user/flowpb.c user/counters.c user/zmq_curve.c
+	    user/export_file.c user/flowpb.c user/counters.c user/zmq_curve.c \
+	    user/export_ipfix.c user/export_mqtt.c
 NFXDP_SRCS := user/main.c user/cli.c user/loader.c user/poller.c user/collector.c \
 	      user/replay.c user/capture.c user/linktype.c user/filter.c user/flowfilter.c \
 	      user/boolexpr.c user/metrics.c user/event_ring.c user/pindir.c user/privs.c $(LIB_SRCS)
@@ -95,6 +96,7 @@ $(BUILD)/nfxdp-gencap: $(BUILD)/nfxdp_gencap.o $(BUILD)/craft.o
 	$(Q)$(CC) $(CFLAGS) $^ -lpcap -lm -o $@
 
 include tests/tests.mk
+include tests/issue9.mk
 include deploy/deploy.mk
 
 check: deps

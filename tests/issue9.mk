@@ -1,9 +1,16 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # IPFIX and MQTT exporters' test drivers, and the Python consumer's
-# generated protobuf classes. Included from the Makefile after tests/tests.mk.
+# generated protobuf classes. The Makefile includes this file after
+# tests/tests.mk; until it does, run  make -f Makefile -f tests/issue9.mk TARGET
+#
+#   make issue9     build/tests/ipfix_send, build/tests/mqtt_send,
+#                   build/python/flow_pb2.py (also built by `make tests`)
 #
 # $(sort) drops duplicates: once export_ipfix.c and export_mqtt.c are in
 # LIB_SRCS their objects are in LIB_OBJS too, and must be linked once.
+
+ifndef NFXDP_ISSUE9_MK
+NFXDP_ISSUE9_MK := 1
 
 PROTOC ?= protoc
 ISSUE9_BINS := $(BUILD)/tests/ipfix_send $(BUILD)/tests/mqtt_send
@@ -28,3 +35,5 @@ $(PY_PB): proto/flow.proto
 	$(call msg,PROTOC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(PROTOC) --proto_path=proto --python_out=$(dir $@) $<
+
+endif # NFXDP_ISSUE9_MK

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,9 @@ void config_defaults(struct nfx_config *cfg)
 	cfg->batch_ms = 1000;
 	cfg->format = FORMAT_CSV;
 	cfg->pin_dir = DEFAULT_PIN_DIR;
+	cfg->ipfix_template_s = 60;
+	cfg->mqtt_qos = 1;
+	cfg->mqtt_queue = 1000;
 }
 
 void config_usage(FILE *out)
@@ -118,6 +122,23 @@ void config_usage(FILE *out)
 "                           delimited FlowBatch messages)\n"
 "      --compress           gzip the --output file; deflate ZeroMQ batches (topic\n"
 "                           \"flowsz\" instead of \"flows\"; nfxdp-cat reads both)\n"
+"      --ipfix TARGET       export IPFIX (RFC 7011, biflows as RFC 5103) to a\n"
+"                           collector: [udp://|tcp://]HOST[:PORT] (UDP; 4739)\n"
+"      --ipfix-domain N     IPFIX observation domain id (0)\n"
+"      --ipfix-template-refresh S  UDP: templates again every S seconds and\n"
+"                           every 100 messages (60)\n"
+"      --ipfix-msg-size BYTES  largest IPFIX message (UDP 1400, TCP 16384)\n"
+"      --mqtt URL           publish each batch to an MQTT broker (QoS 1):\n"
+"                           mqtt://HOST[:PORT][/TOPIC] (1883), mqtts:// (8883)\n"
+"      --mqtt-topic TOPIC   MQTT topic when the URL has none (nfxdp/flows)\n"
+"      --mqtt-qos N         MQTT quality of service, 0, 1 or 2 (1)\n"
+"      --mqtt-client-id ID  MQTT client id (nfxdp-PID-HOSTNAME)\n"
+"      --mqtt-user USER     MQTT user name\n"
+"      --mqtt-password-file FILE  its password: the file's first line\n"
+"      --mqtt-ca FILE       mqtts: CA to verify the broker (the system's)\n"
+"      --mqtt-cert FILE     mqtts: client certificate ...\n"
+"      --mqtt-key FILE      ... and its key, when the broker asks for one\n"
+"      --mqtt-queue N       batches waiting for the broker, then dropped (1000)\n"
 "\n"
 "Other:\n"
 "      --stats S            print counters every S seconds (always at exit)\n"
@@ -156,6 +177,20 @@ enum {
 	OPT_DETACH,
 	OPT_PIN_DIR,
 	OPT_ZMQ,
+	OPT_IPFIX,
+	OPT_IPFIX_DOMAIN,
+	OPT_IPFIX_TEMPLATE,
+	OPT_IPFIX_MSG_SIZE,
+	OPT_MQTT,
+	OPT_MQTT_TOPIC,
+	OPT_MQTT_QOS,
+	OPT_MQTT_CLIENT_ID,
+	OPT_MQTT_USER,
+	OPT_MQTT_PASSWORD_FILE,
+	OPT_MQTT_CA,
+	OPT_MQTT_CERT,
+	OPT_MQTT_KEY,
+	OPT_MQTT_QUEUE,
 	OPT_ZMQ_CURVE,
 	OPT_CURVE_KEYGEN,
 	OPT_NO_ZMQ,
@@ -194,6 +229,20 @@ static const struct option long_options[] = {
 	{ "detach", required_argument, NULL, OPT_DETACH },
 	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 	{ "zmq", required_argument, NULL, OPT_ZMQ },
+	{ "ipfix", required_argument, NULL, OPT_IPFIX },
+	{ "ipfix-domain", required_argument, NULL, OPT_IPFIX_DOMAIN },
+	{ "ipfix-template-refresh", required_argument, NULL, OPT_IPFIX_TEMPLATE },
+	{ "ipfix-msg-size", required_argument, NULL, OPT_IPFIX_MSG_SIZE },
+	{ "mqtt", required_argument, NULL, OPT_MQTT },
+	{ "mqtt-topic", required_argument, NULL, OPT_MQTT_TOPIC },
+	{ "mqtt-qos", required_argument, NULL, OPT_MQTT_QOS },
+	{ "mqtt-client-id", required_argument, NULL, OPT_MQTT_CLIENT_ID },
+	{ "mqtt-user", required_argument, NULL, OPT_MQTT_USER },
+	{ "mqtt-password-file", required_argument, NULL, OPT_MQTT_PASSWORD_FILE },
+	{ "mqtt-ca", required_argument, NULL, OPT_MQTT_CA },
+	{ "mqtt-cert", required_argument, NULL, OPT_MQTT_CERT },
+	{ "mqtt-key", required_argument, NULL, OPT_MQTT_KEY },
+	{ "mqtt-queue", required_argument, NULL, OPT_MQTT_QUEUE },
 	{ "zmq-curve", required_argument, NULL, OPT_ZMQ_CURVE },
 	{ "curve-keygen", required_argument, NULL, OPT_CURVE_KEYGEN },
 	{ "no-zmq", no_argument, NULL, OPT_NO_ZMQ },
@@ -318,6 +367,36 @@ static int check_persist(const struct nfx_config *cfg)
 	return 0;
 }
 
+/* Options whose argument is kept as given (checked where it is used). */
+static const struct {
+	int opt;
+	size_t off;
+} string_options[] = {
+	{ OPT_METRICS, offsetof(struct nfx_config, metrics_addr) },
+	{ OPT_PIN_DIR, offsetof(struct nfx_config, pin_dir) },
+	{ OPT_ZMQ_CURVE, offsetof(struct nfx_config, zmq_curve) },
+	{ OPT_IPFIX, offsetof(struct nfx_config, ipfix) },
+	{ OPT_MQTT, offsetof(struct nfx_config, mqtt) },
+	{ OPT_MQTT_TOPIC, offsetof(struct nfx_config, mqtt_topic) },
+	{ OPT_MQTT_CLIENT_ID, offsetof(struct nfx_config, mqtt_client_id) },
+	{ OPT_MQTT_USER, offsetof(struct nfx_config, mqtt_user) },
+	{ OPT_MQTT_PASSWORD_FILE, offsetof(struct nfx_config, mqtt_password_file) },
+	{ OPT_MQTT_CA, offsetof(struct nfx_config, mqtt_ca) },
+	{ OPT_MQTT_CERT, offsetof(struct nfx_config, mqtt_cert) },
+	{ OPT_MQTT_KEY, offsetof(struct nfx_config, mqtt_key) },
+};
+
+static bool parse_string_option(struct nfx_config *cfg, int opt, const char *arg)
+{
+	for (size_t i = 0; i < sizeof(string_options) / sizeof(string_options[0]); i++) {
+		if (string_options[i].opt == opt) {
+			*(const char **)((char *)cfg + string_options[i].off) = arg;
+			return true;
+		}
+	}
+	return false;
+}
+
 static int parse_option(struct nfx_config *cfg, int opt, const char *arg, bool *zmq_set)
 {
 	static const char *const modes[] = { "native", "generic", NULL };
@@ -328,6 +407,8 @@ static int parse_option(struct nfx_config *cfg, int opt, const char *arg, bool *
 	static const char *const sample_modes[] = { "random", "systematic", NULL };
 	int v;
 
+	if (parse_string_option(cfg, opt, arg))
+		return 0;
 	switch (opt) {
 	case 'i':
 		return add_ifaces(cfg, arg);
@@ -378,18 +459,12 @@ static int parse_option(struct nfx_config *cfg, int opt, const char *arg, bool *
 		return parse_u32("splt", arg, 0, SPLT_MAX, &cfg->splt);
 	case OPT_POLL:
 		return parse_u32("poll-ms", arg, 1, 3600000, &cfg->poll_ms);
-	case OPT_ZMQ_CURVE:
-		cfg->zmq_curve = arg;
-		return 0;
 	case OPT_PERSIST:
 		cfg->persist = true;
 		return 0;
 	case OPT_DETACH:
 		cfg->detach = true;
 		return add_ifaces(cfg, arg);
-	case OPT_PIN_DIR:
-		cfg->pin_dir = arg;
-		return 0;
 	case OPT_ZMQ:
 		cfg->zmq_endpoint = arg;
 		*zmq_set = true;
@@ -435,9 +510,16 @@ static int parse_option(struct nfx_config *cfg, int opt, const char *arg, bool *
 		return 0;
 	case OPT_STATS:
 		return parse_u32("stats", arg, 0, 86400, &cfg->stats_interval_s);
-	case OPT_METRICS:
-		cfg->metrics_addr = arg; /* metrics_open() checks it */
-		return 0;
+	case OPT_IPFIX_DOMAIN:
+		return parse_u32("ipfix-domain", arg, 0, UINT32_MAX, &cfg->ipfix_domain);
+	case OPT_IPFIX_TEMPLATE:
+		return parse_u32("ipfix-template-refresh", arg, 1, 86400, &cfg->ipfix_template_s);
+	case OPT_IPFIX_MSG_SIZE:
+		return parse_u32("ipfix-msg-size", arg, 512, 65535, &cfg->ipfix_msg_size);
+	case OPT_MQTT_QOS:
+		return parse_u32("mqtt-qos", arg, 0, 2, &cfg->mqtt_qos);
+	case OPT_MQTT_QUEUE:
+		return parse_u32("mqtt-queue", arg, 1, 1000000, &cfg->mqtt_queue);
 	case 'v':
 		cfg->verbosity++;
 		return 0;
@@ -485,7 +567,8 @@ int config_parse(struct nfx_config *cfg, int argc, char **argv)
 		pr_warn("give either --iface IFACE or --pcap FILE\nTry 'nfxdp --help'.\n");
 		return -1;
 	}
-	if (cfg->output && !zmq_set)
+	/* Another sink turns the default ZeroMQ endpoint off; --zmq keeps it. */
+	if ((cfg->output || cfg->ipfix || cfg->mqtt) && !zmq_set)
 		cfg->zmq_endpoint = NULL;
 	return check_persist(cfg);
 }

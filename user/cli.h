@@ -61,6 +61,18 @@ struct nfx_config {
 	/* Export. */
 	const char *zmq_endpoint; /* NULL: no ZeroMQ */
 	const char *zmq_curve;	  /* CURVE key pair file: an encrypted stream */
+	const char *ipfix;	    /* --ipfix [udp://|tcp://]HOST[:PORT]; NULL: none */
+	uint32_t ipfix_domain;	    /* observation domain id */
+	uint32_t ipfix_template_s;  /* UDP: templates again every S seconds */
+	uint32_t ipfix_msg_size;    /* bytes per message; 0: 1400 UDP, 16384 TCP */
+	const char *mqtt;	    /* --mqtt mqtt[s]://HOST[:PORT][/TOPIC]; NULL: none */
+	const char *mqtt_topic;	    /* NULL: the URL's path, else nfxdp/flows */
+	uint32_t mqtt_qos;
+	const char *mqtt_client_id; /* NULL: nfxdp-PID-HOSTNAME */
+	const char *mqtt_user;
+	const char *mqtt_password_file;
+	const char *mqtt_ca, *mqtt_cert, *mqtt_key;
+	uint32_t mqtt_queue; /* batches waiting for the broker before drops */
 	uint64_t zmq_wait_ms;	  /* wait for a first subscriber before the first batch */
 	uint32_t batch_flows;
 	uint32_t batch_ms;

@@ -57,6 +57,10 @@ void collector_send(struct collector *c)
 			zmq_exporter_send(&c->zmq, buf, len);
 		if (c->file_on)
 			file_exporter_write(&c->file, &c->batch.msg, buf, len);
+		if (c->ipfix_on)
+			ipfix_exporter_send(&c->ipfix, &c->batch.msg);
+		if (c->mqtt_on)
+			mqtt_exporter_send(&c->mqtt, buf, len);
 	}
 	batch_clear(&c->batch);
 	c->sent_any = true;
@@ -89,6 +93,10 @@ void collector_tick(struct collector *c, uint64_t now_ms)
 {
 	if (c->zmq_on)
 		zmq_exporter_service(&c->zmq);
+	if (c->ipfix_on)
+		ipfix_exporter_service(&c->ipfix);
+	if (c->mqtt_on)
+		mqtt_exporter_service(&c->mqtt);
 	if (c->batch.msg.n_flows == c->batch.cap ||
 	    (c->batch.msg.n_flows && now_ms - c->batch.opened_ms >= c->cfg->batch_ms))
 		collector_send(c);
@@ -257,6 +265,48 @@ int collector_open(struct collector *c, const struct nfx_config *cfg, const char
 	return err ? err : collector_open_network(c);
 }
 
+static int open_ipfix(struct collector *c, const struct nfx_config *cfg)
+{
+	struct ipfix_opts o;
+	const char *host_port;
+	bool tcp;
+	int err;
+
+	ipfix_opts_default(&o);
+	o.domain_id = cfg->ipfix_domain;
+	o.template_refresh_s = cfg->ipfix_template_s;
+	o.max_msg = cfg->ipfix_msg_size;
+	host_port = ipfix_target(cfg->ipfix, &tcp);
+	err = ipfix_exporter_open(&c->ipfix, host_port, tcp, &o);
+	c->ipfix_on = !err;
+	return err;
+}
+
+static int open_mqtt(struct collector *c, const struct nfx_config *cfg)
+{
+	struct mqtt_opts o;
+	int err;
+
+	mqtt_opts_default(&o);
+	o.topic = cfg->mqtt_topic;
+	o.qos = cfg->mqtt_qos;
+	o.client_id = cfg->mqtt_client_id;
+	o.username = cfg->mqtt_user;
+	o.ca_file = cfg->mqtt_ca;
+	o.cert_file = cfg->mqtt_cert;
+	o.key_file = cfg->mqtt_key;
+	o.max_pending = cfg->mqtt_queue;
+	if (cfg->mqtt_password_file) {
+		c->mqtt_password = mqtt_password_file(cfg->mqtt_password_file);
+		if (!c->mqtt_password)
+			return -EINVAL;
+		o.password = c->mqtt_password;
+	}
+	err = mqtt_exporter_open(&c->mqtt, cfg->mqtt, &o);
+	c->mqtt_on = !err;
+	return err;
+}
+
 int collector_open_network(struct collector *c)
 {
 	const struct nfx_config *cfg = c->cfg;
@@ -267,6 +317,16 @@ int collector_open_network(struct collector *c)
 		if (err)
 			return err;
 		c->zmq_on = true;
+	}
+	if (cfg->ipfix) {
+		err = open_ipfix(c, cfg);
+		if (err)
+			return err;
+	}
+	if (cfg->mqtt) {
+		err = open_mqtt(c, cfg);
+		if (err)
+			return err;
 	}
 	if (cfg->metrics_addr && cfg->n_ifaces) {
 		err = metrics_open(&c->metrics, cfg->metrics_addr);
@@ -381,6 +441,15 @@ int collector_stats(struct collector *c, struct stat_item *items, int max)
 	ITEM("zmq_batches_dropped", c->zmq.batches_dropped);
 	ITEM("zmq_subscribers", c->zmq.subscribers);
 	ITEM("file_batches_dropped", c->file.batches_dropped);
+	if (c->ipfix_on) {
+		ITEM("ipfix_records_sent", c->ipfix.records_sent);
+		ITEM("ipfix_records_dropped", c->ipfix.records_dropped);
+	}
+	if (c->mqtt_on) {
+		ITEM("mqtt_batches_acked", c->mqtt.batches_acked);
+		ITEM("mqtt_batches_dropped", c->mqtt.batches_dropped);
+		ITEM("mqtt_batches_waiting", c->mqtt.in_flight + c->mqtt.held_n);
+	}
 #undef ITEM
 	return n;
 }
@@ -443,6 +512,13 @@ void collector_close(struct collector *c)
 		zmq_exporter_close(&c->zmq, 2000);
 	if (c->file_on)
 		file_exporter_close(&c->file);
+	if (c->ipfix_on)
+		ipfix_exporter_close(&c->ipfix, 2000);
+	if (c->mqtt_on)
+		mqtt_exporter_close(&c->mqtt, 2000);
+	c->ipfix_on = c->mqtt_on = false;
+	free(c->mqtt_password);
+	c->mqtt_password = NULL;
 	batch_free(&c->batch);
 	poller_free(&c->poller);
 	event_ring_close(&c->ring);

@@ -14,6 +14,8 @@
 #include "cli.h"
 #include "event_ring.h"
 #include "export_file.h"
+#include "export_ipfix.h"
+#include "export_mqtt.h"
 #include "export_zmq.h"
 #include "flowpb.h"
 #include "loader.h"
@@ -30,6 +32,11 @@ struct collector {
 	struct file_exporter file;
 	bool zmq_on;
 	bool file_on;
+	struct ipfix_exporter ipfix;
+	struct mqtt_exporter mqtt;
+	bool ipfix_on;
+	bool mqtt_on;
+	char *mqtt_password;
 	struct metrics_server metrics;
 	struct metrics_snapshot snap;
 	bool metrics_on;

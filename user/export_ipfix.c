@@ -212,6 +212,14 @@ static size_t put_templates(uint8_t *out)
 	return n;
 }
 
+const char *ipfix_target(const char *arg, bool *tcp)
+{
+	*tcp = !strncmp(arg, "tcp://", 6);
+	if (*tcp || !strncmp(arg, "udp://", 6))
+		return arg + 6;
+	return arg;
+}
+
 void ipfix_opts_default(struct ipfix_opts *o)
 {
 	memset(o, 0, sizeof(*o));

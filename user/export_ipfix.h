@@ -96,6 +96,11 @@ struct ipfix_exporter {
 	uint64_t connects;	  /* TCP connections established */
 };
 
+/*
+ * The collector of a command-line argument: "udp://HOST:PORT",
+ * "tcp://HOST:PORT" or "HOST:PORT" (UDP). Sets *@tcp; returns HOST:PORT.
+ */
+const char *ipfix_target(const char *arg, bool *tcp);
 /* Defaults: domain 0, templates every 60 s and every 100 messages. */
 void ipfix_opts_default(struct ipfix_opts *o);
 /*

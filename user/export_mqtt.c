@@ -79,42 +79,6 @@ int mqtt_parse_url(struct mqtt_exporter *m, const char *url)
 	return *p && *p != '/' ? -EINVAL : 0;
 }
 
-/* libmosquitto's thread: the broker took the connection or refused it. */
-static void on_connect(struct mosquitto *mosq, void *obj, int rc)
-{
-	struct mqtt_exporter *m = obj;
-
-	if (rc) {
-		if (__atomic_exchange_n(&m->connected, false, __ATOMIC_RELAXED) || !m->connects)
-			pr_warn("Couldn't connect to MQTT broker %s: %s (retrying)\n", m->url,
-				mosquitto_connack_string(rc));
-		return;
-	}
-	__atomic_store_n(&m->connected, true, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&m->connects, 1, __ATOMIC_RELAXED);
-	pr_info("MQTT: connected to %s, publishing on %s\n", m->url, m->topic);
-}
-
-static void on_disconnect(struct mosquitto *mosq, void *obj, int rc)
-{
-	struct mqtt_exporter *m = obj;
-
-	/* rc 0: we asked for it at close. */
-	if (rc && __atomic_exchange_n(&m->connected, false, __ATOMIC_RELAXED))
-		pr_warn("Couldn't stay connected to MQTT broker %s: %s (reconnecting; batches "
-			"queue up to the limit, then are dropped)\n",
-			m->url, mosquitto_strerror(rc));
-}
-
-/* QoS 1 and 2: the broker acknowledged; QoS 0: the message was written. */
-static void on_publish(struct mosquitto *mosq, void *obj, int mid)
-{
-	struct mqtt_exporter *m = obj;
-
-	__atomic_sub_fetch(&m->pending, 1, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&m->batches_acked, 1, __ATOMIC_RELAXED);
-}
-
 static const char *mosq_error(int rc)
 {
 	return rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc);
@@ -136,6 +100,28 @@ static int tls_setup(struct mqtt_exporter *m, const struct mqtt_opts *o)
 	return rc ? -EINVAL : 0;
 }
 
+char *mqtt_password_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (!f) {
+		pr_warn("Couldn't open MQTT password file %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	n = getline(&line, &cap, f);
+	fclose(f);
+	if (n < 0) {
+		pr_warn("Couldn't read MQTT password file %s: it is empty\n", path);
+		free(line);
+		return NULL;
+	}
+	line[strcspn(line, "\r\n")] = '\0';
+	return line;
+}
+
 /* nfxdp-PID-HOST, cut to the length every broker takes. */
 static void client_id(char *buf, size_t len, const struct mqtt_opts *o)
 {
@@ -153,6 +139,44 @@ static void client_id(char *buf, size_t len, const struct mqtt_opts *o)
 		buf[CLIENT_ID_MAX] = '\0';
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Inside mosquitto_loop(): the broker took the connection or refused it. */
+static void on_connect(struct mosquitto *mosq, void *obj, int rc)
+{
+	struct mqtt_exporter *m = obj;
+
+	if (rc) {
+		if (!m->failing)
+			pr_warn("Couldn't connect to MQTT broker %s: %s (retrying)\n", m->url,
+				mosquitto_connack_string(rc));
+		m->failing = true;
+		return;
+	}
+	if (m->failing || !m->connects)
+		pr_info("MQTT: connected to %s, publishing on %s\n", m->url, m->topic);
+	m->connected = true;
+	m->failing = false;
+	m->connects++;
+	m->backoff_s = 1;
+}
+
+/* QoS 1 and 2: the broker acknowledged; QoS 0: the message was written. */
+static void on_publish(struct mosquitto *mosq, void *obj, int mid)
+{
+	struct mqtt_exporter *m = obj;
+
+	if (m->in_flight)
+		m->in_flight--;
+	m->batches_acked++;
+}
+
 static int client_setup(struct mqtt_exporter *m, const struct mqtt_opts *o)
 {
 	char id[256];
@@ -165,9 +189,7 @@ static int client_setup(struct mqtt_exporter *m, const struct mqtt_opts *o)
 		return -ENOMEM;
 	}
 	mosquitto_connect_callback_set(m->mosq, on_connect);
-	mosquitto_disconnect_callback_set(m->mosq, on_disconnect);
 	mosquitto_publish_callback_set(m->mosq, on_publish);
-	mosquitto_reconnect_delay_set(m->mosq, 1, 30, true);
 	if (o->username) {
 		rc = mosquitto_username_pw_set(m->mosq, o->username, o->password);
 		if (rc) {
@@ -176,6 +198,108 @@ static int client_setup(struct mqtt_exporter *m, const struct mqtt_opts *o)
 		}
 	}
 	return m->tls ? tls_setup(m, o) : 0;
+}
+
+/* The connection failed or broke: try again later, backing off to 30 s. */
+static void lost(struct mqtt_exporter *m, int rc)
+{
+	if (!m->failing)
+		pr_warn("Couldn't %s MQTT broker %s: %s (retrying; batches wait, up to the "
+			"limit)\n",
+			m->connected ? "stay connected to" : "connect to", m->url, mosq_error(rc));
+	m->failing = true;
+	m->connected = false;
+	m->retry_ms = now_ms() + m->backoff_s * 1000ULL;
+	m->backoff_s = m->backoff_s >= 16 ? 30 : m->backoff_s * 2;
+}
+
+static void reconnect(struct mqtt_exporter *m)
+{
+	int rc = mosquitto_reconnect_async(m->mosq);
+
+	if (rc)
+		lost(m, rc);
+}
+
+static int publish(struct mqtt_exporter *m, const void *buf, size_t len)
+{
+	int rc;
+
+	/* Counted first: a QoS 0 message is acknowledged as it is written. */
+	m->in_flight++;
+	rc = mosquitto_publish(m->mosq, NULL, m->topic, len, buf, m->qos, false);
+	if (rc && m->in_flight)
+		m->in_flight--;
+	return rc;
+}
+
+/* Batches held while the broker was away go first, in order. */
+static void release_held(struct mqtt_exporter *m)
+{
+	while (m->held_n && m->connected) {
+		struct mqtt_held *h = &m->held[m->held_head];
+
+		if (publish(m, h->buf, h->len))
+			return;
+		free(h->buf);
+		h->buf = NULL;
+		m->held_head = (m->held_head + 1) % m->max_pending;
+		m->held_n--;
+	}
+}
+
+void mqtt_exporter_service(struct mqtt_exporter *m)
+{
+	int rc;
+
+	if (!m->mosq)
+		return;
+	if (mosquitto_socket(m->mosq) < 0) {
+		m->connected = false;
+		if (now_ms() >= m->retry_ms)
+			reconnect(m);
+		return;
+	}
+	rc = mosquitto_loop(m->mosq, 0, 1);
+	if (rc)
+		lost(m, rc);
+	else
+		release_held(m);
+}
+
+static int hold(struct mqtt_exporter *m, const void *buf, size_t len)
+{
+	struct mqtt_held *h = &m->held[(m->held_head + m->held_n) % m->max_pending];
+
+	h->buf = malloc(len ? len : 1);
+	if (!h->buf)
+		return -ENOMEM;
+	memcpy(h->buf, buf, len);
+	h->len = len;
+	m->held_n++;
+	return 0;
+}
+
+int mqtt_exporter_send(struct mqtt_exporter *m, const void *buf, size_t len)
+{
+	mqtt_exporter_service(m);
+	if (m->in_flight + m->held_n >= m->max_pending) {
+		if (!m->warned_full)
+			pr_warn("Couldn't queue a batch for MQTT broker %s: %u batches wait for it "
+				"(dropping until it catches up)\n",
+				m->url, m->max_pending);
+		m->warned_full = true;
+		m->batches_dropped++;
+		return -EAGAIN;
+	}
+	m->warned_full = false;
+	if ((!m->connected || m->held_n || publish(m, buf, len)) && hold(m, buf, len)) {
+		m->batches_dropped++;
+		return -EAGAIN;
+	}
+	m->batches_queued++;
+	m->bytes_queued += len;
+	return 0;
 }
 
 int mqtt_exporter_open(struct mqtt_exporter *m, const char *url, const struct mqtt_opts *o)
@@ -197,69 +321,45 @@ int mqtt_exporter_open(struct mqtt_exporter *m, const char *url, const struct mq
 	}
 	if (o->topic || !m->topic[0])
 		snprintf(m->topic, sizeof(m->topic), "%s", o->topic ? o->topic : MQTT_DEFAULT_TOPIC);
+	if (mosquitto_pub_topic_check(m->topic) != MOSQ_ERR_SUCCESS) {
+		pr_warn("Couldn't publish on MQTT topic '%s': not a topic name (no + or #)\n",
+			m->topic);
+		return -EINVAL;
+	}
 	if (o->qos < 0 || o->qos > 2) {
 		pr_warn("Couldn't use MQTT QoS %d: it is 0, 1 or 2\n", o->qos);
 		return -EINVAL;
 	}
 	m->qos = o->qos;
 	m->max_pending = o->max_pending ? o->max_pending : 1000;
+	m->backoff_s = 1;
+	m->held = calloc(m->max_pending, sizeof(*m->held));
 	mosquitto_lib_init();
 	m->lib_init = true;
-	if (client_setup(m, o))
+	if (!m->held || client_setup(m, o))
 		goto fail;
-	/* A broker that is down now is retried by the loop thread. */
+	/* Non-blocking connect; a broker that is down now is retried by service. */
 	rc = mosquitto_connect_async(m->mosq, m->host, m->port, o->keepalive_s ? o->keepalive_s : 30);
-	if (rc == MOSQ_ERR_ERRNO)
-		pr_warn("Couldn't connect to MQTT broker %s: %s (retrying)\n", url, strerror(errno));
-	else if (rc) {
+	if (rc == MOSQ_ERR_INVAL) {
 		pr_warn("Couldn't connect to MQTT broker %s: %s\n", url, mosq_error(rc));
 		goto fail;
 	}
-	rc = mosquitto_loop_start(m->mosq);
-	if (rc) {
-		pr_warn("Couldn't start the MQTT network thread: %s\n", mosq_error(rc));
-		goto fail;
-	}
+	if (rc)
+		lost(m, rc);
 	return 0;
 fail:
 	mqtt_exporter_close(m, 0);
 	return -EINVAL;
 }
 
-int mqtt_exporter_send(struct mqtt_exporter *m, const void *buf, size_t len)
+/* Gives the broker up to @linger_ms to take what waits and acknowledge it. */
+static void drain(struct mqtt_exporter *m, int linger_ms)
 {
-	int rc;
+	struct timespec ts = { 0, 5 * 1000000L };
+	uint64_t end = now_ms() + (linger_ms > 0 ? linger_ms : 0);
 
-	if (__atomic_load_n(&m->pending, __ATOMIC_RELAXED) >= m->max_pending) {
-		if (!m->warned_full)
-			pr_warn("Couldn't queue a batch for MQTT broker %s: %u batches await its "
-				"acknowledgement (dropping until it catches up)\n",
-				m->url, m->max_pending);
-		m->warned_full = true;
-		m->batches_dropped++;
-		return -EAGAIN;
-	}
-	m->warned_full = false;
-	/* Counted before publishing: the acknowledgement may come first. */
-	__atomic_add_fetch(&m->pending, 1, __ATOMIC_RELAXED);
-	rc = mosquitto_publish(m->mosq, NULL, m->topic, len, buf, m->qos, false);
-	if (rc) {
-		__atomic_sub_fetch(&m->pending, 1, __ATOMIC_RELAXED);
-		m->batches_dropped++;
-		return -EAGAIN;
-	}
-	m->batches_queued++;
-	m->bytes_queued += len;
-	return 0;
-}
-
-static void wait_acks(struct mqtt_exporter *m, int linger_ms)
-{
-	struct timespec ts = { 0, 10 * 1000000L };
-
-	for (int waited = 0; waited < linger_ms; waited += 10) {
-		if (!__atomic_load_n(&m->pending, __ATOMIC_RELAXED))
-			return;
+	while ((m->in_flight || m->held_n) && now_ms() < end) {
+		mqtt_exporter_service(m);
 		nanosleep(&ts, NULL);
 	}
 }
@@ -267,14 +367,21 @@ static void wait_acks(struct mqtt_exporter *m, int linger_ms)
 void mqtt_exporter_close(struct mqtt_exporter *m, int linger_ms)
 {
 	if (m->mosq) {
-		wait_acks(m, linger_ms);
+		drain(m, linger_ms);
 		/* Never acknowledged: as good as dropped. */
-		m->batches_dropped += __atomic_exchange_n(&m->pending, 0, __ATOMIC_RELAXED);
-		mosquitto_disconnect(m->mosq);
-		mosquitto_loop_stop(m->mosq, false);
+		m->batches_dropped += m->in_flight + m->held_n;
+		if (m->connected)
+			mosquitto_disconnect(m->mosq);
 		mosquitto_destroy(m->mosq);
 		m->mosq = NULL;
 	}
+	for (; m->held_n; m->held_n--) {
+		free(m->held[m->held_head].buf);
+		m->held_head = (m->held_head + 1) % m->max_pending;
+	}
+	free(m->held);
+	m->held = NULL;
+	m->in_flight = 0;
 	if (m->lib_init)
 		mosquitto_lib_cleanup();
 	m->lib_init = false;

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * MQTT export: each batch, the packed FlowBatch exactly as ZeroMQ carries
- * it, is one message on one topic (QoS 1 by default). libmosquitto runs its
- * network loop in its own thread and reconnects by itself; publishing only
- * queues. Messages not yet acknowledged are bounded: past the bound, and
- * while the broker is unreachable for that long, batches are dropped and
- * counted, never waited for.
+ * it, is one message on one topic (QoS 1 by default). Nothing blocks the
+ * caller: libmosquitto's socket is non-blocking and driven from here
+ * (mqtt_exporter_service(), every collector tick, and each send), with
+ * reconnection and backoff. While the broker is away batches wait in a
+ * bounded queue; past the bound they are dropped and counted.
  */
 #ifndef NFXDP_EXPORT_MQTT_H
 #define NFXDP_EXPORT_MQTT_H
@@ -19,14 +19,20 @@
 struct mqtt_opts {
 	const char *topic;     /* NULL: the URL's path, else MQTT_DEFAULT_TOPIC */
 	int qos;	       /* 0, 1 (default) or 2 */
-	const char *client_id; /* NULL: nfxdp-HOSTNAME-PID */
+	const char *client_id; /* NULL: nfxdp-PID-HOSTNAME, cut to 23 bytes */
 	const char *username;  /* NULL: none */
 	const char *password;
 	const char *ca_file;   /* mqtts: CA to verify the broker (NULL: the system's) */
 	const char *cert_file; /* mqtts: client certificate and key, if the broker asks */
 	const char *key_file;
-	uint32_t max_pending;  /* batches queued and not acknowledged (default 1000) */
+	uint32_t max_pending;  /* batches held or not yet acknowledged (default 1000) */
 	int keepalive_s;       /* default 30 */
+};
+
+/* A batch held while the broker is away. */
+struct mqtt_held {
+	void *buf;
+	size_t len;
 };
 
 struct mqtt_exporter {
@@ -39,15 +45,22 @@ struct mqtt_exporter {
 	int qos;
 	uint32_t max_pending;
 	bool lib_init;
-	/* Written by libmosquitto's thread: read and changed atomically. */
-	uint64_t pending;	/* published, not yet acknowledged */
-	uint64_t batches_acked; /* delivered to the broker (QoS 0: written) */
-	uint64_t connects;
-	bool connected;
-	/* The caller's. */
-	uint64_t batches_queued;
-	uint64_t batches_dropped; /* full, or never acknowledged before close */
+
+	bool connected;	  /* the broker took our CONNECT */
+	bool failing;	  /* down: warn once per outage, not per attempt */
+	uint64_t retry_ms; /* next connection attempt (monotonic) */
+	unsigned backoff_s;
+
+	struct mqtt_held *held; /* FIFO ring of batches waiting for a connection */
+	size_t held_head, held_n;
+	uint64_t in_flight; /* given to libmosquitto, not yet acknowledged */
+
+	/* Counters. */
+	uint64_t batches_queued;  /* taken by send (held or published) */
+	uint64_t batches_acked;	  /* acknowledged by the broker (QoS 0: written) */
+	uint64_t batches_dropped; /* queue full, or not acknowledged by close */
 	uint64_t bytes_queued;
+	uint64_t connects;
 	bool warned_full;
 };
 
@@ -60,9 +73,16 @@ void mqtt_opts_default(struct mqtt_opts *o);
 int mqtt_exporter_open(struct mqtt_exporter *m, const char *url, const struct mqtt_opts *o);
 /* Queues one packed batch; returns 0, or -EAGAIN when it was dropped. */
 int mqtt_exporter_send(struct mqtt_exporter *m, const void *buf, size_t len);
+/* Reads acknowledgements, writes what waits, reconnects when due; never blocks. */
+void mqtt_exporter_service(struct mqtt_exporter *m);
 /* Waits up to @linger_ms for acknowledgements, then disconnects. */
 void mqtt_exporter_close(struct mqtt_exporter *m, int linger_ms);
 
+/*
+ * The first line of @path, for mqtt_opts.password: a password on the
+ * command line would show in ps. Returns it allocated, or NULL after a message.
+ */
+char *mqtt_password_file(const char *path);
 /* Parses an mqtt:// or mqtts:// URL into @m's host, port, tls and topic. */
 int mqtt_parse_url(struct mqtt_exporter *m, const char *url);
 

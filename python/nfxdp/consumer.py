@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 """A consumer of nfxdp's ZeroMQ stream.
 
-Each message is two frames: the topic ``b"flows"``, then a packed FlowBatch.
+Each message is two frames: the topic ``b"flows"``, then a packed FlowBatch;
+or, from an agent run with --compress, ``b"flowsz"`` and the batch
+zlib-compressed. (The agent's counters go on the topic ``b"stats"``, as JSON.)
 Batches carry the agent's name, a random ``stream_id`` per collector start
 and a ``sequence`` number per batch: a gap means batches were lost (a slow
 subscriber's are dropped by the agent, never waited for), a new stream_id
@@ -10,6 +12,7 @@ means the agent restarted.
 import collections
 import logging
 import time
+import zlib
 
 import zmq
 from google.protobuf.message import DecodeError
@@ -17,7 +20,9 @@ from google.protobuf.message import DecodeError
 from . import schema
 
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:5556"
+# A subscription matches topics by prefix: b"flows" takes both of these.
 TOPIC = b"flows"
+DECODERS = {b"flows": bytes, b"flowsz": zlib.decompress}
 
 log = logging.getLogger("nfxdp")
 
@@ -80,7 +85,8 @@ class Streamer:
     """nfxdp's stream, the way NFStream's NFStreamer reads an interface.
 
     ``Streamer("tcp://127.0.0.1:5556").to_pandas()`` gives a DataFrame with
-    NFStream's column names. NFStreamer's metering options are accepted and
+    NFStream's column names. ``source`` may also be a list of endpoints:
+    one socket then reads several agents (or forwarders), fair-queued. NFStreamer's metering options are accepted and
     ignored with a note: they are the agent's (nfxdp's command line).
     The socket subscribes at construction, so flows exported from then on
     are received.
@@ -103,7 +109,8 @@ class Streamer:
         self._sock = self._ctx.socket(zmq.SUB)
         self._sock.setsockopt(zmq.RCVHWM, rcvhwm)
         self._sock.setsockopt(zmq.LINGER, 0)
-        self._sock.connect(source)
+        for endpoint in [source] if isinstance(source, str) else source:
+            self._sock.connect(endpoint)
         self._sock.setsockopt(zmq.SUBSCRIBE, topic)
         self._topic = topic
 
@@ -135,12 +142,12 @@ class Streamer:
         if not self._sock.poll(wait_ms):
             return None
         frames = self._sock.recv_multipart(zmq.NOBLOCK)
-        if len(frames) != 2 or frames[0] != self._topic:
+        if len(frames) != 2 or frames[0] not in DECODERS:
             self.bad_messages += 1
             return None
         try:
-            return schema.decode_batch(frames[1])
-        except DecodeError:
+            return schema.decode_batch(DECODERS[frames[0]](frames[1]))
+        except (DecodeError, zlib.error):
             self.bad_messages += 1
             return None
 

@@ -12,6 +12,7 @@ order, in:
 4. a cache directory, generated there with ``protoc`` from
    ``$NFXDP_PROTO`` or the checkout's ``proto/flow.proto``.
 """
+import gzip
 import hashlib
 import importlib.util
 import os
@@ -100,9 +101,12 @@ def read_varint(buf, pos):
 
 
 def iter_pb_file(path):
-    """The packed batches of a pb file (nfxdp --format pb): varint length, then message."""
+    """The packed batches of a pb file (nfxdp --format pb): varint length, then
+    message; gzipped as a whole with --compress."""
     with open(path, "rb") as f:
         buf = f.read()
+    if buf[:2] == b"\x1f\x8b":
+        buf = gzip.decompress(buf)
     pos = 0
     while pos < len(buf):
         n, start = read_varint(buf, pos)

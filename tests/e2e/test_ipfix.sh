@@ -391,7 +391,9 @@ collect() {
 	local pid=$!
 	PIDS+=("$pid")
 	for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
-	"$SEND" "$@" "$T/small.pb" "127.0.0.1:$(cat "$T/port")" >"$T/sent" 2>>"$T/send.err"
+	local scheme=
+	[ "$proto" = tcp ] && [[ " $* " != *" --tcp "* ]] && scheme=tcp://
+	"$SEND" "$@" "$T/small.pb" "${scheme}127.0.0.1:$(cat "$T/port")" >"$T/sent" 2>>"$T/send.err"
 	wait "$pid"
 	cat "$T/collect.out"
 }
@@ -404,7 +406,7 @@ check "udp: sequence numbers count data records" "$(counter "$got" seq_errors)" 
 check "udp: templates first and again every 5 messages" "$(counter "$got" template_errors)" 0
 check "udp: observation domain as configured" "$(echo "$got" | grep -o 'domains=[0-9,]*')" "domains=7"
 
-got=$(collect tcp 0 0 -- --tcp)
+got=$(collect tcp 0 0 -- --linger-ms 2000) # tcp:// from the target
 SENT=$(cat "$T/sent")
 check "tcp: every record decodes to nfxdp's flow" \
 	"$(counter "$got" records) $(counter "$got" matched)" "$N $N"
@@ -438,5 +440,28 @@ check "tcp, no collector: exit 0, every record counted dropped" \
 check "tcp, no collector: the sender is not held up (under 3 s)" "$([ "$ms" -lt 3000 ] && echo yes)" yes
 out=$("$SEND" --linger-ms 0 "$T/small.pb" "127.0.0.1:$(free_port udp)" 2>>"$T/send.err")
 check "udp, no collector: exit 0, sends counted as failures, not fatal" "$?" 0
+
+# --- nfxdp itself, once it has --ipfix ------------------------------------------------
+if "$NFXDP" --help 2>&1 | grep -q -- '--ipfix '; then
+	for name in 1kxun.pcap mdns.pcap; do
+		[ -f "$REF/pcaps/$name" ] || continue
+		dir=$T/direct.$name
+		mkdir -p "$dir"
+		port=$(free_port udp)
+		nfcapd -w "$dir" -p "$port" -b 127.0.0.1 -t 3600 >"$dir.log" 2>&1 &
+		pid=$!
+		PIDS+=("$pid")
+		wait_log "$dir.log" "Startup" || { fail "$name: nfcapd starts (direct)"; continue; }
+		meter "$REF/pcaps/$name" --ipfix "udp://127.0.0.1:$port" --ipfix-domain 3
+		sleep 0.3
+		stop "$pid"
+		TZ=UTC nfdump -R "$dir" -o json >"$dir.json" 2>>"$dir.log"
+		N=$($FLOWS "$T/$name.csv" --count)
+		check "nfxdp --pcap $name --ipfix: nfdump has its $N flows" \
+			"$($PY nfdump "$T/$name.csv" "$dir.json")" "$N/$N $N"
+	done
+else
+	echo "# nfxdp has no --ipfix option yet: the exporter is tested through ipfix_send only"
+fi
 
 exit $FAILED

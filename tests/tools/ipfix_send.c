@@ -6,7 +6,7 @@
  *
  *   ipfix_send [--tcp] [--domain N] [--max-msg BYTES] [--refresh-s S]
  *              [--refresh-msgs N] [--pace-ms MS] [--linger-ms MS] [--reconnect-ms MS]
- *              FILE HOST:PORT
+ *              FILE [udp://|tcp://]HOST:PORT
  */
 #include <errno.h>
 #include <getopt.h>
@@ -118,6 +118,8 @@ int main(int argc, char **argv)
 {
 	struct ipfix_exporter x;
 	struct send_args a = {};
+	const char *host_port;
+	bool tcp;
 	uint8_t *buf;
 	size_t len;
 	long batches;
@@ -126,11 +128,15 @@ int main(int argc, char **argv)
 	if (parse_args(&a, argc, argv)) {
 		fprintf(stderr, "usage: ipfix_send [--tcp] [--domain N] [--max-msg BYTES] "
 				"[--refresh-s S] [--refresh-msgs N] [--pace-ms MS] [--linger-ms MS] "
-				"[--reconnect-ms MS] FILE HOST:PORT\n");
+				"[--reconnect-ms MS] FILE [udp://|tcp://]HOST:PORT\n");
 		return 2;
 	}
 	buf = read_file(a.file, &len);
-	if (!buf || ipfix_exporter_open(&x, a.collector, a.tcp, &a.o))
+	if (!buf)
+		return 1;
+	host_port = ipfix_target(a.collector, &tcp);
+	a.tcp |= tcp;
+	if (ipfix_exporter_open(&x, host_port, a.tcp, &a.o))
 		return 1;
 	/* TCP: give the connection a moment, as a long-running agent would have. */
 	for (int i = 0; a.tcp && i < 100 && !x.connected; i++) {

@@ -4,7 +4,7 @@
  * varint length, packed FlowBatch, repeated) through the MQTT exporter, one
  * message per batch, then prints the exporter's counters on stdout.
  *
- *   mqtt_send [--topic T] [--qos N] [--client-id ID] [--user U] [--password P]
+ *   mqtt_send [--topic T] [--qos N] [--client-id ID] [--user U] [--password-file F]
  *             [--ca FILE] [--cert FILE] [--key FILE] [--max-pending N]
  *             [--wait-ms MS] [--pace-ms MS] [--linger-ms MS] FILE URL
  */
@@ -47,12 +47,15 @@ static uint8_t *read_file(const char *path, size_t *len)
 	return buf;
 }
 
-static void pause_ms(int ms)
+/* Waits @ms while servicing the exporter, as the collector's ticks would. */
+static void idle(struct mqtt_exporter *m, int ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = { 0, 10 * 1000000L };
 
-	if (ms > 0)
+	for (int t = 0; t < ms; t += 10) {
+		mqtt_exporter_service(m);
 		nanosleep(&ts, NULL);
+	}
 }
 
 /* Each batch's packed bytes as they are: what the collector would publish. */
@@ -72,7 +75,7 @@ static long send_batches(struct mqtt_exporter *m, const uint8_t *p, size_t len, 
 		p += used + n;
 		len -= used + n;
 		batches++;
-		pause_ms(pace_ms);
+		idle(m, pace_ms);
 	}
 	return batches;
 }
@@ -82,7 +85,7 @@ static int parse_args(struct send_args *a, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "topic", required_argument, NULL, 't' },     { "qos", required_argument, NULL, 'q' },
 		{ "client-id", required_argument, NULL, 'i' }, { "user", required_argument, NULL, 'u' },
-		{ "password", required_argument, NULL, 'P' },  { "ca", required_argument, NULL, 'a' },
+		{ "password-file", required_argument, NULL, 'P' },  { "ca", required_argument, NULL, 'a' },
 		{ "cert", required_argument, NULL, 'c' },      { "key", required_argument, NULL, 'k' },
 		{ "max-pending", required_argument, NULL, 'm' },
 		{ "wait-ms", required_argument, NULL, 'w' },   { "pace-ms", required_argument, NULL, 'p' },
@@ -99,7 +102,7 @@ static int parse_args(struct send_args *a, int argc, char **argv)
 		case 'q': a->o.qos = atoi(optarg); break;
 		case 'i': a->o.client_id = optarg; break;
 		case 'u': a->o.username = optarg; break;
-		case 'P': a->o.password = optarg; break;
+		case 'P': a->o.password = mqtt_password_file(optarg); break;
 		case 'a': a->o.ca_file = optarg; break;
 		case 'c': a->o.cert_file = optarg; break;
 		case 'k': a->o.key_file = optarg; break;
@@ -109,6 +112,8 @@ static int parse_args(struct send_args *a, int argc, char **argv)
 		case 'l': a->linger_ms = atoi(optarg); break;
 		default: return -1;
 		}
+		if (c == 'P' && !a->o.password)
+			return -1;
 	}
 	if (argc - optind != 2)
 		return -1;
@@ -128,7 +133,7 @@ int main(int argc, char **argv)
 	log_set_prog("mqtt_send");
 	if (parse_args(&a, argc, argv)) {
 		fprintf(stderr, "usage: mqtt_send [--topic T] [--qos N] [--client-id ID] [--user U] "
-				"[--password P] [--ca FILE] [--cert FILE] [--key FILE] "
+				"[--password-file F] [--ca FILE] [--cert FILE] [--key FILE] "
 				"[--max-pending N] [--wait-ms MS] [--pace-ms MS] [--linger-ms MS] "
 				"FILE URL\n");
 		return 2;
@@ -136,8 +141,8 @@ int main(int argc, char **argv)
 	buf = read_file(a.file, &len);
 	if (!buf || mqtt_exporter_open(&m, a.url, &a.o))
 		return 1;
-	for (int i = 0; i < a.wait_ms / 10 && !__atomic_load_n(&m.connects, __ATOMIC_RELAXED); i++)
-		pause_ms(10);
+	for (int t = 0; t < a.wait_ms && !m.connected; t += 10)
+		idle(&m, 10);
 	batches = send_batches(&m, buf, len, a.pace_ms);
 	mqtt_exporter_close(&m, a.linger_ms);
 	free(buf);
