@@ -40,14 +40,15 @@ LIB_SRCS := user/log.c user/record.c user/format.c user/export_zmq.c \
 	    user/export_ipfix.c user/export_mqtt.c
 NFXDP_SRCS := user/main.c user/cli.c user/loader.c user/poller.c user/collector.c \
 	      user/replay.c user/capture.c user/linktype.c user/filter.c user/flowfilter.c \
-	      user/boolexpr.c user/metrics.c user/event_ring.c user/pindir.c user/privs.c $(LIB_SRCS)
+	      user/boolexpr.c user/metrics.c user/event_ring.c user/pindir.c user/privs.c \
+	      user/hwmeter.c user/nicinfo.c $(LIB_SRCS)
 CAT_SRCS := user/nfxdp_cat.c $(LIB_SRCS)
 
 LIB_OBJS := $(patsubst user/%.c,$(BUILD)/%.o,$(LIB_SRCS)) $(BUILD)/flow.pb-c.o
 NFXDP_OBJS := $(patsubst user/%.c,$(BUILD)/%.o,$(NFXDP_SRCS)) $(BUILD)/flow.pb-c.o
 CAT_OBJS := $(patsubst user/%.c,$(BUILD)/%.o,$(CAT_SRCS)) $(BUILD)/flow.pb-c.o
 
-all: $(BUILD)/nfxdp $(BUILD)/nfxdp-cat $(BUILD)/nfxdp-gencap $(BUILD)/meter.bpf.o
+all: $(BUILD)/nfxdp $(BUILD)/nfxdp-cat $(BUILD)/nfxdp-gencap $(BUILD)/meter.bpf.o $(BUILD)/meter_hw.bpf.o
 
 deps:
 	$(Q)scripts/deps.sh
@@ -66,6 +67,9 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# The device-bound build includes the meter's source.
+$(BUILD)/meter_hw.bpf.o: bpf/meter.bpf.c
+
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $*)_bpf > $@
@@ -79,7 +83,8 @@ $(BUILD)/flow.pb-c.o: $(BUILD)/flow.pb-c.c
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 # User objects depend on the skeleton and generated protobuf headers.
-$(BUILD)/%.o: user/%.c $(USER_HDRS) $(BPF_HDRS) $(BUILD)/meter.skel.h $(BUILD)/flow.pb-c.h
+$(BUILD)/%.o: user/%.c $(USER_HDRS) $(BPF_HDRS) $(BUILD)/meter.skel.h $(BUILD)/meter_hw.skel.h \
+		$(BUILD)/flow.pb-c.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
@@ -97,6 +102,7 @@ $(BUILD)/nfxdp-gencap: $(BUILD)/nfxdp_gencap.o $(BUILD)/craft.o
 
 include tests/tests.mk
 include tests/issue9.mk
+include tests/hw.mk
 include deploy/deploy.mk
 
 check: deps
@@ -111,7 +117,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all tests $(BUILD)/progcost
 	$(Q)bench/run.sh
 
-PROGCOST_OBJS := $(BUILD)/loader.o $(BUILD)/pindir.o $(BUILD)/log.o $(BUILD)/craft.o $(BUILD)/capture.o \
+PROGCOST_OBJS := $(BUILD)/loader.o $(BUILD)/pindir.o $(BUILD)/hwmeter.o $(BUILD)/nicinfo.o $(BUILD)/log.o $(BUILD)/craft.o $(BUILD)/capture.o \
 		 $(BUILD)/linktype.o $(BUILD)/filter.o $(BUILD)/boolexpr.o
 
 $(BUILD)/progcost: bench/progcost.c $(PROGCOST_OBJS) $(BUILD)/meter.skel.h

@@ -113,6 +113,8 @@ enum flow_state {
 #define FLOW_F_FIN_LO (1U << 1)	   /* FIN sent by the lo endpoint */
 #define FLOW_F_FIN_HI (1U << 2)	   /* FIN sent by the hi endpoint */
 #define FLOW_F_RST (1U << 3)	   /* RST sent by either */
+#define FLOW_F_TS_HW (1U << 4)	   /* a packet stamped by the NIC */
+#define FLOW_F_TS_KERNEL (1U << 5) /* a packet stamped with the kernel clock (NIC metadata on) */
 #define FLOW_F_ENDED(f) (((f) & FLOW_F_RST) || (((f) & FLOW_F_FIN_LO) && ((f) & FLOW_F_FIN_HI)))
 
 /* Index into flow_entry.dir[]: relative to the flow's first packet. */

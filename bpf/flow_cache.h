@@ -223,12 +223,13 @@ static __always_inline void count_flags(struct flow_dir_stats *ds, __u8 f)
 }
 
 /* FIN and RST as flow flags of the endpoint that sent them. */
-static __always_inline __u32 teardown_flags(const struct pkt *p)
+/* The entry flags a packet sets: TCP teardown, where its timestamp came from. */
+static __always_inline __u32 packet_flags(const struct pkt *p)
 {
-	__u32 f = 0;
+	__u32 f = p->ts_flags;
 
 	if (p->key.protocol != IPPROTO_TCP)
-		return 0;
+		return f;
 	if (p->tcp_flags & TCP_FLAG_FIN)
 		f |= p->from_hi ? FLOW_F_FIN_HI : FLOW_F_FIN_LO;
 	if (p->tcp_flags & TCP_FLAG_RST)
@@ -252,7 +253,7 @@ __noinline int flow_account(struct flow_entry *e, const struct pkt *p, __u32 d, 
 	if (!e || !p)
 		return 0;
 	dc = &e->dir[d & 1];
-	tf = teardown_flags(p);
+	tf = packet_flags(p);
 
 	add_u64(&dc->packets, 1);
 	add_u64(&dc->bytes, bytes);
@@ -418,7 +419,7 @@ __noinline int flow_create(const struct pkt *p, __u64 ts, __u32 bytes,
 	__builtin_memset(init, 0, sizeof(*init));
 	init->ctl = FLOW_CTL(FLOW_NEW);
 	init->key = p->key;
-	init->flags = (p->from_hi ? FLOW_F_SRC_IS_HI : 0) | teardown_flags(p);
+	init->flags = (p->from_hi ? FLOW_F_SRC_IS_HI : 0) | packet_flags(p);
 	__builtin_memcpy(init->src_mac, p->smac, 6);
 	__builtin_memcpy(init->dst_mac, p->dmac, 6);
 	init->dir[DIR_SRC2DST].packets = 1;

@@ -48,6 +48,8 @@ struct {
  * Per-CPU work area: the frame being metered (its header bytes and what is
  * known of it) and a new entry being built.
  */
+#define HW_VLAN_VALID 0x8000
+
 struct scratch {
 	struct frame_buf frame;
 	__u32 sample_tick; /* --sample-mode systematic: frames since the last kept one */
@@ -55,7 +57,8 @@ struct scratch {
 	__u32 caplen;	 /* bytes of it there are (less when a capture cut it short) */
 	__u32 frame_len; /* its whole length */
 	__u32 wire_len;	 /* what link accounting counts: the original frame's length */
-	__u32 _pad;
+	__u16 ts_flags;	 /* FLOW_F_TS_* (NIC metadata on) */
+	__u16 hw_vlan;	 /* HW_VLAN_VALID | VLAN id the NIC took off the frame */
 	struct pkt pkt;
 	struct flow_entry_max init;
 };
@@ -422,6 +425,10 @@ __noinline int meter_frame(struct scratch *s, struct frame_buf *frame, struct nf
 	proto = parse_ethernet(frame, &c, p);
 	if (proto < 0)
 		return -proto;
+	/* The NIC's tag is the outer one: in-band tags, inner, win as without it. */
+	if ((s->hw_vlan & HW_VLAN_VALID) && !p->key.vlan_id)
+		p->key.vlan_id = s->hw_vlan & 0x0fff;
+	p->ts_flags = s->ts_flags;
 	r = parse_network(frame, &c, p, proto, frame_len);
 	if (r < 0)
 		return -r;
@@ -468,6 +475,41 @@ static __always_inline void replay_advance(int r, __u64 ts)
 		replay_clock = ts;
 }
 
+#ifdef NFX_HW_METADATA
+/*
+ * NIC metadata, in the device-bound build (meter_hw.bpf.c): the kfuncs
+ * become the driver's own code at load. The collector keeps the offset
+ * from the NIC's clock to boot time here, from the interface's PTP clock.
+ */
+extern int bpf_xdp_metadata_rx_timestamp(const struct xdp_md *ctx, __u64 *timestamp) __ksym;
+extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx, __be16 *vlan_proto,
+					__u16 *vlan_tci) __ksym;
+
+__s64 hw_clock_offset_ns; /* NIC clock minus boot time */
+__u32 hw_clock_known;	  /* 0: the NIC's time cannot be converted: not used */
+
+static __always_inline __u64 rx_time(struct xdp_md *ctx, struct scratch *s)
+{
+	__be16 proto;
+	__u16 tci;
+	__u64 hw;
+
+	s->hw_vlan = bpf_xdp_metadata_rx_vlan_tag(ctx, &proto, &tci) ? 0 : HW_VLAN_VALID | tci;
+	/* 0 is what drivers without a stamp for this frame (veth) report. */
+	if (hw_clock_known && !bpf_xdp_metadata_rx_timestamp(ctx, &hw) && hw) {
+		s->ts_flags = FLOW_F_TS_HW;
+		return hw - hw_clock_offset_ns;
+	}
+	s->ts_flags = FLOW_F_TS_KERNEL;
+	return bpf_ktime_get_boot_ns();
+}
+#else
+static __always_inline __u64 rx_time(struct xdp_md *ctx, struct scratch *s)
+{
+	return bpf_ktime_get_boot_ns();
+}
+#endif
+
 SEC("xdp.frags")
 int nfx_meter(struct xdp_md *ctx)
 {
@@ -493,7 +535,7 @@ int nfx_meter(struct xdp_md *ctx)
 		s->wire_len = meta->wire_len;
 		s->frame_len = meta->frame_len;
 	} else {
-		s->ts = bpf_ktime_get_boot_ns();
+		s->ts = rx_time(ctx, s);
 		s->wire_len = s->frame_len = caplen;
 	}
 	if (caplen > read_window() && cfg_snaplen)

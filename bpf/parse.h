@@ -61,7 +61,7 @@ struct pkt {
 	__u8 dmac[6];
 	__u8 tcp_flags;
 	__u8 from_hi;	  /* the sender is the key's hi endpoint */
-	__u16 _pad;
+	__u16 ts_flags;	  /* FLOW_F_TS_*: where its timestamp came from */
 	__u32 ip_len;	  /* IPv4 total length, IPv6 payload length */
 	__u32 ip_l4_off;  /* transport header offset within what ip_len counts */
 	__u32 l4_len;	  /* transport header and payload, from the IP lengths */

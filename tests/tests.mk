@@ -20,7 +20,8 @@ FILTER_OBJS := $(BUILD)/filter.o $(BUILD)/flowfilter.o $(BUILD)/boolexpr.o
 
 $(BUILD)/tests/test_meter: tests/bpf/test_meter.c $(BUILD)/tests/harness.o $(TEST_LIB_OBJS) \
 		$(BUILD)/loader.o $(BUILD)/log.o $(BUILD)/counters.o $(BUILD)/collector.o $(LIB_OBJS) \
-		$(BUILD)/poller.o $(BUILD)/metrics.o $(BUILD)/event_ring.o $(BUILD)/pindir.o $(BUILD)/privs.o $(FILTER_OBJS)
+		$(BUILD)/poller.o $(BUILD)/metrics.o $(BUILD)/event_ring.o $(BUILD)/pindir.o $(BUILD)/privs.o \
+		$(BUILD)/hwmeter.o $(BUILD)/nicinfo.o $(FILTER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) $^ $(NFXDP_LDLIBS) -lpthread -o $@
 
@@ -29,7 +30,8 @@ $(BUILD)/tests/inject: tests/tools/inject.c $(TEST_LIB_OBJS)
 	$(Q)$(CC) $(TEST_CFLAGS) $^ -o $@
 
 $(BUILD)/tests/test_unit: tests/unit/test_unit.c $(TEST_LIB_OBJS) $(BUILD)/cli.o $(BUILD)/poller.o \
-		$(BUILD)/loader.o $(BUILD)/pindir.o $(BUILD)/event_ring.o $(LIB_OBJS) $(FILTER_OBJS)
+		$(BUILD)/loader.o $(BUILD)/pindir.o $(BUILD)/hwmeter.o $(BUILD)/nicinfo.o \
+		$(BUILD)/event_ring.o $(LIB_OBJS) $(FILTER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) $^ $(LDLIBS) -o $@
 

@@ -4,6 +4,8 @@
 #include <limits.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +40,7 @@ void config_defaults(struct nfx_config *cfg)
 	cfg->batch_ms = 1000;
 	cfg->format = FORMAT_CSV;
 	cfg->pin_dir = DEFAULT_PIN_DIR;
+	cfg->nic_metadata = true;
 	cfg->ipfix_template_s = 60;
 	cfg->mqtt_qos = 1;
 	cfg->mqtt_queue = 1000;
@@ -57,6 +60,10 @@ void config_usage(FILE *out)
 "                           several, all feeding one flow cache\n"
 "      --xdp-mode MODE      native (driver, default) or generic (any interface,\n"
 "                           slower: the fallback when the driver lacks XDP)\n"
+"      --nic-metadata on|off  in native mode, where the driver offers XDP RX\n"
+"                           metadata, read the NIC's receive timestamps and the\n"
+"                           VLAN tags it strips (a device-bound program per\n"
+"                           interface); records say which clock stamped them (on)\n"
 "      --persist            keep metering when nfxdp stops or crashes: the XDP\n"
 "                           link and the flow cache stay pinned in bpffs, and\n"
 "                           nfxdp started again on the same interfaces resumes\n"
@@ -144,6 +151,10 @@ void config_usage(FILE *out)
 "      --stats S            print counters every S seconds (always at exit)\n"
 "      --metrics ADDR:PORT  serve /metrics (Prometheus) and /healthz over HTTP,\n"
 "                           e.g. 127.0.0.1:9101 (a bare PORT is loopback)\n"
+"      --config FILE        read options from FILE first, one per line as here\n"
+"                           without \"--\" (iface = eth0, statistical); the\n"
+"                           command line overrides it. Default: " DEFAULT_CONFIG "\n"
+"                           when it exists; --config none reads none\n"
 "  -v, --verbose            more messages (twice: libbpf's too)\n"
 "  -h, --help               this text\n"
 "  -V, --version            the version\n"
@@ -173,10 +184,12 @@ enum {
 	OPT_SNAPLEN,
 	OPT_FLOW_FILTER,
 	OPT_FLOW_SAMPLE,
+	OPT_NIC_METADATA,
 	OPT_PERSIST,
 	OPT_DETACH,
 	OPT_PIN_DIR,
 	OPT_ZMQ,
+	OPT_CONFIG,
 	OPT_IPFIX,
 	OPT_IPFIX_DOMAIN,
 	OPT_IPFIX_TEMPLATE,
@@ -225,10 +238,12 @@ static const struct option long_options[] = {
 	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
 	{ "flow-filter", required_argument, NULL, OPT_FLOW_FILTER },
 	{ "flow-sample", required_argument, NULL, OPT_FLOW_SAMPLE },
+	{ "nic-metadata", required_argument, NULL, OPT_NIC_METADATA },
 	{ "persist", no_argument, NULL, OPT_PERSIST },
 	{ "detach", required_argument, NULL, OPT_DETACH },
 	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 	{ "zmq", required_argument, NULL, OPT_ZMQ },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "ipfix", required_argument, NULL, OPT_IPFIX },
 	{ "ipfix-domain", required_argument, NULL, OPT_IPFIX_DOMAIN },
 	{ "ipfix-template-refresh", required_argument, NULL, OPT_IPFIX_TEMPLATE },
@@ -459,6 +474,13 @@ static int parse_option(struct nfx_config *cfg, int opt, const char *arg, bool *
 		return parse_u32("splt", arg, 0, SPLT_MAX, &cfg->splt);
 	case OPT_POLL:
 		return parse_u32("poll-ms", arg, 1, 3600000, &cfg->poll_ms);
+	case OPT_CONFIG:
+		return 0; /* read before the other options */
+	case OPT_NIC_METADATA:
+		if ((v = parse_choice("nic-metadata", arg, onoff)) < 0)
+			return -1;
+		cfg->nic_metadata = v;
+		return 0;
 	case OPT_PERSIST:
 		cfg->persist = true;
 		return 0;
@@ -528,14 +550,160 @@ static int parse_option(struct nfx_config *cfg, int opt, const char *arg, bool *
 	}
 }
 
+/* --config FILE or --config=FILE anywhere on the command line, else NULL. */
+static const char *config_file_arg(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			return argv[i + 1];
+		if (!strncmp(argv[i], "--config=", 9))
+			return argv[i] + 9;
+	}
+	return NULL;
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && strchr(" \t\r\n", end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+static const struct option *find_option(const char *name)
+{
+	for (const struct option *o = long_options; o->name; o++)
+		if (!strcmp(o->name, name))
+			return o;
+	return NULL;
+}
+
+/* A flag's value in the file: on (1), off (0), or -1. */
+static int flag_value(const char *v)
+{
+	static const char *const on[] = { "", "yes", "true", "on", "1", NULL };
+	static const char *const off[] = { "no", "false", "off", "0", NULL };
+
+	for (int i = 0; on[i]; i++)
+		if (!strcmp(v, on[i]))
+			return 1;
+	for (int i = 0; off[i]; i++)
+		if (!strcmp(v, off[i]))
+			return 0;
+	return -1;
+}
+
+/* One "option = value" line (the long option's name, without --). */
+static int apply_config_line(struct nfx_config *cfg, char *line, bool *zmq_set)
+{
+	static const char *const actions[] = { "help", "version", "config", "curve-keygen", NULL };
+	char *key = line, *val = strchr(line, '=');
+	const struct option *o;
+	int on;
+
+	if (val)
+		*val++ = '\0';
+	key = trim(key);
+	val = val ? trim(val) : "";
+	for (int i = 0; actions[i]; i++)
+		if (!strcmp(key, actions[i])) {
+			pr_warn("'%s' is for the command line, not a configuration file\n", key);
+			return -1;
+		}
+	o = find_option(key);
+	if (!o) {
+		pr_warn("unknown option '%s'\n", key);
+		return -1;
+	}
+	if (o->has_arg == required_argument) {
+		if (!*val) {
+			pr_warn("'%s' needs a value: %s = VALUE\n", key, key);
+			return -1;
+		}
+		return parse_option(cfg, o->val, val, zmq_set);
+	}
+	/* A flag; "verbose" takes a level too. */
+	on = o->val == 'v' && *val >= '2' && *val <= '9' && !val[1] ? *val - '0' : flag_value(val);
+	if (on < 0) {
+		pr_warn("'%s' is a flag: %s, or %s = yes|no\n", key, key, key);
+		return -1;
+	}
+	for (int i = 0; i < on; i++)
+		if (parse_option(cfg, o->val, NULL, zmq_set))
+			return -1;
+	return 0;
+}
+
+/*
+ * Settings from @path, one option per line as on the command line without
+ * its "--" ("iface = eth0", "statistical", "# comments"). The lines stay
+ * allocated: options keep pointers into them.
+ */
+static int read_config_file(struct nfx_config *cfg, const char *path, bool *zmq_set)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int lineno = 0, err = 0;
+
+	if (!f) {
+		pr_warn("Couldn't read configuration file %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (!err && getline(&line, &cap, f) > 0) {
+		char *l = trim(line);
+
+		lineno++;
+		if (!*l || *l == '#')
+			continue;
+		l = strdup(l);
+		if (!l || apply_config_line(cfg, l, zmq_set)) {
+			pr_warn("(in %s, line %d)\n", path, lineno);
+			err = -1;
+		}
+	}
+	free(line);
+	fclose(f);
+	return err;
+}
+
+/* The configuration file: --config FILE, else the default one if it exists. */
+static int load_config(struct nfx_config *cfg, int argc, char **argv, bool *zmq_set)
+{
+	const char *path = config_file_arg(argc, argv);
+
+	if (path && !strcmp(path, "none"))
+		return 0;
+	if (!path && access(DEFAULT_CONFIG, F_OK))
+		return 0;
+	return read_config_file(cfg, path ? path : DEFAULT_CONFIG, zmq_set);
+}
+
 int config_parse(struct nfx_config *cfg, int argc, char **argv)
 {
-	bool zmq_set = false;
+	bool zmq_set = false, cli_ifaces = false, cli_pcaps = false;
 	int opt;
 
+	if (load_config(cfg, argc, argv, &zmq_set))
+		return -1;
 	optind = 1;
 	opterr = 1;
 	while ((opt = getopt_long(argc, argv, "i:r:o:vhV", long_options, NULL)) != -1) {
+		/* Interfaces and files on the command line replace the file's. */
+		if ((opt == 'i' || opt == OPT_DETACH) && !cli_ifaces) {
+			cli_ifaces = true;
+			cfg->n_ifaces = 0;
+		}
+		if (opt == 'r' && !cli_pcaps) {
+			cli_pcaps = true;
+			cfg->n_pcaps = 0;
+		}
 		if (opt == 'h') {
 			config_usage(stdout);
 			return 1;

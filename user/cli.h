@@ -14,6 +14,7 @@ struct flowfilter;
 #define MAX_PCAPS 256
 #define DEFAULT_ZMQ_ENDPOINT "tcp://127.0.0.1:5556"
 #define DEFAULT_PIN_DIR "/sys/fs/bpf/nfxdp"
+#define DEFAULT_CONFIG "/etc/nfxdp/nfxdp.conf"
 
 enum xdp_mode {
 	XDP_MODE_NATIVE,
@@ -33,6 +34,7 @@ struct nfx_config {
 	const char *pcaps[MAX_PCAPS];
 	int n_pcaps;
 	enum xdp_mode xdp_mode;
+	bool nic_metadata;   /* device-bound meters reading NIC timestamps, VLAN tags */
 	bool persist;	     /* --persist: pins outlive the collector */
 	bool detach;	     /* --detach: flush and remove a persistent meter */
 	const char *pin_dir; /* bpffs directory holding the pins */

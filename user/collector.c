@@ -13,6 +13,7 @@
 #include "counters.h"
 #include "flowfilter.h"
 #include "log.h"
+#include "hwmeter.h"
 #include "pindir.h"
 #include "privs.h"
 #include "meter.skel.h"
@@ -161,6 +162,8 @@ static int on_flow_event(void *ctx, void *data, size_t size)
 	r = batch_next(&c->batch, now);
 	record_build(r, ev, c->next_id, c->clock_offset_ns, &c->feat);
 	r->msg.sampling_rate = rate;
+	if (c->cfg->n_pcaps)
+		r->msg.timestamp_source = TIMESTAMP_CAPTURE;
 	if (c->cfg->scale_sampled && rate > 1)
 		scale_counts(&r->msg, rate);
 	if (c->cfg->flow_filter && !flowfilter_match(c->cfg->flow_filter, &r->msg)) {
@@ -598,6 +601,8 @@ static void live_loop(struct collector *c)
 			uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 
 			poller_scan(&c->poller, clock_ns(CLOCK_BOOTTIME));
+			for (int i = 0; i < c->meter.n_att; i++)
+				hwmeter_sync_clock(&c->meter.att[i]);
 			if (!meter_check_links(&c->meter)) {
 				pr_warn("no interface left to meter: exporting every flow and "
 					"exiting\n");
@@ -680,6 +685,7 @@ int collector_run_live(const struct nfx_config *cfg)
 	collector_install_signals();
 	err = collector_open_meter(&c, cfg, source);
 	c.meter.resume_only = cfg->detach;
+	c.meter.nic_metadata = cfg->nic_metadata;
 	for (int i = 0; !err && i < cfg->n_ifaces; i++) {
 		err = meter_attach(&c.meter, cfg->ifaces[i], cfg->xdp_mode);
 		/* An interface gone: its flows are in the pinned cache all the same. */

@@ -16,6 +16,8 @@
 #include "filter.h"
 #include "flow.h"
 #include "loader.h"
+#include "hwmeter.h"
+#include "meter_rodata.h"
 #include "pindir.h"
 #include "log.h"
 #include "meter.skel.h"
@@ -188,18 +190,7 @@ int meter_load(struct meter *m, const struct meter_opts *o)
 		pr_warn("Couldn't open the meter object: %s\n", strerror(-err));
 		return err;
 	}
-	skel->rodata->cfg_idle_timeout_ms = o->idle_timeout_ms;
-	skel->rodata->cfg_active_timeout_ms = o->active_timeout_ms;
-	skel->rodata->cfg_natural_expiry = o->natural_expiry;
-	skel->rodata->cfg_accounting = o->accounting;
-	skel->rodata->cfg_decode_tunnels = o->decode_tunnels;
-	skel->rodata->cfg_single_writer = o->single_writer;
-	skel->rodata->cfg_statistical = o->statistical;
-	skel->rodata->cfg_sample_n = o->sample_n;
-	skel->rodata->cfg_sample_systematic = o->sample_systematic;
-	skel->rodata->cfg_snaplen = o->snaplen;
-	skel->rodata->cfg_filter = o->filter != NULL;
-	skel->rodata->cfg_splt = o->splt;
+	METER_SET_RODATA(skel->rodata, o);
 	bpf_program__set_autoload(skel->progs.nfx_meter, o->programs & LOAD_METER);
 	bpf_program__set_autoload(skel->progs.nfx_replay, o->programs & LOAD_REPLAY);
 	err = bpf_map__set_max_entries(skel->maps.flows, o->max_flows);
@@ -229,6 +220,7 @@ int meter_load(struct meter *m, const struct meter_opts *o)
 		goto fail;
 	}
 	m->skel = skel;
+	m->opts = *o;
 	m->resumed = found;
 	if (o->pin_dir)
 		snprintf(m->pin_dir, sizeof(m->pin_dir), "%s", o->pin_dir);
@@ -337,7 +329,7 @@ static int resume_link(struct meter *m, struct attachment *a, const char *path)
 		unlink(path);
 		return 0;
 	}
-	if (bpf_link_update(fd, bpf_program__fd(m->skel->progs.nfx_meter), NULL)) {
+	if (bpf_link_update(fd, hwmeter_prog_fd(m, a), NULL)) {
 		err = -errno;
 		pr_warn("Couldn't switch the link pinned at %s to this nfxdp's program: %s\n", path,
 			strerror(-err));
@@ -355,6 +347,15 @@ static int pin_link(int fd, const char *path)
 		return 0;
 	pr_warn("Couldn't pin the XDP link at %s: %s\n", path, strerror(errno));
 	return -errno;
+}
+
+/* Lets go of an attachment: its link fd and its device-bound meter. */
+static void attachment_close(struct attachment *a)
+{
+	close(a->link_fd);
+	a->link_fd = -1;
+	if (a->hw)
+		hwmeter_destroy(a);
 }
 
 int meter_attach(struct meter *m, const char *iface, enum xdp_mode mode)
@@ -386,6 +387,15 @@ int meter_attach(struct meter *m, const char *iface, enum xdp_mode mode)
 	}
 	snprintf(a->name, sizeof(a->name), "%s", iface);
 	a->resumed = false;
+	a->hw = NULL;
+	a->phc_index = -1;
+	a->meta_vlan = false;
+	/* Device-bound programs attach in native mode only. */
+	if (mode == XDP_MODE_NATIVE && !m->resume_only) {
+		err = hwmeter_prepare(m, a);
+		if (err)
+			goto out;
+	}
 	if (m->pin_dir[0]) {
 		link_pin_path(m, iface, pin, sizeof(pin));
 		err = resume_link(m, a, pin);
@@ -404,7 +414,7 @@ int meter_attach(struct meter *m, const char *iface, enum xdp_mode mode)
 		}
 	}
 	opts.flags = mode == XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
-	link_fd = bpf_link_create(bpf_program__fd(m->skel->progs.nfx_meter), a->ifindex, BPF_XDP,
+	link_fd = bpf_link_create(hwmeter_prog_fd(m, a), a->ifindex, BPF_XDP,
 				  &opts);
 	if (link_fd < 0) {
 		err = -errno;
@@ -419,12 +429,15 @@ int meter_attach(struct meter *m, const char *iface, enum xdp_mode mode)
 out:
 	if (old_ns >= 0)
 		netns_leave(old_ns);
+	/* Not attached: its device-bound meter goes. */
+	if (err && a->hw)
+		hwmeter_destroy(a);
 	/* From our own namespace: bpffs refuses pins made from another one. */
 	if (!err && pin[0] && !a->resumed && link_fd >= 0) {
 		err = pin_link(link_fd, pin);
 		if (err) {
 			m->n_att--;
-			close(link_fd);
+			attachment_close(a);
 		}
 	}
 	return err;
@@ -437,8 +450,7 @@ void meter_detach_all(struct meter *m)
 
 		if (bpf_link_detach(a->link_fd))
 			pr_warn("Couldn't detach from %s: %s\n", a->name, strerror(errno));
-		close(a->link_fd);
-		a->link_fd = -1;
+		attachment_close(a);
 		if (m->pin_dir[0]) {
 			char pin[4300];
 
@@ -471,7 +483,7 @@ int meter_check_links(struct meter *m)
 			link_pin_path(m, a->name, pin, sizeof(pin));
 			unlink(pin);
 		}
-		close(a->link_fd);
+		attachment_close(a);
 	}
 	m->n_att = kept;
 	return kept;
@@ -480,7 +492,7 @@ int meter_check_links(struct meter *m)
 void meter_release_all(struct meter *m)
 {
 	for (int i = 0; i < m->n_att; i++)
-		close(m->att[i].link_fd);
+		attachment_close(&m->att[i]);
 	m->n_att = 0;
 }
 
@@ -509,7 +521,7 @@ void meter_abandon(struct meter *m)
 
 	for (int i = 0; i < m->n_att; i++) {
 		if (m->att[i].resumed)
-			close(m->att[i].link_fd);
+			attachment_close(&m->att[i]);
 		else
 			m->att[kept++] = m->att[i];
 	}

@@ -9,6 +9,7 @@
 #include "cli.h"
 
 struct meter_bpf;
+struct meter_hw_bpf;
 struct filter_compiled;
 
 struct attachment {
@@ -16,17 +17,11 @@ struct attachment {
 	int ifindex;
 	int link_fd; /* bpf_link: detached when closed or detached, unless pinned */
 	bool resumed; /* a pinned link found attached, now running this program */
+	struct meter_hw_bpf *hw; /* its device-bound meter, or NULL: the shared one */
+	int phc_index;		 /* the NIC clock of its timestamps; -1: none */
+	bool meta_vlan;		 /* the NIC hands stripped VLAN tags to XDP */
 };
 
-struct meter {
-	struct meter_bpf *skel;
-	struct attachment att[MAX_IFACES];
-	int n_att;
-	size_t entry_size; /* bytes of one flow entry */
-	char pin_dir[4096]; /* --persist: where maps and links are pinned; "" if not */
-	bool resumed;	    /* the maps were pinned already: a restart */
-	bool resume_only;   /* meter_attach() takes over pinned links, makes none */
-};
 
 /* Which programs to load: an unused program costs load time. */
 #define LOAD_METER (1U << 0)  /* nfx_meter: attached, or frame-by-frame replay */
@@ -56,6 +51,18 @@ struct meter_opts {
 	bool grow_on_demand;
 	uint32_t max_flows;
 	const char *pin_dir; /* --persist: pin (or reuse) the maps that outlive us here */
+};
+
+struct meter {
+	struct meter_bpf *skel;
+	struct attachment att[MAX_IFACES];
+	int n_att;
+	size_t entry_size; /* bytes of one flow entry */
+	char pin_dir[4096]; /* --persist: where maps and links are pinned; "" if not */
+	bool resumed;	    /* the maps were pinned already: a restart */
+	bool resume_only;   /* meter_attach() takes over pinned links, makes none */
+	bool nic_metadata;  /* device-bound meters where the driver offers RX metadata */
+	struct meter_opts opts; /* what it was loaded with: device-bound ones load alike */
 };
 
 void meter_opts_from_config(struct meter_opts *o, const struct nfx_config *cfg);

@@ -23,6 +23,14 @@ void record_endpoints(const struct flow_entry *e, const __u8 **src, const __u8 *
 	}
 }
 
+/* Without NIC metadata no packet sets either flag: the kernel's clock. */
+static uint32_t timestamp_source(uint32_t flags)
+{
+	if (!(flags & FLOW_F_TS_HW))
+		return TIMESTAMP_KERNEL;
+	return flags & FLOW_F_TS_KERNEL ? TIMESTAMP_MIXED : TIMESTAMP_NIC;
+}
+
 static void format_mac(char *out, const __u8 *mac)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -245,6 +253,7 @@ void record_build(struct flow_rec *r, const struct flow_event *ev, uint64_t id,
 	f->dst2src_bytes = d2s->bytes;
 	f->bidirectional_packets = s2d->packets + d2s->packets;
 	f->bidirectional_bytes = s2d->bytes + d2s->bytes;
+	f->timestamp_source = timestamp_source(e->flags);
 	f->src2dst_tcp_flags = s2d->tcp_flags;
 	f->dst2src_tcp_flags = d2s->tcp_flags;
 	if (feat && feat->statistical) {

@@ -16,6 +16,14 @@ struct record_features {
 	uint32_t splt;
 };
 
+/* timestamp_source in records (proto/flow.proto). */
+enum timestamp_source {
+	TIMESTAMP_KERNEL = 0,
+	TIMESTAMP_NIC = 1,
+	TIMESTAMP_MIXED = 2,
+	TIMESTAMP_CAPTURE = 3,
+};
+
 /* One record and the memory its message points to. */
 struct flow_rec {
 	Nfxdp__Flow msg;

@@ -90,6 +90,64 @@ static void test_cli(void)
 	}
 }
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_config_file(void)
+{
+	const char *path = "/tmp/nfxdp-unit-conf";
+	struct nfx_config c;
+
+	write_file(path, "# comment\n\n  iface = eth0\niface = eth1@ns\nstatistical\n"
+			 "natural-expiry = off\nidle-timeout = 30\nzmq = ipc:///tmp/a\n"
+			 "verbose = 2\ncompress = no\npersist = yes\n");
+	TEST("config file: every kind of line")
+	{
+		ASSERT_EQ(parse(&c, "nfxdp --config /tmp/nfxdp-unit-conf"), 0, "parsed");
+		ASSERT_EQ(c.n_ifaces, 2, "two ifaces");
+		ASSERT_STREQ(c.ifaces[1], "eth1@ns", "second iface");
+		ASSERT_EQ(c.statistical, true, "bare flag");
+		ASSERT_EQ(c.natural_expiry, false, "on|off value");
+		ASSERT_EQ(c.idle_timeout_ms, 30000, "seconds");
+		ASSERT_STREQ(c.zmq_endpoint, "ipc:///tmp/a", "string");
+		ASSERT_EQ(c.verbosity, 2, "verbose level");
+		ASSERT_EQ(c.compress, false, "flag = no");
+		ASSERT_EQ(c.persist, true, "flag = yes");
+	}
+	TEST("config file: the command line overrides it")
+	{
+		ASSERT_EQ(parse(&c, "nfxdp --config=/tmp/nfxdp-unit-conf --idle-timeout 5 -i eth9"),
+			  0, "parsed");
+		ASSERT_EQ(c.idle_timeout_ms, 5000, "CLI value wins");
+		ASSERT_EQ(c.n_ifaces, 1, "CLI interfaces replace the file's");
+		ASSERT_STREQ(c.ifaces[0], "eth9", "the CLI's");
+		ASSERT_EQ(c.statistical, true, "the rest of the file stays");
+	}
+	TEST("config file: bad lines are refused")
+	{
+		log_set_level(LOG_QUIET);
+		write_file(path, "iface = eth0\nbogus = 1\n");
+		ASSERT_EQ(parse(&c, "nfxdp --config /tmp/nfxdp-unit-conf"), -1, "unknown key");
+		write_file(path, "iface = eth0\nhelp\n");
+		ASSERT_EQ(parse(&c, "nfxdp --config /tmp/nfxdp-unit-conf"), -1, "action");
+		write_file(path, "iface = eth0\nstatistical = maybe\n");
+		ASSERT_EQ(parse(&c, "nfxdp --config /tmp/nfxdp-unit-conf"), -1, "bad flag value");
+		write_file(path, "iface\n");
+		ASSERT_EQ(parse(&c, "nfxdp --config /tmp/nfxdp-unit-conf"), -1, "missing value");
+		write_file(path, "iface = eth0\nmax-flows = 0\n");
+		ASSERT_EQ(parse(&c, "nfxdp --config /tmp/nfxdp-unit-conf"), -1, "bad value");
+		ASSERT_EQ(parse(&c, "nfxdp --config /nonexistent/x"), -1, "missing file");
+		ASSERT_EQ(parse(&c, "nfxdp --config none --iface a"), 0, "none: no file");
+		log_set_level(LOG_WARN);
+	}
+	unlink(path);
+}
+
 /* A closed flow as the kernel would hand it over. */
 static void make_event(struct flow_event *ev, bool src_is_hi)
 {
@@ -137,6 +195,25 @@ static void test_record(void)
 		ASSERT_EQ(r.msg.dst2src_duration_ms, 699, "dst2src duration");
 		ASSERT_EQ(r.msg.bidirectional_last_seen_ns, 1700 * MS + 5, "last ns");
 		ASSERT_EQ(r.msg.src2dst_tcp_flags, 0x1b, "flags");
+	}
+	TEST("record: timestamp_source from the entry's clock flags")
+	{
+		static const struct {
+			uint32_t flags, want;
+		} cases[] = {
+			{ 0, TIMESTAMP_KERNEL },
+			{ FLOW_F_TS_KERNEL, TIMESTAMP_KERNEL },
+			{ FLOW_F_TS_HW, TIMESTAMP_NIC },
+			{ FLOW_F_TS_HW | FLOW_F_TS_KERNEL, TIMESTAMP_MIXED },
+			{ FLOW_F_TS_HW | FLOW_F_RST, TIMESTAMP_NIC },
+		};
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			make_event(&ev, false);
+			ev.entry.flags |= cases[i].flags;
+			record_build(&r, &ev, 0, 0, NULL);
+			ASSERT_EQ(r.msg.timestamp_source, cases[i].want, "source");
+		}
 	}
 	TEST("record: first packet from the hi endpoint swaps src and dst")
 	{
@@ -499,6 +576,7 @@ int main(void)
 {
 	test_suite = "unit";
 	test_cli();
+	test_config_file();
 	test_record();
 	test_format();
 	test_record_features();
