@@ -42,7 +42,7 @@ NFXDP_SRCS := user/main.c user/cli.c user/loader.c user/poller.c user/collector.
 	      user/replay.c user/capture.c user/linktype.c user/filter.c user/flowfilter.c \
 	      user/boolexpr.c user/metrics.c user/event_ring.c user/pindir.c user/privs.c \
 	      user/hwmeter.c user/nicinfo.c $(LIB_SRCS)
-CAT_SRCS := user/nfxdp_cat.c $(LIB_SRCS)
+CAT_SRCS := user/nfxdp_cat.c user/spool.c $(LIB_SRCS)
 
 LIB_OBJS := $(patsubst user/%.c,$(BUILD)/%.o,$(LIB_SRCS)) $(BUILD)/flow.pb-c.o
 NFXDP_OBJS := $(patsubst user/%.c,$(BUILD)/%.o,$(NFXDP_SRCS)) $(BUILD)/flow.pb-c.o

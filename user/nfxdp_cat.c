@@ -19,6 +19,7 @@
 #include "flowpb.h"
 #include "format.h"
 #include "log.h"
+#include "spool.h"
 #include "zmq_curve.h"
 
 /* Formats nfxdp-cat prints; FORMAT_BRIEF is its own. */
@@ -32,6 +33,8 @@ struct cat_opts {
 	bool stats;	   /* print the agent's stats messages too, on stderr */
 	double timeout_s; /* 0: forever */
 	const char *curve_server_key; /* the publisher's CURVE public key (or its file) */
+	bool follow;	    /* --input: read on as the file grows */
+	const char *cursor; /* --follow: where reading stopped, kept across restarts */
 };
 
 struct cat_state {
@@ -71,6 +74,11 @@ static void usage(FILE *out)
 "ENDPOINT defaults to " DEFAULT_ZMQ_ENDPOINT ".\n"
 "\n"
 "  -i, --input FILE   read a file nfxdp wrote with --format pb (gzip'd or not)\n"
+"  -F, --follow       with --input: keep reading as nfxdp appends to it (a\n"
+"                     spool, uncompressed), like tail -f\n"
+"      --cursor FILE  with --follow: save the offset after each batch printed\n"
+"                     in FILE and start from it: a restarted consumer loses\n"
+"                     nothing and repeats nothing\n"
 "  -f, --format FMT   jsonl (default), csv (header row of NFStream column names)\n"
 "                     or brief (one readable line per flow)\n"
 "  -n, --count N      exit after N flows\n"
@@ -93,6 +101,8 @@ static int parse_args(struct cat_opts *o, int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "curve-server-key", required_argument, NULL, 'K' },
+		{ "follow", no_argument, NULL, 'F' },
+		{ "cursor", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -108,6 +118,12 @@ static int parse_args(struct cat_opts *o, int argc, char **argv)
 			break;
 		case 'K':
 			o->curve_server_key = optarg;
+			break;
+		case 'F':
+			o->follow = true;
+			break;
+		case 'C':
+			o->cursor = optarg;
 			break;
 		case 'i':
 			o->input = optarg;
@@ -274,6 +290,48 @@ static Nfxdp__FlowBatch *receive_batch(void *sock, zmq_msg_t *msg, int *err)
 }
 
 /* Reads length-delimited batches from a file (gzread reads plain files too). */
+struct follow_ctx {
+	struct cat_state *s;
+	const struct cat_opts *o;
+	const struct spool_follow *sf;
+};
+
+static bool follow_batch(void *ctx, const Nfxdp__FlowBatch *b)
+{
+	struct follow_ctx *fc = ctx;
+	bool more;
+
+	/* A resumed reader starts mid-stream: no gap before its first batch. */
+	if (!fc->s->batches)
+		fc->s->from_file = !fc->sf->resumed;
+	more = print_batch(fc->s, fc->o, b);
+
+	fflush(stdout);
+	return more;
+}
+
+static int follow_file(struct cat_state *s, const struct cat_opts *o)
+{
+	struct follow_ctx fc = { s, o, NULL };
+	struct spool_follow sf = {
+		.path = o->input,
+		.cursor = o->cursor,
+		.deadline = o->timeout_s ? now_s() + o->timeout_s : 0,
+		.stop = &stop,
+		.fn = follow_batch,
+		.ctx = &fc,
+	};
+	int status;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	fc.sf = &sf;
+	status = spool_follow_run(&sf);
+	if (status == 3 && !o->count)
+		status = 0;
+	return status;
+}
+
 static int cat_file(struct cat_state *s, const struct cat_opts *o)
 {
 	gzFile f = gzopen(o->input, "rb");
@@ -346,6 +404,8 @@ int main(int argc, char **argv)
 	if (r)
 		return r > 0 ? 0 : 2;
 	format_columns_all(&s.cols);
+	if (o.input && o.follow)
+		return follow_file(&s, &o);
 	if (o.input)
 		return cat_file(&s, &o);
 	signal(SIGINT, on_signal);
