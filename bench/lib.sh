@@ -45,3 +45,138 @@ machine() {
 	echo "- kernel: $(uname -r); $(clang --version | head -1); $(bpftool version 2>/dev/null | head -1)"
 	echo "- nfxdp commit: $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null)$(git -C "$TOP" diff --quiet 2>/dev/null || echo ' (with local changes)'), $(date -u +%Y-%m-%d)"
 }
+
+# --- CPU accounting -------------------------------------------------------
+
+# A cgroup for the CPU time of a tool and every process it starts, exited
+# ones included (cgroup v1 cpuacct, else v2's cpu.stat).
+CG_ROOT=
+if [ -f /sys/fs/cgroup/cpuacct/cpuacct.usage ]; then
+	CG_ROOT=/sys/fs/cgroup/cpuacct
+elif [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+	CG_ROOT=/sys/fs/cgroup
+elif [ -f /sys/fs/cgroup/unified/cgroup.controllers ]; then
+	CG_ROOT=/sys/fs/cgroup/unified
+fi
+CG_SEQ=0
+
+# cg_new: creates a group, prints its path.
+cg_new() {
+	local g=$CG_ROOT/nfxbench-$$-$((CG_SEQ += 1))
+	mkdir -p "$g" && echo "$g"
+}
+
+# cg_exec GROUP CMD...: runs CMD inside GROUP (exec: same process).
+cg_exec() {
+	local g=$1
+	shift
+	echo $BASHPID >"$g/cgroup.procs" && exec "$@"
+}
+
+# cg_ns GROUP: CPU nanoseconds used in GROUP so far.
+cg_ns() {
+	if [ -f "$1/cpuacct.usage" ]; then
+		cat "$1/cpuacct.usage"
+	else
+		awk '$1 == "usage_usec" { printf "%.0f\n", $2 * 1000 }' "$1/cpu.stat"
+	fi
+}
+
+# cg_del GROUP: removes it once empty (processes left are moved out first).
+cg_del() {
+	local p
+	[ -d "$1" ] || return 0
+	for p in $(cat "$1/cgroup.procs" 2>/dev/null); do
+		echo "$p" >"$CG_ROOT/cgroup.procs" 2>/dev/null
+	done
+	rmdir "$1" 2>/dev/null
+}
+
+# cg_settle GROUP: waits until GROUP stops using CPU (under 2% of a CPU for
+# half a second), at most 60 s.
+cg_settle() {
+	local a b i
+	a=$(cg_ns "$1")
+	for i in $(seq 120); do
+		sleep 0.5
+		b=$(cg_ns "$1")
+		[ $((b - a)) -lt 10000000 ] && return 0
+		a=$b
+	done
+	return 1
+}
+
+# softirq_ns: nanoseconds all CPUs spent in softirq context (tick sampled).
+softirq_ns() {
+	awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" { printf "%.0f\n", $8 * 1e9 / hz }' /proc/stat
+}
+
+# cpu_run GROUP CMD...: runs CMD in GROUP; prints "wall_s cpu_s".
+cpu_run() {
+	local g=$1 t0 t1 c0 c1
+	shift
+	c0=$(cg_ns "$g")
+	t0=$(date +%s%N)
+	(cg_exec "$g" "$@") >"$WORK/last.out" 2>"$WORK/last.err"
+	t1=$(date +%s%N)
+	c1=$(cg_ns "$g")
+	awk -v a="$t0" -v b="$t1" -v c="$c0" -v d="$c1" \
+		'BEGIN { printf "%.4f %.4f\n", (b - a) / 1e9, (d - c) / 1e9 }'
+}
+
+# --- tools ----------------------------------------------------------------
+
+# bench_tool NAME: bench/NAME.c compiled into $WORK/NAME (when newer).
+bench_tool() {
+	local src=$TOP/bench/$1.c bin=$WORK/$1
+	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
+		${CC:-cc} -O2 -Wall -Wextra -o "$bin" "$src" || return 1
+	fi
+	echo "$bin"
+}
+
+# --- namespaces -----------------------------------------------------------
+
+# pair_up: sender netns $NS_S (veth $IF_S) and receiver netns $NS_R (veth
+# $IF_R, MAC $MAC_R), no addresses and no IPv6, so nothing but the
+# benchmark's frames crosses and nothing answers them. pair_down removes them.
+NS_S=nfxb-s-$$
+NS_R=nfxb-r-$$
+IF_S=nfxs0
+IF_R=nfxr0
+pair_up() {
+	local ns
+	pair_down
+	for ns in "$NS_S" "$NS_R"; do
+		ip netns add "$ns" || return 1
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1
+		ip -n "$ns" link set lo up
+	done
+	ip link add "$IF_S" netns "$NS_S" type veth peer name "$IF_R" netns "$NS_R" || return 1
+	ip -n "$NS_S" link set "$IF_S" up
+	ip -n "$NS_R" link set "$IF_R" up
+	MAC_R=$(ip -n "$NS_R" -br link show "$IF_R" | awk '{print $3}')
+	IFX_R=$(ip -n "$NS_R" -o link show "$IF_R" | cut -d: -f1)
+}
+pair_down() {
+	ip netns del "$NS_S" 2>/dev/null
+	ip netns del "$NS_R" 2>/dev/null
+	return 0
+}
+
+# capture_ready: true once a packet socket is bound to $IF_R (libpcap opened it).
+capture_ready() {
+	ip netns exec "$NS_R" awk -v ifx="$IFX_R" 'NR > 1 && $5 == ifx { found = 1 } END { exit !found }' \
+		/proc/net/packet
+}
+
+# rx_packets: frames $IF_R received, as the veth counts them.
+rx_packets() {
+	ip netns exec "$NS_R" cat "/sys/class/net/$IF_R/statistics/rx_packets"
+}
+
+# blast ARGS...: the sender, pinned to CPU 0, in $NS_S towards $MAC_R.
+blast() {
+	ip netns exec "$NS_S" taskset -c 0 "$BLAST" --iface "$IF_S" --dmac "$MAC_R" "$@"
+}

@@ -134,6 +134,17 @@ static int drain(struct spool_follow *sf, struct spool_buf *sb, off_t *pos)
 	return status;
 }
 
+/* A collector started without --persist truncates its file: start over. */
+static bool truncated(int fd, off_t pos, const struct spool_buf *sb, const char *path)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) || st.st_size >= pos + (off_t)sb->len)
+		return false;
+	pr_warn("%s was truncated (a new collector?): reading it from the start\n", path);
+	return true;
+}
+
 int spool_follow_run(struct spool_follow *sf)
 {
 	struct spool_buf sb = {};
@@ -154,6 +165,11 @@ int spool_follow_run(struct spool_follow *sf)
 	while (!*sf->stop) {
 		int r;
 
+		if (truncated(fd, pos, &sb, sf->path)) {
+			pos = 0;
+			sb.len = 0;
+			lseek(fd, 0, SEEK_SET);
+		}
 		if (!fill(fd, &sb)) {
 			pr_warn("Couldn't read %s: %s\n", sf->path, strerror(errno));
 			status = 1;
