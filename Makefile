@@ -103,6 +103,7 @@ $(BUILD)/nfxdp-gencap: $(BUILD)/nfxdp_gencap.o $(BUILD)/craft.o
 include tests/tests.mk
 include tests/issue9.mk
 include tests/hw.mk
+include tests/soak/soak.mk
 include deploy/deploy.mk
 
 check: deps

@@ -316,7 +316,8 @@ int collector_open_network(struct collector *c)
 	int err;
 
 	if (cfg->zmq_endpoint) {
-		err = zmq_exporter_open(&c->zmq, cfg->zmq_endpoint, cfg->compress, cfg->zmq_curve);
+		err = zmq_exporter_open(&c->zmq, cfg->zmq_endpoint, cfg->compress, cfg->zmq_curve,
+					zmq_hwm_for(cfg->batch_flows, cfg->statistical, cfg->splt));
 		if (err)
 			return err;
 		c->zmq_on = true;
@@ -443,6 +444,7 @@ int collector_stats(struct collector *c, struct stat_item *items, int max)
 	ITEM("batches_sent", c->batch.msg.sequence);
 	ITEM("zmq_batches_dropped", c->zmq.batches_dropped);
 	ITEM("zmq_subscribers", c->zmq.subscribers);
+	ITEM("zmq_batches_unheard", c->zmq.batches_unheard);
 	ITEM("file_batches_dropped", c->file.batches_dropped);
 	if (c->ipfix_on) {
 		ITEM("ipfix_records_sent", c->ipfix.records_sent);

@@ -53,10 +53,22 @@ static bool ipc_in_use(const char *endpoint)
 	return in_use;
 }
 
-int zmq_exporter_open(struct zmq_exporter *zx, const char *endpoint, bool compress,
-		      const char *curve_key)
+/* What one subscriber that stops reading may hold in nfxdp's memory. */
+#define ZMQ_SUBSCRIBER_BUDGET (16 << 20)
+
+int zmq_hwm_for(uint32_t batch_flows, bool statistical, uint32_t splt)
 {
-	int one = 1, hwm = 1000, err;
+	/* Encoded sizes measured per flow: ~200 B, ~160 more with statistics, ~3 per SPLT slot. */
+	uint64_t flow = 200 + (statistical ? 160 : 0) + 3 * splt;
+	uint64_t hwm = ZMQ_SUBSCRIBER_BUDGET / (flow * (batch_flows ? batch_flows : 1));
+
+	return hwm < 16 ? 16 : hwm > 1000 ? 1000 : (int)hwm;
+}
+
+int zmq_exporter_open(struct zmq_exporter *zx, const char *endpoint, bool compress,
+		      const char *curve_key, int hwm)
+{
+	int one = 1, hb_ivl = 1000, hb_timeout = 3000, err;
 
 	memset(zx, 0, sizeof(*zx));
 	zx->compress = compress;
@@ -78,8 +90,15 @@ int zmq_exporter_open(struct zmq_exporter *zx, const char *endpoint, bool compre
 		pr_warn("Couldn't create a ZeroMQ XPUB socket: %s\n", zmq_strerror(err));
 		goto fail;
 	}
-	/* Refuse (and count) rather than silently drop past the high-water mark. */
-	zmq_setsockopt(zx->sock, ZMQ_XPUB_NODROP, &one, sizeof(one));
+	/*
+	 * Past its high-water mark a subscriber loses batches, alone: the
+	 * others are not held back (ZMQ_XPUB_NODROP would make every one lose
+	 * them), and it finds the loss as a gap in the sequence numbers. A
+	 * subscriber that answers no heartbeat (stopped, gone) is disconnected,
+	 * which frees what it held; it connects again by itself.
+	 */
+	zmq_setsockopt(zx->sock, ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof(hb_ivl));
+	zmq_setsockopt(zx->sock, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof(hb_timeout));
 	zmq_setsockopt(zx->sock, ZMQ_XPUB_VERBOSER, &one, sizeof(one));
 	zmq_setsockopt(zx->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
 	if (curve_key && curve_server(zx->sock, curve_key)) {
@@ -137,9 +156,23 @@ int zmq_exporter_send(struct zmq_exporter *zx, const void *buf, size_t len)
 		zx->batches_dropped++;
 		return -EAGAIN;
 	}
+	if (!zx->subscribers)
+		zx->batches_unheard++;
 	zx->batches_sent++;
 	zx->bytes_sent += len;
 	return 0;
+}
+
+/*
+ * A subscription that takes flow batches: its topic is a prefix of "flows",
+ * or starts with it ("flowsz"). Others ("stats") do not make a subscriber:
+ * nfxdp-cat --stats subscribes to both and is one subscriber.
+ */
+static bool takes_flows(const unsigned char *topic, size_t len)
+{
+	size_t n = strlen(ZMQ_TOPIC_FLOWS);
+
+	return !memcmp(topic, ZMQ_TOPIC_FLOWS, len < n ? len : n);
 }
 
 void zmq_exporter_service(struct zmq_exporter *zx)
@@ -148,6 +181,10 @@ void zmq_exporter_service(struct zmq_exporter *zx)
 	int n;
 
 	while ((n = zmq_recv(zx->sock, msg, sizeof(msg), ZMQ_DONTWAIT)) > 0) {
+		size_t len = (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg);
+
+		if (!takes_flows(msg + 1, len - 1))
+			continue;
 		if (msg[0] == 1)
 			zx->subscribers++;
 		else if (msg[0] == 0 && zx->subscribers > 0)

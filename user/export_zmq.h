@@ -20,7 +20,8 @@ struct zmq_exporter {
 	void *sock;
 	char endpoint[256];
 	uint64_t batches_sent;
-	uint64_t batches_dropped;
+	uint64_t batches_dropped;  /* refused by ZeroMQ (out of memory) */
+	uint64_t batches_unheard;  /* published while nobody subscribed to flows */
 	uint64_t bytes_sent;
 	int subscribers;
 	bool compress;
@@ -28,10 +29,15 @@ struct zmq_exporter {
 	size_t zcap;
 };
 
-/* @curve_key: a CURVE key pair file (encrypts the stream), or NULL. */
+/*
+ * @curve_key: a CURVE key pair file (encrypts the stream), or NULL.
+ * @hwm: batches queued for one subscriber before it loses the next ones.
+ */
 int zmq_exporter_open(struct zmq_exporter *zx, const char *endpoint, bool compress,
-		      const char *curve_key);
-/* Returns 0 when queued, -EAGAIN when dropped (a subscriber is full). */
+		      const char *curve_key, int hwm);
+/* Bytes of one batch, estimated, for a high-water mark from a memory budget. */
+int zmq_hwm_for(uint32_t batch_flows, bool statistical, uint32_t splt);
+/* Returns 0 when queued, -EAGAIN or -ENOMEM when refused (counted). */
 int zmq_exporter_send(struct zmq_exporter *zx, const void *buf, size_t len);
 /* Sends one message on @topic; 0, or -EAGAIN when dropped. */
 int zmq_exporter_send_topic(struct zmq_exporter *zx, const char *topic, const void *buf,
