@@ -92,7 +92,10 @@ struct flow_key {
 
 /*
  * Entry life cycle, in the top two bits of flow_entry.ctl; the low 32 bits
- * count the writers inside the entry. Writers enter only a LIVE entry (by
+ * count the writers inside the entry, and the 30 bits between hold the
+ * entry's generation, random per insert: a writer leaves (and a packet
+ * closes) only the entry it entered, not one the kernel's LRU evicted and
+ * recycled for another flow in the meantime. Writers enter only a LIVE entry (by
  * compare-and-swap), so the collector can take a LIVE entry with no writer
  * to DEAD, copy it and delete it without losing a concurrent increment.
  * Inserts start NEW and are published LIVE once linked: an LRU element is
@@ -107,6 +110,8 @@ enum flow_state {
 #define FLOW_STATE_SHIFT 62
 #define FLOW_CTL(state) ((__u64)(state) << FLOW_STATE_SHIFT)
 #define FLOW_WRITERS_MASK 0xffffffffULL
+#define FLOW_GEN_MASK 0x3fffffff00000000ULL
+#define FLOW_GEN_ANY (~0ULL) /* flow_freeze(): whatever the generation */
 
 /* flow_entry.flags */
 #define FLOW_F_SRC_IS_HI (1U << 0) /* the first packet came from the hi endpoint */

@@ -122,9 +122,28 @@ static __always_inline void atomic_min_set_u64(__u64 *p, __u64 v)
  * entry is not LIVE (being inserted or closed), -ESTALE when the element
  * was recycled for another flow between the lookup and now.
  */
-__noinline int flow_enter(struct flow_entry *e, const struct flow_key *key)
+/* Stops being a writer of @e, if it is still the entry of generation @gen. */
+static __always_inline void flow_leave(struct flow_entry *e, __u64 gen)
 {
-	if (!e || !key)
+	for (int i = 0; i < CAS_RETRIES; i++) {
+		__u64 c = *(volatile __u64 *)&e->ctl;
+
+		if ((c & FLOW_GEN_MASK) != gen || !(c & FLOW_WRITERS_MASK))
+			return;
+		if (cas_u64(&e->ctl, c, c - 1) == c)
+			return;
+	}
+}
+
+/*
+ * Becomes a writer of a LIVE entry; *gen gets its generation, for
+ * flow_leave(). Returns 0 inside, -EAGAIN when the entry is not LIVE (being
+ * inserted or closed), -ESTALE when the element was recycled for another
+ * flow between the lookup and now.
+ */
+__noinline int flow_enter(struct flow_entry *e, const struct flow_key *key, __u64 *gen)
+{
+	if (!e || !key || !gen)
 		return -EAGAIN;
 	for (int i = 0; i < ENTER_RETRIES; i++) {
 		__u64 c = *(volatile __u64 *)&e->ctl;
@@ -133,18 +152,14 @@ __noinline int flow_enter(struct flow_entry *e, const struct flow_key *key)
 			return -EAGAIN;
 		if (cas_u64(&e->ctl, c, c + 1) != c)
 			continue;
+		*gen = c & FLOW_GEN_MASK;
 		if (!key_equal(&e->key, key)) {
-			add_u64(&e->ctl, -1);
+			flow_leave(e, *gen);
 			return -ESTALE;
 		}
 		return 0;
 	}
 	return -EAGAIN;
-}
-
-static __always_inline void flow_leave(struct flow_entry *e)
-{
-	add_u64(&e->ctl, -1);
 }
 
 /* Waits (briefly: a close or an insert takes nanoseconds) until @key is LIVE or gone. */
@@ -411,13 +426,15 @@ __noinline int flow_create(const struct pkt *p, __u64 ts, __u32 bytes,
 			   struct flow_entry_max *max)
 {
 	struct flow_entry *init, *e;
+	__u64 gen;
 	int err;
 
 	if (!p || !max)
 		return -EINVAL;
 	init = &max->e;
 	__builtin_memset(init, 0, sizeof(*init));
-	init->ctl = FLOW_CTL(FLOW_NEW);
+	gen = ((__u64)bpf_get_prandom_u32() << 32) & FLOW_GEN_MASK;
+	init->ctl = FLOW_CTL(FLOW_NEW) | gen;
 	init->key = p->key;
 	init->flags = (p->from_hi ? FLOW_F_SRC_IS_HI : 0) | packet_flags(p);
 	__builtin_memcpy(init->src_mac, p->smac, 6);
@@ -434,7 +451,7 @@ __noinline int flow_create(const struct pkt *p, __u64 ts, __u32 bytes,
 		return err;
 	e = bpf_map_lookup_elem(&flows, &p->key);
 	if (e)
-		cas_u64(&e->ctl, FLOW_CTL(FLOW_NEW), FLOW_CTL(FLOW_LIVE));
+		cas_u64(&e->ctl, FLOW_CTL(FLOW_NEW) | gen, FLOW_CTL(FLOW_LIVE) | gen);
 	return 0;
 }
 
@@ -455,27 +472,32 @@ static __always_inline int close_condition_holds(const struct flow_entry *e, __u
 }
 
 /*
- * Freezes an entry for closing: takes it from LIVE with exactly @writers
- * writers (0 for the collector, 1 for a packet that found its flow expired
- * and is inside) to DEAD, so nobody can change it, and checks the condition
- * again once frozen, so a packet that arrived after the collector's scan
- * keeps the flow alive. Returns 0 (frozen), -EBUSY (writers inside),
- * -EAGAIN (condition no longer holds) or -ESTALE (element recycled for
- * another flow).
+ * Freezes an entry for closing: takes it from LIVE with no writer (the
+ * collector: @gen FLOW_GEN_ANY) or with one, the packet inside that found
+ * its flow expired (@gen: the generation it entered), to DEAD, so nobody can
+ * change it, and checks the condition again once frozen, so a packet that
+ * arrived after the collector's scan keeps the flow alive. Returns 0
+ * (frozen), -EBUSY (other writers inside, or another generation), -EAGAIN
+ * (condition no longer holds) or -ESTALE (element recycled for another
+ * flow).
  */
 __noinline int flow_freeze(struct flow_entry *e, const struct flow_key *key, __u32 reason,
-			   __u64 threshold_ns, __u64 writers)
+			   __u64 threshold_ns, __u64 gen)
 {
-	__u64 live = FLOW_CTL(FLOW_LIVE) + writers;
+	__u64 writers = gen != FLOW_GEN_ANY, c, g;
 
 	if (!e || !key)
 		return -EAGAIN;
-	if (cas_u64(&e->ctl, live, FLOW_CTL(FLOW_DEAD)) != live)
+	c = *(volatile __u64 *)&e->ctl;
+	g = c & FLOW_GEN_MASK;
+	if (ctl_state(c) != FLOW_LIVE || (c & FLOW_WRITERS_MASK) != writers || (writers && g != gen))
+		return -EBUSY;
+	if (cas_u64(&e->ctl, c, FLOW_CTL(FLOW_DEAD) | g) != c)
 		return -EBUSY;
 	if (!writers && (!key_equal(&e->key, key) || !close_condition_holds(e, reason, threshold_ns))) {
 		int err = key_equal(&e->key, key) ? -EAGAIN : -ESTALE;
 
-		cas_u64(&e->ctl, FLOW_CTL(FLOW_DEAD), FLOW_CTL(FLOW_LIVE));
+		cas_u64(&e->ctl, FLOW_CTL(FLOW_DEAD) | g, FLOW_CTL(FLOW_LIVE) | g);
 		return err;
 	}
 	return 0;
@@ -488,7 +510,7 @@ __noinline int flow_freeze(struct flow_entry *e, const struct flow_key *key, __u
  * flow_freeze()'s error. @e must point into the flows map.
  */
 static __always_inline int flow_close(struct flow_entry *e, const struct flow_key *key,
-				      __u32 reason, __u64 threshold_ns, __u64 writers)
+				      __u32 reason, __u64 threshold_ns, __u64 gen)
 {
 	struct flow_event *ev;
 	int err;
@@ -496,7 +518,7 @@ static __always_inline int flow_close(struct flow_entry *e, const struct flow_ke
 	ev = bpf_ringbuf_reserve(&flow_events, sizeof(*ev) + entry_size() - sizeof(*e), 0);
 	if (!ev)
 		return -ENOSPC;
-	err = flow_freeze(e, key, reason, threshold_ns, writers);
+	err = flow_freeze(e, key, reason, threshold_ns, gen);
 	if (err) {
 		bpf_ringbuf_discard(ev, 0);
 		return err;

@@ -234,6 +234,7 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt, __u64 ts,
 
 	for (int round = 0; round < METER_ROUNDS; round++) {
 		struct flow_entry *e = bpf_map_lookup_elem(&flows, &p->key);
+		__u64 gen = 0;
 		int reason, err;
 		__u32 d;
 
@@ -247,13 +248,13 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt, __u64 ts,
 				continue;
 			return NFX_LOST_INSERT_FAILED;
 		}
-		if (flow_enter(e, &p->key)) {
+		if (flow_enter(e, &p->key, &gen)) {
 			flow_settle(&p->key);
 			continue;
 		}
 		reason = expiry_on_arrival(e, p, ts);
 		if (reason >= 0) {
-			err = flow_close(e, &p->key, reason, 0, 1);
+			err = flow_close(e, &p->key, reason, 0, gen);
 			if (!err) {
 				cnt->c[NFX_EXPIRED_ON_ARRIVAL]++;
 				continue;
@@ -266,7 +267,7 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt, __u64 ts,
 			flow_account_stats(entry_stats(e), p, d, ts, bytes);
 		if (cfg_splt)
 			flow_account_splt(entry_splt(e), d, ts, bytes);
-		flow_leave(e);
+		flow_leave(e, gen);
 		return NFX_FRAMES_METERED;
 	}
 	return NFX_LOST_BUSY;
@@ -622,7 +623,7 @@ static long close_one(__u32 i, void *unused)
 		return 0;
 	}
 	for (int t = 0; t < ENTER_RETRIES && err == -EBUSY; t++)
-		err = flow_close(e, &r->key, r->reason, r->threshold_ns, 0);
+		err = flow_close(e, &r->key, r->reason, r->threshold_ns, FLOW_GEN_ANY);
 	r->status = err;
 	return 0;
 }
