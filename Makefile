@@ -105,6 +105,7 @@ include tests/issue9.mk
 include tests/hw.mk
 include tests/soak/soak.mk
 include deploy/deploy.mk
+include tests/fuzz/fuzz.mk
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all tests

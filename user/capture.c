@@ -186,8 +186,12 @@ uint64_t capture_frames_bound(const struct capture *c, uint64_t limit)
 		return stat(c->path, &st) ? 0 : st.st_size / (sizeof(struct pcap_record_) + 28);
 	while (c->size - off >= sizeof(struct pcap_record_) && n < limit) {
 		const struct pcap_record_ *r = (const void *)(c->map + off);
+		uint32_t caplen = host32(c, r->caplen);
 
-		off += sizeof(*r) + host32(c, r->caplen);
+		/* A frame the file ends in: next_mapped() stops before it, and so do we. */
+		if (caplen > c->size - off - sizeof(*r))
+			break;
+		off += sizeof(*r) + caplen;
 		n++;
 	}
 	return n;

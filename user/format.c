@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <inttypes.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,11 +39,12 @@ void format_columns_for(struct format_columns *cols, bool statistical, bool splt
 /* Shortest text that reads back as the same double. */
 static int format_double(char *buf, size_t len, double v)
 {
-	int n = snprintf(buf, len, "%.15g", v);
+	char t[32];
 
-	if (strtod(buf, NULL) != v)
-		n = snprintf(buf, len, "%.17g", v);
-	return n;
+	snprintf(t, sizeof(t), "%.15g", v);
+	if (strtod(t, NULL) != v)
+		snprintf(t, sizeof(t), "%.17g", v);
+	return snprintf(buf, len, "%s", t);
 }
 
 static int format_scalar(char *buf, size_t len, const ProtobufCFieldDescriptor *fd, const void *p)
@@ -91,7 +93,10 @@ static size_t scalar_size(const ProtobufCFieldDescriptor *fd)
 	}
 }
 
-/* A repeated field as "[a, b, c]" (NFStream's CSV) or "[a,b,c]" (JSON). */
+/*
+ * A repeated field as "[a, b, c]" (NFStream's CSV) or "[a,b,c]" (JSON).
+ * Returns the length of the whole text, like snprintf(), written or not.
+ */
 static int format_repeated(char *buf, size_t len, const ProtobufCFieldDescriptor *fd,
 			   const void *msg, bool spaces)
 {
@@ -99,15 +104,15 @@ static int format_repeated(char *buf, size_t len, const ProtobufCFieldDescriptor
 	const char *arr = *(char *const *)((const char *)msg + fd->offset);
 	size_t used = 0;
 
+#define REST used < len ? buf + used : NULL, used < len ? len - used : 0
 	used += snprintf(buf, len, "[");
-	for (size_t i = 0; i < n && used < len; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (i)
-			used += snprintf(buf + used, len - used, spaces ? ", " : ",");
-		if (used < len)
-			used += format_scalar(buf + used, len - used, fd, arr + i * scalar_size(fd));
+			used += snprintf(REST, spaces ? ", " : ",");
+		used += format_scalar(REST, fd, arr + i * scalar_size(fd));
 	}
-	if (used < len)
-		used += snprintf(buf + used, len - used, "]");
+	used += snprintf(REST, "]");
+#undef REST
 	return used;
 }
 
@@ -119,6 +124,22 @@ static int format_value(char *buf, size_t len, const ProtobufCFieldDescriptor *f
 	return format_scalar(buf, len, fd, (const char *)msg + fd->offset);
 }
 
+/*
+ * The field's whole text: in @buf when it fits, else in memory *@heap the
+ * caller frees (a long list or string is never cut short).
+ */
+static const char *value_text(char *buf, size_t len, const ProtobufCFieldDescriptor *fd,
+			      const void *msg, bool spaces, char **heap)
+{
+	int n = format_value(buf, len, fd, msg, spaces);
+
+	*heap = NULL;
+	if (n < 0 || (size_t)n < len || !(*heap = malloc((size_t)n + 1)))
+		return buf;
+	format_value(*heap, (size_t)n + 1, fd, msg, spaces);
+	return *heap;
+}
+
 void format_csv_header(FILE *out, const struct format_columns *cols)
 {
 	for (int i = 0; i < cols->n; i++)
@@ -128,7 +149,7 @@ void format_csv_header(FILE *out, const struct format_columns *cols)
 
 static void csv_cell(FILE *out, const char *s)
 {
-	if (!strpbrk(s, ",\"\n")) {
+	if (!strpbrk(s, ",\"\r\n")) {
 		fputs(s, out);
 		return;
 	}
@@ -143,36 +164,87 @@ static void csv_cell(FILE *out, const char *s)
 
 void format_csv_row(FILE *out, const struct format_columns *cols, const Nfxdp__Flow *f)
 {
-	char buf[4096];
+	char buf[4096], *heap;
 
 	for (int i = 0; i < cols->n; i++) {
 		if (i)
 			fputc(',', out);
-		format_value(buf, sizeof(buf), cols->f[i], f, true);
-		csv_cell(out, buf);
+		csv_cell(out, value_text(buf, sizeof(buf), cols->f[i], f, true, &heap));
+		free(heap);
 	}
 	fputc('\n', out);
 }
 
+/* Bytes of the UTF-8 sequence @s starts (RFC 3629), or 0 when it is not one. */
+static int utf8_len(const unsigned char *s)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	int n;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	/* No overlong forms, no surrogates, nothing past U+10FFFF. */
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (int i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* A JSON string: JSON text is UTF-8, so a byte that is not becomes U+FFFD. */
 static void json_string(FILE *out, const char *s)
 {
 	fputc('"', out);
 	for (; s && *s; s++) {
 		unsigned char c = *s;
+		int n;
 
-		if (c == '"' || c == '\\')
+		if (c == '"' || c == '\\') {
 			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
+		} else if (c < 0x20) {
 			fprintf(out, "\\u%04x", c);
-		else
+		} else if (c < 0x80) {
 			fputc(c, out);
+		} else if ((n = utf8_len((const unsigned char *)s))) {
+			fwrite(s, 1, n, out);
+			s += n - 1;
+		} else {
+			fputs("\\ufffd", out);
+		}
 	}
 	fputc('"', out);
 }
 
+/* JSON has no NaN or infinity: such a double or float is null. */
+static bool json_nonfinite(const ProtobufCFieldDescriptor *fd, const void *p)
+{
+	if (fd->label == PROTOBUF_C_LABEL_REPEATED)
+		return false;
+	if (fd->type == PROTOBUF_C_TYPE_DOUBLE)
+		return !isfinite(*(const double *)p);
+	if (fd->type == PROTOBUF_C_TYPE_FLOAT)
+		return !isfinite(*(const float *)p);
+	return false;
+}
+
 void format_json(FILE *out, const struct format_columns *cols, const Nfxdp__Flow *f)
 {
-	char buf[4096];
+	char buf[4096], *heap;
 
 	fputc('{', out);
 	for (int i = 0; i < cols->n; i++) {
@@ -183,8 +255,12 @@ void format_json(FILE *out, const struct format_columns *cols, const Nfxdp__Flow
 			json_string(out, *(char *const *)((const char *)f + fd->offset));
 			continue;
 		}
-		format_value(buf, sizeof(buf), fd, f, false);
-		fputs(buf, out);
+		if (json_nonfinite(fd, (const char *)f + fd->offset)) {
+			fputs("null", out);
+			continue;
+		}
+		fputs(value_text(buf, sizeof(buf), fd, f, false, &heap), out);
+		free(heap);
 	}
 	fputs("}\n", out);
 }

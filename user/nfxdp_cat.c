@@ -222,27 +222,32 @@ static bool print_batch(struct cat_state *s, const struct cat_opts *o, const Nfx
 	return true;
 }
 
-/* Inflates a deflated batch into a buffer that grows as needed; NULL when it is bad. */
+/*
+ * Inflates a deflated batch into a buffer that grows as needed (up to 64 MB);
+ * NULL when it is bad. Only the output buffer grows: the input is @len bytes.
+ */
 static uint8_t *inflate_batch(const void *in, size_t len, size_t *out_len)
 {
 	static uint8_t *buf;
 	static size_t cap;
+	size_t want = len * 4 > 65536 ? len * 4 : 65536;
 	uLongf n;
 	int r;
 
-	do {
-		if (cap < len * 4) {
+	for (;;) {
+		if (cap < want) {
 			free(buf);
-			cap = len * 4 > 65536 ? len * 4 : 65536;
-			buf = malloc(cap);
+			buf = malloc(want);
+			cap = buf ? want : 0;
 			if (!buf)
 				return NULL;
 		}
 		n = cap;
 		r = uncompress(buf, &n, in, len);
-		if (r == Z_BUF_ERROR)
-			len *= 2; /* grow and retry */
-	} while (r == Z_BUF_ERROR && cap < (64U << 20));
+		if (r != Z_BUF_ERROR || cap >= (64U << 20))
+			break;
+		want = cap * 2; /* the batch is larger: grow and retry */
+	}
 	*out_len = n;
 	return r == Z_OK ? buf : NULL;
 }
