@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # The peers the benchmarks compare nfxdp with, and the tools they use.
 set -euo pipefail
-pkgs=(softflowd nfdump argus-server argus-client libndpi-bin pmacct fprobe tshark
+pkgs=(softflowd nfdump argus-server argus-client libndpi-bin pmacct fprobe tshark tcpdump
 	wireshark-common linux-perf gnuplot-nox iperf3)
 missing=()
 for p in "${pkgs[@]}"; do

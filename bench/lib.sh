@@ -58,12 +58,13 @@ elif [ -f /sys/fs/cgroup/cgroup.controllers ]; then
 elif [ -f /sys/fs/cgroup/unified/cgroup.controllers ]; then
 	CG_ROOT=/sys/fs/cgroup/unified
 fi
-CG_SEQ=0
 
-# cg_new: creates a group, prints its path.
+# cg_new: creates a group, prints its path (a new name each call, even from
+# a subshell).
 cg_new() {
-	local g=$CG_ROOT/nfxbench-$$-$((CG_SEQ += 1))
-	mkdir -p "$g" && echo "$g"
+	local g
+	g=$CG_ROOT/nfxbench-$$-$BASHPID-$(date +%s%N)
+	mkdir "$g" && echo "$g"
 }
 
 # cg_exec GROUP CMD...: runs CMD inside GROUP (exec: same process).
@@ -180,3 +181,38 @@ rx_packets() {
 blast() {
 	ip netns exec "$NS_S" taskset -c 0 "$BLAST" --iface "$IF_S" --dmac "$MAC_R" "$@"
 }
+
+# --- captures -------------------------------------------------------------
+
+# ref_capture: the NFStream reference captures with an Ethernet link type,
+# concatenated (made once).
+ref_capture() {
+	local out=$WORK/reference.pcap ref f files=()
+	if [ ! -s "$out" ]; then
+		ref=$(nfstream_ref) || { log "NFStream reference captures not found"; return 1; }
+		for f in "$ref"/pcaps/*; do
+			[ "$("$B/tests/pcapinfo" "$f" | awk '{print $2}')" = 1 ] && files+=("$f")
+		done
+		mergecap -a -F pcap -w "$out" "${files[@]}" || return 1
+	fi
+	echo "$out"
+}
+
+# gen_capture: the large generated capture (made once, kept in $WORK).
+GEN_PACKETS=${BENCH_GEN_PACKETS:-10000000}
+GEN_FLOWS=${BENCH_GEN_FLOWS:-1000000}
+gen_capture() {
+	local out=$WORK/generated-$GEN_PACKETS-$GEN_FLOWS.pcap
+	if [ ! -s "$out" ]; then
+		log "generating $out"
+		"$B/nfxdp-gencap" -o "$out" --packets "$GEN_PACKETS" --flows "$GEN_FLOWS" >&2 ||
+			{ rm -f "$out"; return 1; }
+	fi
+	echo "$out"
+}
+
+# frames FILE: frames in a capture.
+frames() { "$B/tests/pcapinfo" "$1" | awk '{print $3}'; }
+
+# minus A B: A - B, rounded.
+minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", a - b }'; }

@@ -3,14 +3,23 @@
  * progcost: nanoseconds per packet of the XDP meter, measured by
  * BPF_PROG_TEST_RUN, next to a bare XDP_PASS program in the same run.
  *
- *   progcost [--statistical] [--splt N] [--flows K] [--capture FILE]
- *            [--sample N] [--filter EXPR]
+ *   progcost [--statistical] [--splt N] [--sample N] [--filter EXPR]
+ *            [--flows K] [--max-flows N] [--capture FILE]...
  *
  * Prints "name value" lines:
- *   bare_ns       XDP_PASS, one 64-byte frame, repeat mode
+ *   bare_ns       XDP_PASS, one 60-byte frame, repeat mode
  *   live_ns       nfx_meter (the attached program), one flow, repeat mode
- *   mix_ns        the meter over FILE's frames, K other flows in the cache
+ *   mixI_ns       the meter over the frames of the I-th --capture (from 0),
+ *                 K other flows in the cache: each frame metered once, as on
+ *                 a link (flows are created, not only updated); the best of
+ *                 3 passes for a file of up to 1 M frames, else one pass
+ *   mixI_frames   frames metered in it
  *   entry_bytes   one flow entry with these features
+ *
+ * With --sample N, sampled-out frames cost what the sampling test costs: a
+ * huge N (--sample 1000000000) measures a frame that is sampled out. With
+ * --filter, a filter no frame passes ('vlan 4094') measures a frame that is
+ * parsed and filtered out.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -26,13 +35,18 @@
 
 #include "capture.h"
 #include "craft.h"
+#include "filter.h"
 #include "flow.h"
 #include "linktype.h"
 #include "loader.h"
 #include "log.h"
 #include "meter.skel.h"
 
-#define RUNS 7 /* best of: this machine is shared and noisy */
+#define RUNS 5	       /* best of: this machine is shared and noisy */
+#define REPEAT 300000  /* runs of one frame per measurement */
+#define MIX_PASSES 3   /* best of, for a small capture */
+#define MIX_SMALL 1000000
+#define MAX_CAPTURES 4
 
 static unsigned run_best(int fd, void *data, size_t len, unsigned repeat)
 {
@@ -46,6 +60,18 @@ static unsigned run_best(int fd, void *data, size_t len, unsigned repeat)
 			best = o.duration;
 	}
 	return best;
+}
+
+/* One run of @fd over the replay slots: its duration in *ns. */
+static int run_once(int fd, unsigned *ns)
+{
+	unsigned char pkt[64] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = sizeof(pkt), .repeat = 1);
+
+	if (bpf_prog_test_run_opts(fd, &o))
+		return -1;
+	*ns = o.duration;
+	return 0;
 }
 
 static int bare_prog(void)
@@ -87,14 +113,11 @@ static void slot_frame(struct replay_slot *sl, const uint8_t *frame, size_t len,
 	memcpy(sl->frame.b, frame, sl->f.kept);
 }
 
-static int run_slots(struct meter *m, uint32_t n, unsigned repeat, unsigned *ns)
+static int run_slots(struct meter *m, uint32_t n, unsigned *ns)
 {
-	unsigned char pkt[64] = { 0 };
-
 	m->skel->bss->replay_first = 0;
 	m->skel->bss->replay_count = n;
-	*ns = run_best(bpf_program__fd(m->skel->progs.nfx_replay), pkt, sizeof(pkt), repeat);
-	return *ns ? 0 : -1;
+	return run_once(bpf_program__fd(m->skel->progs.nfx_replay), ns);
 }
 
 /* K flows in the cache before measuring, as a busy link would have them. */
@@ -108,21 +131,25 @@ static void preload(struct meter *m, struct replay_slot *slots, uint32_t k)
 
 		for (uint32_t i = 0; i < n; i++)
 			slot_frame(&slots[i], frame, udp_frame(frame, done + i, 100), 1000000000ULL);
-		run_slots(m, n, 1, &ns);
+		run_slots(m, n, &ns);
 		done += n;
 	}
 }
 
-/* ns per frame over up to REPLAY_SLOTS frames of @path at a time. */
-static double capture_mix(struct meter *m, struct replay_slot *slots, const char *path)
+/*
+ * One pass over @path, each frame metered once (repeat 1), REPLAY_SLOTS
+ * frames per run: total ns in *ns, frames returned.
+ */
+static uint64_t capture_pass(struct meter *m, struct replay_slot *slots, const char *path,
+			     double *ns)
 {
 	struct capture cap;
 	struct capture_frame cf;
-	double total = 0;
 	uint64_t frames = 0;
 	uint32_t n = 0;
-	unsigned ns;
+	unsigned d;
 
+	*ns = 0;
 	if (capture_open(&cap, path))
 		return 0;
 	for (;;) {
@@ -142,8 +169,10 @@ static double capture_mix(struct meter *m, struct replay_slot *slots, const char
 			sl->f.kept = w;
 		}
 		if (n == REPLAY_SLOTS || (!more && n)) {
-			if (!run_slots(m, n, 10, &ns)) {
-				total += (double)ns;
+			m->skel->bss->replay_first = 0;
+			m->skel->bss->replay_count = n;
+			if (!run_once(bpf_program__fd(m->skel->progs.nfx_replay), &d)) {
+				*ns += d;
 				frames += n;
 			}
 			n = 0;
@@ -152,7 +181,27 @@ static double capture_mix(struct meter *m, struct replay_slot *slots, const char
 			break;
 	}
 	capture_close(&cap);
-	return frames ? total / frames : 0;
+	return frames;
+}
+
+/* ns per frame over @path: the best of MIX_PASSES passes when it is small. */
+static double capture_mix(struct meter *m, struct replay_slot *slots, const char *path,
+			  uint64_t *frames)
+{
+	double best = 0, ns;
+
+	for (int pass = 0; pass < MIX_PASSES; pass++) {
+		uint64_t n = capture_pass(m, slots, path, &ns);
+
+		if (!n)
+			return 0;
+		*frames = n;
+		if (!best || ns / n < best)
+			best = ns / n;
+		if (n > MIX_SMALL)
+			break;
+	}
+	return best;
 }
 
 int main(int argc, char **argv)
@@ -160,16 +209,20 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "statistical", no_argument, NULL, 's' }, { "splt", required_argument, NULL, 'p' },
 		{ "flows", required_argument, NULL, 'k' }, { "capture", required_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
+		{ "sample", required_argument, NULL, 'n' }, { "filter", required_argument, NULL, 'f' },
+		{ "max-flows", required_argument, NULL, 'm' }, { NULL, 0, NULL, 0 },
 	};
 	struct meter_opts o = { .idle_timeout_ms = 120000, .active_timeout_ms = 1800000,
 				.natural_expiry = true, .decode_tunnels = true,
 				.programs = LOAD_METER | LOAD_REPLAY, .ring_bytes = 8 << 20 };
-	const char *capture = NULL;
-	uint32_t flows = 0;
+	static struct filter_compiled filter;
+	const char *captures[MAX_CAPTURES];
+	int n_captures = 0;
+	uint32_t flows = 0, max_flows = 0;
 	uint8_t frame[PKT_MAX];
 	struct replay_slot *slots;
 	struct meter m;
+	char err[512];
 	size_t len;
 	int c, bare;
 
@@ -178,14 +231,34 @@ int main(int argc, char **argv)
 		case 's': o.statistical = true; break;
 		case 'p': o.splt = atoi(optarg); break;
 		case 'k': flows = atoi(optarg); break;
-		case 'c': capture = optarg; break;
+		case 'm': max_flows = atoi(optarg); break;
+		case 'n': o.sample_n = strtoul(optarg, NULL, 10); break;
+		case 'c':
+			if (n_captures == MAX_CAPTURES) {
+				fprintf(stderr, "progcost: at most %d captures\n", MAX_CAPTURES);
+				return 2;
+			}
+			captures[n_captures++] = optarg;
+			break;
+		case 'f':
+			if (filter_compile(optarg, &filter, err, sizeof(err))) {
+				fprintf(stderr, "progcost: --filter: %s\n", err);
+				return 2;
+			}
+			o.filter = &filter;
+			break;
 		default: return 2;
 		}
 	}
 	log_set_level(LOG_WARN);
 	log_route_libbpf();
-	/* The live program's configuration: an LRU cache with room for the preload. */
+	/*
+	 * The live program's configuration: an LRU cache with room for the
+	 * preload and, with --max-flows, for the flows the captures bring.
+	 */
 	o.max_flows = flows * 2 > 65536 ? flows * 2 : 65536;
+	if (max_flows > o.max_flows)
+		o.max_flows = max_flows;
 	if (meter_load(&m, &o))
 		return 1;
 	slots = mmap(NULL, REPLAY_SLOTS * sizeof(*slots), PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -194,11 +267,17 @@ int main(int argc, char **argv)
 		return 1;
 	bare = bare_prog();
 	len = udp_frame(frame, 4000000, 18); /* 60 bytes */
-	printf("bare_ns %u\n", run_best(bare, frame, len, 1000000));
-	printf("live_ns %u\n", run_best(bpf_program__fd(m.skel->progs.nfx_meter), frame, len, 1000000));
+	printf("bare_ns %u\n", run_best(bare, frame, len, REPEAT));
+	printf("live_ns %u\n", run_best(bpf_program__fd(m.skel->progs.nfx_meter), frame, len, REPEAT));
+	fflush(stdout);
 	preload(&m, slots, flows);
-	if (capture)
-		printf("mix_ns %.1f\n", capture_mix(&m, slots, capture));
+	for (int i = 0; i < n_captures; i++) {
+		uint64_t frames = 0;
+		double ns = capture_mix(&m, slots, captures[i], &frames);
+
+		printf("mix%d_ns %.1f\nmix%d_frames %llu\n", i, ns, i, (unsigned long long)frames);
+		fflush(stdout);
+	}
 	printf("entry_bytes %zu\n", meter_entry_size(o.statistical, o.splt));
 	meter_destroy(&m);
 	close(bare);

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (BPF, namespaces): sudo make bench" >&2; exit 1; }
 bench/deps.sh || exit 1
 out=$WORK/BENCHMARKS.md
+t0=$(date +%s)
 {
 	echo "# Benchmarks"
 	echo
@@ -17,9 +18,18 @@ out=$WORK/BENCHMARKS.md
 	echo "numbers (this machine is a shared 2-CPU virtual machine)."
 	echo
 	machine
-	for section in bench/sections/*.sh; do
+	times=()
+	for section in ${BENCH_SECTIONS:-bench/sections/*.sh}; do
+		s0=$(date +%s)
+		log "section $(basename "$section")"
 		echo
 		bash "$section" || echo "(section $(basename "$section") failed: see the log)"
+		times+=("$(basename "$section" .sh) $(($(date +%s) - s0)) s")
+		log "section $(basename "$section"): $(($(date +%s) - s0)) s"
 	done
+	echo
+	echo "---"
+	echo
+	echo "\`make bench\` took $(( ($(date +%s) - t0 + 30) / 60 )) min on this machine ($(IFS=,; echo "${times[*]}" | sed 's/,/, /g'))."
 } >"$out.tmp" && mv "$out.tmp" "$out" && cp "$out" BENCHMARKS.md
-echo "bench: wrote BENCHMARKS.md" >&2
+echo "bench: wrote BENCHMARKS.md in $(($(date +%s) - t0)) s" >&2

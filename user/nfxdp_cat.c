@@ -183,8 +183,12 @@ static void check_sequence(struct cat_state *s, const Nfxdp__FlowBatch *b)
 	if (s->have_seq && b->stream_id != s->stream_id) {
 		fprintf(stderr, "nfxdp-cat: stream restarted (agent %s): new stream %016" PRIx64
 				", sequence %" PRIu64 "\n", b->agent, b->stream_id, b->sequence);
+	} else if (s->have_seq && b->sequence < s->next_seq) {
+		/* MQTT QoS 1 after a reconnect, or a spool read twice. */
+		fprintf(stderr, "nfxdp-cat: repeated: sequence %" PRIu64 " again (expected %" PRIu64
+				")\n", b->sequence, s->next_seq);
 	} else if (s->have_seq && b->sequence != s->next_seq) {
-		uint64_t lost = b->sequence > s->next_seq ? b->sequence - s->next_seq : 0;
+		uint64_t lost = b->sequence - s->next_seq;
 
 		s->lost_batches += lost;
 		fprintf(stderr, "nfxdp-cat: gap: %" PRIu64 " batch(es) lost before sequence %" PRIu64

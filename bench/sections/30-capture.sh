@@ -1,116 +1,236 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Capture files: packets/s of nfxdp --pcap and of each peer's offline mode
-# over the same files, best of $BENCH_RUNS runs each, with the flow counts
-# each produced. Writes a Markdown section to stdout.
+# over the same files, with the CPU time of all their processes and the flow
+# counts each produced. Writes a Markdown section to stdout.
 set -u
 . "$(dirname "$0")/../lib.sh"
 
-REF=$(nfstream_ref) || { log "NFStream reference captures not found"; exit 1; }
+D=$WORK/capture
+PORT=$((30000 + $$ % 10000))
+PREFIX_FRAMES=${BENCH_PREFIX_FRAMES:-1000000}
+BLAST=$(bench_tool blast) || { log "capture: cannot build bench/blast.c"; exit 1; }
+COL=
+cleanup() {
+	[ -n "$COL" ] && kill -KILL "$COL" 2>/dev/null
+	wait 2>/dev/null
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-# The reference captures with an Ethernet link type, concatenated.
-make_ref_capture() {
-	local out=$WORK/reference.pcap files=()
-	[ -s "$out" ] && { echo "$out"; return; }
-	for f in "$REF"/pcaps/*; do
-		[ "$("$B/tests/pcapinfo" "$f" | awk '{print $2}')" = 1 ] && files+=("$f")
+# A NetFlow collector for fprobe, which only exports NetFlow.
+NFDIR=
+start_collector() {
+	PORT=$((PORT + 1))
+	NFDIR=$D/nfcapd-$$-$PORT
+	mkdir -p "$NFDIR"
+	nfcapd -B 134217728 -b 127.0.0.1 -p "$PORT" -w "$NFDIR" -t 3600 >"$D/collector.log" 2>&1 &
+	COL=$!
+	sleep 0.3
+}
+stop_collector() {
+	local i
+	[ -n "$COL" ] || return 0
+	kill -TERM "$COL"
+	for i in $(seq 100); do
+		kill -0 "$COL" 2>/dev/null || break
+		sleep 0.1
 	done
-	mergecap -a -F pcap -w "$out" "${files[@]}" || return 1
-	echo "$out"
+	kill -KILL "$COL" 2>/dev/null
+	wait "$COL" 2>/dev/null
+	COL=
+}
+# nfdump_counts DIR: "flows packets" of the nfcapd files in DIR.
+nfdump_counts() {
+	nfdump -R "$1" -N 2>/dev/null | awk '/^Summary:/ {
+		for (i = 1; i <= NF; i++) { if ($i == "flows:") f = $(i + 1); if ($i == "packets:") p = $(i + 1) }
+		gsub(",", "", f); gsub(",", "", p); print f + 0, p + 0 }'
 }
 
-make_gen_capture() {
-	local out=$WORK/generated.pcap
-	[ -s "$out" ] || "$B/nfxdp-gencap" -o "$out" --packets 2000000 --flows 50000 >&2 || return 1
-	echo "$out"
+# Each tool: cmd_TOOL FILE prints the command line of one run (cpu_run runs
+# it); counts_TOOL prints "flows frames" found in what it produced.
+cmd_nfxdp() { echo "$B/nfxdp --pcap $1 --output $D/nfxdp.pb --format pb"; }
+counts_nfxdp() {
+	echo "$(grep -o ' flows_exported=[0-9]*' "$WORK/last.err" | tail -1 | cut -d= -f2)" \
+		"$(grep -o ' frames_metered=[0-9]*' "$WORK/last.err" | tail -1 | cut -d= -f2)"
+}
+# -m: room for every flow (its default of 8192 force-expires flows).
+cmd_softflowd() { echo "softflowd -6 -m 2000000 -r $1"; }
+counts_softflowd() {
+	cat "$WORK/last.out" "$WORK/last.err" | awk '/^Flows exported:/ { f = $3 } /^Packets processed:/ { p = $3 }
+		END { print f + 0, p + 0 }'
+}
+cmd_nfpcapd() { rm -rf "$D/nfpcapd"; mkdir -p "$D/nfpcapd"; echo "nfpcapd -r $1 -w $D/nfpcapd"; }
+counts_nfpcapd() { nfdump_counts "$D/nfpcapd"; }
+cmd_argus() { rm -f "$D/argus.out"; echo "argus -r $1 -w $D/argus.out"; }
+counts_argus() { racount -r "$D/argus.out" 2>/dev/null | awk '$1 == "sum" { print $2, $3 }'; }
+cmd_ndpi() { rm -f "$D/ndpi.csv"; echo "ndpiReader -i $1 -v 2 -C $D/ndpi.csv"; }
+counts_ndpi() {
+	awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "c_to_s_pkts") a = i; if ($i == "s_to_c_pkts") b = i }; next }
+		{ p += $a + $b; n++ } END { print n + 0, p + 0 }' "$D/ndpi.csv" 2>/dev/null
+}
+# The print plugin rewrites its file at every purge of its cache unless told
+# to append: a configuration file, as the command line cannot say it.
+cmd_pmacctd() {
+	rm -f "$D/pmacct.csv"
+	printf '%s\n' "pcap_savefile: $1" "plugins: print" \
+		"aggregate: src_host,dst_host,src_port,dst_port,proto" "print_output: csv" \
+		"print_output_file: $D/pmacct.csv" "print_output_file_append: true" >"$D/pmacctd.conf"
+	echo "pmacctd -f $D/pmacctd.conf"
+}
+counts_pmacctd() {
+	awk -F, '$1 == "SRC_IP" { for (i = 1; i <= NF; i++) if ($i == "PACKETS") c = i; next }
+		{ p += $c; n++ } END { print n + 0, p + 0 }' "$D/pmacct.csv" 2>/dev/null
+}
+cmd_fprobe() { echo "fprobe -l 2 -q 1000000 -i - 127.0.0.1:$PORT"; }
+counts_fprobe() { stop_collector; nfdump_counts "$NFDIR"; }
+cmd_tshark() { echo "tshark -r $1 -q -z conv,ip"; }
+counts_tshark() { awk '$2 == "<->" { p += $10; n++ } END { print n + 0, p + 0 }' "$WORK/last.out"; }
+
+label() {
+	case $1 in
+	nfxdp) echo '`nfxdp --pcap F --output F.pb --format pb`' ;;
+	softflowd) echo '`softflowd -6 -m 2000000 -r F`' ;;
+	nfpcapd) echo '`nfpcapd -r F -w DIR`' ;;
+	argus) echo '`argus -r F -w F.argus` (records)' ;;
+	ndpi) echo '`ndpiReader -i F -v 2 -C F.csv`' ;;
+	pmacctd) echo '`pmacctd` print plugin, CSV (5-tuple)' ;;
+	fprobe) echo '`fprobe -i - < F` to nfcapd' ;;
+	tshark) echo '`tshark -r F -q -z conv,ip` (IP pairs)' ;;
+	esac
 }
 
-# Each tool: run it, then count the flows it produced. Output: seconds flows.
-run_nfxdp() {
-	local s
-	s=$(wall "$B/nfxdp" --pcap "$1" --output "$WORK/nfxdp.pb" --format pb)
-	echo "$s $("$B/nfxdp-cat" --input "$WORK/nfxdp.pb" --format csv | tail -n +2 | wc -l)"
+# once TOOL FILE: "wall cpu flows frames" of one run.
+once() {
+	local t=$1 f=$2 g r
+	g=$(cg_new)
+	if [ "$t" = fprobe ]; then
+		start_collector
+		r=$(cpu_run "$g" sh -c "$(cmd_fprobe "$f") <$f")
+	else
+		r=$(cpu_run "$g" $("cmd_$t" "$f"))
+	fi
+	cg_del "$g"
+	echo "$r $("counts_$t")"
 }
 
-run_softflowd() {
-	local s
-	s=$(wall softflowd -6 -r "$1")
-	echo "$s $(grep -o 'Flows exported: [0-9]*' "$WORK/last.out" "$WORK/last.err" | head -1 | awk '{print $NF}')"
-}
-
-run_nfpcapd() {
-	local s
-	nfpcapd_once() {
-		rm -rf "$WORK/nfpcapd"
-		mkdir -p "$WORK/nfpcapd"
-		nfpcapd -r "$1" -l "$WORK/nfpcapd"
-	}
-	s=$(wall nfpcapd_once "$1")
-	echo "$s $(nfdump -R "$WORK/nfpcapd" -q -o fmt:%pr 2>/dev/null | wc -l)"
-}
-
-run_argus() {
-	local s
-	s=$(wall argus -r "$1" -w "$WORK/argus.out")
-	echo "$s $(ra -r "$WORK/argus.out" -n -L -1 2>/dev/null | wc -l)"
-}
-
-run_ndpi() {
-	local s
-	s=$(wall ndpiReader -i "$1" -v 2 -C "$WORK/ndpi.csv")
-	echo "$s $(($(wc -l <"$WORK/ndpi.csv") - 1))"
-}
-
-measure() {
-	local file=$1 label=$2 packets best_peer=0 best_name="" nfxdp_rate
-	packets=$("$B/tests/pcapinfo" "$file" | awk '{print $3}')
-	echo
-	echo "**$label**: $(du -m "$file" | cut -f1) MB, $packets packets"
-	echo
-	echo "| tool | command | seconds | M packets/s | flows | nfxdp is faster by |"
-	echo "| --- | --- | ---: | ---: | ---: | ---: |"
-	local rows=() t
-	for t in nfxdp softflowd nfpcapd argus ndpi; do
-		local r secs flows mpps
-		r=$(run_$t "$file")
-		secs=${r% *}
-		flows=${r#* }
-		mpps=$(rate "$packets" "$secs")
-		rows+=("$t $secs $flows $mpps")
-		if [ "$t" = nfxdp ]; then
-			nfxdp_rate=$mpps
-		elif awk -v a="$mpps" -v b="$best_peer" 'BEGIN { exit !(a > b) }'; then
-			best_peer=$mpps
-			best_name=$t
+# best TOOL FILE RUNS: the run with the least wall time.
+best() {
+	local i r b="" w
+	for i in $(seq "$3"); do
+		r=$(once "$1" "$2")
+		w=${r%% *}
+		if [ -z "$b" ] || awk -v a="$w" -v b="${b%% *}" 'BEGIN { exit !(a < b) }'; then
+			b=$r
 		fi
 	done
-	for r in "${rows[@]}"; do
-		set -- $r
-		local cmd
-		case $1 in
-		nfxdp) cmd='`nfxdp --pcap F --output F.pb --format pb`' ;;
-		softflowd) cmd='`softflowd -6 -r F`' ;;
-		nfpcapd) cmd='`nfpcapd -r F -l DIR`' ;;
-		argus) cmd='`argus -r F -w F.argus`' ;;
-		ndpi) cmd='`ndpiReader -i F -v 2 -C F.csv`' ;;
-		esac
-		echo "| $1 | $cmd | $2 | $4 | $3 | $(ratio "$nfxdp_rate" "$4")x |"
-	done
-	echo
-	echo "nfxdp: **$(ratio "$nfxdp_rate" "$best_peer")x** the fastest peer ($best_name)."
+	echo "$b"
 }
 
+# table FILE RUNS TOOLS...: one table; NFX_WALL/NFX_CPU for the summary.
+table() {
+	local file=$1 runs=$2 t r wall cpu flows packets best_peer="" best_rate=0
+	shift 2
+	packets=$(frames "$file")
+	echo "| tool | command | wall s | CPU s | M frames/s | M frames per CPU s | flows | frames in flows | nfxdp faster by (wall) | (CPU) |"
+	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	local -A W C F P
+	for t in "$@"; do
+		log "capture: $t on $(basename "$file")"
+		r=$(best "$t" "$file" "$runs")
+		set -- $r
+		W[$t]=$1 C[$t]=$2 F[$t]=${3:-?} P[$t]=${4:-?}
+	done
+	for t in nfxdp softflowd nfpcapd argus fprobe ndpi pmacctd tshark; do
+		[ -n "${W[$t]:-}" ] || continue
+		echo "| $t | $(label "$t") | ${W[$t]} | ${C[$t]} | $(rate "$packets" "${W[$t]}") |" \
+			"$(rate "$packets" "${C[$t]}") | ${F[$t]} |" \
+			"$(awk -v p="${P[$t]}" -v n="$packets" 'BEGIN { printf "%.1f%%", (n ? 100 * p / n : 0) }') |" \
+			"$( [ "$t" = nfxdp ] && echo "-" || echo "$(ratio "${W[$t]}" "${W[nfxdp]}")x") |" \
+			"$( [ "$t" = nfxdp ] && echo "-" || echo "$(ratio "${C[$t]}" "${C[nfxdp]}")x") |"
+		if [ "$t" != nfxdp ] && awk -v a="${W[$t]}" -v b="${best_rate:-0}" 'BEGIN { exit !(b == 0 || a < b) }'; then
+			best_rate=${W[$t]}
+			best_peer=$t
+		fi
+	done
+	echo
+	if [ -n "$best_peer" ]; then
+		local pn pb
+		pn=$(awk -v p="${P[nfxdp]}" -v n="$packets" 'BEGIN { printf "%.1f", (n ? 100 * p / n : 0) }')
+		pb=$(awk -v p="${P[$best_peer]}" -v n="$packets" 'BEGIN { printf "%.1f", (n ? 100 * p / n : 0) }')
+		echo "nfxdp: **$(ratio "$best_rate" "${W[nfxdp]}")x** the speed of the fastest peer ($best_peer) by wall time,"
+		echo "$(ratio "${C[$best_peer]}" "${C[nfxdp]}")x by CPU time; frames in flows: nfxdp $pn%, $best_peer $pb%."
+		if awk -v a="${W[nfxdp]}" -v b="$best_rate" 'BEGIN { exit !(a >= b) }'; then
+			echo "**nfxdp is slower than $best_peer on this file.**"
+			if awk -v a="$pb" -v b="$pn" 'BEGIN { exit !(a < b - 1) }'; then
+				echo "$best_peer gets there by leaving $(awk -v a="$pb" 'BEGIN { printf "%.1f", 100 - a }')% of the frames out of its flows."
+			fi
+		fi
+	fi
+}
+
+rm -rf "$D"
+mkdir -p "$D"
 log "capture files: preparing"
-ref=$(make_ref_capture) || exit 1
-gen=$(make_gen_capture) || exit 1
+ref=$(ref_capture) || exit 1
+gen=$(gen_capture) || exit 1
+prefix=$D/prefix.pcap
+# The first frames of the generated capture, for the slowest peers.
+tcpdump -r "$gen" -c "$PREFIX_FRAMES" -w "$prefix" 2>/dev/null
+tiny=$D/one-frame.pcap
+"$BLAST" --pcap "$tiny" --flows 1 --rounds 1 >/dev/null
+
 echo "## Capture files"
 echo
-echo "Packets per second metering a whole capture file, best of $RUNS runs, every tool"
-echo "on the same file in the same run; \"flows\" is what each tool produced (they"
-echo "split and count flows differently: nfpcapd and argus count each direction,"
-echo "softflowd splits at TCP teardown). nfxdp writes its flows as protobuf, the"
-echo "peers their own binary formats (softflowd only counts them)."
-log "capture files: reference set"
-measure "$ref" "The NFStream reference captures (Ethernet), concatenated"
-log "capture files: generated capture"
-measure "$gen" "A generated capture (\`nfxdp-gencap --packets 2000000 --flows 50000\`: TCP with handshakes and teardowns, UDP, ICMP, 20% IPv6)"
+echo "Each tool's offline mode over the same file, one after another in the same run."
+echo "**wall s**: elapsed time; **CPU s**: user + system time of all its processes"
+echo "(cgroup; nfxdp reads the file on one thread while the kernel meters on another,"
+echo "so its CPU time can exceed its wall time); **flows**: what each produced. They"
+echo "split and count flows differently: nfpcapd, fprobe and argus make one record per"
+echo "direction (argus also one per 5 s status interval of long flows), softflowd splits"
+echo "at TCP teardown, tshark counts IP address pairs, pmacctd aggregates by 5-tuple;"
+echo "nfxdp and ndpiReader make one bidirectional flow per 5-tuple (nfxdp also splits at"
+echo "TCP teardown). fprobe reads the file from stdin and exports NetFlow v5 over UDP to"
+echo "nfcapd on loopback, whose flows are counted. **frames in flows**: the frames"
+echo "counted into the flows each produced, against the frames of the file (frames"
+echo "that are not IP, and some fragments, are in no tool's flows)."
+echo
+echo "### The NFStream reference captures, concatenated"
+echo
+echo "$(du -m "$ref" | cut -f1) MB, $(frames "$ref") frames (Ethernet captures of \`shared/reference/nfstream/pcaps\`), best of $RUNS runs."
+echo
+table "$ref" "$RUNS" nfxdp softflowd nfpcapd argus fprobe ndpi pmacctd tshark >"$D/ref.md"
+cat "$D/ref.md"
+TSHARK_RATE=$(awk -F'|' '$2 ~ /tshark/ { gsub(/ /, "", $6); print $6 }' "$D/ref.md")
+echo
+log "capture: fixed costs"
+nfx_tiny=$(best nfxdp "$tiny" 5)
+sfd_tiny=$(best softflowd "$tiny" 5)
+echo "**Fixed cost per run**, measured on a one-frame capture (best of 5): nfxdp"
+echo "$(awk -v w="${nfx_tiny%% *}" 'BEGIN { printf "%.0f", w * 1000 }') ms, softflowd $(awk -v w="${sfd_tiny%% *}" 'BEGIN { printf "%.0f", w * 1000 }') ms. nfxdp loads and verifies its BPF programs and"
+echo "creates its maps (the flow cache, the export ring, the replay slots) before the"
+echo "first frame; on a file this small that fixed cost is a large part of its time,"
+echo "which is why a peer that starts in a few milliseconds can beat it on the"
+echo "reference set. pmacctd's wall time includes about 2 s it sleeps at start and"
+echo "exit with a capture file: compare its CPU time. fprobe's wall time includes its"
+echo "own waits (its expiry thread's 5 s scan period at the end)."
+echo
+echo "### A generated capture: $(frames "$gen") frames, $GEN_FLOWS flows"
+echo
+echo "\`nfxdp-gencap --packets $GEN_PACKETS --flows $GEN_FLOWS\`: $(du -m "$gen" | cut -f1) MB; 70% TCP with"
+echo "handshakes and teardowns (at least 8 frames each, hence more frames than asked),"
+echo "UDP, ICMP, 20% IPv6, heavy-tailed flow sizes, 60 s of capture time. One run each."
+echo "ndpiReader, pmacctd and tshark are too slow for it within this benchmark's time"
+echo "budget (below: they run on its first $PREFIX_FRAMES frames instead)."
+echo
+table "$gen" 1 nfxdp softflowd nfpcapd argus fprobe
+echo
+echo "### The first $PREFIX_FRAMES frames of the generated capture"
+echo
+echo "$(du -m "$prefix" | cut -f1) MB, $(frames "$prefix") frames: the slow peers next to nfxdp and the others, one run each."
+echo "tshark is left out: at its reference-set rate (${TSHARK_RATE:-?} M frames/s, above) this file"
+echo "alone would take $(awk -v r="${TSHARK_RATE:-0}" -v n="$PREFIX_FRAMES" 'BEGIN { printf "%.0f", (r > 0 ? n / r / 1e6 : 0) }') s, and its conversation table slows further as conversations"
+echo "accumulate."
+echo
+table "$prefix" 1 nfxdp softflowd nfpcapd argus fprobe ndpi pmacctd
+rm -f "$prefix"

@@ -6,9 +6,10 @@
  *   --slow-ms MS --slow-batches N   sleep MS after each of its first N batches
  *                                   (0: after every batch)
  *   --reconnect-after N --pause-ms MS
- *                                   after N batches, disconnect, stay away MS,
- *                                   connect again (the same socket: ZeroMQ
- *                                   subscribes again by itself)
+ *                                   after N batches, disconnect, stay away MS
+ *                                   (the connection closed meanwhile), connect
+ *                                   again (the same socket: ZeroMQ subscribes
+ *                                   again by itself)
  *   --rcvhwm N                      its receive high-water mark (ZeroMQ: 1000)
  *   --ready FILE                    touch FILE once connected
  * It stops on SIGINT/SIGTERM, or --idle S seconds after its last batch, and
@@ -56,6 +57,25 @@ static void sleep_ms(long ms)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR && !stop)
 		;
+}
+
+/*
+ * Away from @sock for @ms after zmq_disconnect(). The connection closes only
+ * once the socket has taken its pipe's termination, which it does when used:
+ * asking for its events now and then, rather than sleeping, makes the
+ * publisher see the subscriber leave now, not when it comes back.
+ */
+static void away_ms(void *sock, long ms)
+{
+	double end = now_s() + ms / 1000.0;
+	size_t len;
+	int events;
+
+	while (!stop && now_s() < end) {
+		len = sizeof(events);
+		zmq_getsockopt(sock, ZMQ_EVENTS, &events, &len);
+		sleep_ms(10);
+	}
 }
 
 struct tally {
@@ -200,7 +220,7 @@ int main(int argc, char **argv)
 			zmq_disconnect(sock, endpoint);
 			fprintf(stderr, "zsub: disconnected after %" PRIu64 " batches\n",
 				t.batches);
-			sleep_ms(pause_ms);
+			away_ms(sock, pause_ms);
 			zmq_connect(sock, endpoint);
 			fprintf(stderr, "zsub: connected again\n");
 		}
