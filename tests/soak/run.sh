@@ -51,7 +51,7 @@ passed=$(grep -c '^PASS ' "$log")
 failed=$(grep -c '^FAIL ' "$log")
 echo
 echo "# soak: $round exactly-once rounds in $((SECONDS - start)) s"
-grep -E '^# (figures|memory)' "$log"
+grep -E '^# (figures|memory|subscribers)' "$log"
 if [ "$failed" -gt 0 ]; then
 	echo
 	echo "Failed:"
