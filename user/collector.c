@@ -72,22 +72,116 @@ done:
 		collector_state_save(c, false);
 }
 
-uint64_t collector_cache_entries(struct collector *c, uint64_t *created)
+static uint64_t closed_total(const struct collector *c)
 {
-	uint64_t cnt[NFX_COUNTER_MAX], closed = 0;
+	uint64_t closed = 0;
 
-	counters_read(bpf_map__fd(c->meter.skel->maps.counters), cnt);
 	for (int i = 0; i < 5; i++)
 		closed += c->expired[i];
+	return closed;
+}
+
+/*
+ * Flows in the cache: what the last scan saw, plus flows created since, minus
+ * flows closed since. An entry the LRU evicted since that scan still counts
+ * (on the safe side) until the next scan finds it gone; counting it for ever
+ * would make every later loop scan the whole cache.
+ */
+uint64_t collector_cache_entries(struct collector *c, uint64_t *created)
+{
+	struct cache_watch *w = &c->watch;
+	uint64_t cnt[NFX_COUNTER_MAX], closed = closed_total(c), est;
+
+	counters_read(bpf_map__fd(c->meter.skel->maps.counters), cnt);
 	if (created)
 		*created = cnt[NFX_FLOWS_CREATED];
-	/* Entries the LRU evicted are counted as still there: on the safe side. */
-	return cnt[NFX_FLOWS_CREATED] > closed ? cnt[NFX_FLOWS_CREATED] - closed : 0;
+	est = w->seen + (cnt[NFX_FLOWS_CREATED] - w->created);
+	return est > closed - w->closed ? est - (closed - w->closed) : 0;
+}
+
+/* Before a scan: the base of the estimate above once the scan has counted. */
+static void watch_before_scan(struct collector *c, uint64_t *created, uint64_t *closed)
+{
+	event_ring_consume(&c->ring); /* closes already done are counted, not seen */
+	collector_cache_entries(c, created);
+	*closed = closed_total(c);
+}
+
+static void watch_after_scan(struct collector *c, uint64_t created, uint64_t closed)
+{
+	c->watch.seen = c->poller.st.active_flows;
+	c->watch.created = created;
+	c->watch.closed = closed;
+}
+
+void collector_scan(struct collector *c, uint64_t now_ns)
+{
+	uint64_t created, closed;
+
+	watch_before_scan(c, &created, &closed);
+	poller_scan(&c->poller, now_ns);
+	watch_after_scan(c, created, closed);
+}
+
+/*
+ * Flows expected to arrive while a pressure scan runs (live only: a replay
+ * meters nothing meanwhile). The rate follows a rise at once and decays by
+ * half per check, so a flood's onset is never averaged away.
+ */
+static uint64_t watch_incoming(struct collector *c, uint64_t created, bool live)
+{
+	struct cache_watch *w = &c->watch;
+	uint64_t now = clock_ns(CLOCK_MONOTONIC), scan_us;
+	double inst;
+
+	if (!live)
+		return 0;
+	if (w->rate_ns && now > w->rate_ns) {
+		inst = (double)(created - w->rate_created) / (now - w->rate_ns);
+		w->rate_per_ns = inst > w->rate_per_ns / 2 ? inst : w->rate_per_ns / 2;
+	}
+	w->rate_ns = now;
+	w->rate_created = created;
+	/* A pressure pass is a scan, then another one with sorting and closing. */
+	scan_us = 2 * c->poller.st.last_scan_us + 1000;
+	return (uint64_t)(w->rate_per_ns * scan_us * 1000);
+}
+
+static void pressure(struct collector *c, uint64_t now_ns, bool live)
+{
+	struct cache_watch *w = &c->watch;
+	uint64_t created, closed = closed_total(c);
+
+	w->entries = collector_cache_entries(c, &created);
+	w->incoming = watch_incoming(c, created, live);
+	if (poller_pressure(&c->poller, now_ns, w->entries, w->incoming) > 0) {
+		watch_after_scan(c, created, closed);
+		w->entries = collector_cache_entries(c, NULL);
+	}
 }
 
 void collector_pressure(struct collector *c, uint64_t now_ns)
 {
-	poller_pressure(&c->poller, now_ns, collector_cache_entries(c, NULL));
+	pressure(c, now_ns, false);
+}
+
+/*
+ * How long the loop may sleep before the cache, filling at the rate seen,
+ * could reach the point where a pressure pass must start: half that, so a
+ * flood is caught in time; at most 100 ms.
+ */
+static int pressure_wait_ms(const struct collector *c)
+{
+	const struct cache_watch *w = &c->watch;
+	uint64_t hard = poller_hard_limit(&c->poller), used = w->entries + w->incoming;
+	double ms;
+
+	if (!c->poller.policy.capacity || w->rate_per_ns <= 0)
+		return 100;
+	if (used >= hard)
+		return 1;
+	ms = (hard - used) / (w->rate_per_ns * 1e6) / 2;
+	return ms < 1 ? 1 : ms > 100 ? 100 : (int)ms;
 }
 
 void collector_tick(struct collector *c, uint64_t now_ms)
@@ -587,13 +681,14 @@ static void live_loop(struct collector *c)
 	uint64_t next_stats = cfg->stats_interval_s ?
 				      clock_ms(CLOCK_MONOTONIC) + cfg->stats_interval_s * 1000 : 0;
 
+	collector_scan(c, clock_ns(CLOCK_BOOTTIME)); /* a resumed cache is not empty */
 	while (!collector_stop) {
 		uint64_t now = clock_ms(CLOCK_MONOTONIC);
 		int timeout = next_scan > now ? (int)(next_scan - now) : 0;
 
-		/* Batch age, signals and cache pressure are checked at least this often. */
-		if (timeout > 100)
-			timeout = 100;
+		/* Batch age and signals at least every 100 ms, cache pressure as it needs. */
+		if (timeout > pressure_wait_ms(c))
+			timeout = pressure_wait_ms(c);
 		c->clock_offset_ns = live_clock_offset();
 		err = event_ring_poll(&c->ring, timeout);
 		if (err < 0)
@@ -602,7 +697,7 @@ static void live_loop(struct collector *c)
 		if (now >= next_scan) {
 			uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 
-			poller_scan(&c->poller, clock_ns(CLOCK_BOOTTIME));
+			collector_scan(c, clock_ns(CLOCK_BOOTTIME));
 			for (int i = 0; i < c->meter.n_att; i++)
 				hwmeter_sync_clock(&c->meter.att[i]);
 			if (!meter_check_links(&c->meter)) {
@@ -615,7 +710,7 @@ static void live_loop(struct collector *c)
 				publish_metrics(c, (clock_ns(CLOCK_MONOTONIC) - t0) / 1e9);
 			next_scan = now + cfg->poll_ms;
 		}
-		collector_pressure(c, clock_ns(CLOCK_BOOTTIME));
+		pressure(c, clock_ns(CLOCK_BOOTTIME), true);
 		collector_tick(c, now);
 		if (next_stats && now >= next_stats) {
 			collector_report(c, "periodic");

@@ -22,6 +22,18 @@
 #include "metrics.h"
 #include "poller.h"
 
+/* Between scans, how full the flow cache is and how fast it fills. */
+struct cache_watch {
+	uint64_t seen;	  /* entries the last scan saw */
+	uint64_t created; /* flows_created and flows closed before that scan */
+	uint64_t closed;
+	uint64_t entries;  /* the estimate at the last check */
+	uint64_t incoming; /* flows expected during a pressure pass */
+	uint64_t rate_created;
+	uint64_t rate_ns;
+	double rate_per_ns; /* new flows per ns */
+};
+
 struct collector {
 	const struct nfx_config *cfg;
 	struct meter meter;
@@ -42,6 +54,7 @@ struct collector {
 	bool metrics_on;
 	struct record_features feat;
 	uint64_t next_id;
+	struct cache_watch watch;
 	uint64_t expired[5];  /* flows closed, by enum flow_expiry */
 	uint64_t exported[5]; /* of them, flows exported (not sampled or filtered out) */
 	uint64_t flows_sampled_out;  /* --flow-sample */
@@ -61,10 +74,12 @@ int collector_open_meter(struct collector *c, const struct nfx_config *cfg, cons
 int collector_open_network(struct collector *c);
 /* Sends the pending batch if it is full or older than --batch-ms (now: monotonic ms). */
 void collector_tick(struct collector *c, uint64_t now_ms);
-/* Flows in the cache, from the counters (created - closed); *created if asked. */
+/* Flows in the cache: the last scan's count, plus created and minus closed since; *created if asked. */
 uint64_t collector_cache_entries(struct collector *c, uint64_t *created);
 /* Emergency expiry when the cache is past its hard watermark (meter time @now_ns). */
 void collector_pressure(struct collector *c, uint64_t now_ns);
+/* A scan for timeouts at meter time @now_ns (poller_scan), noted for the estimate. */
+void collector_scan(struct collector *c, uint64_t now_ns);
 /* Sends whatever is batched. */
 void collector_send(struct collector *c);
 /* One figure of the stats: the meter's counters, then the collector's. */

@@ -303,33 +303,60 @@ static uint64_t mono_us(void)
 
 static void adjust_idle(struct poller *p, uint64_t percent);
 
-/* Every live flow, for emergency expiry: what a scan keeps is sorted by last seen. */
-static int any_one(struct poller *p, const struct flow_key *k, const struct flow_entry *e,
-		   uint64_t now_ns)
+/* Every live flow: with its timeout when one has passed, else as an emergency candidate. */
+static int pressure_one(struct poller *p, const struct flow_key *k, const struct flow_entry *e,
+			uint64_t now_ns)
 {
+	struct poller_policy now_policy = p->policy;
+	uint64_t threshold = 0;
+	int reason;
+
 	if ((e->ctl >> FLOW_STATE_SHIFT) != FLOW_LIVE)
 		return 0;
-	return add_due(p, k, e, EXPIRY_EMERGENCY, 0);
+	now_policy.idle_ms = p->st.idle_ms;
+	reason = poller_due(&now_policy, e, now_ns, &threshold);
+	return add_due(p, k, e, reason < 0 ? EXPIRY_EMERGENCY : reason, threshold);
 }
 
-/* Closes the least recently seen flows until @keep are left. */
-static int emergency(struct poller *p, uint64_t keep)
+/* Moves the emergency candidates behind the flows due by a timeout; returns how many are due. */
+static size_t split_due(struct poller *p)
 {
-	int64_t seen = scan_entries(p, any_one, 0);
-	size_t n;
+	size_t t = 0;
+
+	for (size_t i = 0; i < p->n_due; i++) {
+		if (p->due[i].reason != EXPIRY_EMERGENCY) {
+			struct due d = p->due[t];
+
+			p->due[t++] = p->due[i];
+			p->due[i] = d;
+		}
+	}
+	return t;
+}
+
+/*
+ * After a pressure scan: the flows due by a timeout in creation order, then,
+ * when @emergency, the least recently seen candidates until @keep are left.
+ */
+static int close_pressure(struct poller *p, bool emergency, uint64_t keep)
+{
+	size_t t = split_due(p), cand = p->n_due - t, n = 0;
 	int err = 0;
 
-	if (seen < 0)
-		return seen;
-	p->st.emergency_runs++;
-	n = p->n_due > keep ? p->n_due - keep : 0;
-	qsort(p->due, p->n_due, sizeof(*p->due), due_by_last_seen);
-	for (size_t i = 0; i < n && !err; i++)
-		err = queue_close(p, &p->due[i].key, EXPIRY_EMERGENCY, 0);
+	if (emergency) {
+		p->st.emergency_runs++;
+		n = cand > keep ? cand - keep : 0;
+		qsort(p->due + t, cand, sizeof(*p->due), due_by_last_seen);
+	}
+	qsort(p->due, t, sizeof(*p->due), due_cmp);
+	p->n_due = t + n;
+	for (size_t i = 0; i < p->n_due; i++) {
+		err = queue_close(p, &p->due[i].key, p->due[i].reason, p->due[i].threshold_ns);
+		if (err)
+			break;
+	}
 	p->n_due = 0;
-	if (!err)
-		err = drain_queue(p);
-	return err;
+	return err ? err : drain_queue(p);
 }
 
 int poller_scan(struct poller *p, uint64_t now_ns)
@@ -382,16 +409,26 @@ uint64_t poller_high_limit(const struct poller *p)
 	return high < hard ? high : hard * PRESSURE_HIGH / PRESSURE_HARD;
 }
 
-int poller_pressure(struct poller *p, uint64_t now_ns, uint64_t entries)
+int poller_pressure(struct poller *p, uint64_t now_ns, uint64_t entries, uint64_t incoming)
 {
+	uint64_t hard = poller_hard_limit(p), start = mono_us();
+	int64_t seen;
 	int err;
 
-	if (!p->policy.capacity || entries < poller_hard_limit(p))
+	if (!p->policy.capacity || entries + incoming < hard)
 		return 0;
-	/* Past the hard watermark: expired flows first, then the oldest ones. */
-	err = poller_scan(p, now_ns);
-	if (!err && p->st.active_flows >= poller_hard_limit(p))
-		err = emergency(p, poller_high_limit(p));
+	/*
+	 * Past the hard watermark: one pass finds what a timeout closes and,
+	 * if that is not enough, the least recently seen flows to close too.
+	 */
+	seen = scan_entries(p, pressure_one, now_ns);
+	if (seen < 0)
+		return seen;
+	err = close_pressure(p, (uint64_t)seen + incoming >= hard, poller_high_limit(p));
+	p->st.scans++;
+	p->st.active_flows = seen;
+	p->st.last_scan_us = mono_us() - start;
+	adjust_idle(p, seen * 100 / p->policy.capacity);
 	return err ? err : 1;
 }
 

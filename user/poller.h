@@ -77,11 +77,11 @@ void poller_free(struct poller *p);
 /* Closes every flow whose timeout has passed at meter time @now_ns. */
 int poller_scan(struct poller *p, uint64_t now_ns);
 /*
- * The cache holds about @entries flows (an estimate between scans): adjusts
- * the idle timeout, and scans, with emergency expiry, when past the hard
- * watermark. Returns 1 when it scanned.
+ * The cache holds about @entries flows (an estimate between scans) and
+ * @incoming more may arrive while a pass runs: scans, with emergency expiry,
+ * when together they reach the hard watermark. Returns 1 when it scanned.
  */
-int poller_pressure(struct poller *p, uint64_t now_ns, uint64_t entries);
+int poller_pressure(struct poller *p, uint64_t now_ns, uint64_t entries, uint64_t incoming);
 /* Entries at which emergency expiry starts, and down to which it closes flows. */
 uint64_t poller_hard_limit(const struct poller *p);
 uint64_t poller_high_limit(const struct poller *p);

@@ -95,7 +95,7 @@ static void after_frames(struct replay *r)
 
 	event_ring_consume(&r->c.ring);
 	if (r->next_scan_ns && now >= r->next_scan_ns) {
-		poller_scan(&r->c.poller, now);
+		collector_scan(&r->c, now);
 		r->next_scan_ns = now + r->scan_every_ns;
 	}
 	if (r->scan_every_ns)
