@@ -93,6 +93,15 @@ cg_del() {
 	rmdir "$1" 2>/dev/null
 }
 
+# cg_wait_empty GROUP: waits until no process is left in GROUP, at most 30 s.
+cg_wait_empty() {
+	local i
+	for i in $(seq 300); do
+		[ -n "$(cat "$1/cgroup.procs" 2>/dev/null)" ] || return 0
+		sleep 0.1
+	done
+}
+
 # cg_settle GROUP: waits until GROUP stops using CPU (under 2% of a CPU for
 # half a second), at most 60 s.
 cg_settle() {
@@ -119,6 +128,7 @@ cpu_run() {
 	c0=$(cg_ns "$g")
 	t0=$(date +%s%N)
 	(cg_exec "$g" "$@") >"$WORK/last.out" 2>"$WORK/last.err"
+	cg_wait_empty "$g" # a tool's helpers (pmacctd's plugins) may outlive its main process
 	t1=$(date +%s%N)
 	c1=$(cg_ns "$g")
 	awk -v a="$t0" -v b="$t1" -v c="$c0" -v d="$c1" \
@@ -202,10 +212,11 @@ ref_capture() {
 GEN_PACKETS=${BENCH_GEN_PACKETS:-10000000}
 GEN_FLOWS=${BENCH_GEN_FLOWS:-1000000}
 gen_capture() {
-	local out=$WORK/generated-$GEN_PACKETS-$GEN_FLOWS.pcap
+	local packets=${1:-$GEN_PACKETS} flows=${2:-$GEN_FLOWS}
+	local out=$WORK/generated-$packets-$flows.pcap
 	if [ ! -s "$out" ]; then
 		log "generating $out"
-		"$B/nfxdp-gencap" -o "$out" --packets "$GEN_PACKETS" --flows "$GEN_FLOWS" >&2 ||
+		"$B/nfxdp-gencap" -o "$out" --packets "$packets" --flows "$flows" >&2 ||
 			{ rm -f "$out"; return 1; }
 	fi
 	echo "$out"
