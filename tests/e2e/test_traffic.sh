@@ -24,7 +24,9 @@ start_cat "$T/flows.csv"
 pair_up || fail "links up"
 
 in_b iperf3 -s -D -I "$T/iperf3.pid" --logfile "$T/iperf3.log"
-in_b python3 -m http.server 8000 --bind 198.18.0.2 -d "$T" >/dev/null 2>&1 &
+# Not through in_b: $! of a backgrounded function is a subshell, and killing
+# it would leave the server running.
+ip netns exec "$NS_B" python3 -m http.server 8000 --bind 198.18.0.2 -d "$T" >/dev/null 2>&1 &
 PIDS+=($!)
 sleep 1
 
