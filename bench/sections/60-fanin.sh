@@ -393,6 +393,20 @@ ONE_FRAMES=$(frames "$ONE")
 
 # --- runs -------------------------------------------------------------------
 
+# forwarder VIA IN: the forwarder (py or c) from IN to a new endpoint, in a
+# cgroup of its own; sets FWD_EP, FWD_CG and FWD_PID.
+forwarder() {
+	FWD_EP=tcp://127.0.0.1:$(free_port)
+	newcg FWD_CG || return 1
+	if [ "$1" = py ]; then
+		(cg_exec "$FWD_CG" "$PYZ" -c "$PYPROXY" "$2" "$FWD_EP") 2>"$T/proxy.err" &
+	else
+		(cg_exec "$FWD_CG" "$TOOL" proxy "$2" "$FWD_EP") 2>"$T/proxy.err" &
+	fi
+	FWD_PID=$!
+	PIDS+=("$FWD_PID")
+}
+
 # agent CAPTURE VIA: nfxdp --pcap CAPTURE publishing to the counter, directly
 # (VIA none) or through a forwarder (py, c). Prints "exported batches_sent
 # batches flows lost first_ns last_ns agent_wall_ns agent_cpu_ns
@@ -403,15 +417,8 @@ agent() {
 	ep_c=$ep
 	newcg gn && newcg gc || return 1
 	if [ "$via" != none ]; then
-		ep_c=tcp://127.0.0.1:$(free_port)
-		newcg gp || return 1
-		if [ "$via" = py ]; then
-			(cg_exec "$gp" "$PYZ" -c "$PYPROXY" "$ep" "$ep_c") 2>"$T/proxy.err" &
-		else
-			(cg_exec "$gp" "$TOOL" proxy "$ep" "$ep_c") 2>"$T/proxy.err" &
-		fi
-		pp=$!
-		PIDS+=("$pp")
+		forwarder "$via" "$ep" || return 1
+		ep_c=$FWD_EP gp=$FWD_CG pp=$FWD_PID
 	fi
 	(cg_exec "$gc" "$TOOL" count "$ep_c" 2000 30000) >"$T/count.out" 2>"$T/count.err" &
 	cpid=$!
@@ -453,15 +460,8 @@ saturate() {
 	ep_c=$ep
 	newcg gb && newcg gc || return 1
 	if [ "$via" != none ]; then
-		ep_c=tcp://127.0.0.1:$(free_port)
-		newcg gp || return 1
-		if [ "$via" = py ]; then
-			(cg_exec "$gp" "$PYZ" -c "$PYPROXY" "$ep" "$ep_c") 2>"$T/proxy.err" &
-		else
-			(cg_exec "$gp" "$TOOL" proxy "$ep" "$ep_c") 2>"$T/proxy.err" &
-		fi
-		pp=$!
-		PIDS+=("$pp")
+		forwarder "$via" "$ep" || return 1
+		ep_c=$FWD_EP gp=$FWD_CG pp=$FWD_PID
 	fi
 	(cg_exec "$gc" "$TOOL" count "$ep_c" 1500 30000) >"$T/count.out" 2>"$T/count.err" &
 	cpid=$!
