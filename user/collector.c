@@ -150,8 +150,10 @@ static uint64_t watch_incoming(struct collector *c, uint64_t created, bool live)
 static void pressure(struct collector *c, uint64_t now_ns, bool live)
 {
 	struct cache_watch *w = &c->watch;
-	uint64_t created, closed = closed_total(c);
+	uint64_t created, closed;
 
+	event_ring_consume(&c->ring); /* as before a scan: closes done are counted */
+	closed = closed_total(c);
 	w->entries = collector_cache_entries(c, &created);
 	w->incoming = watch_incoming(c, created, live);
 	if (poller_pressure(&c->poller, now_ns, w->entries, w->incoming) > 0) {
@@ -685,10 +687,11 @@ static void live_loop(struct collector *c)
 	while (!collector_stop) {
 		uint64_t now = clock_ms(CLOCK_MONOTONIC);
 		int timeout = next_scan > now ? (int)(next_scan - now) : 0;
+		int wait = pressure_wait_ms(c);
 
 		/* Batch age and signals at least every 100 ms, cache pressure as it needs. */
-		if (timeout > pressure_wait_ms(c))
-			timeout = pressure_wait_ms(c);
+		if (timeout > wait)
+			timeout = wait;
 		c->clock_offset_ns = live_clock_offset();
 		err = event_ring_poll(&c->ring, timeout);
 		if (err < 0)
