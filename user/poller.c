@@ -268,17 +268,25 @@ static int close_due(struct poller *p)
 	return err;
 }
 
+/* poller_due with the idle timeout in use, shortened under pressure. */
+static int due_now(const struct poller *p, const struct flow_entry *e, uint64_t now_ns,
+		   uint64_t *threshold_ns)
+{
+	struct poller_policy now_policy = p->policy;
+
+	now_policy.idle_ms = p->st.idle_ms;
+	return poller_due(&now_policy, e, now_ns, threshold_ns);
+}
+
 static int expire_one(struct poller *p, const struct flow_key *k, const struct flow_entry *e,
 		      uint64_t now_ns)
 {
-	struct poller_policy now_policy = p->policy;
 	uint64_t threshold = 0;
 	int reason;
 
 	if ((e->ctl >> FLOW_STATE_SHIFT) != FLOW_LIVE)
 		return 0;
-	now_policy.idle_ms = p->st.idle_ms;
-	reason = poller_due(&now_policy, e, now_ns, &threshold);
+	reason = due_now(p, e, now_ns, &threshold);
 	if (reason < 0)
 		return 0;
 	return add_due(p, k, e, reason, threshold);
@@ -307,14 +315,12 @@ static void adjust_idle(struct poller *p, uint64_t percent);
 static int pressure_one(struct poller *p, const struct flow_key *k, const struct flow_entry *e,
 			uint64_t now_ns)
 {
-	struct poller_policy now_policy = p->policy;
 	uint64_t threshold = 0;
 	int reason;
 
 	if ((e->ctl >> FLOW_STATE_SHIFT) != FLOW_LIVE)
 		return 0;
-	now_policy.idle_ms = p->st.idle_ms;
-	reason = poller_due(&now_policy, e, now_ns, &threshold);
+	reason = due_now(p, e, now_ns, &threshold);
 	return add_due(p, k, e, reason < 0 ? EXPIRY_EMERGENCY : reason, threshold);
 }
 
