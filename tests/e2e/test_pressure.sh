@@ -3,6 +3,8 @@
 # Cache pressure: three times --max-flows concurrent flows arrive; emergency
 # expiry exports the least recently seen ones early, so every packet is in
 # a record and the kernel's LRU evicts nothing. Live (veth) and replay.
+# Then a flood past what that absorbs: evictions counted, and the collector
+# quiet again once the flood is over.
 SUITE=e2e-pressure
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -34,4 +36,23 @@ check "live: emergency expiry exported flows early" \
 	"$([ "$($FLOWS "$T/live.csv" --where expiration_id=3 --count)" -gt 0 ] && echo yes)" yes
 check "live: nothing evicted" "$(stat "$T/live.log" flows_evicted_estimated)" 0
 grep -o 'emergency_runs=[0-9]*' "$T/live.log" | tail -1 | sed 's/^/# /'
+
+# A flood far past what emergency expiry absorbs: the kernel's LRU evicts,
+# and that is counted. Then the cache is quiet again, and so must be the
+# collector: flows the LRU evicted are not taken for entries still there
+# (which would make every turn of its loop scan the whole cache).
+start_nfxdp "$T/flood.log" --max-flows 1024 --poll-ms 1000 --idle-timeout 60 --stats 1 ||
+	{ fail "nfxdp starts"; exit 1; }
+in_a "$INJECT" --iface va --smac 02:00:00:00:aa:01 --dmac 02:00:00:00:aa:02 \
+	--src 198.18.0.1 --dst 198.18.0.2 --proto udp --sport 20000 --dport 53 \
+	--flows $N_FLOWS --count $N_FLOWS
+sleep 1.5
+s0=$(stat "$T/flood.log" scans)
+sleep 4
+s1=$(stat "$T/flood.log" scans)
+stop_nfxdp
+check "flood: the LRU's evictions are counted" \
+	"$([ "$(stat "$T/flood.log" flows_evicted_estimated)" -gt 0 ] && echo yes)" yes
+check "flood: then quiet, the collector scans only every --poll-ms (at most 5 in 4 s)" \
+	"$([ $((s1 - s0)) -le 5 ] && echo yes || echo "no: $((s1 - s0)) scans")" yes
 exit $FAILED
