@@ -33,6 +33,7 @@ enum ipfix_val {
 	V_SRC_MAC,
 	V_DST_MAC,
 	V_END_REASON,
+	V_SAMPLING,
 };
 
 struct ipfix_field {
@@ -86,6 +87,7 @@ static const struct ipfix_field fields[] = {
 	{ 136, 1, 0, V_END_REASON },		     /* flowEndReason */
 	{ IPFIX_NFXDP_IE_TUNNEL_ID, 1, NFX, NUM(tunnel_id) },	     /* nfxdp tunnelId */
 	{ IPFIX_NFXDP_IE_EXPIRATION_ID, 1, NFX, NUM(expiration_id) }, /* nfxdp expirationId */
+	{ 34, 4, 0, V_SAMPLING },		     /* samplingInterval */
 };
 
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -131,12 +133,26 @@ uint8_t ipfix_end_reason(uint32_t expiration_id)
 	}
 }
 
+/*
+ * samplingInterval: 1 in N packets metered. Counts already scaled up
+ * (--scale-sampled) stand for every packet, so they say 1: a collector that
+ * renormalizes by this element would otherwise scale them twice.
+ * RFC 7270 deprecates the element for the samplingSize/-Population pairs of
+ * options templates, but collectors read this one in flow records.
+ */
+static uint64_t sampling_interval(const Nfxdp__Flow *f)
+{
+	return f->sampling_scaled || !f->sampling_rate ? 1 : f->sampling_rate;
+}
+
 static uint64_t flow_number(const Nfxdp__Flow *f, const struct ipfix_field *fd)
 {
 	const void *p = (const char *)f + fd->off;
 
 	if (fd->val == V_END_REASON)
 		return ipfix_end_reason(f->expiration_id);
+	if (fd->val == V_SAMPLING)
+		return sampling_interval(f);
 	return fd->size == sizeof(uint64_t) ? *(const uint64_t *)p : *(const uint32_t *)p;
 }
 

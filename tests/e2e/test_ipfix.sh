@@ -143,7 +143,7 @@ def pm_key(r):
             epoch_ms(r["TIMESTAMP_END"]), int(r["TCP_FLAGS"]), int(r["PACKETS"]),
             int(r["BYTES"]), int(r["rev_start"]), int(r["rev_end"]), int(r["rev_flags"]),
             int(r["rev_pkts"]), int(r["rev_bytes"]), int(r["end_reason"]),
-            int(r["nfx_tunnel"]), int(r["nfx_expiry"]))
+            int(r["nfx_tunnel"]), int(r["nfx_expiry"]), int(r["SAMPLING_RATE"]))
 
 def full_key(r):
     n = lambda c: int(r[c])
@@ -153,7 +153,7 @@ def full_key(r):
             n("src2dst_packets"), n("src2dst_bytes"), n("dst2src_first_seen_ms"),
             n("dst2src_last_seen_ms"), n("dst2src_tcp_flags"), n("dst2src_packets"),
             n("dst2src_bytes"), END_REASON[n("expiration_id")], n("tunnel_id"),
-            n("expiration_id"))
+            n("expiration_id"), 1 if r["sampling_scaled"] == "true" else n("sampling_rate"))
 
 def cmp_pmacct(csv_path, pm_path):
     want = [full_key(r) for r in expected(csv_path).values()]
@@ -215,7 +215,7 @@ def rec_key(rec):
     return (u(0, 148), str(src), str(dst), u(0, 7), u(0, 11), u(0, 4), u(0, 60), u(0, 58),
             mac(56), mac(80), u(0, 152), u(0, 153), u(0, 6), u(0, 2), u(0, 1),
             u(REV, 152), u(REV, 153), u(REV, 6), u(REV, 2), u(REV, 1), u(0, 136),
-            u(NFX, 1012), u(NFX, 1002))
+            u(NFX, 1012), u(NFX, 1002), u(0, 34))
 
 def receive(sock, tcp, close_after, idle):
     """Messages as (connection number, bytes) until idle seconds pass without data."""
@@ -344,7 +344,7 @@ via_nfacctd() {
 		nfacctd_port: $port
 		aggregate_primitives: $T/prim.lst
 		plugins: print
-		aggregate: src_host, dst_host, src_port, dst_port, proto, tcpflags, src_mac, dst_mac, vlan, timestamp_start, timestamp_end, flow_id, ipver, end_reason, rev_start, rev_end, rev_flags, rev_pkts, rev_bytes, nfx_tunnel, nfx_expiry
+		aggregate: src_host, dst_host, src_port, dst_port, proto, tcpflags, src_mac, dst_mac, vlan, timestamp_start, timestamp_end, flow_id, ipver, end_reason, rev_start, rev_end, rev_flags, rev_pkts, rev_bytes, nfx_tunnel, nfx_expiry, sampling_rate
 		print_output: csv
 		print_output_file: $dir/flows.csv
 		print_refresh_time: 60
@@ -387,7 +387,7 @@ collect() {
 	local proto=$1 close_after=$2 refresh=$3
 	shift 4
 	rm -f "$T/port"
-	$PY "$proto" "$T/port" "$T/$CAP.csv" "$close_after" "$refresh" >"$T/collect.out" &
+	$PY "$proto" "$T/port" "${WANT:-$T/$CAP.csv}" "$close_after" "$refresh" >"$T/collect.out" &
 	local pid=$!
 	PIDS+=("$pid")
 	for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
@@ -440,6 +440,31 @@ check "tcp, no collector: exit 0, every record counted dropped" \
 check "tcp, no collector: the sender is not held up (under 3 s)" "$([ "$ms" -lt 3000 ] && echo yes)" yes
 out=$("$SEND" --linger-ms 0 "$T/small.pb" "127.0.0.1:$(free_port udp)" 2>>"$T/send.err")
 check "udp, no collector: exit 0, sends counted as failures, not fatal" "$?" 0
+
+# Sampling travels with every record: samplingInterval (34) is --sample's N,
+# or 1 once --scale-sampled has scaled the counts up (a collector that
+# renormalizes would otherwise scale them twice). The flows expected are
+# those of the same run, read back from its pb file; checked by the decoder
+# above and by nfacctd (its sampling_rate primitive).
+i=0
+for opts in "--sample 3" "--sample 3 --scale-sampled"; do
+	i=$((i + 1))
+	name=sampled$i
+	meter "$REF/pcaps/$CAP" --format pb --output "$T/$name.pb" --batch-flows 10 $opts
+	WANT=$T/$name.csv
+	"$CAT" --input "$T/$name.pb" --format csv >"$WANT" 2>>"$T/cat.err"
+	N=$($FLOWS "$WANT" --count)
+	want=$(python3 -c 'import csv, sys
+r = list(csv.DictReader(open(sys.argv[1])))
+print(len(r), sorted({(x["sampling_rate"], x["sampling_scaled"]) for x in r}))' "$WANT")
+	cp "$T/$name.pb" "$T/small.pb"
+	got=$(collect udp 0 0 -- --refresh-s 3600)
+	check "$opts: every record decodes to its flow, samplingInterval included" \
+		"$(counter "$got" records) $(counter "$got" matched) | $want" \
+		"$N $N | $N [('3', '$([[ $opts == *scale* ]] && echo true || echo false)')]"
+	via_nfacctd "$name"
+done
+WANT=
 
 # --- nfxdp itself, once it has --ipfix ------------------------------------------------
 if "$NFXDP" --help 2>&1 | grep -q -- '--ipfix '; then
