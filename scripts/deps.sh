@@ -13,7 +13,8 @@ build=(make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 run=(iproute2 iputils-ping iperf3 curl python3 tcpreplay ethtool procps
 	python3-prometheus-client python3-yaml help2man groff-base man-db systemd
 	nfdump pmacct mosquitto mosquitto-clients protobuf-compiler python3-protobuf
-	python3-zmq python3-pandas openssl)
+	python3-zmq python3-pandas openssl
+	podman runc debootstrap) # the container suite (deploy/container-test.sh)
 
 want=("${build[@]}" "${run[@]}")
 if [ "${1:-}" = "--build-only" ]; then
