@@ -31,7 +31,7 @@ $(BUILD)/tests/inject: tests/tools/inject.c $(TEST_LIB_OBJS)
 
 $(BUILD)/tests/test_unit: tests/unit/test_unit.c $(TEST_LIB_OBJS) $(BUILD)/cli.o $(BUILD)/poller.o \
 		$(BUILD)/loader.o $(BUILD)/pindir.o $(BUILD)/hwmeter.o $(BUILD)/nicinfo.o \
-		$(BUILD)/event_ring.o $(LIB_OBJS) $(FILTER_OBJS)
+		$(BUILD)/event_ring.o $(BUILD)/spool.o $(LIB_OBJS) $(FILTER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) $^ $(LDLIBS) -o $@
 

@@ -125,6 +125,10 @@ void config_usage(FILE *out)
 "      --batch-flows N      flows per batch message (256)\n"
 "      --batch-ms MS        send a batch at most MS after its first flow (1000)\n"
 "  -o, --output PATH|-      also write flows to a file (or stdout)\n"
+"      --output-rotate SIZE  once the file holds SIZE bytes (k, M, G: powers\n"
+"                           of 1024), rename it PATH.1 (replacing the last one)\n"
+"                           and start a new PATH: about 2 x SIZE on disk at\n"
+"                           most; nfxdp-cat --follow reads on across (0: never)\n"
 "      --format FMT         file format: csv (default), jsonl, pb (length-\n"
 "                           delimited FlowBatch messages)\n"
 "      --compress           gzip the --output file; deflate ZeroMQ batches (topic\n"
@@ -211,6 +215,7 @@ enum {
 	OPT_BATCH_FLOWS,
 	OPT_BATCH_MS,
 	OPT_FORMAT,
+	OPT_OUTPUT_ROTATE,
 	OPT_COMPRESS,
 	OPT_STATS,
 	OPT_METRICS,
@@ -266,6 +271,7 @@ static const struct option long_options[] = {
 	{ "batch-ms", required_argument, NULL, OPT_BATCH_MS },
 	{ "output", required_argument, NULL, 'o' },
 	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "output-rotate", required_argument, NULL, OPT_OUTPUT_ROTATE },
 	{ "compress", no_argument, NULL, OPT_COMPRESS },
 	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
@@ -303,6 +309,28 @@ static int parse_u32(const char *opt, const char *arg, uint32_t min, uint32_t ma
 		return -1;
 	}
 	*out = (uint32_t)v;
+	return 0;
+}
+
+int parse_size(const char *opt, const char *arg, uint64_t *out)
+{
+	static const char units[] = "kmg";
+	unsigned long long v;
+	const char *u;
+	char *end;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (*end && !end[1] && (u = strchr(units, *end | 0x20)))
+		shift = 10 * (int)(u - units + 1);
+	if (errno || end == arg || arg[0] == '-' || (*end && !shift) ||
+	    v > (UINT64_MAX >> shift)) {
+		pr_warn("--%s: '%s' is not a size in bytes (a whole number, with k, M or G)\n",
+			opt, arg);
+		return -1;
+	}
+	*out = (uint64_t)v << shift;
 	return 0;
 }
 
@@ -377,6 +405,22 @@ static int check_persist(const struct nfx_config *cfg)
 	if (cfg->persist && !cfg->detach && cfg->output && cfg->compress) {
 		pr_warn("--persist cannot write a --compress'ed --output file: a crash would "
 			"leave it truncated; drop --compress\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Rotation renames the file: a file it is, not standard output. */
+static int check_rotate(const struct nfx_config *cfg)
+{
+	if (!cfg->output_rotate)
+		return 0;
+	if (!cfg->output) {
+		pr_warn("--output-rotate needs --output PATH\n");
+		return -1;
+	}
+	if (!strcmp(cfg->output, "-")) {
+		pr_warn("--output-rotate cannot rotate standard output (--output -): give a file\n");
 		return -1;
 	}
 	return 0;
@@ -527,6 +571,8 @@ static int parse_option(struct nfx_config *cfg, int opt, const char *arg, bool *
 			return -1;
 		cfg->format = v;
 		return 0;
+	case OPT_OUTPUT_ROTATE:
+		return parse_size("output-rotate", arg, &cfg->output_rotate);
 	case OPT_COMPRESS:
 		cfg->compress = true;
 		return 0;
@@ -738,5 +784,7 @@ int config_parse(struct nfx_config *cfg, int argc, char **argv)
 	/* Another sink turns the default ZeroMQ endpoint off; --zmq keeps it. */
 	if ((cfg->output || cfg->ipfix || cfg->mqtt) && !zmq_set)
 		cfg->zmq_endpoint = NULL;
+	if (check_rotate(cfg))
+		return -1;
 	return check_persist(cfg);
 }

@@ -79,6 +79,7 @@ struct nfx_config {
 	uint32_t batch_flows;
 	uint32_t batch_ms;
 	const char *output; /* file sink, "-" for stdout */
+	uint64_t output_rotate; /* bytes: rotate to PATH.1 past this; 0: never */
 	enum out_format format;
 	bool compress; /* zlib: files gzip'd, ZeroMQ batches deflated */
 
@@ -91,5 +92,7 @@ void config_defaults(struct nfx_config *cfg);
 /* Returns 0, 1 when --help or --version was answered, or -1 after a message. */
 int config_parse(struct nfx_config *cfg, int argc, char **argv);
 void config_usage(FILE *out);
+/* A byte count with an optional k, M or G (powers of 1024); -1 after a message. */
+int parse_size(const char *opt, const char *arg, uint64_t *out);
 
 #endif /* NFXDP_CLI_H */

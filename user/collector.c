@@ -489,6 +489,11 @@ int collector_open_meter(struct collector *c, const struct nfx_config *cfg, cons
 					 &c->feat);
 		if (err)
 			return err;
+		err = file_exporter_rotate_at(&c->file, cfg->output_rotate);
+		if (err) {
+			file_exporter_close(&c->file);
+			return err;
+		}
 		c->file_on = true;
 	}
 	return 0;
@@ -542,6 +547,7 @@ int collector_stats(struct collector *c, struct stat_item *items, int max)
 	ITEM("zmq_subscribers", c->zmq.subscribers);
 	ITEM("zmq_batches_unheard", c->zmq.batches_unheard);
 	ITEM("file_batches_dropped", c->file.batches_dropped);
+	ITEM("file_rotations", c->file.rotations);
 	if (c->ipfix_on) {
 		ITEM("ipfix_records_sent", c->ipfix.records_sent);
 		ITEM("ipfix_records_dropped", c->ipfix.records_dropped);

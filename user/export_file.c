@@ -30,7 +30,7 @@ static int gz_close(void *cookie)
 	return gzclose(cookie) == Z_OK ? 0 : EOF;
 }
 
-static FILE *gz_open(const char *path)
+static FILE *gz_open(const char *path, int *fdp)
 {
 	cookie_io_functions_t io = { .write = gz_write, .close = gz_close };
 	int fd = strcmp(path, "-") ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) :
@@ -49,6 +49,20 @@ static FILE *gz_open(const char *path)
 	f = fopencookie(gz, "w", io);
 	if (!f)
 		gzclose(gz);
+	*fdp = fd;
+	return f;
+}
+
+/* @path as --output asks: gzip'd, continued or new; *fd is the file under it. */
+static FILE *open_stream(const char *path, bool compress, bool append, int *fd)
+{
+	FILE *f;
+
+	if (compress)
+		return gz_open(path, fd);
+	f = strcmp(path, "-") ? fopen(path, append ? "a" : "w") : stdout;
+	if (f)
+		*fd = fileno(f);
 	return f;
 }
 
@@ -58,13 +72,10 @@ int file_exporter_open(struct file_exporter *fx, const char *path, enum out_form
 	memset(fx, 0, sizeof(*fx));
 	snprintf(fx->path, sizeof(fx->path), "%s", path);
 	fx->format = format;
+	fx->compress = compress;
+	fx->append = append;
 	format_columns_for(&fx->cols, feat && feat->statistical, feat && feat->splt);
-	if (compress)
-		fx->f = gz_open(path);
-	else if (!strcmp(path, "-"))
-		fx->f = stdout;
-	else
-		fx->f = fopen(path, append ? "a" : "w");
+	fx->f = open_stream(path, compress, append, &fx->fd);
 	/* A CSV file continued keeps the header it has. */
 	if (fx->f && append && fx->f != stdout && !fseek(fx->f, 0, SEEK_END))
 		fx->header_done = ftell(fx->f) > 0;
@@ -81,6 +92,75 @@ int file_exporter_open(struct file_exporter *fx, const char *path, enum out_form
 		return -err;
 	}
 	return 0;
+}
+
+int file_exporter_rotate_at(struct file_exporter *fx, uint64_t size)
+{
+	struct stat st;
+
+	if (size && (!strcmp(fx->path, "-") || fstat(fx->fd, &st) || !S_ISREG(st.st_mode))) {
+		pr_warn("--output-rotate: %s is not a regular file: it cannot be rotated\n",
+			fx->path);
+		return -EINVAL;
+	}
+	fx->rotate_size = size;
+	return 0;
+}
+
+/*
+ * PATH becomes PATH.1 and a new PATH takes the next batch. The new file is
+ * made before the rename frees the old PATH.1, so it cannot get that inode
+ * (a reader's cursor names files by inode), and PATH is never missing.
+ */
+static int rotate(struct file_exporter *fx)
+{
+	char old[sizeof(fx->path) + 8], tmp[sizeof(fx->path) + 8];
+	int fd, err;
+	FILE *f;
+
+	snprintf(old, sizeof(old), "%s.1", fx->path);
+	snprintf(tmp, sizeof(tmp), "%s.new", fx->path);
+	f = open_stream(tmp, fx->compress, fx->append, &fd);
+	if (!f)
+		return -errno;
+	if (rename(fx->path, old)) {
+		err = -errno;
+		goto discard;
+	}
+	if (rename(tmp, fx->path)) {
+		err = -errno;
+		rename(old, fx->path); /* the older PATH.1 is gone, PATH goes on */
+		goto discard;
+	}
+	/* A gzip stream gets its end here. */
+	if (fclose(fx->f))
+		pr_warn("Couldn't finish writing %s: %s\n", old, strerror(errno));
+	fx->f = f;
+	fx->fd = fd;
+	fx->header_done = false;
+	fx->rewindable = !fx->compress;
+	fx->good_end = 0;
+	fx->rotations++;
+	return 0;
+discard:
+	fclose(f);
+	unlink(tmp);
+	return err;
+}
+
+/* After a whole batch: the file rotates once it has reached the size. */
+static void maybe_rotate(struct file_exporter *fx)
+{
+	struct stat st;
+	int err;
+
+	if (!fx->rotate_size || fstat(fx->fd, &st) || (uint64_t)st.st_size < fx->rotate_size)
+		return;
+	err = rotate(fx);
+	if (err && !fx->rotate_failed)
+		pr_warn("Couldn't rotate %s to %s.1: %s (writing on to %s)\n", fx->path, fx->path,
+			strerror(-err), fx->path);
+	fx->rotate_failed = err != 0;
 }
 
 static int write_pb(struct file_exporter *fx, const uint8_t *packed, size_t len)
@@ -156,6 +236,7 @@ int file_exporter_write(struct file_exporter *fx, const Nfxdp__FlowBatch *b,
 	if (fx->rewindable)
 		fx->good_end = ftell(fx->f);
 	fx->batches_written++;
+	maybe_rotate(fx);
 	return 0;
 }
 

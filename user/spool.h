@@ -5,7 +5,11 @@
  * offset after the last batch handed on is saved after each one, so a
  * consumer that stops or dies starts again where it was: nothing the
  * collector wrote is lost, and at most the batch in hand when a consumer
- * is killed is read twice.
+ * is killed is read twice. With --output-rotate the writer renames the file
+ * PATH.1 and starts a new PATH: the reader finishes the old one, then goes
+ * on in the new; the cursor names the file by inode, so a consumer away
+ * for one rotation resumes in PATH.1 (away for two, it is gone: a warning,
+ * and PATH from its start).
  */
 #ifndef NFXDP_SPOOL_H
 #define NFXDP_SPOOL_H

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Unit tests of the collector's user-space modules (no kernel needed). */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,6 +16,7 @@
 #include "log.h"
 #include "poller.h"
 #include "record.h"
+#include "spool.h"
 #include "test.h"
 
 #define MS 1000000ULL
@@ -86,6 +90,33 @@ static void test_cli(void)
 		ASSERT_EQ(parse(&c, "nfxdp --iface a --xdp-mode hw"), -1, "bad mode");
 		ASSERT_EQ(parse(&c, "nfxdp --iface a --bogus"), -1, "unknown option");
 		ASSERT_EQ(parse(&c, "nfxdp --iface a extra"), -1, "stray argument");
+		log_set_level(LOG_WARN);
+	}
+	TEST("cli: --output-rotate SIZE")
+	{
+		uint64_t v = 7;
+
+		ASSERT_EQ(parse(&c, "nfxdp -i a -o f"), 0, "parsed");
+		ASSERT_EQ(c.output_rotate, 0, "never by default");
+		ASSERT_EQ(parse(&c, "nfxdp -i a -o f --output-rotate 64k"), 0, "parsed");
+		ASSERT_EQ(c.output_rotate, 65536, "k is 1024");
+		ASSERT_TRUE(!parse_size("x", "1000", &v) && v == 1000, "bytes");
+		ASSERT_TRUE(!parse_size("x", "3M", &v) && v == 3ULL << 20, "M");
+		ASSERT_TRUE(!parse_size("x", "2g", &v) && v == 2ULL << 30, "g");
+		ASSERT_TRUE(!parse_size("x", "0", &v) && v == 0, "0: never");
+		log_set_level(LOG_QUIET);
+		v = 7;
+		ASSERT_EQ(parse_size("x", "", &v), -1, "empty");
+		ASSERT_EQ(parse_size("x", "k", &v), -1, "no number");
+		ASSERT_EQ(parse_size("x", "-1", &v), -1, "negative");
+		ASSERT_EQ(parse_size("x", "5kb", &v), -1, "two letters");
+		ASSERT_EQ(parse_size("x", "5T", &v), -1, "unknown unit");
+		ASSERT_EQ(parse_size("x", "17179869184G", &v), -1, "overflows 64 bits");
+		ASSERT_EQ(parse_size("x", "99999999999999999999", &v), -1, "out of range");
+		ASSERT_EQ(v, 7, "untouched when refused");
+		ASSERT_EQ(parse(&c, "nfxdp -i a -o - --output-rotate 1M"), -1, "not stdout");
+		ASSERT_EQ(parse(&c, "nfxdp -i a --output-rotate 1M"), -1, "needs --output");
+		ASSERT_EQ(parse(&c, "nfxdp -i a -o f --output-rotate 1X"), -1, "bad size");
 		log_set_level(LOG_WARN);
 	}
 }
@@ -568,8 +599,158 @@ static void test_export_file(void)
 			log_set_level(LOG_WARN);
 		}
 	}
+	TEST("file: --output-rotate: PATH.1 and a new PATH, CSV header again")
+	{
+		char old[64], line[4096];
+		const uint8_t *buf;
+		size_t len;
+		FILE *f;
+
+		snprintf(old, sizeof(old), "%s.1", path);
+		ASSERT_EQ(file_exporter_open(&fx, path, FORMAT_CSV, false, true, NULL), 0, "open");
+		ASSERT_EQ(file_exporter_rotate_at(&fx, 1), 0, "a regular file rotates");
+		buf = batch_pack(&b, &len);
+		ASSERT_EQ(file_exporter_write(&fx, &b.msg, buf, len), 0, "write");
+		ASSERT_EQ(file_exporter_write(&fx, &b.msg, buf, len), 0, "write again");
+		ASSERT_EQ(fx.rotations, 2, "rotated after each batch");
+		ASSERT_EQ(file_exporter_close(&fx), 0, "close");
+		f = fopen(old, "r");
+		ASSERT_TRUE(f && fgets(line, sizeof(line), f) && !strncmp(line, "id,", 3),
+			    "PATH.1 has a header");
+		ASSERT_TRUE(f && fgets(line, sizeof(line), f) && strncmp(line, "id,", 3), "a row");
+		if (f)
+			fclose(f);
+		f = fopen(path, "r");
+		ASSERT_TRUE(f && fgets(line, sizeof(line), f) && !strncmp(line, "id,", 3),
+			    "the new PATH: a header only");
+		ASSERT_TRUE(f && !fgets(line, sizeof(line), f), "no rows");
+		if (f)
+			fclose(f);
+		unlink(old);
+		log_set_level(LOG_QUIET);
+		ASSERT_EQ(file_exporter_open(&fx, "/dev/null", FORMAT_CSV, false, false, NULL), 0,
+			  "open /dev/null");
+		ASSERT_EQ(file_exporter_rotate_at(&fx, 1), -EINVAL, "a device is refused");
+		file_exporter_close(&fx);
+		log_set_level(LOG_WARN);
+	}
 	batch_free(&b);
 	unlink(path);
+}
+
+struct spool_got {
+	uint64_t seq[16];
+	int n, stop_after;
+};
+
+static bool spool_take(void *ctx, const Nfxdp__FlowBatch *b)
+{
+	struct spool_got *g = ctx;
+
+	if (g->n < 16)
+		g->seq[g->n] = b->sequence;
+	return ++g->n < g->stop_after;
+}
+
+/* One nfxdp-cat --follow --cursor run, until it has @n batches (or 2 s). */
+static int spool_run(const char *spool, const char *cursor, int n, struct spool_got *g)
+{
+	static volatile sig_atomic_t stop;
+	struct timespec ts;
+	struct spool_follow sf = { .path = spool, .cursor = cursor, .stop = &stop,
+				   .fn = spool_take, .ctx = g };
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sf.deadline = ts.tv_sec + ts.tv_nsec / 1e9 + 2;
+	memset(g, 0, sizeof(*g));
+	g->stop_after = n;
+	spool_follow_run(&sf);
+	return sf.resumed;
+}
+
+/* Writes the next batch; @rotate: the file rotates after it. */
+static void spool_write(struct file_exporter *fx, struct batch *b, bool rotate)
+{
+	struct flow_event ev;
+	const uint8_t *buf;
+	size_t len;
+
+	make_event(&ev, false);
+	record_build(batch_next(b, 0), &ev, 0, 0, NULL);
+	buf = batch_pack(b, &len);
+	fx->rotate_size = rotate;
+	file_exporter_write(fx, &b->msg, buf, len);
+	batch_clear(b);
+}
+
+static ino_t inode_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : st.st_ino;
+}
+
+#define SPOOL "/tmp/nfxdp-unit-spool"
+
+static void test_spool_rotation(void)
+{
+	const char *spool = SPOOL, *cursor = "/tmp/nfxdp-unit-cursor";
+	struct file_exporter fx;
+	struct spool_got g;
+	struct batch b;
+	char text[64];
+	ino_t first;
+
+	unlink(cursor);
+	batch_init(&b, 4, "h", "i", 1);
+	ASSERT_EQ(file_exporter_open(&fx, spool, FORMAT_PB, false, false, NULL), 0, "open");
+	spool_write(&fx, &b, false);
+	spool_write(&fx, &b, false);
+	first = inode_of(spool);
+	TEST("spool: the cursor holds the offset and the file's inode")
+	{
+		FILE *f;
+
+		ASSERT_EQ(spool_run(spool, cursor, 1, &g), 0, "not resumed");
+		ASSERT_TRUE(g.n == 1 && g.seq[0] == 0, "batch 0");
+		f = fopen(cursor, "r");
+		ASSERT_TRUE(f && fgets(text, sizeof(text), f), "cursor read");
+		if (f)
+			fclose(f);
+		snprintf(text + 32, 32, " %llu\n", (unsigned long long)first);
+		ASSERT_TRUE(strstr(text, text + 32) != NULL, "the inode");
+	}
+	TEST("spool: away for a rotation: PATH.1 from the cursor, then PATH")
+	{
+		spool_write(&fx, &b, true); /* PATH.1: 0 1 2 */
+		spool_write(&fx, &b, false); /* PATH: 3 */
+		ASSERT_EQ(inode_of(SPOOL ".1"), first, "renamed");
+		ASSERT_EQ(spool_run(spool, cursor, 3, &g), 1, "resumed");
+		ASSERT_TRUE(g.n == 3 && g.seq[0] == 1 && g.seq[1] == 2 && g.seq[2] == 3,
+			    "batches 1, 2, 3");
+	}
+	TEST("spool: away for two rotations: PATH from the start")
+	{
+		spool_write(&fx, &b, true); /* PATH.1: 3 4 */
+		spool_write(&fx, &b, true); /* PATH.1: 5, the first one gone */
+		spool_write(&fx, &b, false); /* PATH: 6 */
+		ASSERT_EQ(fx.rotations, 3, "rotations");
+		log_set_level(LOG_QUIET);
+		ASSERT_EQ(spool_run(spool, cursor, 1, &g), 0, "not resumed: the gap shows");
+		log_set_level(LOG_WARN);
+		ASSERT_TRUE(g.n == 1 && g.seq[0] == 6, "batch 6");
+	}
+	TEST("spool: an old cursor, just an offset, is in PATH")
+	{
+		write_file(cursor, "0\n");
+		ASSERT_EQ(spool_run(spool, cursor, 1, &g), 0, "offset 0");
+		ASSERT_TRUE(g.n == 1 && g.seq[0] == 6, "batch 6");
+	}
+	file_exporter_close(&fx);
+	batch_free(&b);
+	unlink(spool);
+	unlink(SPOOL ".1");
+	unlink(cursor);
 }
 
 int main(void)
@@ -583,5 +764,6 @@ int main(void)
 	test_batch();
 	test_poller_due();
 	test_export_file();
+	test_spool_rotation();
 	return test_summary();
 }
