@@ -76,7 +76,7 @@ sleep 5
 kill "$(cat "$T/iperf3.pid" 2>/dev/null)" 2>/dev/null
 
 step "Stopping nfxdp: it detaches, flushes what is left, prints its counters"
-kill -TERM "$NFXDP_PID"
+kill -TERM "$NFXDP_PID" 2>/dev/null # gone already if a Ctrl-C reached it
 wait "$NFXDP_PID"
 sleep 0.5
 echo
