@@ -375,6 +375,7 @@ static int open_ipfix(struct collector *c, const struct nfx_config *cfg)
 	o.domain_id = cfg->ipfix_domain;
 	o.template_refresh_s = cfg->ipfix_template_s;
 	o.max_msg = cfg->ipfix_msg_size;
+	o.statistical = cfg->statistical;
 	host_port = ipfix_target(cfg->ipfix, &tcp);
 	err = ipfix_exporter_open(&c->ipfix, host_port, tcp, &o);
 	c->ipfix_on = !err;

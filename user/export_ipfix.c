@@ -23,7 +23,17 @@
 #define MAX_MSG 65535 /* the header's 16-bit length */
 #define UDP_WARN_MS 60000
 /* Templates (at most 8 bytes a field) and one record must fit. */
-#define MIN_MSG (MSG_HDR_LEN + SET_HDR_LEN + 2 * (4 + N_FIELDS * 8) + SET_HDR_LEN + IPFIX_MAX_RECORD)
+#define MIN_MSG(stat)                                                                          \
+	(MSG_HDR_LEN + SET_HDR_LEN + 2 * (4 + (N_FIELDS + ((stat) ? N_STAT : 0)) * 8) +        \
+	 SET_HDR_LEN + IPFIX_MAX_RECORD)
+/*
+ * The --statistical features are flow.proto's fields 30 to 77 (sizes,
+ * inter-arrival times, TCP flag counts), exported as nfxdp elements 1000 +
+ * their number, typed as in the schema: unsigned32, unsigned64, float64.
+ */
+#define STAT_FIRST 30
+#define STAT_LAST 77
+#define N_STAT (STAT_LAST - STAT_FIRST + 1)
 
 /* Where a field's value comes from: a number member of the flow, or special. */
 enum ipfix_val {
@@ -175,7 +185,49 @@ static bool parse_addrs(const Nfxdp__Flow *f, bool *v6, uint8_t *src, uint8_t *d
 	       inet_pton(af, f->dst_ip, dst) == 1;
 }
 
-size_t ipfix_encode_flow(const Nfxdp__Flow *f, uint8_t *out, uint16_t *tid)
+/* Template entry of element @id (@pen 0: IANA) of @len bytes; returns its size. */
+static size_t put_spec(uint8_t *out, uint16_t id, uint16_t len, uint32_t pen)
+{
+	put_be(out, id | (pen ? ENTERPRISE_BIT : 0), 2);
+	put_be(out + 2, len, 2);
+	if (pen)
+		put_be(out + 4, pen, 4);
+	return pen ? 8 : 4;
+}
+
+/* The schema's description of statistical field @i (0..N_STAT-1). */
+static const ProtobufCFieldDescriptor *stat_field(unsigned i)
+{
+	return protobuf_c_message_descriptor_get_field(&nfxdp__flow__descriptor, STAT_FIRST + i);
+}
+
+static uint16_t stat_len(const ProtobufCFieldDescriptor *d)
+{
+	return d->type == PROTOBUF_C_TYPE_UINT32 ? 4 : 8;
+}
+
+/* A statistical field's value, big-endian, float64 for a double. */
+static size_t put_stat(const Nfxdp__Flow *f, const ProtobufCFieldDescriptor *d, uint8_t *out)
+{
+	const void *p = (const char *)f + d->offset;
+	uint64_t v;
+
+	if (d->type == PROTOBUF_C_TYPE_UINT32)
+		v = *(const uint32_t *)p;
+	else
+		memcpy(&v, p, sizeof(v)); /* uint64, or a double's bits */
+	put_be(out, v, stat_len(d));
+	return stat_len(d);
+}
+
+static uint16_t template_id(bool v6, bool statistical)
+{
+	if (statistical)
+		return v6 ? IPFIX_TEMPLATE_V6_STAT : IPFIX_TEMPLATE_V4_STAT;
+	return v6 ? IPFIX_TEMPLATE_V6 : IPFIX_TEMPLATE_V4;
+}
+
+size_t ipfix_encode_flow(const Nfxdp__Flow *f, bool statistical, uint8_t *out, uint16_t *tid)
 {
 	uint8_t src[16], dst[16];
 	size_t n = 0;
@@ -198,30 +250,29 @@ size_t ipfix_encode_flow(const Nfxdp__Flow *f, uint8_t *out, uint16_t *tid)
 			put_be(out + n, flow_number(f, &fd), fd.len);
 		n += fd.len;
 	}
-	*tid = v6 ? IPFIX_TEMPLATE_V6 : IPFIX_TEMPLATE_V4;
+	for (unsigned i = 0; statistical && i < N_STAT; i++)
+		n += put_stat(f, stat_field(i), out + n);
+	*tid = template_id(v6, statistical);
 	return n;
 }
 
 /* The template set with both templates; returns its length. */
-static size_t put_templates(uint8_t *out)
+static size_t put_templates(uint8_t *out, bool statistical)
 {
 	size_t n = SET_HDR_LEN;
 
 	for (int v6 = 0; v6 <= 1; v6++) {
-		put_be(out + n, v6 ? IPFIX_TEMPLATE_V6 : IPFIX_TEMPLATE_V4, 2);
-		put_be(out + n + 2, N_FIELDS, 2);
+		put_be(out + n, template_id(v6, statistical), 2);
+		put_be(out + n + 2, N_FIELDS + (statistical ? N_STAT : 0), 2);
 		n += 4;
 		for (unsigned i = 0; i < N_FIELDS; i++) {
 			struct ipfix_field fd = field_of(i, v6);
 
-			put_be(out + n, fd.id | (fd.pen ? ENTERPRISE_BIT : 0), 2);
-			put_be(out + n + 2, fd.len, 2);
-			n += 4;
-			if (fd.pen) {
-				put_be(out + n, fd.pen, 4);
-				n += 4;
-			}
+			n += put_spec(out + n, fd.id, fd.len, fd.pen);
 		}
+		for (unsigned i = 0; statistical && i < N_STAT; i++)
+			n += put_spec(out + n, 1000 + STAT_FIRST + i, stat_len(stat_field(i)),
+				      IPFIX_PEN_NFXDP);
 	}
 	put_be(out, SET_ID_TEMPLATE, 2);
 	put_be(out + 2, n, 2);
@@ -475,8 +526,8 @@ int ipfix_exporter_open(struct ipfix_exporter *x, const char *host_port, bool tc
 		ipfix_opts_default(&x->o);
 	if (!x->o.max_msg || x->o.max_msg > MAX_MSG)
 		x->o.max_msg = x->o.max_msg > MAX_MSG ? MAX_MSG : tcp ? TCP_MAX_MSG : UDP_MAX_MSG;
-	if (x->o.max_msg < MIN_MSG)
-		x->o.max_msg = MIN_MSG;
+	if (x->o.max_msg < MIN_MSG(x->o.statistical))
+		x->o.max_msg = MIN_MSG(x->o.statistical);
 	if (x->o.tcp_queue < x->o.max_msg)
 		x->o.tcp_queue = x->o.max_msg;
 	x->templates_due = true;
@@ -514,7 +565,7 @@ static void msg_begin(struct ipfix_exporter *x)
 	x->msg_records = 0;
 	x->msg_templates = templates_due(x);
 	if (x->msg_templates)
-		x->msg_len += put_templates(x->msg + x->msg_len);
+		x->msg_len += put_templates(x->msg + x->msg_len, x->o.statistical);
 }
 
 static void set_close(struct ipfix_exporter *x)
@@ -641,7 +692,7 @@ int ipfix_exporter_send(struct ipfix_exporter *x, const Nfxdp__FlowBatch *b)
 	msg_begin(x);
 	for (size_t i = 0; i < b->n_flows; i++) {
 		uint16_t tid;
-		size_t len = ipfix_encode_flow(b->flows[i], rec, &tid);
+		size_t len = ipfix_encode_flow(b->flows[i], x->o.statistical, rec, &tid);
 
 		if (!len) {
 			x->records_invalid++;

@@ -39,6 +39,9 @@
 
 #define IPFIX_TEMPLATE_V4 256
 #define IPFIX_TEMPLATE_V6 257
+/* The same with the --statistical features appended (nfxdp elements 1030..1077). */
+#define IPFIX_TEMPLATE_V4_STAT 258
+#define IPFIX_TEMPLATE_V6_STAT 259
 
 struct ipfix_opts {
 	uint32_t domain_id;	       /* observation domain id in every message header */
@@ -47,6 +50,7 @@ struct ipfix_opts {
 	uint32_t max_msg;	       /* message size limit, bytes; 0: 1400 UDP, 16384 TCP */
 	uint32_t tcp_queue;	       /* TCP: bytes queued while the collector is slow */
 	uint32_t reconnect_ms;	       /* TCP: wait between connection attempts */
+	bool statistical;	       /* records carry the --statistical features */
 };
 
 /* A message waiting in the TCP queue. */
@@ -122,8 +126,8 @@ void ipfix_exporter_close(struct ipfix_exporter *x, int linger_ms);
  * IPFIX_MAX_RECORD bytes); returns its length, 0 when its addresses do not
  * parse. Exposed for the unit tests.
  */
-#define IPFIX_MAX_RECORD 160
-size_t ipfix_encode_flow(const Nfxdp__Flow *f, uint8_t *out, uint16_t *tid);
+#define IPFIX_MAX_RECORD 512
+size_t ipfix_encode_flow(const Nfxdp__Flow *f, bool statistical, uint8_t *out, uint16_t *tid);
 /* flowEndReason (IANA) for an nfxdp expiration id. */
 uint8_t ipfix_end_reason(uint32_t expiration_id);
 

@@ -78,9 +78,10 @@ meter() {
 cat >"$T/ipfix.py" <<'EOF'
 # Compares what collectors stored with nfxdp's CSV, and decodes IPFIX itself
 # (UDP datagrams or a TCP stream) to check the message layer.
-import csv, datetime, ipaddress, json, select, socket, struct, sys, time
+import csv, datetime, ipaddress, json, os, re, select, socket, struct, sys, time
 
 REV, NFX = 29305, 32473
+PROTO = os.environ["NFXDP_PROTO"]
 END_REASON = {0: 1, 1: 2, 2: 3, 3: 5, 4: 4}
 
 def ip(s):
@@ -263,9 +264,31 @@ def collect(proto, port_file, csv_path, close_after, refresh_msgs):
     msgs = receive(sock, tcp, int(close_after), 1.5)
     summarize(msgs, csv_path, int(refresh_msgs), tcp)
 
+def stat_fields():
+    """The --statistical fields of flow.proto (30..77): {element id: (type, name)}."""
+    proto = open(PROTO).read()
+    out = {}
+    for typ, name, num in re.findall(r"^\s*(uint32|uint64|double) (\w+) = (\d+);", proto, re.M):
+        if 30 <= int(num) <= 77:
+            out[1000 + int(num)] = (typ, name)
+    return out
+
+def stat_mismatches(rec, row, fields):
+    """Statistical elements of a record that differ from the CSV row (all when absent)."""
+    bad = 0
+    for ie, (typ, name) in fields.items():
+        raw = rec.get((NFX, ie))
+        if raw is None or len(raw) != (4 if typ == "uint32" else 8):
+            bad += 1
+            continue
+        want = float(row[name])
+        got = struct.unpack("!d", raw)[0] if typ == "double" else int.from_bytes(raw, "big")
+        bad += abs(got - want) > 1e-9 * max(1.0, abs(want))
+    return bad
+
 def summarize(msgs, csv_path, refresh_msgs, tcp):
     templates, last_conn, seq, bad_seq, bad_tpl, ok_len = {}, None, 0, 0, 0, True
-    recs, per_conn, domains = [], {}, set()
+    recs, raw_recs, per_conn, domains = [], [], {}, set()
     since = 0
     for i, (conn, raw) in enumerate(msgs):
         if conn != last_conn:
@@ -280,13 +303,20 @@ def summarize(msgs, csv_path, refresh_msgs, tcp):
         bad_tpl += bool(m["templates"]) != want_tpl
         since = 1 if m["templates"] else since + 1
         recs += [rec_key(r) for r in m["records"]]
+        raw_recs += m["records"]
         per_conn[conn] = per_conn.get(conn, 0) + len(m["records"])
-    want = [full_key(r) for r in expected(csv_path).values()]
+    rows = expected(csv_path)
+    want = [full_key(r) for r in rows.values()]
     matched = sum(1 for r in recs if r in want)
+    fields = stat_fields()
+    with_stats = [r for r in raw_recs if (NFX, 1030) in r]
+    stat_ok = sum(1 for r in with_stats
+                  if stat_mismatches(r, rows[int.from_bytes(r[(0, 148)], "big")], fields) == 0)
     print(f"messages={len(msgs)} records={len(recs)} matched={matched} "
           f"format_ok={int(ok_len)} seq_errors={bad_seq} template_errors={bad_tpl} "
           f"domains={','.join(map(str, sorted(domains)))} "
-          f"connections={len(per_conn)} last_conn_records={per_conn.get(last_conn, 0)}")
+          f"connections={len(per_conn)} last_conn_records={per_conn.get(last_conn, 0)} "
+          f"stat_records={len(with_stats)} stat_matched={stat_ok} stat_fields={len(fields)}")
 
 if __name__ == "__main__":
     cmd = sys.argv[1]
@@ -298,6 +328,7 @@ if __name__ == "__main__":
         collect(*sys.argv[1:])
 EOF
 PY="python3 $T/ipfix.py"
+export NFXDP_PROTO=$TOP/proto/flow.proto
 
 cat >"$T/prim.lst" <<'EOF'
 name=flow_id field_type=148 len=8 semantics=u_int
@@ -463,6 +494,20 @@ print(len(r), sorted({(x["sampling_rate"], x["sampling_scaled"]) for x in r}))' 
 		"$(counter "$got" records) $(counter "$got" matched) | $want" \
 		"$N $N | $N [('3', '$([[ $opts == *scale* ]] && echo true || echo false)')]"
 	via_nfacctd "$name"
+done
+WANT=
+
+# --statistical: the 48 features as nfxdp elements 1030..1077 (templates 258
+# and 259), each equal to the flow's CSV value (float64 ones to 1e-9).
+meter "$REF/pcaps/$CAP" --format pb --output "$T/small.pb" --batch-flows 10 --statistical
+WANT=$T/stat.csv
+"$CAT" --input "$T/small.pb" --format csv >"$WANT" 2>>"$T/cat.err"
+N=$($FLOWS "$WANT" --count)
+for proto in udp tcp; do
+	got=$(collect "$proto" 0 0 -- --statistical --refresh-s 3600)
+	check "--statistical over $proto: every record decodes to its flow, with its 48 features" \
+		"$(counter "$got" records) $(counter "$got" matched) $(counter "$got" stat_records) $(counter "$got" stat_matched) $(counter "$got" stat_fields) $(counter "$got" format_ok)" \
+		"$N $N $N $N 48 1"
 done
 WANT=
 

@@ -4,7 +4,7 @@
  * varint length, FlowBatch, repeated) to an IPFIX collector through the
  * IPFIX exporter, then prints the exporter's counters on stdout.
  *
- *   ipfix_send [--tcp] [--domain N] [--max-msg BYTES] [--refresh-s S]
+ *   ipfix_send [--tcp] [--statistical] [--domain N] [--max-msg BYTES] [--refresh-s S]
  *              [--refresh-msgs N] [--pace-ms MS] [--linger-ms MS] [--reconnect-ms MS]
  *              FILE [udp://|tcp://]HOST:PORT
  */
@@ -87,7 +87,8 @@ static int parse_args(struct send_args *a, int argc, char **argv)
 		{ "max-msg", required_argument, NULL, 'm' }, { "refresh-s", required_argument, NULL, 's' },
 		{ "refresh-msgs", required_argument, NULL, 'n' },
 		{ "pace-ms", required_argument, NULL, 'p' }, { "linger-ms", required_argument, NULL, 'l' },
-		{ "reconnect-ms", required_argument, NULL, 'r' }, {}
+		{ "reconnect-ms", required_argument, NULL, 'r' },
+		{ "statistical", no_argument, NULL, 'S' }, {}
 	};
 	int c;
 
@@ -97,6 +98,7 @@ static int parse_args(struct send_args *a, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': a->tcp = true; break;
+		case 'S': a->o.statistical = true; break;
 		case 'd': a->o.domain_id = strtoul(optarg, NULL, 0); break;
 		case 'm': a->o.max_msg = strtoul(optarg, NULL, 0); break;
 		case 's': a->o.template_refresh_s = strtoul(optarg, NULL, 0); break;
@@ -126,7 +128,7 @@ int main(int argc, char **argv)
 
 	log_set_prog("ipfix_send");
 	if (parse_args(&a, argc, argv)) {
-		fprintf(stderr, "usage: ipfix_send [--tcp] [--domain N] [--max-msg BYTES] "
+		fprintf(stderr, "usage: ipfix_send [--tcp] [--statistical] [--domain N] [--max-msg BYTES] "
 				"[--refresh-s S] [--refresh-msgs N] [--pace-ms MS] [--linger-ms MS] "
 				"[--reconnect-ms MS] FILE [udp://|tcp://]HOST:PORT\n");
 		return 2;
