@@ -293,15 +293,23 @@ timed() {
 	T_CASE=$SECONDS
 }
 
+# stall DIR [PID]: half a second of flows, all exported (then the resident
+# set is warm), then PID stopped (none: nobody) while SECONDS_STUCK seconds
+# of flows are sent. Sets warm and n0 (the periodic reports so far).
+stall() {
+	send 0 $((RATE / 2))
+	wait_report "$1/nfxdp.log" 0 "exported == $SENT" 0 || true
+	warm=$(warm_kb "$NFXDP_PID")
+	n0=$(nreports "$1/nfxdp.log")
+	[ -n "${2:-}" ] && kill -STOP "$2"
+	send 100000 $((RATE * SECONDS_STUCK))
+}
+
 # --- no subscriber -------------------------------------------------------------
 d=$T/none
 SENT=0
 start "$d" || { fail "none: nfxdp starts"; exit 1; }
-send 0 $((RATE / 2))
-wait_report "$d/nfxdp.log" 0 "exported == $SENT" 0 || true
-warm=$(warm_kb "$NFXDP_PID")
-n0=$(nreports "$d/nfxdp.log")
-send 100000 $((RATE * SECONDS_STUCK))
+stall "$d"
 stuck_checks none "$d" "$n0" "subscribers == 0" ", no subscriber" &&
 	memory_check none "$warm" 0
 stop_all
@@ -322,12 +330,7 @@ cat_pid=$CAT_PID
 zsub_start "$d/zsub.out"
 zsub_pid=$ZSUB_PID
 wait_or_fail stopped "both subscribed" "$d/nfxdp.log" 0 "subscribers == 2"
-send 0 $((RATE / 2))
-wait_report "$d/nfxdp.log" 0 "exported == $SENT" 0 || true
-warm=$(warm_kb "$NFXDP_PID")
-n0=$(nreports "$d/nfxdp.log")
-kill -STOP "$cat_pid"
-send 100000 $((RATE * SECONDS_STUCK))
+stall "$d" "$cat_pid"
 stuck_checks stopped "$d" "$n0" &&
 	memory_check stopped "$warm" 1 "$(zsub_line "$zsub_pid" "$d/zsub.out" | field max_bytes)"
 SUBS_FIGURES+="stopped: $(subscribers_min "$d/nfxdp.log" "$n0") of 2 while stopped, "
@@ -364,11 +367,7 @@ slow_pid=$ZSUB_PID
 zsub_start "$d/zsub.out"
 zsub_pid=$ZSUB_PID
 wait_or_fail slow "both subscribed" "$d/nfxdp.log" 0 "subscribers == 2"
-send 0 $((RATE / 2))
-wait_report "$d/nfxdp.log" 0 "exported == $SENT" 0 || true
-warm=$(warm_kb "$NFXDP_PID")
-n0=$(nreports "$d/nfxdp.log")
-send 100000 $((RATE * SECONDS_STUCK))
+stall "$d"
 stuck_checks slow "$d" "$n0" &&
 	memory_check slow "$warm" 1 "$(zsub_line "$zsub_pid" "$d/zsub.out" | field max_bytes)"
 drained "$slow_pid" "$d/slow.out"
@@ -459,12 +458,7 @@ start "$d" || { fail "killed: nfxdp starts"; exit 1; }
 cat_start "$d/cat1.csv"
 cat_pid=$CAT_PID
 wait_or_fail killed "subscribed" "$d/nfxdp.log" 0 "subscribers == 1"
-send 0 $((RATE / 2))
-wait_report "$d/nfxdp.log" 0 "exported == $SENT" 0 || true
-warm=$(warm_kb "$NFXDP_PID")
-n0=$(nreports "$d/nfxdp.log")
-kill -STOP "$cat_pid"
-send 100000 $((RATE * SECONDS_STUCK))
+stall "$d" "$cat_pid"
 stuck_checks killed "$d" "$n0" && memory_check killed "$warm" 1
 SUBS_FIGURES+="killed: $(subscribers_min "$d/nfxdp.log" "$n0") of 1 while stopped"
 kill -KILL "$cat_pid"
