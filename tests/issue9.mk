@@ -23,11 +23,11 @@ PY_PB := $(BUILD)/python/flow_pb2.py
 issue9: $(ISSUE9_BINS) $(PY_PB)
 tests: issue9
 
-$(BUILD)/tests/ipfix_send: tests/tools/ipfix_send.c $(sort $(BUILD)/export_ipfix.o $(LIB_OBJS)) | $(BUILD)/tests
+$(BUILD)/tests/ipfix_send: tests/tools/ipfix_send.c tests/tools/pbfile.c $(sort $(BUILD)/export_ipfix.o $(LIB_OBJS)) | $(BUILD)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/mqtt_send: tests/tools/mqtt_send.c $(sort $(BUILD)/export_mqtt.o $(LIB_OBJS)) | $(BUILD)/tests
+$(BUILD)/tests/mqtt_send: tests/tools/mqtt_send.c tests/tools/pbfile.c $(sort $(BUILD)/export_mqtt.o $(LIB_OBJS)) | $(BUILD)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(TEST_CFLAGS) $^ $(filter-out -lmosquitto,$(LDLIBS)) -lmosquitto -o $@
 

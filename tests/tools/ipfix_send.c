@@ -19,6 +19,7 @@
 #include "export_ipfix.h"
 #include "flowpb.h"
 #include "log.h"
+#include "pbfile.h"
 
 struct send_args {
 	struct ipfix_opts o;
@@ -28,24 +29,6 @@ struct send_args {
 	const char *file;
 	const char *collector;
 };
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	long n;
-
-	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) ||
-	    !(buf = malloc(n + 1)) || fread(buf, 1, n, f) != (size_t)n) {
-		pr_warn("Couldn't read %s: %s\n", path, strerror(errno ? errno : EIO));
-		free(buf);
-		buf = NULL;
-	}
-	*len = buf ? n : 0;
-	if (f)
-		fclose(f);
-	return buf;
-}
 
 static void pause_ms(int ms)
 {
@@ -58,24 +41,24 @@ static void pause_ms(int ms)
 /* Every batch of the file through the exporter; returns batches sent, -1 if bad. */
 static long send_batches(struct ipfix_exporter *x, const uint8_t *p, size_t len, int pace_ms)
 {
+	const uint8_t *rec;
 	long batches = 0;
+	uint64_t n;
+	int r;
 
-	while (len) {
-		uint64_t n;
-		size_t used = varint_decode(p, len, &n);
-		Nfxdp__FlowBatch *b;
+	while ((r = pbfile_next(&p, &len, &rec, &n)) > 0) {
+		Nfxdp__FlowBatch *b = nfxdp__flow_batch__unpack(NULL, n, rec);
 
-		if (!used || n > len - used ||
-		    !(b = nfxdp__flow_batch__unpack(NULL, n, p + used))) {
-			pr_warn("Couldn't decode batch %ld: truncated or not a FlowBatch\n", batches);
-			return -1;
-		}
+		if (!b)
+			break;
 		ipfix_exporter_send(x, b);
 		nfxdp__flow_batch__free_unpacked(b, NULL);
-		p += used + n;
-		len -= used + n;
 		batches++;
 		pause_ms(pace_ms);
+	}
+	if (r) {
+		pr_warn("Couldn't decode batch %ld: truncated or not a FlowBatch\n", batches);
+		return -1;
 	}
 	return batches;
 }
@@ -133,7 +116,7 @@ int main(int argc, char **argv)
 				"[--reconnect-ms MS] FILE [udp://|tcp://]HOST:PORT\n");
 		return 2;
 	}
-	buf = read_file(a.file, &len);
+	buf = pbfile_read(a.file, &len);
 	if (!buf)
 		return 1;
 	host_port = ipfix_target(a.collector, &tcp);

@@ -19,6 +19,7 @@
 #include "export_mqtt.h"
 #include "flowpb.h"
 #include "log.h"
+#include "pbfile.h"
 
 struct send_args {
 	struct mqtt_opts o;
@@ -28,24 +29,6 @@ struct send_args {
 	const char *file;
 	const char *url;
 };
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	long n;
-
-	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) ||
-	    !(buf = malloc(n + 1)) || fread(buf, 1, n, f) != (size_t)n) {
-		pr_warn("Couldn't read %s: %s\n", path, strerror(errno ? errno : EIO));
-		free(buf);
-		buf = NULL;
-	}
-	*len = buf ? n : 0;
-	if (f)
-		fclose(f);
-	return buf;
-}
 
 /* Waits @ms while servicing the exporter, as the collector's ticks would. */
 static void idle(struct mqtt_exporter *m, int ms)
@@ -61,21 +44,19 @@ static void idle(struct mqtt_exporter *m, int ms)
 /* Each batch's packed bytes as they are: what the collector would publish. */
 static long send_batches(struct mqtt_exporter *m, const uint8_t *p, size_t len, int pace_ms)
 {
+	const uint8_t *rec;
 	long batches = 0;
+	uint64_t n;
+	int r;
 
-	while (len) {
-		uint64_t n;
-		size_t used = varint_decode(p, len, &n);
-
-		if (!used || n > len - used) {
-			pr_warn("Couldn't read batch %ld: the file is truncated\n", batches);
-			return -1;
-		}
-		mqtt_exporter_send(m, p + used, n);
-		p += used + n;
-		len -= used + n;
+	while ((r = pbfile_next(&p, &len, &rec, &n)) > 0) {
+		mqtt_exporter_send(m, rec, n);
 		batches++;
 		idle(m, pace_ms);
+	}
+	if (r) {
+		pr_warn("Couldn't read batch %ld: the file is truncated\n", batches);
+		return -1;
 	}
 	return batches;
 }
@@ -138,7 +119,7 @@ int main(int argc, char **argv)
 				"FILE URL\n");
 		return 2;
 	}
-	buf = read_file(a.file, &len);
+	buf = pbfile_read(a.file, &len);
 	if (!buf || mqtt_exporter_open(&m, a.url, &a.o))
 		return 1;
 	for (int t = 0; t < a.wait_ms && !m.connected; t += 10)
