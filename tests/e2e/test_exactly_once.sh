@@ -227,10 +227,20 @@ for r in csv.DictReader(open(sys.argv[1], newline="")):
 print(*n)' "$1"
 }
 
+# wait_senders PID...: waits for every sender; SENDER_STATUS 1 if one failed.
+wait_senders() {
+	local p
+	PIDS+=("$@")
+	SENDER_STATUS=0
+	for p in "$@"; do
+		wait "$p" || SENDER_STATUS=1
+	done
+}
+
 # run_senders DIR: the bulk senders on CPU 0 and 1 and a ticker group on
 # each, all at once; their reports in DIR/*.rep.
 run_senders() {
-	local d=$1 per_flow ticks pids=() p
+	local d=$1 per_flow ticks pids=()
 	local common=(--iface va --tcp-every 2 --reverse-every 3 --v6-every 5 --rst-every 24)
 
 	per_flow=$((EO_RATE * EO_SECONDS / EO_FLOWS))
@@ -251,11 +261,7 @@ run_senders() {
 		--flows "$EO_TICKERS" --per-flow "$ticks" --rate $((EO_TICKERS * 1000 / IDLE_MS)) \
 		--report "$d/tick1.rep" 2>>"$d/send.log" &
 	pids+=($!)
-	PIDS+=("${pids[@]}")
-	SENDER_STATUS=0
-	for p in "${pids[@]}"; do
-		wait "$p" || SENDER_STATUS=1
-	done
+	wait_senders "${pids[@]}"
 }
 
 # frames_in REPORTS...: frames the reports say were sent.
@@ -347,7 +353,7 @@ figures() {
 # far too small. Each flow holds one frame, so every frame not exported is a
 # counted one: lost_insert_failed + lost_busy + flows_evicted_estimated.
 pressure() {
-	local d=$T/pressure pids=() p
+	local d=$T/pressure pids=()
 	mkdir -p "$d"
 	start_nfxdp "$d/nfxdp.log" --idle-timeout 60 --poll-ms 10 --batch-ms 100 \
 		--max-flows "$EO_PRESSURE_CAP" --output "$d/flows.csv" ||
@@ -361,11 +367,7 @@ pressure() {
 	taskset -c 1 ip netns exec "$NS_A" "$SEND" --iface va --first "$EO_PRESSURE_FLOWS" \
 		--flows "$EO_PRESSURE_FLOWS" --per-flow 1 --v6-every 5 --report "$d/p1.rep" 2>>"$d/send.log" &
 	pids+=($!)
-	PIDS+=("${pids[@]}")
-	SENDER_STATUS=0
-	for p in "${pids[@]}"; do
-		wait "$p" || SENDER_STATUS=1
-	done
+	wait_senders "${pids[@]}"
 	cpus=$(settle_frames "$map" "$(frames_in "$d"/*.rep)")
 	stop_int "$d"
 	python3 "$T/eocheck.py" "$d/flows.csv" "$d"/*.rep >"$d/check.txt" 2>/dev/null
@@ -400,7 +402,7 @@ pressure() {
 # be exported with more than was sent (a writer still inside an evicted
 # entry must not count into the flow that entry is recycled for).
 pressure_shared() {
-	local d=$T/pressure-shared pids=() p flows=$((EO_PRESSURE_CAP * 2))
+	local d=$T/pressure-shared pids=() flows=$((EO_PRESSURE_CAP * 2))
 	local common=(--iface va --flows "$flows" --per-flow 8 --tcp-every 2 --reverse-every 3 --v6-every 5)
 	mkdir -p "$d"
 	start_nfxdp "$d/nfxdp.log" --idle-timeout 60 --poll-ms 10 --batch-ms 100 \
@@ -415,11 +417,7 @@ pressure_shared() {
 	taskset -c 1 ip netns exec "$NS_A" "$SEND" "${common[@]}" --first $((flows / 2)) \
 		--report "$d/p1.rep" 2>>"$d/send.log" &
 	pids+=($!)
-	PIDS+=("${pids[@]}")
-	SENDER_STATUS=0
-	for p in "${pids[@]}"; do
-		wait "$p" || SENDER_STATUS=1
-	done
+	wait_senders "${pids[@]}"
 	cpus=$(settle_frames "$map" "$(frames_in "$d"/*.rep)")
 	stop_int "$d"
 	python3 "$T/eocheck.py" "$d/flows.csv" "$d"/*.rep >"$d/check.txt" 2>/dev/null
