@@ -407,22 +407,31 @@ forwarder() {
 	PIDS+=("$FWD_PID")
 }
 
+# consumer_path VIA IDLE_MS: the counting consumer (done after IDLE_MS with
+# nothing new), behind a forwarder unless VIA is none; sets EP (where to
+# publish), GC and GP (their cgroups; GP empty without a forwarder), PP and CPID.
+consumer_path() {
+	local ep_c
+	EP=tcp://127.0.0.1:$(free_port)
+	ep_c=$EP GP= PP=
+	newcg GC || return 1
+	if [ "$1" != none ]; then
+		forwarder "$1" "$EP" || return 1
+		ep_c=$FWD_EP GP=$FWD_CG PP=$FWD_PID
+	fi
+	(cg_exec "$GC" "$TOOL" count "$ep_c" "$2" 30000) >"$T/count.out" 2>"$T/count.err" &
+	CPID=$!
+	PIDS+=("$CPID")
+}
+
 # agent CAPTURE VIA: nfxdp --pcap CAPTURE publishing to the counter, directly
 # (VIA none) or through a forwarder (py, c). Prints "exported batches_sent
 # batches flows lost first_ns last_ns agent_wall_ns agent_cpu_ns
 # counter_cpu_ns forwarder_cpu_ns bad".
 agent() {
-	local cap=$1 via=$2 ep ep_c gn gc gp= pp= cpid t0 t1 out
-	ep=tcp://127.0.0.1:$(free_port)
-	ep_c=$ep
-	newcg gn && newcg gc || return 1
-	if [ "$via" != none ]; then
-		forwarder "$via" "$ep" || return 1
-		ep_c=$FWD_EP gp=$FWD_CG pp=$FWD_PID
-	fi
-	(cg_exec "$gc" "$TOOL" count "$ep_c" 2000 30000) >"$T/count.out" 2>"$T/count.err" &
-	cpid=$!
-	PIDS+=("$cpid")
+	local cap=$1 via=$2 ep gn gc gp pp cpid t0 t1 out
+	newcg gn && consumer_path "$via" 2000 || return 1
+	ep=$EP gc=$GC gp=$GP pp=$PP cpid=$CPID
 	sleep 0.3
 	t0=$(now)
 	(cg_exec "$gn" "$B/nfxdp" --pcap "$cap" --zmq "$ep" --zmq-wait 5 --stats 3600) >"$T/nfxdp.log" 2>&1
@@ -455,17 +464,9 @@ bare() {
 # through a forwarder. Prints "sent sent_flows sent_bytes send_ns batches
 # flows lost first_ns last_ns blaster_cpu_ns counter_cpu_ns forwarder_cpu_ns".
 saturate() {
-	local via=$1 ep ep_c gb gc gp= pp= cpid out cnt
-	ep=tcp://127.0.0.1:$(free_port)
-	ep_c=$ep
-	newcg gb && newcg gc || return 1
-	if [ "$via" != none ]; then
-		forwarder "$via" "$ep" || return 1
-		ep_c=$FWD_EP gp=$FWD_CG pp=$FWD_PID
-	fi
-	(cg_exec "$gc" "$TOOL" count "$ep_c" 1500 30000) >"$T/count.out" 2>"$T/count.err" &
-	cpid=$!
-	PIDS+=("$cpid")
+	local via=$1 ep gb gc gp pp cpid out cnt
+	newcg gb && consumer_path "$via" 1500 || return 1
+	ep=$EP gc=$GC gp=$GP pp=$PP cpid=$CPID
 	out=$( (cg_exec "$gb" "$TOOL" blast "$ep" "$T/batches.pb" "$BLAST_S") 2>"$T/blast.err")
 	wait "$cpid"
 	[ -n "$pp" ] && stop "$pp"
