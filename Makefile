@@ -11,14 +11,19 @@ PREFIX ?= /usr/local
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 BTF_VMLINUX ?= /sys/kernel/btf/vmlinux
 
+# CFLAGS is the user's (make CFLAGS=-O0 works); what the build needs is apart.
 CFLAGS ?= -O2 -g
-CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
-	  -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Ibpf -Iuser
+INCLUDES := -I$(BUILD) -Ibpf -Iuser
+WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+# .ci/run adds -Werror.
+EXTRA_CFLAGS ?=
+NFX_CFLAGS = $(INCLUDES) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE $(CFLAGS) $(EXTRA_CFLAGS)
+DEPFLAGS = -MMD -MP
 LDLIBS := -lbpf -lelf -lz -lprotobuf-c -lzmq -lpcap -lm -lmosquitto -lpthread
 # Only nfxdp serves HTTP: nfxdp-cat stays free of libmicrohttpd.
 NFXDP_LDLIBS := $(LDLIBS) -lmicrohttpd
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf \
-	      -Wall -Wno-unused-function
+	      -Wall -Wno-unused-function $(EXTRA_CFLAGS)
 
 ifeq ($(V),1)
 Q =
@@ -30,30 +35,27 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps check demo bench clean install
+.PHONY: all deps check demo bench clean install layout
 
 BPF_HDRS := $(wildcard bpf/*.h)
-USER_HDRS := $(wildcard user/*.h)
-# Modules shared by nfxdp, nfxdp-cat and the tests.
-LIB_SRCS := user/log.c user/record.c user/format.c user/export_zmq.c \
-	    user/export_file.c user/flowpb.c user/counters.c user/zmq_curve.c \
-	    user/export_ipfix.c user/export_mqtt.c
-NFXDP_SRCS := user/main.c user/cli.c user/loader.c user/poller.c user/collector.c \
-	      user/replay.c user/capture.c user/linktype.c user/filter.c user/flowfilter.c \
-	      user/boolexpr.c user/metrics.c user/event_ring.c user/pindir.c user/privs.c \
-	      user/hwmeter.c user/nicinfo.c $(LIB_SRCS)
-CAT_SRCS := user/nfxdp_cat.c user/spool.c $(LIB_SRCS)
+# Generated headers every user object may include: made before any compiles.
+GEN_HDRS := $(BUILD)/meter.skel.h $(BUILD)/meter_hw.skel.h $(BUILD)/flow.pb-c.h
 
-LIB_OBJS := $(patsubst user/%.c,$(BUILD)/%.o,$(LIB_SRCS)) $(BUILD)/flow.pb-c.o
-NFXDP_OBJS := $(patsubst user/%.c,$(BUILD)/%.o,$(NFXDP_SRCS)) $(BUILD)/flow.pb-c.o
-CAT_OBJS := $(patsubst user/%.c,$(BUILD)/%.o,$(CAT_SRCS)) $(BUILD)/flow.pb-c.o
+# The layers of user/ (README, "Architecture"); the three programs' mains
+# stay out of the library that they and the tests link.
+USER_SRCS := $(wildcard user/*/*.c)
+MAIN_SRCS := user/main.c user/cat/nfxdp_cat.c user/gencap/nfxdp_gencap.c
+LIB_SRCS := $(filter-out $(MAIN_SRCS),$(USER_SRCS))
+obj = $(patsubst user/%.c,$(BUILD)/obj/%.o,$(1))
+LIB_OBJS := $(call obj,$(LIB_SRCS)) $(BUILD)/obj/flow.pb-c.o
+LIB := $(BUILD)/libnfxdp.a
 
 all: $(BUILD)/nfxdp $(BUILD)/nfxdp-cat $(BUILD)/nfxdp-gencap $(BUILD)/meter.bpf.o $(BUILD)/meter_hw.bpf.o
 
 deps:
 	$(Q)scripts/deps.sh
 
-$(BUILD):
+$(BUILD) $(BUILD)/obj:
 	$(Q)mkdir -p $@
 
 # vmlinux.h from the running kernel's BTF when bpftool can read it, else the
@@ -63,12 +65,9 @@ $(BUILD)/vmlinux.h: | $(BUILD)
 	$(Q)if [ -r $(BTF_VMLINUX) ] && $(BPFTOOL) btf dump file $(BTF_VMLINUX) format c > $@.tmp 2>/dev/null; \
 	then mv $@.tmp $@; else rm -f $@.tmp; cp vmlinux/vmlinux.h $@; fi
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h | $(BUILD)
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h | $(BUILD)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-
-# The device-bound build includes the meter's source.
-$(BUILD)/meter_hw.bpf.o: bpf/meter.bpf.c
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
@@ -78,34 +77,43 @@ $(BUILD)/flow.pb-c.c $(BUILD)/flow.pb-c.h: proto/flow.proto | $(BUILD)
 	$(call msg,PROTOC,$@)
 	$(Q)$(PROTOC_C) --proto_path=proto --c_out=$(BUILD) $<
 
-$(BUILD)/flow.pb-c.o: $(BUILD)/flow.pb-c.c
+$(BUILD)/obj/flow.pb-c.o: $(BUILD)/flow.pb-c.c | $(BUILD)/obj
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(NFX_CFLAGS) -c $< -o $@
 
-# User objects depend on the skeleton and generated protobuf headers.
-$(BUILD)/%.o: user/%.c $(USER_HDRS) $(BPF_HDRS) $(BUILD)/meter.skel.h $(BUILD)/meter_hw.skel.h \
-		$(BUILD)/flow.pb-c.h
+# What each object includes is in its .d file (-MMD); the generated headers
+# come first.
+$(BUILD)/obj/%.o: user/%.c | $(GEN_HDRS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(NFX_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/nfxdp: $(NFXDP_OBJS)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(NFXDP_LDLIBS) -o $@
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/nfxdp-cat: $(CAT_OBJS)
+$(BUILD)/nfxdp: $(call obj,user/main.c) $(LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(NFX_CFLAGS) $^ $(NFXDP_LDLIBS) -o $@
 
-$(BUILD)/nfxdp-gencap: $(BUILD)/nfxdp_gencap.o $(BUILD)/craft.o
+$(BUILD)/nfxdp-cat: $(call obj,user/cat/nfxdp_cat.c) $(LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -lpcap -lm -o $@
+	$(Q)$(CC) $(NFX_CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/nfxdp-gencap: $(call obj,user/gencap/nfxdp_gencap.c) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(NFX_CFLAGS) $^ -lpcap -lm -o $@
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 include tests/tests.mk
-include tests/issue9.mk
-include tests/hw.mk
 include tests/soak/soak.mk
 include deploy/deploy.mk
 include tests/fuzz/fuzz.mk
+
+# The one-way dependency rule of user/'s layers, read off the #include lines.
+layout:
+	$(Q)scripts/check-layout.py
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all tests
@@ -119,12 +127,9 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all tests $(BUILD)/progcost
 	$(Q)bench/run.sh
 
-PROGCOST_OBJS := $(BUILD)/loader.o $(BUILD)/pindir.o $(BUILD)/hwmeter.o $(BUILD)/nicinfo.o $(BUILD)/log.o $(BUILD)/craft.o $(BUILD)/capture.o \
-		 $(BUILD)/linktype.o $(BUILD)/filter.o $(BUILD)/boolexpr.o
-
-$(BUILD)/progcost: bench/progcost.c $(PROGCOST_OBJS) $(BUILD)/meter.skel.h
+$(BUILD)/progcost: bench/progcost.c $(LIB) | $(GEN_HDRS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) bench/progcost.c $(PROGCOST_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(NFX_CFLAGS) $(DEPFLAGS) -MF $@.d $< $(LIB) $(NFXDP_LDLIBS) -o $@
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/nfxdp

@@ -33,13 +33,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "capture.h"
-#include "craft.h"
-#include "filter.h"
+#include "capture/capture.h"
+#include "gencap/craft.h"
+#include "select/packet_filter.h"
 #include "flow.h"
-#include "linktype.h"
-#include "loader.h"
-#include "log.h"
+#include "capture/linktype.h"
+#include "meter/meter.h"
+#include "common/log.h"
 #include "meter.skel.h"
 
 #define RUNS 5	       /* best of: this machine is shared and noisy */

@@ -26,12 +26,6 @@ NFXDP_VERSION_CMD = $(BUILD)/nfxdp --version | awk '{ print $$2 }'
 
 # ---- metrics -------------------------------------------------------------
 
-$(BUILD)/tests/metrics_demo: tests/tools/metrics_demo.c $(BUILD)/metrics.o $(BUILD)/counters.o \
-		$(BUILD)/log.o | $(BUILD)/tests
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/lib $^ $(LDLIBS) -lmicrohttpd -lpthread -o $@
-
-tests: $(BUILD)/tests/metrics_demo
 
 # ---- man pages -----------------------------------------------------------
 

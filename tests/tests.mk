@@ -1,40 +1,57 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# Test binaries; tests/run.sh runs them and the shell suites.
+# Test binaries and tools; tests/run.sh runs them and the shell suites.
+# They link the same library as nfxdp ($(LIB)): only what they use comes in.
 
-TEST_CFLAGS := $(CFLAGS) -Itests/lib
-TEST_LIB_OBJS := $(BUILD)/tests/test.o $(BUILD)/craft.o
+TEST_CFLAGS = $(NFX_CFLAGS) -Itests/lib -Itests/tools
+TEST_LIB_OBJS := $(BUILD)/tests/test.o
 TEST_BINS := $(BUILD)/tests/test_unit $(BUILD)/tests/test_meter $(BUILD)/tests/inject \
-	     $(BUILD)/tests/pcapinfo
+	     $(BUILD)/tests/pcapinfo $(BUILD)/tests/ipfix_send $(BUILD)/tests/mqtt_send \
+	     $(BUILD)/tests/nicinfo_demo $(BUILD)/tests/vlan_push $(BUILD)/tests/metrics_demo
+# python/nfxdp imports flow_pb2 from here (NFXDP_PB_DIR overrides); the
+# generated code must match the installed python3-protobuf, so it is never
+# committed.
+PROTOC ?= protoc
+PY_PB := $(BUILD)/python/flow_pb2.py
 
 .PHONY: tests
-tests: $(TEST_BINS)
+tests: $(TEST_BINS) $(PY_PB)
 
 $(BUILD)/tests:
 	$(Q)mkdir -p $@
 
-$(BUILD)/tests/%.o: tests/lib/%.c tests/lib/*.h $(BPF_HDRS) $(USER_HDRS) $(BUILD)/meter.skel.h $(BUILD)/flow.pb-c.h | $(BUILD)/tests
+$(BUILD)/tests/%.o: tests/lib/%.c | $(GEN_HDRS) $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(TEST_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-FILTER_OBJS := $(BUILD)/filter.o $(BUILD)/flowfilter.o $(BUILD)/boolexpr.o
+$(BUILD)/tests/%.o: tests/tools/%.c | $(GEN_HDRS) $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(TEST_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/tests/test_meter: tests/bpf/test_meter.c $(BUILD)/tests/harness.o $(TEST_LIB_OBJS) \
-		$(BUILD)/loader.o $(BUILD)/log.o $(BUILD)/counters.o $(BUILD)/collector.o $(LIB_OBJS) \
-		$(BUILD)/poller.o $(BUILD)/metrics.o $(BUILD)/event_ring.o $(BUILD)/pindir.o $(BUILD)/privs.o \
-		$(BUILD)/hwmeter.o $(BUILD)/nicinfo.o $(FILTER_OBJS)
+$(BUILD)/tests/test_meter: tests/bpf/test_meter.c $(BUILD)/tests/harness.o $(TEST_LIB_OBJS) $(LIB)
+$(BUILD)/tests/test_unit: tests/unit/test_unit.c $(TEST_LIB_OBJS) $(LIB)
+$(BUILD)/tests/inject: tests/tools/inject.c $(LIB)
+$(BUILD)/tests/pcapinfo: tests/tools/pcapinfo.c
+$(BUILD)/tests/ipfix_send: tests/tools/ipfix_send.c $(BUILD)/tests/pbfile.o $(LIB)
+$(BUILD)/tests/mqtt_send: tests/tools/mqtt_send.c $(BUILD)/tests/pbfile.o $(LIB)
+$(BUILD)/tests/nicinfo_demo: tests/tools/nicinfo_demo.c $(LIB)
+$(BUILD)/tests/metrics_demo: tests/tools/metrics_demo.c $(LIB)
+
+# A test program: its source first, then objects and the library.
+$(filter-out $(BUILD)/tests/vlan_push,$(TEST_BINS)): | $(GEN_HDRS) $(BUILD)/tests
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(TEST_CFLAGS) $^ $(NFXDP_LDLIBS) -lpthread -o $@
+	$(Q)$(CC) $(TEST_CFLAGS) $(DEPFLAGS) -MF $@.d $(filter %.c %.o %.a,$^) $(NFXDP_LDLIBS) -o $@
 
-$(BUILD)/tests/inject: tests/tools/inject.c $(TEST_LIB_OBJS)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(TEST_CFLAGS) $^ -o $@
+# vlan_push: a tc egress program that gives frames an out-of-band VLAN tag,
+# as VLAN offload does (tests/e2e/test_nicmeta.sh).
+$(BUILD)/tests/%.bpf.o: tests/tools/%.bpf.c $(BUILD)/vmlinux.h | $(BUILD)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/tests/test_unit: tests/unit/test_unit.c $(TEST_LIB_OBJS) $(BUILD)/cli.o $(BUILD)/poller.o \
-		$(BUILD)/loader.o $(BUILD)/pindir.o $(BUILD)/hwmeter.o $(BUILD)/nicinfo.o \
-		$(BUILD)/event_ring.o $(BUILD)/spool.o $(LIB_OBJS) $(FILTER_OBJS)
+$(BUILD)/tests/vlan_push: tests/tools/vlan_push.c $(BUILD)/tests/vlan_push.skel.h $(LIB) | $(BUILD)/tests
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(TEST_CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(TEST_CFLAGS) -I$(BUILD)/tests $(filter %.c %.a,$^) -lbpf -lelf -lz -o $@
 
-$(BUILD)/tests/pcapinfo: tests/tools/pcapinfo.c | $(BUILD)/tests
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(TEST_CFLAGS) $^ -lpcap -o $@
+$(PY_PB): proto/flow.proto
+	$(call msg,PROTOC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(PROTOC) --proto_path=proto --python_out=$(dir $@) $<

@@ -2,10 +2,10 @@
 /* nfxdp: XDP flow meter and collector. See nfxdp --help. */
 #include <stdio.h>
 
-#include "cli.h"
-#include "collector.h"
-#include "log.h"
-#include "replay.h"
+#include "cli/cli.h"
+#include "collector/collector.h"
+#include "common/log.h"
+#include "modes/replay.h"
 
 int main(int argc, char **argv)
 {

@@ -17,11 +17,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "collector.h"
-#include "counters.h"
-#include "filter.h"
+#include "collector/collector.h"
+#include "meter/counters.h"
+#include "select/packet_filter.h"
 #include "harness.h"
-#include "log.h"
+#include "common/log.h"
 #include "meter.skel.h"
 #include "test.h"
 

@@ -17,11 +17,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "capture.h"
+#include "capture/capture.h"
 #include "flow.h"
 #include "fuzz.h"
-#include "linktype.h"
-#include "log.h"
+#include "capture/linktype.h"
+#include "common/log.h"
 
 /* Frames read per input at most: a capture of tiny records still ends quickly. */
 #define FRAMES_MAX 100000

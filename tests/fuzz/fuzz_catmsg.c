@@ -53,7 +53,7 @@ static void *fuzz_malloc(size_t n)
 #define stderr fuzz_err
 #define malloc fuzz_malloc
 #define main nfxdp_cat_main
-#include "../../user/nfxdp_cat.c"
+#include "../../user/cat/nfxdp_cat.c"
 #undef main
 #undef malloc
 #undef stdout

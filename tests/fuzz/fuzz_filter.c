@@ -10,7 +10,7 @@
  */
 #include <string.h>
 
-#include "filter.h"
+#include "select/packet_filter.h"
 #include "fuzz.h"
 
 #define EXPR_MAX 4096

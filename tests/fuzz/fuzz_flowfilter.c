@@ -9,8 +9,8 @@
  */
 #include <string.h>
 
-#include "flowfilter.h"
-#include "boolexpr.h"
+#include "select/flow_filter.h"
+#include "select/boolexpr.h"
 #include "fuzz.h"
 
 #define EXPR_MAX 4096

@@ -44,11 +44,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "counters.h"
-#include "filter.h"
+#include "meter/counters.h"
+#include "select/packet_filter.h"
 #include "fuzz.h"
 #include "harness.h"
-#include "log.h"
+#include "common/log.h"
 #include "meter.skel.h"
 
 #define ULL(x) ((unsigned long long)(x))

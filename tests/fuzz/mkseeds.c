@@ -25,11 +25,11 @@
 #include <pcap/pcap.h>
 #include <zlib.h>
 
-#include "craft.h"
+#include "gencap/craft.h"
 #include "flow.h"
 #include "flow.pb-c.h"
-#include "flowpb.h"
-#include "linktype.h"
+#include "record/batch.h"
+#include "capture/linktype.h"
 
 #define FRAME_MAX 1600	   /* fuzz_packet's -max_len */
 #define PER_SHAPE 2	   /* frames kept per header shape */

@@ -8,7 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "counters.h"
+#include "meter/counters.h"
 #include "harness.h"
 #include "meter.skel.h"
 

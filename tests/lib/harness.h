@@ -6,8 +6,8 @@
 #include <stdint.h>
 
 #include "flow.h"
-#include "loader.h"
-#include "craft.h"
+#include "meter/meter.h"
+#include "gencap/craft.h"
 
 #define HARNESS_MAX_EVENTS 65536
 

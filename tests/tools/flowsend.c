@@ -43,7 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "craft.h"
+#include "gencap/craft.h"
 
 #define PORTS 50000
 #define BATCH 32

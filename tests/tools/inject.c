@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "craft.h"
+#include "gencap/craft.h"
 
 static void usage(void)
 {

@@ -16,9 +16,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "export_ipfix.h"
-#include "flowpb.h"
-#include "log.h"
+#include "export/ipfix.h"
+#include "record/batch.h"
+#include "common/log.h"
 #include "pbfile.h"
 
 struct send_args {

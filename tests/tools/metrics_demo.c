@@ -20,9 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "counters.h"
-#include "log.h"
-#include "metrics.h"
+#include "meter/counters.h"
+#include "common/log.h"
+#include "ops/metrics.h"
 
 static volatile sig_atomic_t stop;
 

@@ -23,8 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "nicinfo.h"
+#include "common/log.h"
+#include "meter/nicinfo.h"
 
 static int enter_netns(const char *name)
 {

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flowpb.h"
-#include "log.h"
+#include "record/batch.h"
+#include "common/log.h"
 #include "pbfile.h"
 
 uint8_t *pbfile_read(const char *path, size_t *len)

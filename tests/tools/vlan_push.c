@@ -24,7 +24,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "log.h"
+#include "common/log.h"
 #include "vlan_push.skel.h"
 
 #define VLAN_VID_MAX 4094

@@ -9,14 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "export_file.h"
-#include "flowpb.h"
-#include "format.h"
-#include "log.h"
-#include "poller.h"
-#include "record.h"
-#include "spool.h"
+#include "cli/cli.h"
+#include "export/file.h"
+#include "record/batch.h"
+#include "record/format.h"
+#include "common/log.h"
+#include "collector/expiry.h"
+#include "record/record.h"
+#include "cat/spool.h"
 #include "test.h"
 
 #define MS 1000000ULL

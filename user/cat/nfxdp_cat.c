@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* nfxdp-cat: subscribes to an nfxdp stream and prints one flow per line. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <zlib.h>
+#include <zmq.h>
+
+#include "cli/cli.h"
+#include "export/zmq.h"
+#include "flow.pb-c.h"
+#include "record/batch.h"
+#include "record/format.h"
+#include "common/log.h"
+#include "cat/spool.h"
+#include "export/curve.h"
+
+/* Formats nfxdp-cat prints; FORMAT_BRIEF is its own. */
+#define FORMAT_BRIEF 100
+
+struct cat_opts {
+	const char *endpoint;
+	const char *input; /* a pb file (gzip'd or not) instead of the stream */
+	int format;
+	uint64_t count;	   /* 0: forever */
+	bool stats;	   /* print the agent's stats messages too, on stderr */
+	double timeout_s; /* 0: forever */
+	const char *curve_server_key; /* the publisher's CURVE public key (or its file) */
+	bool follow;	    /* --input: read on as the file grows */
+	const char *cursor; /* --follow: where reading stopped, kept across restarts */
+};
+
+struct cat_state {
+	struct format_columns cols;
+	bool header_done;
+	bool have_seq;
+	uint64_t stream_id;
+	uint64_t next_seq;
+	uint64_t flows;
+	uint64_t batches;
+	uint64_t lost_batches;
+	bool from_file; /* a file starts at sequence 0: a subscriber may join later */
+};
+
+static volatile sig_atomic_t stop;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: nfxdp-cat [ENDPOINT] [options]\n"
+"       nfxdp-cat --input FILE [options]\n"
+"\n"
+"Subscribes to the flow stream nfxdp publishes and prints one flow per line.\n"
+"ENDPOINT defaults to " DEFAULT_ZMQ_ENDPOINT ".\n"
+"\n"
+"  -i, --input FILE   read a file nfxdp wrote with --format pb (gzip'd or not)\n"
+"  -F, --follow       with --input: keep reading as nfxdp appends to it (a\n"
+"                     spool, uncompressed), like tail -f, and on into the new\n"
+"                     file when nfxdp --output-rotate renames it FILE.1\n"
+"      --cursor FILE  with --follow: save the offset after each batch printed\n"
+"                     (and the file's inode) in FILE and start from it: a\n"
+"                     restarted consumer loses nothing and repeats nothing,\n"
+"                     even if the --input file rotated once meanwhile\n"
+"  -f, --format FMT   jsonl (default), csv (header row of NFStream column names)\n"
+"                     or brief (one readable line per flow)\n"
+"  -n, --count N      exit after N flows\n"
+"  -s, --stats        print the agent's stats messages (JSON) on stderr\n"
+"  -t, --timeout S    exit after S seconds (status 3 if --count was not reached)\n"
+"      --curve-server-key KEY|FILE  the stream is CURVE-encrypted (nfxdp\n"
+"                     --zmq-curve): the publisher's public key, or its .pub file\n"
+"  -h, --help         this text\n"
+"\n"
+"Gaps in the batch sequence (lost batches) and agent restarts are reported on\n"
+"stderr.\n");
+}
+
+static int parse_args(struct cat_opts *o, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "input", required_argument, NULL, 'i' },
+		{ "stats", no_argument, NULL, 's' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "curve-server-key", required_argument, NULL, 'K' },
+		{ "follow", no_argument, NULL, 'F' },
+		{ "cursor", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	o->endpoint = DEFAULT_ZMQ_ENDPOINT;
+	o->format = FORMAT_JSONL;
+	while ((c = getopt_long(argc, argv, "f:i:n:st:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o->stats = true;
+			break;
+		case 'K':
+			o->curve_server_key = optarg;
+			break;
+		case 'F':
+			o->follow = true;
+			break;
+		case 'C':
+			o->cursor = optarg;
+			break;
+		case 'i':
+			o->input = optarg;
+			break;
+		case 'f':
+			if (!strcmp(optarg, "jsonl") || !strcmp(optarg, "json"))
+				o->format = FORMAT_JSONL;
+			else if (!strcmp(optarg, "csv"))
+				o->format = FORMAT_CSV;
+			else if (!strcmp(optarg, "brief"))
+				o->format = FORMAT_BRIEF;
+			else {
+				pr_warn("--format: '%s' is not one of: jsonl, csv, brief\n", optarg);
+				return -1;
+			}
+			break;
+		case 'n':
+			errno = 0;
+			o->count = strtoull(optarg, &end, 10);
+			if (errno || *end || end == optarg || optarg[0] == '-') {
+				pr_warn("--count: '%s' is not a whole number\n", optarg);
+				return -1;
+			}
+			break;
+		case 't':
+			o->timeout_s = strtod(optarg, &end);
+			if (*end || end == optarg || o->timeout_s < 0) {
+				pr_warn("--timeout: '%s' is not a number of seconds\n", optarg);
+				return -1;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			fprintf(stderr, "Try 'nfxdp-cat --help'.\n");
+			return -1;
+		}
+	}
+	if (optind < argc)
+		o->endpoint = argv[optind++];
+	if (optind < argc) {
+		pr_warn("unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Notes restarts and gaps from the batch's stream id and sequence number. */
+static void check_sequence(struct cat_state *s, const Nfxdp__FlowBatch *b)
+{
+	if (!s->have_seq && s->from_file && b->sequence > 0) {
+		s->lost_batches += b->sequence;
+		fprintf(stderr, "nfxdp-cat: gap: %" PRIu64 " batch(es) lost before sequence %" PRIu64
+				" (the first in the file)\n", b->sequence, b->sequence);
+	}
+	if (s->have_seq && b->stream_id != s->stream_id) {
+		fprintf(stderr, "nfxdp-cat: stream restarted (agent %s): new stream %016" PRIx64
+				", sequence %" PRIu64 "\n", b->agent, b->stream_id, b->sequence);
+	} else if (s->have_seq && b->sequence < s->next_seq) {
+		/* MQTT QoS 1 after a reconnect, or a spool read twice. */
+		fprintf(stderr, "nfxdp-cat: repeated: sequence %" PRIu64 " again (expected %" PRIu64
+				")\n", b->sequence, s->next_seq);
+	} else if (s->have_seq && b->sequence != s->next_seq) {
+		uint64_t lost = b->sequence - s->next_seq;
+
+		s->lost_batches += lost;
+		fprintf(stderr, "nfxdp-cat: gap: %" PRIu64 " batch(es) lost before sequence %" PRIu64
+				"\n", lost, b->sequence);
+	}
+	s->have_seq = true;
+	s->stream_id = b->stream_id;
+	s->next_seq = b->sequence + 1;
+}
+
+/* Prints the flows of one batch; returns false once --count is reached. */
+static bool print_batch(struct cat_state *s, const struct cat_opts *o, const Nfxdp__FlowBatch *b)
+{
+	/* The columns follow the features of the stream's first batch. */
+	if (!s->batches)
+		format_columns_for(&s->cols, b->statistical, b->splt > 0);
+	check_sequence(s, b);
+	s->batches++;
+	for (size_t i = 0; i < b->n_flows; i++) {
+		if (o->format == FORMAT_CSV) {
+			if (!s->header_done) {
+				format_csv_header(stdout, &s->cols);
+				s->header_done = true;
+			}
+			format_csv_row(stdout, &s->cols, b->flows[i]);
+		} else if (o->format == FORMAT_BRIEF) {
+			format_brief(stdout, b->flows[i]);
+		} else {
+			format_json(stdout, &s->cols, b->flows[i]);
+		}
+		if (o->count && ++s->flows >= o->count)
+			return false;
+	}
+	fflush(stdout);
+	return true;
+}
+
+/*
+ * Inflates a deflated batch into a buffer that grows as needed (up to 64 MB);
+ * NULL when it is bad. Only the output buffer grows: the input is @len bytes.
+ */
+static uint8_t *inflate_batch(const void *in, size_t len, size_t *out_len)
+{
+	static uint8_t *buf;
+	static size_t cap;
+	size_t want = len * 4 > 65536 ? len * 4 : 65536;
+	uLongf n;
+	int r;
+
+	for (;;) {
+		if (cap < want) {
+			free(buf);
+			buf = malloc(want);
+			cap = buf ? want : 0;
+			if (!buf)
+				return NULL;
+		}
+		n = cap;
+		r = uncompress(buf, &n, in, len);
+		if (r != Z_BUF_ERROR || cap >= (64U << 20))
+			break;
+		want = cap * 2; /* the batch is larger: grow and retry */
+	}
+	*out_len = n;
+	return r == Z_OK ? buf : NULL;
+}
+
+/* Receives one [topic][batch] message; returns the batch, NULL on timeout or bad data. */
+static Nfxdp__FlowBatch *receive_batch(void *sock, zmq_msg_t *msg, int *err)
+{
+	Nfxdp__FlowBatch *b;
+	char topic[16] = "";
+	int more = 0, n;
+	size_t more_len = sizeof(more), len;
+	const uint8_t *data;
+
+	*err = 0;
+	n = zmq_recv(sock, topic, sizeof(topic) - 1, 0);
+	if (n < 0) {
+		*err = errno;
+		return NULL;
+	}
+	topic[n < (int)sizeof(topic) ? n : (int)sizeof(topic) - 1] = '\0';
+	zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &more_len);
+	if (!more)
+		return NULL; /* a topic frame alone: not ours */
+	if (zmq_msg_recv(msg, sock, 0) < 0) {
+		*err = errno;
+		return NULL;
+	}
+	if (!strcmp(topic, ZMQ_TOPIC_STATS)) {
+		fprintf(stderr, "%.*s\n", (int)zmq_msg_size(msg), (const char *)zmq_msg_data(msg));
+		return NULL;
+	}
+	data = zmq_msg_data(msg);
+	len = zmq_msg_size(msg);
+	if (!strcmp(topic, ZMQ_TOPIC_FLOWS_DEFLATED)) {
+		data = inflate_batch(data, len, &len);
+		if (!data) {
+			fprintf(stderr, "nfxdp-cat: a deflated batch does not inflate; skipped\n");
+			return NULL;
+		}
+	}
+	b = nfxdp__flow_batch__unpack(NULL, len, data);
+	if (!b)
+		fprintf(stderr, "nfxdp-cat: a message of %zu bytes is not a flow batch; skipped\n", len);
+	return b;
+}
+
+/* Reads length-delimited batches from a file (gzread reads plain files too). */
+struct follow_ctx {
+	struct cat_state *s;
+	const struct cat_opts *o;
+	const struct spool_follow *sf;
+};
+
+static bool follow_batch(void *ctx, const Nfxdp__FlowBatch *b)
+{
+	struct follow_ctx *fc = ctx;
+	bool more;
+
+	/* A resumed reader starts mid-stream: no gap before its first batch. */
+	if (!fc->s->batches)
+		fc->s->from_file = !fc->sf->resumed;
+	more = print_batch(fc->s, fc->o, b);
+
+	fflush(stdout);
+	return more;
+}
+
+static int follow_file(struct cat_state *s, const struct cat_opts *o)
+{
+	struct follow_ctx fc = { s, o, NULL };
+	struct spool_follow sf = {
+		.path = o->input,
+		.cursor = o->cursor,
+		.deadline = o->timeout_s ? now_s() + o->timeout_s : 0,
+		.stop = &stop,
+		.fn = follow_batch,
+		.ctx = &fc,
+	};
+	int status;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	fc.sf = &sf;
+	status = spool_follow_run(&sf);
+	if (status == 3 && !o->count)
+		status = 0;
+	return status;
+}
+
+static int cat_file(struct cat_state *s, const struct cat_opts *o)
+{
+	gzFile f = gzopen(o->input, "rb");
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	int status = 0;
+
+	s->from_file = true;
+
+	if (!f) {
+		pr_warn("Couldn't open %s: %s\n", o->input, strerror(errno ? errno : ENOMEM));
+		return 1;
+	}
+	for (;;) {
+		uint8_t hdr[10];
+		uint64_t len = 0;
+		size_t n = 0, used;
+		Nfxdp__FlowBatch *b;
+		bool more;
+
+		/* The varint length: one byte at a time until its last. */
+		while (n < sizeof(hdr) && gzread(f, &hdr[n], 1) == 1 && (hdr[n++] & 0x80))
+			;
+		if (!n)
+			break;
+		used = varint_decode(hdr, n, &len);
+		if (!used || len > (256U << 20)) {
+			pr_warn("%s: not a file of length-delimited flow batches\n", o->input);
+			status = 1;
+			break;
+		}
+		if (len > cap) {
+			free(buf);
+			cap = len;
+			buf = malloc(cap);
+		}
+		if (!buf || gzread(f, buf, len) != (int)len) {
+			pr_warn("%s: the file ends in the middle of a batch\n", o->input);
+			status = 1;
+			break;
+		}
+		b = nfxdp__flow_batch__unpack(NULL, len, buf);
+		if (!b) {
+			pr_warn("%s: a batch of %" PRIu64 " bytes does not decode\n", o->input, len);
+			status = 1;
+			break;
+		}
+		more = print_batch(s, o, b);
+		nfxdp__flow_batch__free_unpacked(b, NULL);
+		if (!more)
+			break;
+	}
+	free(buf);
+	gzclose(f);
+	fflush(stdout);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct cat_opts o = { 0 };
+	struct cat_state s = { 0 };
+	int r, rcvtimeo = 200, status = 0;
+	void *ctx, *sock;
+	double deadline = 0;
+	zmq_msg_t msg;
+
+	log_set_prog("nfxdp-cat");
+	r = parse_args(&o, argc, argv);
+	if (r)
+		return r > 0 ? 0 : 2;
+	format_columns_all(&s.cols);
+	if (o.input && o.follow)
+		return follow_file(&s, &o);
+	if (o.input)
+		return cat_file(&s, &o);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	ctx = zmq_ctx_new();
+	sock = zmq_socket(ctx, ZMQ_SUB);
+	zmq_setsockopt(sock, ZMQ_SUBSCRIBE, ZMQ_TOPIC_FLOWS, strlen(ZMQ_TOPIC_FLOWS));
+	if (o.stats)
+		zmq_setsockopt(sock, ZMQ_SUBSCRIBE, ZMQ_TOPIC_STATS, strlen(ZMQ_TOPIC_STATS));
+	zmq_setsockopt(sock, ZMQ_RCVTIMEO, &rcvtimeo, sizeof(rcvtimeo));
+	if (o.curve_server_key && curve_client(sock, o.curve_server_key)) {
+		zmq_close(sock);
+		zmq_ctx_term(ctx);
+		return 2;
+	}
+	if (zmq_connect(sock, o.endpoint)) {
+		pr_warn("Couldn't connect to %s: %s\n", o.endpoint, zmq_strerror(errno));
+		zmq_close(sock);
+		zmq_ctx_term(ctx);
+		return 1;
+	}
+	zmq_msg_init(&msg);
+	if (o.timeout_s)
+		deadline = now_s() + o.timeout_s;
+	while (!stop) {
+		int err;
+		Nfxdp__FlowBatch *b = receive_batch(sock, &msg, &err);
+
+		if (b) {
+			bool more = print_batch(&s, &o, b);
+
+			nfxdp__flow_batch__free_unpacked(b, NULL);
+			if (!more)
+				break;
+			continue;
+		}
+		if (err && err != EAGAIN && err != EINTR) {
+			pr_warn("Couldn't receive from %s: %s\n", o.endpoint, zmq_strerror(err));
+			status = 1;
+			break;
+		}
+		if (deadline && now_s() >= deadline) {
+			if (o.count)
+				status = 3;
+			break;
+		}
+	}
+	fflush(stdout);
+	if (s.lost_batches)
+		fprintf(stderr, "nfxdp-cat: %" PRIu64 " batch(es) lost in all\n", s.lost_batches);
+	zmq_msg_close(&msg);
+	{
+		int zero = 0;
+
+		zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero));
+	}
+	zmq_close(sock);
+	zmq_ctx_term(ctx);
+	return status;
+}

@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "meter/event_ring.h"
+#include "flow.h"
+#include "meter/meter.h"
+#include "common/log.h"
+#include "meter.skel.h"
+#include "collector/expiry.h"
+
+#define SCAN_BATCH 4096
+#define CLOSE_ATTEMPTS 64 /* closer runs per queue before leaving a busy flow for next scan */
+
+int poller_init(struct poller *p, struct meter *m, struct event_ring *ring,
+		const struct poller_policy *policy)
+{
+	memset(p, 0, sizeof(*p));
+	p->m = m;
+	p->ring = ring;
+	p->policy = *policy;
+	p->st.idle_ms = policy->idle_ms;
+	p->flows_fd = bpf_map__fd(m->skel->maps.flows);
+	p->close_fd = bpf_program__fd(m->skel->progs.nfx_close);
+	p->buf_n = SCAN_BATCH;
+	p->keys = calloc(p->buf_n, sizeof(*p->keys));
+	p->vals = calloc(p->buf_n, m->entry_size);
+	if (!p->keys || !p->vals) {
+		poller_free(p);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void poller_free(struct poller *p)
+{
+	free(p->keys);
+	free(p->vals);
+	free(p->due);
+	p->keys = NULL;
+	p->vals = NULL;
+	p->due = NULL;
+}
+
+static uint64_t ms_of(uint64_t ns)
+{
+	return ns / 1000000;
+}
+
+static uint64_t first_seen(const struct flow_entry *e)
+{
+	uint64_t a = e->dir[0].first_seen_ns, b = e->dir[1].first_seen_ns;
+
+	return (!b || (a && a < b)) ? a : b;
+}
+
+static uint64_t last_seen(const struct flow_entry *e)
+{
+	uint64_t a = e->dir[0].last_seen_ns, b = e->dir[1].last_seen_ns;
+
+	return a > b ? a : b;
+}
+
+/*
+ * Largest ns timestamp whose ms value is at most now_ms - wait_ms: the
+ * kernel keeps NFStream's millisecond rule when it re-checks.
+ */
+static uint64_t threshold_for(uint64_t now_ms, uint64_t wait_ms)
+{
+	return (now_ms - wait_ms + 1) * 1000000 - 1;
+}
+
+int poller_due(const struct poller_policy *policy, const struct flow_entry *e, uint64_t now_ns,
+	       uint64_t *threshold_ns)
+{
+	uint64_t now = ms_of(now_ns), last = ms_of(last_seen(e)), first = ms_of(first_seen(e));
+
+	if (policy->idle_ms && now >= last + policy->idle_ms) {
+		*threshold_ns = threshold_for(now, policy->idle_ms);
+		return EXPIRY_IDLE;
+	}
+	if (policy->active_ms && now >= first + policy->active_ms) {
+		*threshold_ns = threshold_for(now, policy->active_ms);
+		return EXPIRY_ACTIVE;
+	}
+	if (policy->natural && FLOW_F_ENDED(e->flags) && now >= last + policy->linger_ms) {
+		*threshold_ns = threshold_for(now, policy->linger_ms);
+		return EXPIRY_NATURAL;
+	}
+	return -1;
+}
+
+/* Runs nfx_close over close_queue[0..qlen). */
+static int run_closer(struct poller *p)
+{
+	unsigned char pkt[64] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = sizeof(pkt),
+		    .repeat = 1);
+	int err;
+
+	p->m->skel->bss->close_queue_len = p->qlen;
+	err = bpf_prog_test_run_opts(p->close_fd, &opts);
+	if (err) {
+		err = -errno;
+		pr_warn("Couldn't run the flow closer: %s\n", strerror(-err));
+	}
+	return err;
+}
+
+/*
+ * Closes the queued flows. Requests refused because the export ring was
+ * full or writers were inside are retried after draining the ring; a flow
+ * still busy after that is left for the next scan.
+ */
+static int drain_queue(struct poller *p)
+{
+	struct close_req *q = p->m->skel->bss->close_queue;
+	int err = 0;
+
+	for (int attempt = 0; attempt < CLOSE_ATTEMPTS && p->qlen; attempt++) {
+		uint32_t keep = 0;
+
+		err = run_closer(p);
+		if (err)
+			break;
+		for (uint32_t i = 0; i < p->qlen; i++) {
+			if (q[i].status == 0 && q[i].reason < 5)
+				p->st.closed[q[i].reason]++;
+			if (q[i].status == -EBUSY || q[i].status == -ENOSPC) {
+				p->st.close_busy++;
+				q[keep++] = q[i];
+			}
+		}
+		p->qlen = keep;
+		event_ring_consume(p->ring);
+	}
+	p->qlen = 0;
+	return err;
+}
+
+static int queue_close(struct poller *p, const struct flow_key *key, int reason,
+		       uint64_t threshold_ns)
+{
+	struct close_req *r;
+
+	if (p->qlen == CLOSE_BATCH) {
+		int err = drain_queue(p);
+
+		if (err)
+			return err;
+	}
+	r = &p->m->skel->bss->close_queue[p->qlen++];
+	r->key = *key;
+	r->reason = reason;
+	r->threshold_ns = threshold_ns;
+	r->status = 0;
+	return 0;
+}
+
+/* A flow to close, with what orders the closing. */
+struct due {
+	struct flow_key key;
+	uint32_t reason;
+	uint64_t threshold_ns;
+	uint64_t first_seen_ns;
+	uint64_t last_seen_ns;
+};
+
+typedef int (*scan_fn)(struct poller *p, const struct flow_key *k, const struct flow_entry *e,
+		       uint64_t now_ns);
+
+/* Visits every entry of the flow cache; returns how many. */
+static int64_t scan_entries(struct poller *p, scan_fn fn, uint64_t now_ns)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u64 token = 0;
+	int64_t seen = 0;
+	bool first = true;
+
+	for (;;) {
+		__u32 count = p->buf_n;
+		int err = bpf_map_lookup_batch(p->flows_fd, first ? NULL : &token, &token, p->keys,
+					       p->vals, &count, &opts);
+
+		if (err && errno != ENOENT) {
+			err = -errno;
+			pr_warn("Couldn't read the flow cache: %s\n", strerror(-err));
+			return err;
+		}
+		for (__u32 i = 0; i < count; i++) {
+			const struct flow_entry *e =
+				(const void *)((const char *)p->vals + i * p->m->entry_size);
+			int ferr = fn(p, &p->keys[i], e, now_ns);
+
+			if (ferr)
+				return ferr;
+		}
+		seen += count;
+		first = false;
+		if (err)
+			break;
+	}
+	return seen;
+}
+
+static int add_due(struct poller *p, const struct flow_key *k, const struct flow_entry *e,
+		   int reason, uint64_t threshold)
+{
+	struct due *d;
+
+	if (p->n_due == p->cap_due) {
+		size_t cap = p->cap_due ? p->cap_due * 2 : 1024;
+		struct due *nd = realloc(p->due, cap * sizeof(*nd));
+
+		if (!nd)
+			return -ENOMEM;
+		p->due = nd;
+		p->cap_due = cap;
+	}
+	d = &p->due[p->n_due++];
+	d->key = *k;
+	d->reason = reason;
+	d->threshold_ns = threshold;
+	d->first_seen_ns = first_seen(e);
+	d->last_seen_ns = last_seen(e);
+	return 0;
+}
+
+/* Least recently seen first: the emergency victims. */
+static int due_by_last_seen(const void *a, const void *b)
+{
+	const struct due *x = a, *y = b;
+
+	if (x->last_seen_ns != y->last_seen_ns)
+		return x->last_seen_ns < y->last_seen_ns ? -1 : 1;
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+/* Creation order, as NFStream walks its cache; the key breaks ties. */
+static int due_cmp(const void *a, const void *b)
+{
+	const struct due *x = a, *y = b;
+
+	if (x->first_seen_ns != y->first_seen_ns)
+		return x->first_seen_ns < y->first_seen_ns ? -1 : 1;
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+/*
+ * Closes the flows found due, oldest first: the export order then depends on
+ * the flows only, not on where the map's random hash seed put them.
+ */
+static int close_due(struct poller *p)
+{
+	int err = 0;
+
+	qsort(p->due, p->n_due, sizeof(*p->due), due_cmp);
+	for (size_t i = 0; i < p->n_due && !err; i++)
+		err = queue_close(p, &p->due[i].key, p->due[i].reason, p->due[i].threshold_ns);
+	p->n_due = 0;
+	if (!err)
+		err = drain_queue(p);
+	return err;
+}
+
+/* poller_due with the idle timeout in use, shortened under pressure. */
+static int due_now(const struct poller *p, const struct flow_entry *e, uint64_t now_ns,
+		   uint64_t *threshold_ns)
+{
+	struct poller_policy now_policy = p->policy;
+
+	now_policy.idle_ms = p->st.idle_ms;
+	return poller_due(&now_policy, e, now_ns, threshold_ns);
+}
+
+static int expire_one(struct poller *p, const struct flow_key *k, const struct flow_entry *e,
+		      uint64_t now_ns)
+{
+	uint64_t threshold = 0;
+	int reason;
+
+	if ((e->ctl >> FLOW_STATE_SHIFT) != FLOW_LIVE)
+		return 0;
+	reason = due_now(p, e, now_ns, &threshold);
+	if (reason < 0)
+		return 0;
+	return add_due(p, k, e, reason, threshold);
+}
+
+static uint64_t closed_total(const struct poller *p)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < 5; i++)
+		n += p->st.closed[i];
+	return n;
+}
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void adjust_idle(struct poller *p, uint64_t percent);
+
+/* Every live flow: with its timeout when one has passed, else as an emergency candidate. */
+static int pressure_one(struct poller *p, const struct flow_key *k, const struct flow_entry *e,
+			uint64_t now_ns)
+{
+	uint64_t threshold = 0;
+	int reason;
+
+	if ((e->ctl >> FLOW_STATE_SHIFT) != FLOW_LIVE)
+		return 0;
+	reason = due_now(p, e, now_ns, &threshold);
+	return add_due(p, k, e, reason < 0 ? EXPIRY_EMERGENCY : reason, threshold);
+}
+
+/* Moves the emergency candidates behind the flows due by a timeout; returns how many are due. */
+static size_t split_due(struct poller *p)
+{
+	size_t t = 0;
+
+	for (size_t i = 0; i < p->n_due; i++) {
+		if (p->due[i].reason != EXPIRY_EMERGENCY) {
+			struct due d = p->due[t];
+
+			p->due[t++] = p->due[i];
+			p->due[i] = d;
+		}
+	}
+	return t;
+}
+
+/*
+ * After a pressure scan: the flows due by a timeout in creation order, then,
+ * when @emergency, the least recently seen candidates until @keep are left.
+ */
+static int close_pressure(struct poller *p, bool emergency, uint64_t keep)
+{
+	size_t t = split_due(p), cand = p->n_due - t, n = 0;
+	int err = 0;
+
+	if (emergency) {
+		p->st.emergency_runs++;
+		n = cand > keep ? cand - keep : 0;
+		qsort(p->due + t, cand, sizeof(*p->due), due_by_last_seen);
+	}
+	qsort(p->due, t, sizeof(*p->due), due_cmp);
+	p->n_due = t + n;
+	for (size_t i = 0; i < p->n_due; i++) {
+		err = queue_close(p, &p->due[i].key, p->due[i].reason, p->due[i].threshold_ns);
+		if (err)
+			break;
+	}
+	p->n_due = 0;
+	return err ? err : drain_queue(p);
+}
+
+int poller_scan(struct poller *p, uint64_t now_ns)
+{
+	uint64_t start = mono_us();
+	int64_t seen = scan_entries(p, expire_one, now_ns);
+	int err = close_due(p);
+
+	if (seen < 0)
+		return seen;
+	p->st.scans++;
+	p->st.active_flows = seen;
+	p->st.last_scan_us = mono_us() - start;
+	if (p->policy.capacity)
+		adjust_idle(p, seen * 100 / p->policy.capacity);
+	return err;
+}
+
+/* Idle timeout under pressure: halved per step down to a floor, doubled back. */
+static void adjust_idle(struct poller *p, uint64_t percent)
+{
+	uint64_t conf = p->policy.idle_ms, floor = conf / 16 > 1000 ? conf / 16 : 1000;
+
+	if (!conf)
+		return;
+	if (floor > conf)
+		floor = conf;
+	if (percent >= PRESSURE_HIGH && p->st.idle_ms / 2 >= floor)
+		p->st.idle_ms /= 2;
+	else if (percent >= PRESSURE_HIGH)
+		p->st.idle_ms = floor;
+	else if (percent < PRESSURE_LOW && p->st.idle_ms < conf)
+		p->st.idle_ms = p->st.idle_ms * 2 < conf ? p->st.idle_ms * 2 : conf;
+}
+
+uint64_t poller_hard_limit(const struct poller *p)
+{
+	uint64_t cap = p->policy.capacity, hard = cap * PRESSURE_HARD / 100;
+	uint64_t lru = 2 * LRU_LOCAL_FREE * (uint64_t)libbpf_num_possible_cpus();
+
+	if (cap > lru && cap - lru < hard)
+		hard = cap - lru;
+	return hard;
+}
+
+uint64_t poller_high_limit(const struct poller *p)
+{
+	uint64_t high = p->policy.capacity * PRESSURE_HIGH / 100, hard = poller_hard_limit(p);
+
+	return high < hard ? high : hard * PRESSURE_HIGH / PRESSURE_HARD;
+}
+
+int poller_pressure(struct poller *p, uint64_t now_ns, uint64_t entries, uint64_t incoming)
+{
+	uint64_t hard = poller_hard_limit(p), start = mono_us();
+	int64_t seen;
+	int err;
+
+	if (!p->policy.capacity || entries + incoming < hard)
+		return 0;
+	/*
+	 * Past the hard watermark: one pass finds what a timeout closes and,
+	 * if that is not enough, the least recently seen flows to close too.
+	 */
+	seen = scan_entries(p, pressure_one, now_ns);
+	if (seen < 0)
+		return seen;
+	err = close_pressure(p, (uint64_t)seen + incoming >= hard, poller_high_limit(p));
+	p->st.scans++;
+	p->st.active_flows = seen;
+	p->st.last_scan_us = mono_us() - start;
+	adjust_idle(p, seen * 100 / p->policy.capacity);
+	return err ? err : 1;
+}
+
+/* Every flow goes: as expired if its timeout has passed at @now_ns, else flushed. */
+static int flush_one(struct poller *p, const struct flow_key *k, const struct flow_entry *e,
+		     uint64_t now_ns)
+{
+	uint64_t threshold = 0;
+	int reason = now_ns ? poller_due(&p->policy, e, now_ns, &threshold) : -1;
+
+	if (reason < 0) {
+		reason = EXPIRY_FLUSH;
+		threshold = 0;
+	}
+	return add_due(p, k, e, reason, threshold);
+}
+
+int poller_flush(struct poller *p, uint64_t now_ns)
+{
+	int64_t seen = 1, closed = 1;
+
+	/*
+	 * Entries busy during one pass (a packet still inside) go in the next;
+	 * a pass that closed all it saw needs no other.
+	 */
+	for (int pass = 0; pass < 16 && seen > 0 && closed > 0; pass++) {
+		uint64_t before = closed_total(p);
+		int err;
+
+		seen = scan_entries(p, flush_one, now_ns);
+		if (seen < 0)
+			return seen;
+		err = close_due(p);
+		if (err)
+			return err;
+		closed = closed_total(p) - before;
+		if (closed == seen)
+			seen = 0;
+	}
+	if (seen > 0)
+		pr_warn("%lld flows could not be flushed (entries kept busy)\n", (long long)seen);
+	p->st.active_flows = 0;
+	return 0;
+}

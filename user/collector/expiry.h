@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Poll and expire: scans the flow cache and has the kernel close the flows
+ * whose timeout has passed (nfx_close), which hands them to the export ring.
+ * The collector never deletes or writes an entry itself: see enum
+ * flow_state in flow.h for why.
+ */
+#ifndef NFXDP_COLLECTOR_EXPIRY_H
+#define NFXDP_COLLECTOR_EXPIRY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "flow.h"
+
+struct meter;
+struct event_ring;
+struct due;
+
+struct poller_policy {
+	uint64_t idle_ms;   /* 0: never */
+	uint64_t active_ms; /* 0: never */
+	bool natural;
+	uint64_t linger_ms; /* natural: quiet time after the teardown */
+	uint32_t capacity;  /* entries of the flow cache */
+};
+
+/*
+ * Resource pressure (percent of the cache's capacity). At or above
+ * PRESSURE_HIGH each scan halves the idle timeout used (down to 1/16 of the
+ * configured one, and not below one second); below PRESSURE_LOW each scan
+ * doubles it back. At PRESSURE_HARD the least recently seen flows are closed
+ * as emergency expiry (expiration_id 3) down to PRESSURE_HIGH, before the
+ * kernel's LRU would evict anything.
+ */
+#define PRESSURE_LOW 50
+#define PRESSURE_HIGH 75
+#define PRESSURE_HARD 90
+
+/*
+ * The kernel's LRU hash starts evicting before it is full: a CPU refilling
+ * its local free list (128 entries at a time) evicts when the shared list
+ * has fewer. The hard watermark stays this far below the capacity.
+ */
+#define LRU_LOCAL_FREE 128
+
+
+struct poller_stats {
+	uint64_t scans;
+	uint64_t idle_ms;	 /* idle timeout in use: the configured one, or less under pressure */
+	uint64_t emergency_runs; /* times the hard watermark was reached */
+	uint64_t active_flows;	 /* entries seen by the last scan */
+	uint64_t closed[5];	 /* by enum flow_expiry, closed on the collector's request */
+	uint64_t close_busy;	 /* requests retried: writers inside or ring full */
+	uint64_t last_scan_us;	 /* duration of the last scan */
+};
+
+struct poller {
+	struct meter *m;
+	struct event_ring *ring;
+	struct poller_policy policy;
+	struct poller_stats st;
+	int flows_fd;
+	int close_fd;
+	struct flow_key *keys; /* batch lookup buffers */
+	struct flow_entry *vals;
+	uint32_t buf_n;
+	uint32_t qlen; /* requests in close_queue */
+	struct due *due; /* flows a scan found due, sorted before closing */
+	size_t n_due;
+	size_t cap_due;
+};
+
+int poller_init(struct poller *p, struct meter *m, struct event_ring *ring,
+		const struct poller_policy *policy);
+void poller_free(struct poller *p);
+/* Closes every flow whose timeout has passed at meter time @now_ns. */
+int poller_scan(struct poller *p, uint64_t now_ns);
+/*
+ * The cache holds about @entries flows (an estimate between scans) and
+ * @incoming more may arrive while a pass runs: scans, with emergency expiry,
+ * when together they reach the hard watermark. Returns 1 when it scanned.
+ */
+int poller_pressure(struct poller *p, uint64_t now_ns, uint64_t entries, uint64_t incoming);
+/* Entries at which emergency expiry starts, and down to which it closes flows. */
+uint64_t poller_hard_limit(const struct poller *p);
+uint64_t poller_high_limit(const struct poller *p);
+/*
+ * Closes every flow until the cache is empty: as expired when its timeout
+ * has passed at meter time @now_ns (0: never), else as flushed.
+ */
+int poller_flush(struct poller *p, uint64_t now_ns);
+/*
+ * Why the collector should close @e at meter time @now_ns, with the
+ * threshold the kernel re-checks; -1 when it stays.
+ */
+int poller_due(const struct poller_policy *policy, const struct flow_entry *e, uint64_t now_ns,
+	       uint64_t *threshold_ns);
+
+#endif /* NFXDP_COLLECTOR_EXPIRY_H */

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio_ext.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "export/file.h"
+#include "record/batch.h"
+#include "common/log.h"
+
+/* A gzFile behind a FILE *, so every format writes through stdio unchanged. */
+static ssize_t gz_write(void *cookie, const char *buf, size_t len)
+{
+	int n = gzwrite(cookie, buf, len);
+
+	if (n <= 0) {
+		errno = EIO;
+		return -1;
+	}
+	return n;
+}
+
+static int gz_close(void *cookie)
+{
+	return gzclose(cookie) == Z_OK ? 0 : EOF;
+}
+
+static FILE *gz_open(const char *path, int *fdp)
+{
+	cookie_io_functions_t io = { .write = gz_write, .close = gz_close };
+	int fd = strcmp(path, "-") ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) :
+				   dup(STDOUT_FILENO);
+	gzFile gz;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	gz = gzdopen(fd, "wb");
+	if (!gz) {
+		close(fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	f = fopencookie(gz, "w", io);
+	if (!f)
+		gzclose(gz);
+	*fdp = fd;
+	return f;
+}
+
+/* @path as --output asks: gzip'd, continued or new; *fd is the file under it. */
+static FILE *open_stream(const char *path, bool compress, bool append, int *fd)
+{
+	FILE *f;
+
+	if (compress)
+		return gz_open(path, fd);
+	f = strcmp(path, "-") ? fopen(path, append ? "a" : "w") : stdout;
+	if (f)
+		*fd = fileno(f);
+	return f;
+}
+
+int file_exporter_open(struct file_exporter *fx, const char *path, enum out_format format,
+		       bool compress, bool append, const struct record_features *feat)
+{
+	memset(fx, 0, sizeof(*fx));
+	snprintf(fx->path, sizeof(fx->path), "%s", path);
+	fx->format = format;
+	fx->compress = compress;
+	fx->append = append;
+	format_columns_for(&fx->cols, feat && feat->statistical, feat && feat->splt);
+	fx->f = open_stream(path, compress, append, &fx->fd);
+	/* A CSV file continued keeps the header it has. */
+	if (fx->f && append && fx->f != stdout && !fseek(fx->f, 0, SEEK_END))
+		fx->header_done = ftell(fx->f) > 0;
+	if (fx->f && !compress && fx->f != stdout) {
+		struct stat st;
+
+		fx->rewindable = !fstat(fileno(fx->f), &st) && S_ISREG(st.st_mode);
+		fx->good_end = fx->rewindable ? ftell(fx->f) : 0;
+	}
+	if (!fx->f) {
+		int err = errno;
+
+		pr_warn("Couldn't open output file %s: %s\n", path, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+int file_exporter_rotate_at(struct file_exporter *fx, uint64_t size)
+{
+	struct stat st;
+
+	if (size && (!strcmp(fx->path, "-") || fstat(fx->fd, &st) || !S_ISREG(st.st_mode))) {
+		pr_warn("--output-rotate: %s is not a regular file: it cannot be rotated\n",
+			fx->path);
+		return -EINVAL;
+	}
+	fx->rotate_size = size;
+	return 0;
+}
+
+/*
+ * PATH becomes PATH.1 and a new PATH takes the next batch. The new file is
+ * made before the rename frees the old PATH.1, so it cannot get that inode
+ * (a reader's cursor names files by inode), and PATH is never missing.
+ */
+static int rotate(struct file_exporter *fx)
+{
+	char old[sizeof(fx->path) + 8], tmp[sizeof(fx->path) + 8];
+	int fd, err;
+	FILE *f;
+
+	snprintf(old, sizeof(old), "%s.1", fx->path);
+	snprintf(tmp, sizeof(tmp), "%s.new", fx->path);
+	f = open_stream(tmp, fx->compress, fx->append, &fd);
+	if (!f)
+		return -errno;
+	if (rename(fx->path, old)) {
+		err = -errno;
+		goto discard;
+	}
+	if (rename(tmp, fx->path)) {
+		err = -errno;
+		rename(old, fx->path); /* the older PATH.1 is gone, PATH goes on */
+		goto discard;
+	}
+	/* A gzip stream gets its end here. */
+	if (fclose(fx->f))
+		pr_warn("Couldn't finish writing %s: %s\n", old, strerror(errno));
+	fx->f = f;
+	fx->fd = fd;
+	fx->header_done = false;
+	fx->rewindable = !fx->compress;
+	fx->good_end = 0;
+	fx->rotations++;
+	return 0;
+discard:
+	fclose(f);
+	unlink(tmp);
+	return err;
+}
+
+/* After a whole batch: the file rotates once it has reached the size. */
+static void maybe_rotate(struct file_exporter *fx)
+{
+	struct stat st;
+	int err;
+
+	if (!fx->rotate_size || fstat(fx->fd, &st) || (uint64_t)st.st_size < fx->rotate_size)
+		return;
+	err = rotate(fx);
+	if (err && !fx->rotate_failed)
+		pr_warn("Couldn't rotate %s to %s.1: %s (writing on to %s)\n", fx->path, fx->path,
+			strerror(-err), fx->path);
+	fx->rotate_failed = err != 0;
+}
+
+static int write_pb(struct file_exporter *fx, const uint8_t *packed, size_t len)
+{
+	uint8_t hdr[10];
+	size_t n = varint_encode(len, hdr);
+
+	if (fwrite(hdr, 1, n, fx->f) != n || fwrite(packed, 1, len, fx->f) != len)
+		return -1;
+	return 0;
+}
+
+static void write_text(struct file_exporter *fx, const Nfxdp__FlowBatch *b)
+{
+	if (fx->format == FORMAT_CSV && !fx->header_done) {
+		format_csv_header(fx->f, &fx->cols);
+		fx->header_done = true;
+	}
+	for (size_t i = 0; i < b->n_flows; i++) {
+		if (fx->format == FORMAT_CSV)
+			format_csv_row(fx->f, &fx->cols, b->flows[i]);
+		else
+			format_json(fx->f, &fx->cols, b->flows[i]);
+	}
+}
+
+/*
+ * Cuts a failed batch off the file (stdio may have written part of it),
+ * so the file still ends with a whole batch and the next write can go on.
+ */
+static void cut_back(struct file_exporter *fx)
+{
+	if (!fx->rewindable)
+		return;
+	clearerr(fx->f);
+	/* Whatever stdio still buffers is part of the failed batch. */
+	__fpurge(fx->f);
+	if (ftruncate(fileno(fx->f), fx->good_end) || fseek(fx->f, fx->good_end, SEEK_SET))
+		fx->rewindable = false;
+	if (fx->good_end == 0 && fx->format == FORMAT_CSV)
+		fx->header_done = false;
+}
+
+int file_exporter_write(struct file_exporter *fx, const Nfxdp__FlowBatch *b,
+			const uint8_t *packed, size_t len)
+{
+	int err = 0;
+
+	/* A gzip stream, a pipe or a device cannot take back half a batch. */
+	if (fx->failed && !fx->rewindable) {
+		fx->batches_dropped++;
+		return -EIO;
+	}
+	errno = 0;
+	if (fx->format == FORMAT_PB)
+		err = write_pb(fx, packed, len);
+	else
+		write_text(fx, b);
+	if (err || fflush(fx->f) || ferror(fx->f)) {
+		err = errno ? errno : EIO;
+		if (!fx->failed)
+			pr_warn("Couldn't write flows to %s: %s (flows are counted as dropped until "
+				"a write succeeds)\n", fx->path, strerror(err));
+		fx->failed = true;
+		fx->batches_dropped++;
+		cut_back(fx);
+		return -err;
+	}
+	if (fx->failed)
+		pr_warn("Writing flows to %s again; %" PRIu64 " batch(es) were dropped\n", fx->path,
+			fx->batches_dropped);
+	fx->failed = false;
+	if (fx->rewindable)
+		fx->good_end = ftell(fx->f);
+	fx->batches_written++;
+	maybe_rotate(fx);
+	return 0;
+}
+
+int file_exporter_close(struct file_exporter *fx)
+{
+	int err = 0;
+
+	if (!fx->f)
+		return 0;
+	if (fx->format == FORMAT_CSV && !fx->header_done && !fx->failed)
+		format_csv_header(fx->f, &fx->cols);
+	if (fx->f == stdout)
+		err = fflush(fx->f);
+	else
+		err = fclose(fx->f);
+	if (err && !fx->failed)
+		pr_warn("Couldn't finish writing %s: %s\n", fx->path, strerror(errno));
+	fx->f = NULL;
+	return err ? -EIO : 0;
+}

@@ -1,0 +1,737 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "export/ipfix.h"
+#include "common/log.h"
+
+#define MSG_HDR_LEN 16
+#define SET_HDR_LEN 4
+#define SET_ID_TEMPLATE 2
+#define ENTERPRISE_BIT 0x8000
+#define UDP_MAX_MSG 1400 /* fits an Ethernet MTU with IP and UDP headers */
+#define TCP_MAX_MSG 16384
+#define MAX_MSG 65535 /* the header's 16-bit length */
+#define UDP_WARN_MS 60000
+/* Templates (at most 8 bytes a field) and one record must fit. */
+#define MIN_MSG(stat)                                                                          \
+	(MSG_HDR_LEN + SET_HDR_LEN + 2 * (4 + (N_FIELDS + ((stat) ? N_STAT : 0)) * 8) +        \
+	 SET_HDR_LEN + IPFIX_MAX_RECORD)
+/*
+ * The --statistical features are flow.proto's fields 30 to 77 (sizes,
+ * inter-arrival times, TCP flag counts), exported as nfxdp elements 1000 +
+ * their number, typed as in the schema: unsigned32, unsigned64, float64.
+ */
+#define STAT_FIRST 30
+#define STAT_LAST 77
+#define N_STAT (STAT_LAST - STAT_FIRST + 1)
+
+/* Where a field's value comes from: a number member of the flow, or special. */
+enum ipfix_val {
+	V_NUM,
+	V_SRC_ADDR,
+	V_DST_ADDR,
+	V_SRC_MAC,
+	V_DST_MAC,
+	V_END_REASON,
+	V_SAMPLING,
+};
+
+struct ipfix_field {
+	uint16_t id;
+	uint16_t len;
+	uint32_t pen;
+	enum ipfix_val val;
+	uint16_t off; /* V_NUM: the member's offset in Nfxdp__Flow and its size */
+	uint16_t size;
+};
+
+#define NUM(member) V_NUM, offsetof(Nfxdp__Flow, member), sizeof(((Nfxdp__Flow *)0)->member)
+#define REV IPFIX_PEN_REVERSE
+#define NFX IPFIX_PEN_NFXDP
+
+/*
+ * One table drives both the template and the records, so they cannot
+ * disagree. The address elements are IPv4's; IPv6 swaps them (field_of()).
+ * Forward elements take src2dst, RFC 5103 reverse elements dst2src.
+ *
+ * Reverse timestamps and flags come before their forward elements: some
+ * collectors (nfdump 1.7) map only reverse counters to their own fields
+ * and fold every other reverse element onto the forward one, where the
+ * last in the record wins. The order means nothing to IPFIX itself.
+ *
+ * tcpControlBits is unsigned16 since RFC 7125, sent in one octet (reduced-
+ * size encoding, RFC 7011 section 6.2): nfxdp keeps 8 flag bits, and some
+ * collectors (pmacct 1.7) read only the first octet.
+ */
+static const struct ipfix_field fields[] = {
+	{ 8, 4, 0, V_SRC_ADDR },		     /* sourceIPv4Address */
+	{ 12, 4, 0, V_DST_ADDR },		     /* destinationIPv4Address */
+	{ 7, 2, 0, NUM(src_port) },		     /* sourceTransportPort */
+	{ 11, 2, 0, NUM(dst_port) },		     /* destinationTransportPort */
+	{ 4, 1, 0, NUM(protocol) },		     /* protocolIdentifier */
+	{ 60, 1, 0, NUM(ip_version) },		     /* ipVersion */
+	{ 58, 2, 0, NUM(vlan_id) },		     /* vlanId */
+	{ 56, 6, 0, V_SRC_MAC },		     /* sourceMacAddress */
+	{ 80, 6, 0, V_DST_MAC },		     /* destinationMacAddress */
+	{ 148, 8, 0, NUM(id) },			     /* flowId */
+	{ 152, 8, REV, NUM(dst2src_first_seen_ms) }, /* reverseFlowStartMilliseconds */
+	{ 153, 8, REV, NUM(dst2src_last_seen_ms) },  /* reverseFlowEndMilliseconds */
+	{ 6, 1, REV, NUM(dst2src_tcp_flags) },	     /* reverseTcpControlBits */
+	{ 152, 8, 0, NUM(src2dst_first_seen_ms) },   /* flowStartMilliseconds */
+	{ 153, 8, 0, NUM(src2dst_last_seen_ms) },    /* flowEndMilliseconds */
+	{ 6, 1, 0, NUM(src2dst_tcp_flags) },	     /* tcpControlBits */
+	{ 1, 8, 0, NUM(src2dst_bytes) },	     /* octetDeltaCount */
+	{ 2, 8, 0, NUM(src2dst_packets) },	     /* packetDeltaCount */
+	{ 1, 8, REV, NUM(dst2src_bytes) },	     /* reverseOctetDeltaCount */
+	{ 2, 8, REV, NUM(dst2src_packets) },	     /* reversePacketDeltaCount */
+	{ 136, 1, 0, V_END_REASON },		     /* flowEndReason */
+	{ IPFIX_NFXDP_IE_TUNNEL_ID, 1, NFX, NUM(tunnel_id) },	     /* nfxdp tunnelId */
+	{ IPFIX_NFXDP_IE_EXPIRATION_ID, 1, NFX, NUM(expiration_id) }, /* nfxdp expirationId */
+	{ 34, 4, 0, V_SAMPLING },		     /* samplingInterval */
+};
+
+#define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
+
+static struct ipfix_field field_of(unsigned i, bool v6)
+{
+	struct ipfix_field f = fields[i];
+
+	if (v6 && f.val == V_SRC_ADDR)
+		f.id = 27, f.len = 16; /* sourceIPv6Address */
+	else if (v6 && f.val == V_DST_ADDR)
+		f.id = 28, f.len = 16; /* destinationIPv6Address */
+	return f;
+}
+
+static uint64_t now_ms(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void put_be(uint8_t *out, uint64_t v, unsigned len)
+{
+	for (unsigned i = len; i-- > 0; v >>= 8)
+		out[i] = v & 0xff;
+}
+
+uint8_t ipfix_end_reason(uint32_t expiration_id)
+{
+	switch (expiration_id) {
+	case 0:
+		return 1; /* idleTimeout */
+	case 1:
+		return 2; /* activeTimeout */
+	case 2:
+		return 3; /* endOfFlowDetected */
+	case 3:
+		return 5; /* lackOfResources */
+	default:
+		return 4; /* forcedEnd: flush at exit or end of capture */
+	}
+}
+
+/*
+ * samplingInterval: 1 in N packets metered. Counts already scaled up
+ * (--scale-sampled) stand for every packet, so they say 1: a collector that
+ * renormalizes by this element would otherwise scale them twice.
+ * RFC 7270 deprecates the element for the samplingSize/-Population pairs of
+ * options templates, but collectors read this one in flow records.
+ */
+static uint64_t sampling_interval(const Nfxdp__Flow *f)
+{
+	return f->sampling_scaled || !f->sampling_rate ? 1 : f->sampling_rate;
+}
+
+static uint64_t flow_number(const Nfxdp__Flow *f, const struct ipfix_field *fd)
+{
+	const void *p = (const char *)f + fd->off;
+
+	if (fd->val == V_END_REASON)
+		return ipfix_end_reason(f->expiration_id);
+	if (fd->val == V_SAMPLING)
+		return sampling_interval(f);
+	return fd->size == sizeof(uint64_t) ? *(const uint64_t *)p : *(const uint32_t *)p;
+}
+
+/* A MAC that does not parse is exported as zeros: the flow still counts. */
+static void parse_mac(const char *s, uint8_t *out)
+{
+	if (!s || sscanf(s, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx", &out[0], &out[1], &out[2],
+			 &out[3], &out[4], &out[5]) != 6)
+		memset(out, 0, 6);
+}
+
+/* Both addresses in the family of the flow; false when either does not parse. */
+static bool parse_addrs(const Nfxdp__Flow *f, bool *v6, uint8_t *src, uint8_t *dst)
+{
+	int af;
+
+	*v6 = f->ip_version == 6 || (f->ip_version != 4 && f->src_ip && strchr(f->src_ip, ':'));
+	af = *v6 ? AF_INET6 : AF_INET;
+	return f->src_ip && f->dst_ip && inet_pton(af, f->src_ip, src) == 1 &&
+	       inet_pton(af, f->dst_ip, dst) == 1;
+}
+
+/* Template entry of element @id (@pen 0: IANA) of @len bytes; returns its size. */
+static size_t put_spec(uint8_t *out, uint16_t id, uint16_t len, uint32_t pen)
+{
+	put_be(out, id | (pen ? ENTERPRISE_BIT : 0), 2);
+	put_be(out + 2, len, 2);
+	if (pen)
+		put_be(out + 4, pen, 4);
+	return pen ? 8 : 4;
+}
+
+/* The schema's description of statistical field @i (0..N_STAT-1). */
+static const ProtobufCFieldDescriptor *stat_field(unsigned i)
+{
+	return protobuf_c_message_descriptor_get_field(&nfxdp__flow__descriptor, STAT_FIRST + i);
+}
+
+static uint16_t stat_len(const ProtobufCFieldDescriptor *d)
+{
+	return d->type == PROTOBUF_C_TYPE_UINT32 ? 4 : 8;
+}
+
+/* A statistical field's value, big-endian, float64 for a double. */
+static size_t put_stat(const Nfxdp__Flow *f, const ProtobufCFieldDescriptor *d, uint8_t *out)
+{
+	const void *p = (const char *)f + d->offset;
+	uint64_t v;
+
+	if (d->type == PROTOBUF_C_TYPE_UINT32)
+		v = *(const uint32_t *)p;
+	else
+		memcpy(&v, p, sizeof(v)); /* uint64, or a double's bits */
+	put_be(out, v, stat_len(d));
+	return stat_len(d);
+}
+
+static uint16_t template_id(bool v6, bool statistical)
+{
+	if (statistical)
+		return v6 ? IPFIX_TEMPLATE_V6_STAT : IPFIX_TEMPLATE_V4_STAT;
+	return v6 ? IPFIX_TEMPLATE_V6 : IPFIX_TEMPLATE_V4;
+}
+
+size_t ipfix_encode_flow(const Nfxdp__Flow *f, bool statistical, uint8_t *out, uint16_t *tid)
+{
+	uint8_t src[16], dst[16];
+	size_t n = 0;
+	bool v6;
+
+	if (!parse_addrs(f, &v6, src, dst))
+		return 0;
+	for (unsigned i = 0; i < N_FIELDS; i++) {
+		struct ipfix_field fd = field_of(i, v6);
+
+		if (fd.val == V_SRC_ADDR)
+			memcpy(out + n, src, fd.len);
+		else if (fd.val == V_DST_ADDR)
+			memcpy(out + n, dst, fd.len);
+		else if (fd.val == V_SRC_MAC)
+			parse_mac(f->src_mac, out + n);
+		else if (fd.val == V_DST_MAC)
+			parse_mac(f->dst_mac, out + n);
+		else
+			put_be(out + n, flow_number(f, &fd), fd.len);
+		n += fd.len;
+	}
+	for (unsigned i = 0; statistical && i < N_STAT; i++)
+		n += put_stat(f, stat_field(i), out + n);
+	*tid = template_id(v6, statistical);
+	return n;
+}
+
+/* The template set with both templates; returns its length. */
+static size_t put_templates(uint8_t *out, bool statistical)
+{
+	size_t n = SET_HDR_LEN;
+
+	for (int v6 = 0; v6 <= 1; v6++) {
+		put_be(out + n, template_id(v6, statistical), 2);
+		put_be(out + n + 2, N_FIELDS + (statistical ? N_STAT : 0), 2);
+		n += 4;
+		for (unsigned i = 0; i < N_FIELDS; i++) {
+			struct ipfix_field fd = field_of(i, v6);
+
+			n += put_spec(out + n, fd.id, fd.len, fd.pen);
+		}
+		for (unsigned i = 0; statistical && i < N_STAT; i++)
+			n += put_spec(out + n, 1000 + STAT_FIRST + i, stat_len(stat_field(i)),
+				      IPFIX_PEN_NFXDP);
+	}
+	put_be(out, SET_ID_TEMPLATE, 2);
+	put_be(out + 2, n, 2);
+	return n;
+}
+
+const char *ipfix_target(const char *arg, bool *tcp)
+{
+	*tcp = !strncmp(arg, "tcp://", 6);
+	if (*tcp || !strncmp(arg, "udp://", 6))
+		return arg + 6;
+	return arg;
+}
+
+void ipfix_opts_default(struct ipfix_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->template_refresh_s = 60;
+	o->template_refresh_msgs = 100;
+	o->tcp_queue = 4 << 20;
+	o->reconnect_ms = 1000;
+}
+
+/* "host:port", "[v6]:port", "host" or a bare IPv6 address. */
+static int split_host_port(const char *hp, char *host, size_t hlen, const char **port)
+{
+	const char *colon = strrchr(hp, ':');
+
+	*port = IPFIX_DEFAULT_PORT;
+	if (hp[0] == '[') {
+		const char *end = strchr(hp, ']');
+
+		if (!end || (end[1] && end[1] != ':') || (size_t)(end - hp) > hlen)
+			return -EINVAL;
+		snprintf(host, end - hp, "%s", hp + 1);
+		if (end[1] == ':')
+			*port = end + 2;
+		return 0;
+	}
+	if (colon && colon == strchr(hp, ':')) { /* exactly one colon */
+		if ((size_t)(colon - hp) >= hlen)
+			return -EINVAL;
+		snprintf(host, colon - hp + 1, "%s", hp);
+		*port = colon + 1;
+		return 0;
+	}
+	snprintf(host, hlen, "%s", hp);
+	return 0;
+}
+
+static int resolve(struct ipfix_exporter *x, const char *host_port)
+{
+	struct addrinfo hints = { .ai_socktype = x->tcp ? SOCK_STREAM : SOCK_DGRAM };
+	struct addrinfo *res;
+	const char *port;
+	char host[256];
+	int err;
+
+	if (split_host_port(host_port, host, sizeof(host), &port) || !*host || !*port) {
+		pr_warn("Couldn't parse IPFIX collector %s: expected HOST:PORT or [IPV6]:PORT\n",
+			host_port);
+		return -EINVAL;
+	}
+	err = getaddrinfo(host, port, &hints, &res);
+	if (err) {
+		pr_warn("Couldn't resolve IPFIX collector %s: %s\n", host_port, gai_strerror(err));
+		return -EINVAL;
+	}
+	memcpy(&x->addr, res->ai_addr, res->ai_addrlen);
+	x->addr_len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int udp_open(struct ipfix_exporter *x)
+{
+	int err;
+
+	x->fd = socket(x->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (x->fd < 0 || connect(x->fd, (struct sockaddr *)&x->addr, x->addr_len)) {
+		err = errno;
+		pr_warn("Couldn't open a UDP socket to IPFIX collector %s: %s\n", x->host_port,
+			strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+/* Drops what the queue holds: the connection it was meant for is gone. */
+static void queue_drop(struct ipfix_exporter *x)
+{
+	x->queue_len = 0;
+	x->queue_head = 0;
+	for (size_t i = 0; i < x->qn; i++) {
+		x->records_dropped += x->qmsgs[i].records;
+		x->send_failures++;
+	}
+	x->qn = 0;
+}
+
+static void tcp_down(struct ipfix_exporter *x, int err)
+{
+	if (x->connected || !x->failing)
+		pr_warn("Couldn't send IPFIX to %s over TCP: %s (retrying every %u ms)\n",
+			x->host_port, strerror(err), x->o.reconnect_ms);
+	x->failing = true;
+	if (x->fd >= 0)
+		close(x->fd);
+	x->fd = -1;
+	x->connecting = x->connected = false;
+	queue_drop(x);
+	x->next_connect_ms = now_ms(CLOCK_MONOTONIC) + x->o.reconnect_ms;
+}
+
+static void tcp_up(struct ipfix_exporter *x)
+{
+	x->connecting = false;
+	x->connected = true;
+	x->connects++;
+	if (x->failing)
+		pr_info("IPFIX: connected to %s\n", x->host_port);
+	x->failing = false;
+}
+
+/*
+ * A new connection is a new IPFIX transport session: templates go first and
+ * sequence numbers start again at 0 (RFC 7011 sections 3.1 and 8.1).
+ */
+static void tcp_connect(struct ipfix_exporter *x)
+{
+	x->fd = socket(x->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (x->fd < 0) {
+		tcp_down(x, errno);
+		return;
+	}
+	x->sequence = 0;
+	x->templates_due = true;
+	if (!connect(x->fd, (struct sockaddr *)&x->addr, x->addr_len))
+		tcp_up(x);
+	else if (errno == EINPROGRESS)
+		x->connecting = true;
+	else
+		tcp_down(x, errno);
+}
+
+static void tcp_check_connect(struct ipfix_exporter *x)
+{
+	struct pollfd p = { .fd = x->fd, .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (poll(&p, 1, 0) <= 0)
+		return;
+	if (getsockopt(x->fd, SOL_SOCKET, SO_ERROR, &err, &len) || err)
+		tcp_down(x, err ? err : errno);
+	else
+		tcp_up(x);
+}
+
+/* Pops the messages the socket took entirely. */
+static void queue_consume(struct ipfix_exporter *x, size_t n)
+{
+	size_t done = 0;
+
+	memmove(x->queue, x->queue + n, x->queue_len - n);
+	x->queue_len -= n;
+	x->queue_head += n;
+	while (done < x->qn && x->queue_head >= x->qmsgs[done].len) {
+		x->queue_head -= x->qmsgs[done].len;
+		x->messages_sent++;
+		x->records_sent += x->qmsgs[done].records;
+		done++;
+	}
+	memmove(x->qmsgs, x->qmsgs + done, (x->qn - done) * sizeof(*x->qmsgs));
+	x->qn -= done;
+}
+
+/*
+ * A collector never sends to an exporter: a readable socket means it hung
+ * up. Noticing before writing saves the message that would go into the
+ * dead connection and be lost uncounted.
+ */
+static bool tcp_peer_gone(struct ipfix_exporter *x)
+{
+	struct pollfd p = { .fd = x->fd, .events = POLLIN | POLLRDHUP };
+	char c;
+
+	if (poll(&p, 1, 0) <= 0)
+		return false;
+	if (p.revents & (POLLRDHUP | POLLHUP | POLLERR))
+		return true;
+	return recv(x->fd, &c, 1, MSG_DONTWAIT | MSG_PEEK) == 0;
+}
+
+static void tcp_flush(struct ipfix_exporter *x)
+{
+	while (x->connected && x->queue_len) {
+		ssize_t n = send(x->fd, x->queue, x->queue_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			tcp_down(x, n < 0 ? errno : ECONNRESET);
+			return;
+		}
+		queue_consume(x, n);
+	}
+}
+
+void ipfix_exporter_service(struct ipfix_exporter *x)
+{
+	if (!x->tcp || !x->msg)
+		return;
+	if (x->fd < 0 && now_ms(CLOCK_MONOTONIC) >= x->next_connect_ms)
+		tcp_connect(x);
+	if (x->connecting)
+		tcp_check_connect(x);
+	if (x->connected && tcp_peer_gone(x))
+		tcp_down(x, ECONNRESET);
+	tcp_flush(x);
+}
+
+static int alloc_buffers(struct ipfix_exporter *x)
+{
+	x->msg = malloc(x->o.max_msg);
+	if (x->tcp) {
+		x->queue_cap = x->o.tcp_queue;
+		x->qcap = x->queue_cap / (MSG_HDR_LEN + SET_HDR_LEN + 64) + 1;
+		x->queue = malloc(x->queue_cap);
+		x->qmsgs = calloc(x->qcap, sizeof(*x->qmsgs));
+	}
+	if (!x->msg || (x->tcp && (!x->queue || !x->qmsgs))) {
+		pr_warn("Couldn't allocate IPFIX buffers: %s\n", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int ipfix_exporter_open(struct ipfix_exporter *x, const char *host_port, bool tcp,
+			const struct ipfix_opts *o)
+{
+	int err;
+
+	memset(x, 0, sizeof(*x));
+	x->fd = -1;
+	x->tcp = tcp;
+	snprintf(x->host_port, sizeof(x->host_port), "%s", host_port);
+	if (o)
+		x->o = *o;
+	else
+		ipfix_opts_default(&x->o);
+	if (!x->o.max_msg || x->o.max_msg > MAX_MSG)
+		x->o.max_msg = x->o.max_msg > MAX_MSG ? MAX_MSG : tcp ? TCP_MAX_MSG : UDP_MAX_MSG;
+	if (x->o.max_msg < MIN_MSG(x->o.statistical))
+		x->o.max_msg = MIN_MSG(x->o.statistical);
+	if (x->o.tcp_queue < x->o.max_msg)
+		x->o.tcp_queue = x->o.max_msg;
+	x->templates_due = true;
+	err = resolve(x, host_port);
+	if (!err)
+		err = alloc_buffers(x);
+	if (!err && !tcp)
+		err = udp_open(x);
+	if (err) {
+		ipfix_exporter_close(x, 0);
+		return err;
+	}
+	if (tcp)
+		ipfix_exporter_service(x); /* a collector not up yet is retried */
+	pr_info("exporting IPFIX to %s over %s\n", host_port, tcp ? "TCP" : "UDP");
+	return 0;
+}
+
+/* UDP has no session: templates go again on schedule (RFC 7011 section 8.4). */
+static bool templates_due(struct ipfix_exporter *x)
+{
+	if (x->templates_due)
+		return true;
+	if (x->tcp)
+		return false;
+	return (x->o.template_refresh_s &&
+		now_ms(CLOCK_MONOTONIC) - x->templates_ms >= x->o.template_refresh_s * 1000ULL) ||
+	       (x->o.template_refresh_msgs && x->msgs_since_templates >= x->o.template_refresh_msgs);
+}
+
+static void msg_begin(struct ipfix_exporter *x)
+{
+	x->msg_len = MSG_HDR_LEN;
+	x->set_off = 0;
+	x->msg_records = 0;
+	x->msg_templates = templates_due(x);
+	if (x->msg_templates)
+		x->msg_len += put_templates(x->msg + x->msg_len, x->o.statistical);
+}
+
+static void set_close(struct ipfix_exporter *x)
+{
+	if (x->set_off)
+		put_be(x->msg + x->set_off + 2, x->msg_len - x->set_off, 2);
+	x->set_off = 0;
+}
+
+static void msg_header(struct ipfix_exporter *x)
+{
+	put_be(x->msg, IPFIX_VERSION, 2);
+	put_be(x->msg + 2, x->msg_len, 2);
+	put_be(x->msg + 4, now_ms(CLOCK_REALTIME) / 1000, 4);
+	put_be(x->msg + 8, x->sequence, 4);
+	put_be(x->msg + 12, x->o.domain_id, 4);
+}
+
+/* A message whose templates left: the next ones need none until due again. */
+static void msg_gone(struct ipfix_exporter *x)
+{
+	if (x->msg_templates) {
+		x->templates_due = false;
+		x->templates_ms = now_ms(CLOCK_MONOTONIC);
+		x->msgs_since_templates = 0;
+	}
+	x->msgs_since_templates++;
+}
+
+/*
+ * A UDP collector that is down fails every other send (the ICMP error comes
+ * back on the next one): warn at most once a minute, not per message.
+ */
+static int udp_send_msg(struct ipfix_exporter *x)
+{
+	uint64_t now;
+
+	if (send(x->fd, x->msg, x->msg_len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)x->msg_len) {
+		x->messages_sent++;
+		x->records_sent += x->msg_records;
+		return 0;
+	}
+	now = now_ms(CLOCK_MONOTONIC);
+	if (!x->warned_ms || now - x->warned_ms >= UDP_WARN_MS) {
+		pr_warn("Couldn't send IPFIX to %s over UDP: %s (messages are counted as dropped)\n",
+			x->host_port, strerror(errno));
+		x->warned_ms = now;
+	}
+	return -EAGAIN;
+}
+
+static int tcp_queue_msg(struct ipfix_exporter *x)
+{
+	if (x->fd < 0 || x->queue_len + x->msg_len > x->queue_cap || x->qn == x->qcap)
+		return -EAGAIN;
+	memcpy(x->queue + x->queue_len, x->msg, x->msg_len);
+	x->queue_len += x->msg_len;
+	x->qmsgs[x->qn].len = x->msg_len;
+	x->qmsgs[x->qn].records = x->msg_records;
+	x->qn++;
+	tcp_flush(x);
+	return 0;
+}
+
+/*
+ * Sends the message built so far. Its records count in the sequence number
+ * even when it is dropped, so a collector sees the loss as a gap.
+ */
+static int msg_send(struct ipfix_exporter *x)
+{
+	int err;
+
+	if (!x->msg_records)
+		return 0;
+	set_close(x);
+	msg_header(x);
+	err = x->tcp ? tcp_queue_msg(x) : udp_send_msg(x);
+	x->sequence += x->msg_records;
+	if (err) {
+		x->send_failures++;
+		x->records_dropped += x->msg_records;
+	} else {
+		msg_gone(x);
+	}
+	x->msg_records = 0;
+	return err;
+}
+
+static int msg_add(struct ipfix_exporter *x, uint16_t tid, const uint8_t *rec, size_t len)
+{
+	bool new_set = !x->set_off || x->set_id != tid;
+	int err = 0;
+
+	if (x->msg_len + len + (new_set ? SET_HDR_LEN : 0) > x->o.max_msg) {
+		err = msg_send(x);
+		msg_begin(x);
+		new_set = true;
+	}
+	if (new_set) {
+		set_close(x);
+		x->set_off = x->msg_len;
+		x->set_id = tid;
+		put_be(x->msg + x->msg_len, tid, 2);
+		x->msg_len += SET_HDR_LEN;
+	}
+	memcpy(x->msg + x->msg_len, rec, len);
+	x->msg_len += len;
+	x->msg_records++;
+	return err;
+}
+
+int ipfix_exporter_send(struct ipfix_exporter *x, const Nfxdp__FlowBatch *b)
+{
+	uint8_t rec[IPFIX_MAX_RECORD];
+	int err = 0;
+
+	if (!x->msg)
+		return -EBADF;
+	ipfix_exporter_service(x);
+	if (x->tcp && x->fd < 0) {
+		x->records_dropped += b->n_flows;
+		return b->n_flows ? -EAGAIN : 0;
+	}
+	msg_begin(x);
+	for (size_t i = 0; i < b->n_flows; i++) {
+		uint16_t tid;
+		size_t len = ipfix_encode_flow(b->flows[i], x->o.statistical, rec, &tid);
+
+		if (!len) {
+			x->records_invalid++;
+			continue;
+		}
+		if (msg_add(x, tid, rec, len))
+			err = -EAGAIN;
+	}
+	if (msg_send(x))
+		err = -EAGAIN;
+	return err;
+}
+
+static void tcp_linger(struct ipfix_exporter *x, int linger_ms)
+{
+	uint64_t end = now_ms(CLOCK_MONOTONIC) + (linger_ms > 0 ? linger_ms : 0);
+
+	while ((x->connecting || x->queue_len) && x->fd >= 0) {
+		struct pollfd p = { .fd = x->fd, .events = POLLOUT };
+		uint64_t now = now_ms(CLOCK_MONOTONIC);
+
+		if (now >= end || poll(&p, 1, end - now) <= 0)
+			break;
+		ipfix_exporter_service(x);
+	}
+}
+
+void ipfix_exporter_close(struct ipfix_exporter *x, int linger_ms)
+{
+	if (x->tcp && x->msg)
+		tcp_linger(x, linger_ms);
+	if (x->tcp)
+		queue_drop(x); /* what did not leave in time is lost */
+	if (x->fd >= 0)
+		close(x->fd);
+	x->fd = -1;
+	free(x->msg);
+	free(x->queue);
+	free(x->qmsgs);
+	x->msg = x->queue = NULL;
+	x->qmsgs = NULL;
+}

@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "capture/capture.h"
+#include "collector/collector.h"
+#include "flow.h"
+#include "capture/linktype.h"
+#include "common/log.h"
+#include "meter.skel.h"
+#include "modes/replay.h"
+
+#define MIN_FRAME_LEN 28
+/* Frame mode: nfx_meta and the largest frame a test run takes (linear part and frags). */
+#define FRAME_BUF (64 * 1024)
+
+/*
+ * Pipelined replay: a reader thread fills one half of the slots while the
+ * kernel meters the other, so reading and metering use both CPUs. Halves go
+ * to the meter strictly in turn, so frames are metered in capture order.
+ */
+#define HALF (REPLAY_SLOTS / 2)
+
+struct pipeline {
+	pthread_t reader;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint32_t count[2]; /* frames in a half, 0 while it is being filled */
+	bool done;	   /* the reader has handed over its last half */
+	int err;	   /* the reader's */
+};
+
+struct replay {
+	struct collector c;
+	const struct nfx_config *cfg;
+	struct capture *caps; /* every file, opened before metering starts */
+	int replay_fd;
+	int meter_fd;
+	struct replay_slot *slots; /* replay_slots, memory-mapped */
+	uint32_t first;		   /* slot the reader fills from: 0, or HALF when pipelined */
+	uint32_t frames;	   /* in slots from first, not yet metered */
+	uint32_t capacity;	   /* REPLAY_SLOTS, or HALF when pipelined */
+	uint32_t room;		   /* frames the batch being filled may hold */
+	struct pipeline *pl;	   /* NULL: one thread reads and meters */
+	uint8_t *buf;		   /* frame mode */
+	uint64_t next_scan_ns;
+	uint64_t scan_every_ns;
+	/* progress */
+	bool progress;
+	uint64_t packets;
+	uint64_t bytes_total;
+	uint64_t bytes_done; /* of the files already read */
+	uint64_t started_ms;
+	uint64_t shown_ms;
+};
+
+static void show_progress(struct replay *r, const struct capture *cap, bool last)
+{
+	uint64_t now = clock_ms(CLOCK_MONOTONIC), at = r->bytes_done;
+	double secs;
+
+	if (!r->progress || (!last && now - r->shown_ms < 250))
+		return;
+	r->shown_ms = now;
+	if (cap)
+		at += capture_position(cap);
+	secs = (now - r->started_ms) / 1000.0;
+	fprintf(stderr, "\rnfxdp: %" PRIu64 " packets, %.0f%% of %.1f MB, %.2f M packets/s  ",
+		r->packets, r->bytes_total ? 100.0 * at / r->bytes_total : 100.0,
+		r->bytes_total / 1e6, secs > 0 ? r->packets / secs / 1e6 : 0.0);
+	if (last)
+		fputc('\n', stderr);
+}
+
+/*
+ * What follows every call into the meter: closed flows out, a scan when
+ * capture time has passed the next one. Batches end at a frame that may
+ * start a scan (see add_frame()), so both replay modes scan after the same
+ * frames and export in the same order.
+ */
+static void after_frames(struct replay *r)
+{
+	uint64_t now = r->c.meter.skel->bss->replay_clock;
+
+	event_ring_consume(&r->c.ring);
+	if (r->next_scan_ns && now >= r->next_scan_ns) {
+		collector_scan(&r->c, now);
+		r->next_scan_ns = now + r->scan_every_ns;
+	}
+	if (r->scan_every_ns)
+		collector_pressure(&r->c, now);
+	collector_tick(&r->c, clock_ms(CLOCK_MONOTONIC));
+}
+
+/* True when the frame at @ts may start a scan. */
+static bool scan_due(struct replay *r, uint64_t ts)
+{
+	if (!r->scan_every_ns)
+		return false;
+	if (!r->next_scan_ns)
+		r->next_scan_ns = ts + r->scan_every_ns;
+	return ts >= r->next_scan_ns;
+}
+
+/* Meters slots [first, first + count) through nfx_replay. */
+static int meter_slots(struct replay *r, uint32_t first, uint32_t count)
+{
+	unsigned char pkt[64] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = sizeof(pkt),
+		    .repeat = 1);
+	int err;
+
+	r->c.meter.skel->bss->replay_first = first;
+	r->c.meter.skel->bss->replay_count = count;
+	if (bpf_prog_test_run_opts(r->replay_fd, &opts)) {
+		err = -errno;
+		pr_warn("Couldn't run the meter on a batch of %u frames: %s\n", count,
+			strerror(-err));
+		return err;
+	}
+	if (r->c.meter.skel->bss->replay_done != count) {
+		pr_warn("The meter stopped at frame %u of a batch of %u\n",
+			r->c.meter.skel->bss->replay_done, count);
+		return -EINVAL;
+	}
+	after_frames(r);
+	return 0;
+}
+
+/* Hands the reader's filled half to the meter thread and waits for the other one. */
+static int hand_over(struct replay *r)
+{
+	struct pipeline *pl = r->pl;
+	int h = r->first / HALF, err;
+
+	pthread_mutex_lock(&pl->lock);
+	pl->count[h] = r->frames;
+	pthread_cond_broadcast(&pl->cond);
+	while (pl->count[!h] && !pl->err)
+		pthread_cond_wait(&pl->cond, &pl->lock);
+	err = pl->err;
+	pthread_mutex_unlock(&pl->lock);
+	r->first = !h * HALF;
+	r->frames = 0;
+	return err;
+}
+
+/* The frames read so far go to the meter. */
+static int run_batch(struct replay *r)
+{
+	int err;
+
+	if (!r->frames)
+		return 0;
+	if (r->pl)
+		return hand_over(r);
+	err = meter_slots(r, r->first, r->frames);
+	r->frames = 0;
+	return err;
+}
+
+/*
+ * The frame as the meter sees it: Ethernet (other link headers replaced),
+ * at most @cap bytes in @out. Fills the lengths of @f; returns the bytes
+ * written.
+ */
+static size_t frame_for_meter(int dlt, const struct capture_frame *cf, uint8_t *out, size_t cap,
+			      struct replay_frame *f)
+{
+	size_t written = 0;
+	long eth_caplen = linktype_to_ethernet(dlt, cf->data, cf->caplen, out, cap, &written);
+
+	f->wire_len = cf->len;
+	if (eth_caplen < 0 || cf->caplen < MIN_FRAME_LEN) {
+		/* Shorter than its own link header, or than NFStream's minimum: too short. */
+		f->caplen = f->frame_len = cf->caplen < MIN_FRAME_LEN ? cf->caplen : 0;
+		return 0;
+	}
+	f->caplen = eth_caplen;
+	f->frame_len = eth_caplen + (cf->len - cf->caplen);
+	return written;
+}
+
+/* Batch mode: the frame's header bytes into the next slot. */
+/*
+ * Frames the next batch may hold: when the cache can fill, no more than can
+ * be inserted below the hard watermark, so emergency expiry between batches
+ * keeps the LRU from evicting anything.
+ */
+static uint32_t batch_room(struct replay *r)
+{
+	uint64_t hard = poller_hard_limit(&r->c.poller), used;
+
+	if (!r->scan_every_ns)
+		return r->capacity;
+	used = collector_cache_entries(&r->c, NULL);
+	if (used + r->capacity <= hard)
+		return r->capacity;
+	return used + 16 < hard ? hard - used : 16;
+}
+
+static int add_frame(struct replay *r, int dlt, const struct capture_frame *cf)
+{
+	struct replay_slot *sl = &r->slots[r->first + r->frames++];
+
+	if (r->frames == 1)
+		r->room = batch_room(r);
+	sl->f.ts_ns = cf->ts_ns;
+	sl->f.kept = frame_for_meter(dlt, cf, sl->frame.b, PARSE_WINDOW, &sl->f);
+	if (r->frames >= r->room || scan_due(r, cf->ts_ns))
+		return run_batch(r);
+	return 0;
+}
+
+/* Frame mode: the whole frame through nfx_meter, time and lengths in data_meta. */
+static int run_frame(struct replay *r, int dlt, const struct capture_frame *cf)
+{
+	struct nfx_meta *meta = (void *)r->buf;
+	struct replay_frame f = { 0 };
+	struct xdp_md ctx = { .data = sizeof(*meta) };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = r->buf, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = 1);
+	size_t n;
+
+	n = frame_for_meter(dlt, cf, r->buf + sizeof(*meta), FRAME_BUF - sizeof(*meta), &f);
+	/* A test buffer holds at least an Ethernet header; still too short to meter. */
+	if (n < 14) {
+		memset(r->buf + sizeof(*meta) + n, 0, 14 - n);
+		n = 14;
+	}
+	memset(meta, 0, sizeof(*meta));
+	meta->ts_ns = cf->ts_ns;
+	meta->wire_len = f.wire_len;
+	meta->frame_len = f.frame_len;
+	meta->magic = NFX_META_MAGIC;
+	scan_due(r, cf->ts_ns);
+	ctx.data_end = sizeof(*meta) + n;
+	opts.data_size_in = ctx.data_end;
+	if (bpf_prog_test_run_opts(r->meter_fd, &opts)) {
+		int err = -errno;
+
+		pr_warn("Couldn't run the meter on a frame: %s\n", strerror(-err));
+		return err;
+	}
+	after_frames(r);
+	return 0;
+}
+
+static int replay_file(struct replay *r, struct capture *cap)
+{
+	struct capture_frame cf;
+	int ret = 0;
+
+	while (capture_next(cap, &cf) == 1 && !collector_stop) {
+		r->packets++;
+		ret = r->cfg->replay_frames ? run_frame(r, cap->dlt, &cf) : add_frame(r, cap->dlt, &cf);
+		if (ret)
+			break;
+		if (r->progress && !(r->packets & 0xfff))
+			show_progress(r, cap, false);
+	}
+	r->bytes_done += cap->size ? cap->size : capture_position(cap);
+	capture_close(cap);
+	return ret;
+}
+
+/* Every capture, frame by frame, into the meter; then what is left in the slots. */
+static int read_captures(struct replay *r)
+{
+	int err = 0;
+
+	for (int i = 0; !err && i < r->cfg->n_pcaps && !collector_stop; i++)
+		err = replay_file(r, &r->caps[i]);
+	if (!err && !r->cfg->replay_frames)
+		err = run_batch(r);
+	return err;
+}
+
+static void *reader_main(void *arg)
+{
+	struct replay *r = arg;
+	struct pipeline *pl = r->pl;
+	int err = read_captures(r);
+
+	pthread_mutex_lock(&pl->lock);
+	pl->done = true;
+	if (err && !pl->err)
+		pl->err = err;
+	pthread_cond_broadcast(&pl->cond);
+	pthread_mutex_unlock(&pl->lock);
+	return NULL;
+}
+
+/* The meter's side of the pipeline: each half in turn, as the reader fills it. */
+static int replay_pipelined(struct replay *r)
+{
+	struct pipeline pl = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+	int err = 0;
+
+	r->pl = &pl;
+	r->capacity = HALF;
+	if (pthread_create(&pl.reader, NULL, reader_main, r)) {
+		r->pl = NULL;
+		r->capacity = REPLAY_SLOTS;
+		return read_captures(r);
+	}
+	for (int h = 0;; h = !h) {
+		uint32_t n;
+
+		pthread_mutex_lock(&pl.lock);
+		while (!pl.count[h] && !pl.done && !pl.err)
+			pthread_cond_wait(&pl.cond, &pl.lock);
+		n = pl.err ? 0 : pl.count[h];
+		pthread_mutex_unlock(&pl.lock);
+		if (!n)
+			break;
+		err = meter_slots(r, h * HALF, n);
+		pthread_mutex_lock(&pl.lock);
+		pl.count[h] = 0;
+		if (err)
+			pl.err = err;
+		pthread_cond_broadcast(&pl.cond);
+		pthread_mutex_unlock(&pl.lock);
+		if (err)
+			break;
+	}
+	pthread_join(pl.reader, NULL);
+	r->pl = NULL;
+	return err ? err : pl.err;
+}
+
+/* Opens every file first: a bad one stops the run before anything is metered. */
+static int open_captures(struct replay *r, const struct nfx_config *cfg)
+{
+	r->caps = calloc(cfg->n_pcaps, sizeof(*r->caps));
+	if (!r->caps)
+		return -ENOMEM;
+	for (int i = 0; i < cfg->n_pcaps; i++) {
+		struct capture *c = &r->caps[i];
+		int err = capture_open(c, cfg->pcaps[i]);
+
+		if (err)
+			return err;
+		if (!linktype_supported(c->dlt)) {
+			pr_warn("Couldn't meter %s: link type %d is not supported (supported: %s)\n",
+				cfg->pcaps[i], c->dlt, linktype_supported_names());
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
+static void close_captures(struct replay *r, const struct nfx_config *cfg)
+{
+	for (int i = 0; r->caps && i < cfg->n_pcaps; i++)
+		capture_close(&r->caps[i]);
+	free(r->caps);
+	r->caps = NULL;
+}
+
+static void total_size(struct replay *r)
+{
+	struct stat st;
+
+	for (int i = 0; i < r->cfg->n_pcaps; i++)
+		if (!stat(r->cfg->pcaps[i], &st))
+			r->bytes_total += st.st_size;
+}
+
+static void sources(const struct nfx_config *cfg, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (int i = 0; i < cfg->n_pcaps; i++) {
+		const char *name = strrchr(cfg->pcaps[i], '/');
+
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", i ? "," : "",
+			 name ? name + 1 : cfg->pcaps[i]);
+	}
+}
+
+static int replay_setup(struct replay *r)
+{
+	size_t size = (size_t)REPLAY_SLOTS * sizeof(struct replay_slot);
+	void *m;
+
+	r->replay_fd = bpf_program__fd(r->c.meter.skel->progs.nfx_replay);
+	r->meter_fd = bpf_program__fd(r->c.meter.skel->progs.nfx_meter);
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 bpf_map__fd(r->c.meter.skel->maps.replay_slots), 0);
+	if (m == MAP_FAILED) {
+		int err = -errno;
+
+		pr_warn("Couldn't map the replay slots: %s\n", strerror(-err));
+		return err;
+	}
+	r->slots = m;
+	r->buf = malloc(FRAME_BUF);
+	return r->buf ? 0 : -ENOMEM;
+}
+
+/*
+ * The flow cache never needs more entries than the captures can hold
+ * frames: a smaller one is allocated, and scanned, faster.
+ */
+static uint32_t cache_size(const struct replay *r, const struct nfx_config *cfg, bool *may_fill)
+{
+	uint64_t frames = 0;
+
+	for (int i = 0; i < cfg->n_pcaps; i++)
+		frames += capture_frames_bound(&r->caps[i], (uint64_t)cfg->max_flows + 1);
+	if (frames < 1024)
+		frames = 1024;
+	*may_fill = frames > cfg->max_flows;
+	return *may_fill ? cfg->max_flows : frames;
+}
+
+int replay_run(const struct nfx_config *user_cfg)
+{
+	struct nfx_config sized = *user_cfg;
+	const struct nfx_config *cfg = &sized;
+	struct replay r = { .cfg = cfg };
+	char source[4096];
+	bool may_fill;
+	int err;
+
+	err = open_captures(&r, user_cfg);
+	if (err) {
+		close_captures(&r, user_cfg);
+		return 1;
+	}
+	sized.max_flows = cache_size(&r, user_cfg, &may_fill);
+	sized.cache_holds_all = !may_fill;
+	pr_info("flow cache: %u entries (the captures hold at most that many frames)\n",
+		sized.max_flows);
+	sources(cfg, source, sizeof(source));
+	collector_install_signals();
+	err = collector_open(&r.c, cfg, source);
+	if (!err)
+		err = replay_setup(&r);
+	if (err) {
+		collector_close(&r.c);
+		close_captures(&r, cfg);
+		return 1;
+	}
+	r.c.clock_offset_ns = 0; /* capture time is Unix time already */
+	/*
+	 * A packet closes its expired flow itself, so scans only make room:
+	 * once per idle timeout of capture time when the cache could fill,
+	 * never when it holds every frame (a last scan at the end of the
+	 * capture gives idle flows their expiration id).
+	 */
+	if (may_fill)
+		r.scan_every_ns = (cfg->idle_timeout_ms > cfg->poll_ms ? cfg->idle_timeout_ms :
+									 cfg->poll_ms) *
+				  1000000ULL;
+	r.progress = isatty(STDERR_FILENO);
+	r.started_ms = clock_ms(CLOCK_MONOTONIC);
+	total_size(&r);
+
+	/*
+	 * Reading and metering run on two threads unless periodic scans must
+	 * fall between the same frames as in frame mode (see after_frames()).
+	 */
+	r.capacity = REPLAY_SLOTS;
+	if (!cfg->replay_frames && !r.scan_every_ns)
+		err = replay_pipelined(&r);
+	else
+		err = read_captures(&r);
+	show_progress(&r, NULL, true);
+
+	/* End of capture: idle flows expire, every other flow is flushed. */
+	if (!err)
+		err = poller_flush(&r.c.poller, r.c.meter.skel->bss->replay_clock);
+	event_ring_consume(&r.c.ring);
+	collector_send(&r.c);
+	collector_report(&r.c, "end of capture");
+	munmap(r.slots, (size_t)REPLAY_SLOTS * sizeof(struct replay_slot));
+	collector_close(&r.c);
+	close_captures(&r, cfg);
+	free(r.buf);
+	return err ? 1 : 0;
+}

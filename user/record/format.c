@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "record/format.h"
+
+void format_columns_all(struct format_columns *cols)
+{
+	const ProtobufCMessageDescriptor *d = &nfxdp__flow__descriptor;
+
+	cols->n = 0;
+	for (unsigned i = 0; i < d->n_fields && cols->n < FORMAT_MAX_FIELDS; i++)
+		cols->f[cols->n++] = &d->fields[i];
+}
+
+/* Which feature a field belongs to, by its number in proto/flow.proto. */
+static bool field_shown(uint32_t id, bool statistical, bool splt)
+{
+	if (id >= 30 && id < 90)
+		return statistical;
+	if ((id >= 90 && id < 100) || id == 108)
+		return splt;
+	return true;
+}
+
+void format_columns_for(struct format_columns *cols, bool statistical, bool splt)
+{
+	const ProtobufCMessageDescriptor *d = &nfxdp__flow__descriptor;
+
+	cols->n = 0;
+	for (unsigned i = 0; i < d->n_fields && cols->n < FORMAT_MAX_FIELDS; i++)
+		if (field_shown(d->fields[i].id, statistical, splt))
+			cols->f[cols->n++] = &d->fields[i];
+}
+
+/* Shortest text that reads back as the same double. */
+static int format_double(char *buf, size_t len, double v)
+{
+	char t[32];
+
+	snprintf(t, sizeof(t), "%.15g", v);
+	if (strtod(t, NULL) != v)
+		snprintf(t, sizeof(t), "%.17g", v);
+	return snprintf(buf, len, "%s", t);
+}
+
+static int format_scalar(char *buf, size_t len, const ProtobufCFieldDescriptor *fd, const void *p)
+{
+	switch (fd->type) {
+	case PROTOBUF_C_TYPE_UINT32:
+		return snprintf(buf, len, "%" PRIu32, *(const uint32_t *)p);
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+		return snprintf(buf, len, "%" PRId32, *(const int32_t *)p);
+	case PROTOBUF_C_TYPE_UINT64:
+		return snprintf(buf, len, "%" PRIu64, *(const uint64_t *)p);
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+		return snprintf(buf, len, "%" PRId64, *(const int64_t *)p);
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return format_double(buf, len, *(const double *)p);
+	case PROTOBUF_C_TYPE_FLOAT:
+		return format_double(buf, len, *(const float *)p);
+	case PROTOBUF_C_TYPE_BOOL:
+		return snprintf(buf, len, "%s", *(const protobuf_c_boolean *)p ? "true" : "false");
+	case PROTOBUF_C_TYPE_STRING: {
+		const char *s = *(char *const *)p;
+
+		return snprintf(buf, len, "%s", s ? s : "");
+	}
+	default:
+		return snprintf(buf, len, "?");
+	}
+}
+
+static size_t scalar_size(const ProtobufCFieldDescriptor *fd)
+{
+	switch (fd->type) {
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return 8;
+	case PROTOBUF_C_TYPE_STRING:
+		return sizeof(char *);
+	case PROTOBUF_C_TYPE_BOOL:
+		return sizeof(protobuf_c_boolean);
+	default:
+		return 4;
+	}
+}
+
+/*
+ * A repeated field as "[a, b, c]" (NFStream's CSV) or "[a,b,c]" (JSON).
+ * Returns the length of the whole text, like snprintf(), written or not.
+ */
+static int format_repeated(char *buf, size_t len, const ProtobufCFieldDescriptor *fd,
+			   const void *msg, bool spaces)
+{
+	size_t n = *(const size_t *)((const char *)msg + fd->quantifier_offset);
+	const char *arr = *(char *const *)((const char *)msg + fd->offset);
+	size_t used = 0;
+
+#define REST used < len ? buf + used : NULL, used < len ? len - used : 0
+	used += snprintf(buf, len, "[");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			used += snprintf(REST, spaces ? ", " : ",");
+		used += format_scalar(REST, fd, arr + i * scalar_size(fd));
+	}
+	used += snprintf(REST, "]");
+#undef REST
+	return used;
+}
+
+static int format_value(char *buf, size_t len, const ProtobufCFieldDescriptor *fd,
+			const void *msg, bool spaces)
+{
+	if (fd->label == PROTOBUF_C_LABEL_REPEATED)
+		return format_repeated(buf, len, fd, msg, spaces);
+	return format_scalar(buf, len, fd, (const char *)msg + fd->offset);
+}
+
+/*
+ * The field's whole text: in @buf when it fits, else in memory *@heap the
+ * caller frees (a long list or string is never cut short).
+ */
+static const char *value_text(char *buf, size_t len, const ProtobufCFieldDescriptor *fd,
+			      const void *msg, bool spaces, char **heap)
+{
+	int n = format_value(buf, len, fd, msg, spaces);
+
+	*heap = NULL;
+	if (n < 0 || (size_t)n < len || !(*heap = malloc((size_t)n + 1)))
+		return buf;
+	format_value(*heap, (size_t)n + 1, fd, msg, spaces);
+	return *heap;
+}
+
+void format_csv_header(FILE *out, const struct format_columns *cols)
+{
+	for (int i = 0; i < cols->n; i++)
+		fprintf(out, "%s%s", i ? "," : "", cols->f[i]->name);
+	fputc('\n', out);
+}
+
+static void csv_cell(FILE *out, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+void format_csv_row(FILE *out, const struct format_columns *cols, const Nfxdp__Flow *f)
+{
+	char buf[4096], *heap;
+
+	for (int i = 0; i < cols->n; i++) {
+		if (i)
+			fputc(',', out);
+		csv_cell(out, value_text(buf, sizeof(buf), cols->f[i], f, true, &heap));
+		free(heap);
+	}
+	fputc('\n', out);
+}
+
+/* Bytes of the UTF-8 sequence @s starts (RFC 3629), or 0 when it is not one. */
+static int utf8_len(const unsigned char *s)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	int n;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	/* No overlong forms, no surrogates, nothing past U+10FFFF. */
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (int i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* A JSON string: JSON text is UTF-8, so a byte that is not becomes U+FFFD. */
+static void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; s && *s; s++) {
+		unsigned char c = *s;
+		int n;
+
+		if (c == '"' || c == '\\') {
+			fprintf(out, "\\%c", c);
+		} else if (c < 0x20) {
+			fprintf(out, "\\u%04x", c);
+		} else if (c < 0x80) {
+			fputc(c, out);
+		} else if ((n = utf8_len((const unsigned char *)s))) {
+			fwrite(s, 1, n, out);
+			s += n - 1;
+		} else {
+			fputs("\\ufffd", out);
+		}
+	}
+	fputc('"', out);
+}
+
+/* JSON has no NaN or infinity: such a double or float is null. */
+static bool json_nonfinite(const ProtobufCFieldDescriptor *fd, const void *p)
+{
+	if (fd->label == PROTOBUF_C_LABEL_REPEATED)
+		return false;
+	if (fd->type == PROTOBUF_C_TYPE_DOUBLE)
+		return !isfinite(*(const double *)p);
+	if (fd->type == PROTOBUF_C_TYPE_FLOAT)
+		return !isfinite(*(const float *)p);
+	return false;
+}
+
+void format_json(FILE *out, const struct format_columns *cols, const Nfxdp__Flow *f)
+{
+	char buf[4096], *heap;
+
+	fputc('{', out);
+	for (int i = 0; i < cols->n; i++) {
+		const ProtobufCFieldDescriptor *fd = cols->f[i];
+
+		fprintf(out, "%s\"%s\":", i ? "," : "", fd->name);
+		if (fd->type == PROTOBUF_C_TYPE_STRING && fd->label != PROTOBUF_C_LABEL_REPEATED) {
+			json_string(out, *(char *const *)((const char *)f + fd->offset));
+			continue;
+		}
+		if (json_nonfinite(fd, (const char *)f + fd->offset)) {
+			fputs("null", out);
+			continue;
+		}
+		fputs(value_text(buf, sizeof(buf), fd, f, false, &heap), out);
+		free(heap);
+	}
+	fputs("}\n", out);
+}
+
+int format_field(char *buf, size_t len, const Nfxdp__Flow *f, const char *name)
+{
+	const ProtobufCFieldDescriptor *fd =
+		protobuf_c_message_descriptor_get_field_by_name(&nfxdp__flow__descriptor, name);
+
+	if (!fd)
+		return -1;
+	format_value(buf, len, fd, f, true);
+	return 0;
+}
+
+static const char *proto_name(uint32_t p, char *buf, size_t len)
+{
+	switch (p) {
+	case 1:
+		return "icmp";
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	case 58:
+		return "icmpv6";
+	case 132:
+		return "sctp";
+	default:
+		snprintf(buf, len, "proto-%u", p);
+		return buf;
+	}
+}
+
+void format_brief(FILE *out, const Nfxdp__Flow *f)
+{
+	static const char *const expiry[] = { "idle", "active", "natural", "emergency", "flush" };
+	char src[64], dst[64], pbuf[16];
+	bool v6 = f->ip_version == 6;
+
+	snprintf(src, sizeof(src), v6 ? "[%s]:%u" : "%s:%u", f->src_ip, f->src_port);
+	snprintf(dst, sizeof(dst), v6 ? "[%s]:%u" : "%s:%u", f->dst_ip, f->dst_port);
+	fprintf(out, "#%-5" PRIu64 " %-9s %-28s -> %-28s %-6s %6" PRIu64 " pkts %10" PRIu64
+		     " bytes %7" PRIu64 " ms",
+		f->id, f->expiration_id < 5 ? expiry[f->expiration_id] : "?", src, dst,
+		proto_name(f->protocol, pbuf, sizeof(pbuf)), f->bidirectional_packets,
+		f->bidirectional_bytes, f->bidirectional_duration_ms);
+	if (f->vlan_id)
+		fprintf(out, " vlan %u", f->vlan_id);
+	if (f->tunnel_id)
+		fprintf(out, " tunnel %u", f->tunnel_id);
+	fputc('\n', out);
+}
