@@ -129,6 +129,176 @@ static void write_file(const char *path, const char *text)
 	fclose(f);
 }
 
+/* ---- every option of the table ------------------------------------------ */
+
+#define OPT_FIELD(cfg, o, type) (*(type *)((char *)(cfg) + (o)->off))
+
+/* Parses "nfxdp BASE... --NAME [ARG]" (no splitting: an argument may hold spaces). */
+static int parse_option_line(struct nfx_config *cfg, const struct option_def *o, const char *arg)
+{
+	const char *argv[8] = { "nfxdp" };
+	char name[64];
+	int argc = 1;
+
+	if (strcmp(o->name, "pcap") && strcmp(o->name, "detach")) {
+		argv[argc++] = "--iface";
+		argv[argc++] = "eth0";
+	}
+	if (!strcmp(o->name, "output-rotate")) {
+		argv[argc++] = "-o";
+		argv[argc++] = "f";
+	}
+	snprintf(name, sizeof(name), "--%s", o->name);
+	argv[argc++] = name;
+	if (arg)
+		argv[argc++] = arg;
+	config_defaults(cfg);
+	return config_parse(cfg, argc, (char **)argv);
+}
+
+/* The same through a configuration file: "name = ARG" (or "name" for a flag). */
+static int parse_option_file(struct nfx_config *cfg, const struct option_def *o, const char *arg)
+{
+	const char *path = "/tmp/nfxdp-unit-option.conf";
+	const char *argv[] = { "nfxdp", "--config", path };
+	char text[512];
+
+	snprintf(text, sizeof(text), "%s%s%s%s%s\n",
+		 strcmp(o->name, "pcap") && strcmp(o->name, "detach") ? "iface = eth0\n" : "",
+		 !strcmp(o->name, "output-rotate") ? "output = f\n" : "", o->name, arg ? " = " : "",
+		 arg ? arg : "");
+	write_file(path, text);
+	config_defaults(cfg);
+	return config_parse(cfg, 3, (char **)argv);
+}
+
+static bool str_differs(const char *x, const char *y)
+{
+	return !x != !y || (x && strcmp(x, y));
+}
+
+/* Whether the field @o sets differs between @a and @b. */
+static bool option_differs(const struct option_def *o, struct nfx_config *a, struct nfx_config *b)
+{
+	switch (o->kind) {
+	case OPT_FLAG:
+	case OPT_ONOFF:
+		return OPT_FIELD(a, o, bool) != OPT_FIELD(b, o, bool);
+	case OPT_COUNT:
+	case OPT_CHOICE:
+		return OPT_FIELD(a, o, int) != OPT_FIELD(b, o, int);
+	case OPT_SECONDS:
+	case OPT_SIZE:
+		return OPT_FIELD(a, o, uint64_t) != OPT_FIELD(b, o, uint64_t);
+	case OPT_U32:
+		return OPT_FIELD(a, o, uint32_t) != OPT_FIELD(b, o, uint32_t);
+	case OPT_STRING:
+		return str_differs(OPT_FIELD(a, o, const char *), OPT_FIELD(b, o, const char *));
+	case OPT_CUSTOM:
+		if (o->field == FIELD_STR)
+			return str_differs(OPT_FIELD(a, o, const char *),
+					   OPT_FIELD(b, o, const char *));
+		if (o->field == FIELD_INT)
+			return OPT_FIELD(a, o, int) != OPT_FIELD(b, o, int);
+		return OPT_FIELD(a, o, void *) != OPT_FIELD(b, o, void *);
+	default:
+		return false;
+	}
+}
+
+/* An argument @o refuses, or NULL when every one is taken. */
+static const char *bad_argument(const struct option_def *o, char *buf, size_t len)
+{
+	switch (o->kind) {
+	case OPT_ONOFF:
+	case OPT_CHOICE:
+		return "bogus";
+	case OPT_SECONDS:
+		return "0.0001"; /* rounds to 0 ms, which would mean "never" */
+	case OPT_SIZE:
+		return "1X";
+	case OPT_U32:
+		if (o->max < UINT32_MAX) {
+			snprintf(buf, len, "%llu", (unsigned long long)o->max + 1);
+			return buf;
+		}
+		return "-1";
+	default:
+		return NULL;
+	}
+}
+
+static void test_every_option(void)
+{
+	struct nfx_config def, cl, file;
+	char buf[32];
+
+	config_defaults(&def);
+	for (int i = 0; i < nfx_n_options; i++) {
+		const struct option_def *o = &nfx_options[i];
+		char name[96];
+		const char *bad;
+
+		snprintf(name, sizeof(name), "cli: --%s from the command line and a file", o->name);
+		if (o->kind == OPT_ACTION) {
+			TEST(name) ASSERT_TRUE(o->cli_only, "an action is for the command line only");
+			continue;
+		}
+		TEST(name)
+		{
+			const char *arg = o->arg ? o->example : NULL;
+
+			if (!ASSERT_TRUE(!o->arg || o->example, "the table gives an example"))
+				continue;
+			log_set_level(LOG_QUIET);
+			ASSERT_EQ(parse_option_line(&cl, o, arg), 0, "command line accepted");
+			ASSERT_EQ(parse_option_file(&file, o, arg), 0, "file line accepted");
+			/* --pcap and --detach change what the base has none of. */
+			config_defaults(&def);
+			ASSERT_TRUE(option_differs(o, &cl, &def), "the command line changes its field");
+			ASSERT_TRUE(!option_differs(o, &cl, &file), "the file sets the same");
+			bad = bad_argument(o, buf, sizeof(buf));
+			if (bad) {
+				ASSERT_EQ(parse_option_line(&cl, o, bad), -1, "a bad argument refused");
+				ASSERT_EQ(parse_option_file(&file, o, bad), -1, "refused in a file too");
+			}
+			log_set_level(LOG_WARN);
+		}
+	}
+	TEST("cli: no two options set one field, but --iface/--detach and --zmq/--no-zmq")
+	{
+		for (int i = 0; i < nfx_n_options; i++) {
+			for (int j = i + 1; j < nfx_n_options; j++) {
+				const struct option_def *a = &nfx_options[i], *b = &nfx_options[j];
+				bool pair = (!strcmp(a->name, "iface") && !strcmp(b->name, "detach")) ||
+					    (!strcmp(a->name, "zmq") && !strcmp(b->name, "no-zmq"));
+
+				if (a->kind == OPT_ACTION || b->kind == OPT_ACTION || pair)
+					continue;
+				ASSERT_TRUE(a->off != b->off, b->name);
+			}
+		}
+	}
+	TEST("cli: --help lists every option of the table")
+	{
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+
+		config_usage(f);
+		fclose(f);
+		for (int i = 0; i < nfx_n_options; i++) {
+			char want[64];
+
+			snprintf(want, sizeof(want), "--%s%s", nfx_options[i].name,
+				 nfx_options[i].arg ? " " : "");
+			ASSERT_TRUE(strstr(text, want) != NULL, nfx_options[i].name);
+		}
+		ASSERT_TRUE(strstr(text, "(default: 120)") != NULL, "defaults from config_defaults()");
+		free(text);
+	}
+}
+
 static void test_config_file(void)
 {
 	const char *path = "/tmp/nfxdp-unit-conf";
@@ -757,6 +927,7 @@ int main(void)
 {
 	test_suite = "unit";
 	test_cli();
+	test_every_option();
 	test_config_file();
 	test_record();
 	test_format();

@@ -1,287 +1,69 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Reading options, from the table in options.c: the command line (getopt's
+ * list made from the table), the configuration file (the same names), and
+ * --help (the same help texts, with each default read off the defaults).
+ */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
+#include <inttypes.h>
 #include <math.h>
-#include <stddef.h>
 #include <stdio.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "flow.h"
 #include "cli/cli.h"
-#include "select/packet_filter.h"
-#include "select/flow_filter.h"
+#include "collector/collector.h"
 #include "common/log.h"
 #include "export/curve.h"
-
-/* Ethernet and an IPv4 header: less cannot be parsed at all. */
-#define MIN_SNAPLEN 34
+#include "export/ipfix.h"
+#include "export/mqtt.h"
+#include "export/zmq.h"
 
 #ifndef NFXDP_VERSION
 #define NFXDP_VERSION "0.1.0"
 #endif
 
+/* A configuration line longer than this is not one (a binary file, /dev/zero). */
+#define CONFIG_LINE_MAX 4096
+
+/* The defaults are the lower layers' own: each is defined once, there. */
 void config_defaults(struct nfx_config *cfg)
 {
+	struct meter_opts mo;
+	struct collector_opts co;
+	struct ipfix_opts io;
+	struct mqtt_opts qo;
+
+	meter_opts_default(&mo);
+	collector_opts_default(&co);
+	ipfix_opts_default(&io);
+	mqtt_opts_default(&qo);
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->xdp_mode = XDP_MODE_NATIVE;
-	cfg->idle_timeout_ms = 120000;
-	cfg->active_timeout_ms = 1800000;
-	cfg->natural_expiry = true;
-	cfg->natural_linger_ms = 1000;
-	cfg->max_flows = 1 << 20;
-	cfg->poll_ms = 1000;
-	cfg->accounting = ACCOUNT_LINK;
-	cfg->decode_tunnels = true;
-	cfg->zmq_endpoint = DEFAULT_ZMQ_ENDPOINT;
-	cfg->batch_flows = 256;
-	cfg->batch_ms = 1000;
-	cfg->format = FORMAT_CSV;
-	cfg->pin_dir = DEFAULT_PIN_DIR;
 	cfg->nic_metadata = true;
-	cfg->ipfix_template_s = 60;
-	cfg->mqtt_qos = 1;
-	cfg->mqtt_queue = 1000;
+	cfg->pin_dir = DEFAULT_PIN_DIR;
+	cfg->idle_timeout_ms = mo.idle_timeout_ms;
+	cfg->active_timeout_ms = mo.active_timeout_ms;
+	cfg->natural_expiry = mo.natural_expiry;
+	cfg->natural_linger_ms = co.expiry.linger_ms;
+	cfg->max_flows = mo.max_flows;
+	cfg->accounting = mo.accounting;
+	cfg->decode_tunnels = mo.decode_tunnels;
+	cfg->poll_ms = 1000;
+	cfg->zmq_endpoint = DEFAULT_ZMQ_ENDPOINT;
+	cfg->batch_flows = co.batch_flows;
+	cfg->batch_ms = co.batch_ms;
+	cfg->format = FORMAT_CSV;
+	cfg->ipfix_template_s = io.template_refresh_s;
+	cfg->mqtt_qos = qo.qos;
+	cfg->mqtt_queue = qo.max_pending;
 }
 
-void config_usage(FILE *out)
-{
-	fprintf(out,
-"Usage: nfxdp --iface IFACE [options]     meter a live interface with XDP\n"
-"       nfxdp --pcap FILE [FILE...] [options]  meter capture files\n"
-"\n"
-"Meters every packet into bidirectional flows in the kernel (XDP) and exports\n"
-"flow records as protobuf batches over ZeroMQ, or as CSV/JSON/protobuf files.\n"
-"\n"
-"Input:\n"
-"  -i, --iface IFACE        interface to attach to; repeat (or IFACE,IFACE) for\n"
-"                           several, all feeding one flow cache\n"
-"      --xdp-mode MODE      native (driver, default) or generic (any interface,\n"
-"                           slower: the fallback when the driver lacks XDP)\n"
-"      --nic-metadata on|off  in native mode, where the driver offers XDP RX\n"
-"                           metadata, read the NIC's receive timestamps and the\n"
-"                           VLAN tags it strips (a device-bound program per\n"
-"                           interface); records say which clock stamped them (on)\n"
-"      --persist            keep metering when nfxdp stops or crashes: the XDP\n"
-"                           link and the flow cache stay pinned in bpffs, and\n"
-"                           nfxdp started again on the same interfaces resumes\n"
-"                           them (same stream, next sequence number)\n"
-"      --detach IFACE       end a --persist meter: detach it from IFACE (as given\n"
-"                           to --iface), export every flow it holds, unpin it\n"
-"      --pin-dir DIR        bpffs directory for the pins (" DEFAULT_PIN_DIR ";\n"
-"                           bpffs is mounted there if it is not)\n"
-"  -r, --pcap FILE...       read pcap/pcapng files, one after another, as one\n"
-"                           capture (flow time is capture time)\n"
-"      --replay-mode MODE   batch (default: frame headers in batches through the\n"
-"                           meter's replay entry point) or frame (each whole frame\n"
-"                           through the XDP program itself, slower); same records\n"
-"\n"
-"Flow metering:\n"
-"      --idle-timeout S     export a flow idle for S seconds (120; 0: never)\n"
-"      --active-timeout S   export a flow older than S seconds (1800; 0: never)\n"
-"      --natural-expiry on|off  export TCP flows after FIN both ways or RST,\n"
-"                           once quiet for --natural-linger (on)\n"
-"      --natural-linger S   quiet time after the teardown, so the final ACK\n"
-"                           stays in the flow (1)\n"
-"      --max-flows N        flow cache entries (1048576)\n"
-"      --accounting MODE    bytes counted: link (frame, default), ip, transport,\n"
-"                           payload (NFStream accounting_mode 0..3)\n"
-"      --statistical        packet size, inter-arrival and TCP flag statistics per\n"
-"                           direction (NFStream's statistical_analysis)\n"
-"      --splt N             direction, size and inter-arrival of each flow's first\n"
-"                           N packets, N <= 32 (NFStream's splt_analysis)\n"
-"      --decode-tunnels on|off  meter the flows inside GTP-U, CAPWAP and TZSP\n"
-"                           (on; IP-in-IP is always decoded)\n"
-"      --poll-ms MS         how often the collector scans for expired flows (1000)\n"
-"\n"
-"Observation and selection:\n"
-"      --sample N           meter 1 in N frames, chosen before any parsing; every\n"
-"                           record carries sampling_rate N\n"
-"      --sample-mode MODE   random (default) or systematic (every N-th, per CPU)\n"
-"      --scale-sampled      export packets, bytes and flag counts multiplied by N\n"
-"      --filter EXPR        meter only the packets EXPR selects, e.g.\n"
-"                           'tcp and port 443 and not net 198.18.0.0/24';\n"
-"                           tests: tcp udp icmp icmp6 sctp proto P ip ip6\n"
-"                           [src|dst] port N, portrange N-M, host A, net A/L,\n"
-"                           vlan N[-M], hash K/N (slice K of N, by flow key);\n"
-"                           and or not ( )\n"
-"      --snaplen BYTES      read at most BYTES of each frame's headers (256)\n"
-"      --flow-filter EXPR   export only the flows EXPR selects, by record field:\n"
-"                           'bidirectional_packets >= 3 and protocol == 6'\n"
-"      --flow-sample N      export 1 in N flows, chosen by flow key hash\n"
-"\n"
-"Export:\n"
-"      --zmq ENDPOINT       publish on a ZeroMQ PUB socket (default\n"
-"                           " DEFAULT_ZMQ_ENDPOINT " unless --output is given)\n"
-"      --no-zmq             do not publish on ZeroMQ\n"
-"      --zmq-curve FILE     encrypt the stream with CURVE, with the key pair in\n"
-"                           FILE; subscribers need FILE.pub (nfxdp-cat\n"
-"                           --curve-server-key FILE.pub)\n"
-"      --curve-keygen FILE  write a new key pair to FILE and FILE.pub, and exit\n"
-"      --zmq-wait S         before the first batch, wait up to S seconds for a\n"
-"                           subscriber (PUB drops what nobody subscribed to yet)\n"
-"      --batch-flows N      flows per batch message (256)\n"
-"      --batch-ms MS        send a batch at most MS after its first flow (1000)\n"
-"  -o, --output PATH|-      also write flows to a file (or stdout)\n"
-"      --output-rotate SIZE  once the file holds SIZE bytes (k, M, G: powers\n"
-"                           of 1024), rename it PATH.1 (replacing the last one)\n"
-"                           and start a new PATH: about 2 x SIZE on disk at\n"
-"                           most; nfxdp-cat --follow reads on across (0: never)\n"
-"      --format FMT         file format: csv (default), jsonl, pb (length-\n"
-"                           delimited FlowBatch messages)\n"
-"      --compress           gzip the --output file; deflate ZeroMQ batches (topic\n"
-"                           \"flowsz\" instead of \"flows\"; nfxdp-cat reads both)\n"
-"      --ipfix TARGET       export IPFIX (RFC 7011, biflows as RFC 5103) to a\n"
-"                           collector: [udp://|tcp://]HOST[:PORT] (UDP; 4739)\n"
-"      --ipfix-domain N     IPFIX observation domain id (0)\n"
-"      --ipfix-template-refresh S  UDP: templates again every S seconds and\n"
-"                           every 100 messages (60)\n"
-"      --ipfix-msg-size BYTES  largest IPFIX message (UDP 1400, TCP 16384)\n"
-"      --mqtt URL           publish each batch to an MQTT broker (QoS 1):\n"
-"                           mqtt://HOST[:PORT][/TOPIC] (1883), mqtts:// (8883)\n"
-"      --mqtt-topic TOPIC   MQTT topic when the URL has none (nfxdp/flows)\n"
-"      --mqtt-qos N         MQTT quality of service, 0, 1 or 2 (1)\n"
-"      --mqtt-client-id ID  MQTT client id (nfxdp-PID-HOSTNAME)\n"
-"      --mqtt-user USER     MQTT user name\n"
-"      --mqtt-password-file FILE  its password: the file's first line\n"
-"      --mqtt-ca FILE       mqtts: CA to verify the broker (the system's)\n"
-"      --mqtt-cert FILE     mqtts: client certificate ...\n"
-"      --mqtt-key FILE      ... and its key, when the broker asks for one\n"
-"      --mqtt-queue N       batches waiting for the broker, then dropped (1000)\n"
-"\n"
-"Other:\n"
-"      --stats S            print counters every S seconds (always at exit)\n"
-"      --metrics ADDR:PORT  serve /metrics (Prometheus) and /healthz over HTTP,\n"
-"                           e.g. 127.0.0.1:9101 (a bare PORT is loopback)\n"
-"      --config FILE        read options from FILE first, one per line as here\n"
-"                           without \"--\" (iface = eth0, statistical); the\n"
-"                           command line overrides it. Default: " DEFAULT_CONFIG "\n"
-"                           when it exists; --config none reads none\n"
-"  -v, --verbose            more messages (twice: libbpf's too)\n"
-"  -h, --help               this text\n"
-"  -V, --version            the version\n"
-"\n"
-"expiration_id in records: 0 idle, 1 active, 2 natural, 3 emergency, 4 flush\n"
-"(exit, --detach or end of capture). SIGINT/SIGTERM detach the program, then\n"
-"flush; with --persist they leave both in place for the next nfxdp.\n");
-}
+/* ---- reading one option's argument -------------------------------------- */
 
-enum {
-	OPT_XDP_MODE = 256,
-	OPT_REPLAY_MODE,
-	OPT_IDLE,
-	OPT_ACTIVE,
-	OPT_NATURAL,
-	OPT_LINGER,
-	OPT_MAX_FLOWS,
-	OPT_ACCOUNTING,
-	OPT_TUNNELS,
-	OPT_STATISTICAL,
-	OPT_SPLT,
-	OPT_POLL,
-	OPT_SAMPLE,
-	OPT_SAMPLE_MODE,
-	OPT_SCALE,
-	OPT_FILTER,
-	OPT_SNAPLEN,
-	OPT_FLOW_FILTER,
-	OPT_FLOW_SAMPLE,
-	OPT_NIC_METADATA,
-	OPT_PERSIST,
-	OPT_DETACH,
-	OPT_PIN_DIR,
-	OPT_ZMQ,
-	OPT_CONFIG,
-	OPT_IPFIX,
-	OPT_IPFIX_DOMAIN,
-	OPT_IPFIX_TEMPLATE,
-	OPT_IPFIX_MSG_SIZE,
-	OPT_MQTT,
-	OPT_MQTT_TOPIC,
-	OPT_MQTT_QOS,
-	OPT_MQTT_CLIENT_ID,
-	OPT_MQTT_USER,
-	OPT_MQTT_PASSWORD_FILE,
-	OPT_MQTT_CA,
-	OPT_MQTT_CERT,
-	OPT_MQTT_KEY,
-	OPT_MQTT_QUEUE,
-	OPT_ZMQ_CURVE,
-	OPT_CURVE_KEYGEN,
-	OPT_NO_ZMQ,
-	OPT_ZMQ_WAIT,
-	OPT_BATCH_FLOWS,
-	OPT_BATCH_MS,
-	OPT_FORMAT,
-	OPT_OUTPUT_ROTATE,
-	OPT_COMPRESS,
-	OPT_STATS,
-	OPT_METRICS,
-};
-
-static const struct option long_options[] = {
-	{ "iface", required_argument, NULL, 'i' },
-	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
-	{ "pcap", required_argument, NULL, 'r' },
-	{ "replay-mode", required_argument, NULL, OPT_REPLAY_MODE },
-	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
-	{ "active-timeout", required_argument, NULL, OPT_ACTIVE },
-	{ "natural-expiry", required_argument, NULL, OPT_NATURAL },
-	{ "natural-linger", required_argument, NULL, OPT_LINGER },
-	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
-	{ "accounting", required_argument, NULL, OPT_ACCOUNTING },
-	{ "decode-tunnels", required_argument, NULL, OPT_TUNNELS },
-	{ "statistical", no_argument, NULL, OPT_STATISTICAL },
-	{ "splt", required_argument, NULL, OPT_SPLT },
-	{ "poll-ms", required_argument, NULL, OPT_POLL },
-	{ "sample", required_argument, NULL, OPT_SAMPLE },
-	{ "sample-mode", required_argument, NULL, OPT_SAMPLE_MODE },
-	{ "scale-sampled", no_argument, NULL, OPT_SCALE },
-	{ "filter", required_argument, NULL, OPT_FILTER },
-	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
-	{ "flow-filter", required_argument, NULL, OPT_FLOW_FILTER },
-	{ "flow-sample", required_argument, NULL, OPT_FLOW_SAMPLE },
-	{ "nic-metadata", required_argument, NULL, OPT_NIC_METADATA },
-	{ "persist", no_argument, NULL, OPT_PERSIST },
-	{ "detach", required_argument, NULL, OPT_DETACH },
-	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
-	{ "zmq", required_argument, NULL, OPT_ZMQ },
-	{ "config", required_argument, NULL, OPT_CONFIG },
-	{ "ipfix", required_argument, NULL, OPT_IPFIX },
-	{ "ipfix-domain", required_argument, NULL, OPT_IPFIX_DOMAIN },
-	{ "ipfix-template-refresh", required_argument, NULL, OPT_IPFIX_TEMPLATE },
-	{ "ipfix-msg-size", required_argument, NULL, OPT_IPFIX_MSG_SIZE },
-	{ "mqtt", required_argument, NULL, OPT_MQTT },
-	{ "mqtt-topic", required_argument, NULL, OPT_MQTT_TOPIC },
-	{ "mqtt-qos", required_argument, NULL, OPT_MQTT_QOS },
-	{ "mqtt-client-id", required_argument, NULL, OPT_MQTT_CLIENT_ID },
-	{ "mqtt-user", required_argument, NULL, OPT_MQTT_USER },
-	{ "mqtt-password-file", required_argument, NULL, OPT_MQTT_PASSWORD_FILE },
-	{ "mqtt-ca", required_argument, NULL, OPT_MQTT_CA },
-	{ "mqtt-cert", required_argument, NULL, OPT_MQTT_CERT },
-	{ "mqtt-key", required_argument, NULL, OPT_MQTT_KEY },
-	{ "mqtt-queue", required_argument, NULL, OPT_MQTT_QUEUE },
-	{ "zmq-curve", required_argument, NULL, OPT_ZMQ_CURVE },
-	{ "curve-keygen", required_argument, NULL, OPT_CURVE_KEYGEN },
-	{ "no-zmq", no_argument, NULL, OPT_NO_ZMQ },
-	{ "zmq-wait", required_argument, NULL, OPT_ZMQ_WAIT },
-	{ "batch-flows", required_argument, NULL, OPT_BATCH_FLOWS },
-	{ "batch-ms", required_argument, NULL, OPT_BATCH_MS },
-	{ "output", required_argument, NULL, 'o' },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "output-rotate", required_argument, NULL, OPT_OUTPUT_ROTATE },
-	{ "compress", no_argument, NULL, OPT_COMPRESS },
-	{ "stats", required_argument, NULL, OPT_STATS },
-	{ "metrics", required_argument, NULL, OPT_METRICS },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
-};
-
-/* Seconds, possibly fractional, as milliseconds. */
+/* Seconds, possibly fractional, as milliseconds; a value that rounds to 0 is not 0. */
 static int parse_seconds(const char *opt, const char *arg, uint64_t *ms)
 {
 	char *end;
@@ -294,6 +76,11 @@ static int parse_seconds(const char *opt, const char *arg, uint64_t *ms)
 		return -1;
 	}
 	*ms = (uint64_t)llround(s * 1000.0);
+	if (s > 0 && !*ms) {
+		pr_warn("--%s: '%s' is less than the millisecond nfxdp counts in (0 would mean "
+			"never)\n", opt, arg);
+		return -1;
+	}
 	return 0;
 }
 
@@ -349,48 +136,358 @@ static int parse_choice(const char *opt, const char *arg, const char *const *nam
 	return -1;
 }
 
-/* The compiled filters live as long as the process. */
-static int compile_filter(struct nfx_config *cfg, const char *expr)
+#define FIELD(cfg, o, type) ((type *)((char *)(cfg) + (o)->off))
+
+/* Applies option @o with @arg (NULL for a flag) to @cfg; 0, or -1 after a message. */
+static int apply_option(struct nfx_config *cfg, const struct option_def *o, const char *arg)
 {
-	static struct filter_compiled compiled;
-	char err[1024];
+	int v;
 
-	if (filter_compile(expr, &compiled, err, sizeof(err))) {
-		pr_warn("%s\n", err);
-		return -1;
-	}
-	cfg->filter = &compiled;
-	return 0;
-}
-
-static int compile_flow_filter(struct nfx_config *cfg, const char *expr)
-{
-	static struct flowfilter compiled;
-	char err[1024];
-
-	if (flowfilter_compile(&compiled, expr, err, sizeof(err))) {
-		pr_warn("%s\n", err);
-		return -1;
-	}
-	cfg->flow_filter = &compiled;
-	return 0;
-}
-
-static int add_ifaces(struct nfx_config *cfg, const char *arg)
-{
-	char *copy = strdup(arg), *save = NULL, *tok;
-
-	if (!copy)
-		return -1;
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (cfg->n_ifaces == MAX_IFACES) {
-			pr_warn("--iface: at most %d interfaces\n", MAX_IFACES);
+	switch (o->kind) {
+	case OPT_FLAG:
+		*FIELD(cfg, o, bool) = true;
+		return 0;
+	case OPT_COUNT:
+		(*FIELD(cfg, o, int))++;
+		return 0;
+	case OPT_ONOFF:
+	case OPT_CHOICE:
+		v = parse_choice(o->name, arg, o->choices);
+		if (v < 0)
 			return -1;
-		}
-		cfg->ifaces[cfg->n_ifaces++] = strdup(tok);
+		if (o->kind == OPT_ONOFF)
+			*FIELD(cfg, o, bool) = v;
+		else
+			*FIELD(cfg, o, int) = v;
+		return 0;
+	case OPT_SECONDS:
+		return parse_seconds(o->name, arg, FIELD(cfg, o, uint64_t));
+	case OPT_U32:
+		return parse_u32(o->name, arg, o->min, o->max, FIELD(cfg, o, uint32_t));
+	case OPT_SIZE:
+		return parse_size(o->name, arg, FIELD(cfg, o, uint64_t));
+	case OPT_STRING:
+		*FIELD(cfg, o, const char *) = arg;
+		return 0;
+	case OPT_CUSTOM:
+		return o->parse(cfg, arg);
+	default:
+		return -1;
 	}
-	free(copy);
+}
+
+static const struct option_def *find_long(const char *name)
+{
+	for (int i = 0; i < nfx_n_options; i++)
+		if (!strcmp(nfx_options[i].name, name))
+			return &nfx_options[i];
+	return NULL;
+}
+
+/* ---- --help ------------------------------------------------------------- */
+
+/* The default of @o as --help shows it, or "" when there is nothing to show. */
+static void default_text(const struct option_def *o, const struct nfx_config *d, char *buf,
+			 size_t len)
+{
+	const char *s;
+
+	buf[0] = '\0';
+	switch (o->kind) {
+	case OPT_ONOFF:
+		snprintf(buf, len, "%s", *FIELD(d, o, bool) ? "on" : "off");
+		break;
+	case OPT_CHOICE:
+		snprintf(buf, len, "%s", o->choices[*FIELD(d, o, int)]);
+		break;
+	case OPT_SECONDS:
+		if (*FIELD(d, o, uint64_t))
+			snprintf(buf, len, "%g", *FIELD(d, o, uint64_t) / 1000.0);
+		break;
+	case OPT_U32:
+		if (*FIELD(d, o, uint32_t))
+			snprintf(buf, len, "%" PRIu32, *FIELD(d, o, uint32_t));
+		break;
+	case OPT_STRING:
+		s = *FIELD(d, o, const char *);
+		snprintf(buf, len, "%s", s ? s : "");
+		break;
+	case OPT_CUSTOM:
+		if (o->field == FIELD_STR && o->arg && *FIELD(d, o, const char *))
+			snprintf(buf, len, "%s", *FIELD(d, o, const char *));
+		break;
+	default:
+		break;
+	}
+}
+
+/* A space wrap() keeps: "(default: 120)" stays on one line. */
+#define HARD_SPACE '\x1f'
+
+/* Prints @text from column @col (the cursor is at @at), wrapped before column 80. */
+static void wrap(FILE *out, const char *text, int col, int at)
+{
+	while (*text) {
+		int room = 80 - col, n = (int)strlen(text), cut = n;
+
+		if (n > room) {
+			for (cut = room; cut > 0 && text[cut] != ' '; cut--)
+				;
+			if (!cut)
+				cut = room;
+		}
+		fprintf(out, "%*s", at < col ? col - at : 0, "");
+		for (int i = 0; i < cut; i++)
+			fputc(text[i] == HARD_SPACE ? ' ' : text[i], out);
+		fputc('\n', out);
+		text += cut;
+		while (*text == ' ')
+			text++;
+		at = 0;
+	}
+}
+
+static void usage_option(FILE *out, const struct option_def *o, const struct nfx_config *d)
+{
+	char head[64], dflt[128], text[1024];
+	int n;
+
+	n = snprintf(head, sizeof(head), "  %c%c%s--%s%s%s", o->short_name ? '-' : ' ',
+		     o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ", o->name,
+		     o->arg ? " " : "", o->arg ? o->arg : "");
+	default_text(o, d, dflt, sizeof(dflt));
+	snprintf(text, sizeof(text), "%s%s%s%s", o->help, dflt[0] ? " (default:\x1f" : "", dflt,
+		 dflt[0] ? ")" : "");
+	fputs(head, out);
+	/* A long head gets the text on the next line, as getopt tools do. */
+	if (n > 26) {
+		fputc('\n', out);
+		n = 0;
+	}
+	wrap(out, text, 27, n);
+}
+
+void config_usage(FILE *out)
+{
+	struct nfx_config d;
+	const char *section = NULL;
+
+	config_defaults(&d);
+	fprintf(out,
+		"Usage: nfxdp --iface IFACE [options]     meter a live interface with XDP\n"
+		"       nfxdp --pcap FILE [FILE...] [options]  meter capture files\n"
+		"\n"
+		"Meters every packet into bidirectional flows in the kernel (XDP) and exports\n"
+		"flow records as protobuf batches over ZeroMQ, or as CSV/JSON/protobuf files,\n"
+		"IPFIX and MQTT.\n");
+	for (int i = 0; i < nfx_n_options; i++) {
+		const struct option_def *o = &nfx_options[i];
+
+		if (!section || strcmp(section, o->section)) {
+			section = o->section;
+			fprintf(out, "\n%s:\n", section);
+		}
+		usage_option(out, o, &d);
+	}
+	fprintf(out,
+		"\n"
+		"expiration_id in records: 0 idle, 1 active, 2 natural, 3 emergency, 4 flush\n"
+		"(exit, --detach or end of capture). SIGINT/SIGTERM detach the program, then\n"
+		"flush; with --persist they leave both in place for the next nfxdp.\n");
+}
+
+/* ---- the configuration file --------------------------------------------- */
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && strchr(" \t\r\n", end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+/* A flag's value in the file: on (1), off (0), or -1. */
+static int flag_value(const char *v)
+{
+	static const char *const on[] = { "", "yes", "true", "on", "1", NULL };
+	static const char *const off[] = { "no", "false", "off", "0", NULL };
+
+	for (int i = 0; on[i]; i++)
+		if (!strcmp(v, on[i]))
+			return 1;
+	for (int i = 0; off[i]; i++)
+		if (!strcmp(v, off[i]))
+			return 0;
+	return -1;
+}
+
+/* A flag in the file: "statistical", "statistical = no", "verbose = 2". */
+static int apply_flag(struct nfx_config *cfg, const struct option_def *o, const char *val)
+{
+	int on = o->kind == OPT_COUNT && *val >= '2' && *val <= '9' && !val[1] ? *val - '0' :
+										 flag_value(val);
+
+	if (on < 0) {
+		pr_warn("'%s' is a flag: %s, or %s = yes|no\n", o->name, o->name, o->name);
+		return -1;
+	}
+	for (int i = 0; i < on; i++)
+		if (apply_option(cfg, o, NULL))
+			return -1;
 	return 0;
+}
+
+int config_apply_line(struct nfx_config *cfg, char *line)
+{
+	char *key = line, *val = strchr(line, '=');
+	const struct option_def *o;
+
+	if (val)
+		*val++ = '\0';
+	key = trim(key);
+	val = val ? trim(val) : "";
+	o = find_long(key);
+	if (!o) {
+		pr_warn("unknown option '%s'\n", key);
+		return -1;
+	}
+	if (o->cli_only) {
+		pr_warn("'%s' is for the command line, not a configuration file\n", key);
+		return -1;
+	}
+	if (!o->arg)
+		return apply_flag(cfg, o, val);
+	if (!*val) {
+		pr_warn("'%s' needs a value: %s = VALUE\n", key, key);
+		return -1;
+	}
+	return apply_option(cfg, o, val);
+}
+
+/* One line of @f into @buf; -1 at the end, -2 for a line too long to be one. */
+static int read_line(FILE *f, char *buf, size_t len)
+{
+	size_t n;
+
+	if (!fgets(buf, len, f))
+		return -1;
+	n = strlen(buf);
+	if (n == len - 1 && buf[n - 1] != '\n' && !feof(f))
+		return -2;
+	return 0;
+}
+
+/*
+ * Settings from @path, one option per line as on the command line without
+ * its "--" ("iface = eth0", "statistical", "# comments"). The lines stay
+ * allocated: options keep pointers into them.
+ */
+static int read_config_file(struct nfx_config *cfg, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char buf[CONFIG_LINE_MAX];
+	int lineno = 0, err = 0, r;
+
+	if (!f) {
+		pr_warn("Couldn't read configuration file %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (!err && (r = read_line(f, buf, sizeof(buf))) != -1) {
+		char *l = trim(buf);
+
+		lineno++;
+		if (r == -2) {
+			pr_warn("a line longer than %d bytes: not a configuration file?\n",
+				CONFIG_LINE_MAX - 1);
+			err = -1;
+		} else if (*l && *l != '#') {
+			l = strdup(l);
+			err = !l || config_apply_line(cfg, l) ? -1 : 0;
+		}
+		if (err)
+			pr_warn("(in %s, line %d)\n", path, lineno);
+	}
+	fclose(f);
+	return err;
+}
+
+/* --config FILE or --config=FILE anywhere on the command line, else NULL. */
+static const char *config_file_arg(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			return argv[i + 1];
+		if (!strncmp(argv[i], "--config=", 9))
+			return argv[i] + 9;
+	}
+	return NULL;
+}
+
+/* The configuration file: --config FILE, else the default one if it exists. */
+static int load_config(struct nfx_config *cfg, int argc, char **argv)
+{
+	const char *path = config_file_arg(argc, argv);
+
+	if (path && !strcmp(path, "none"))
+		return 0;
+	if (!path && access(DEFAULT_CONFIG, F_OK))
+		return 0;
+	return read_config_file(cfg, path ? path : DEFAULT_CONFIG);
+}
+
+/* ---- the command line ---------------------------------------------------- */
+
+/* getopt's list and short option string, from the table. */
+static void getopt_lists(struct option *longs, char *shorts)
+{
+	int n = 0;
+
+	for (int i = 0; i < nfx_n_options; i++) {
+		const struct option_def *o = &nfx_options[i];
+
+		longs[i] = (struct option){ o->name, o->arg ? required_argument : no_argument, NULL,
+					    256 + i };
+		if (o->short_name) {
+			shorts[n++] = o->short_name;
+			if (o->arg)
+				shorts[n++] = ':';
+		}
+	}
+	longs[nfx_n_options] = (struct option){ 0 };
+	shorts[n] = '\0';
+}
+
+/* The table's entry for what getopt returned. */
+static const struct option_def *option_of(int opt)
+{
+	if (opt >= 256 && opt < 256 + nfx_n_options)
+		return &nfx_options[opt - 256];
+	for (int i = 0; i < nfx_n_options; i++)
+		if (nfx_options[i].short_name && nfx_options[i].short_name == opt)
+			return &nfx_options[i];
+	return NULL;
+}
+
+/* --help, --version, --curve-keygen: 1 when answered, -1 after a failure. */
+static int action(const struct option_def *o, const char *arg)
+{
+	if (!strcmp(o->name, "help")) {
+		config_usage(stdout);
+		return 1;
+	}
+	if (!strcmp(o->name, "version")) {
+		printf("nfxdp %s\n", NFXDP_VERSION);
+		return 1;
+	}
+	if (!strcmp(o->name, "curve-keygen"))
+		return curve_keygen(arg) ? -1 : 1;
+	return 0; /* --config: read before the other options */
 }
 
 static int check_persist(const struct nfx_config *cfg)
@@ -426,346 +523,38 @@ static int check_rotate(const struct nfx_config *cfg)
 	return 0;
 }
 
-/* Options whose argument is kept as given (checked where it is used). */
-static const struct {
-	int opt;
-	size_t off;
-} string_options[] = {
-	{ OPT_METRICS, offsetof(struct nfx_config, metrics_addr) },
-	{ OPT_PIN_DIR, offsetof(struct nfx_config, pin_dir) },
-	{ OPT_ZMQ_CURVE, offsetof(struct nfx_config, zmq_curve) },
-	{ OPT_IPFIX, offsetof(struct nfx_config, ipfix) },
-	{ OPT_MQTT, offsetof(struct nfx_config, mqtt) },
-	{ OPT_MQTT_TOPIC, offsetof(struct nfx_config, mqtt_topic) },
-	{ OPT_MQTT_CLIENT_ID, offsetof(struct nfx_config, mqtt_client_id) },
-	{ OPT_MQTT_USER, offsetof(struct nfx_config, mqtt_user) },
-	{ OPT_MQTT_PASSWORD_FILE, offsetof(struct nfx_config, mqtt_password_file) },
-	{ OPT_MQTT_CA, offsetof(struct nfx_config, mqtt_ca) },
-	{ OPT_MQTT_CERT, offsetof(struct nfx_config, mqtt_cert) },
-	{ OPT_MQTT_KEY, offsetof(struct nfx_config, mqtt_key) },
-};
-
-static bool parse_string_option(struct nfx_config *cfg, int opt, const char *arg)
+/* What the options say together. */
+static int check_config(struct nfx_config *cfg)
 {
-	for (size_t i = 0; i < sizeof(string_options) / sizeof(string_options[0]); i++) {
-		if (string_options[i].opt == opt) {
-			*(const char **)((char *)cfg + string_options[i].off) = arg;
-			return true;
-		}
+	if (!cfg->n_ifaces == !cfg->n_pcaps) {
+		pr_warn("give either --iface IFACE or --pcap FILE\nTry 'nfxdp --help'.\n");
+		return -1;
 	}
-	return false;
-}
-
-static int parse_option(struct nfx_config *cfg, int opt, const char *arg, bool *zmq_set)
-{
-	static const char *const modes[] = { "native", "generic", NULL };
-	static const char *const onoff[] = { "off", "on", NULL };
-	static const char *const accounting[] = { "link", "ip", "transport", "payload", NULL };
-	static const char *const formats[] = { "csv", "jsonl", "pb", NULL };
-	static const char *const replay_modes[] = { "batch", "frame", NULL };
-	static const char *const sample_modes[] = { "random", "systematic", NULL };
-	int v;
-
-	if (parse_string_option(cfg, opt, arg))
-		return 0;
-	switch (opt) {
-	case 'i':
-		return add_ifaces(cfg, arg);
-	case 'r':
-		if (cfg->n_pcaps == MAX_PCAPS) {
-			pr_warn("--pcap: at most %d files\n", MAX_PCAPS);
-			return -1;
-		}
-		cfg->pcaps[cfg->n_pcaps++] = arg;
-		return 0;
-	case OPT_XDP_MODE:
-		if ((v = parse_choice("xdp-mode", arg, modes)) < 0)
-			return -1;
-		cfg->xdp_mode = v;
-		return 0;
-	case OPT_REPLAY_MODE:
-		if ((v = parse_choice("replay-mode", arg, replay_modes)) < 0)
-			return -1;
-		cfg->replay_frames = v;
-		return 0;
-	case OPT_IDLE:
-		return parse_seconds("idle-timeout", arg, &cfg->idle_timeout_ms);
-	case OPT_ACTIVE:
-		return parse_seconds("active-timeout", arg, &cfg->active_timeout_ms);
-	case OPT_NATURAL:
-		if ((v = parse_choice("natural-expiry", arg, onoff)) < 0)
-			return -1;
-		cfg->natural_expiry = v;
-		return 0;
-	case OPT_LINGER:
-		return parse_seconds("natural-linger", arg, &cfg->natural_linger_ms);
-	case OPT_MAX_FLOWS:
-		return parse_u32("max-flows", arg, 16, 1U << 30, &cfg->max_flows);
-	case OPT_ACCOUNTING:
-		if ((v = parse_choice("accounting", arg, accounting)) < 0)
-			return -1;
-		cfg->accounting = v;
-		return 0;
-	case OPT_TUNNELS:
-		if ((v = parse_choice("decode-tunnels", arg, onoff)) < 0)
-			return -1;
-		cfg->decode_tunnels = v;
-		return 0;
-	case OPT_STATISTICAL:
-		cfg->statistical = true;
-		return 0;
-	case OPT_SPLT:
-		return parse_u32("splt", arg, 0, SPLT_MAX, &cfg->splt);
-	case OPT_POLL:
-		return parse_u32("poll-ms", arg, 1, 3600000, &cfg->poll_ms);
-	case OPT_CONFIG:
-		return 0; /* read before the other options */
-	case OPT_NIC_METADATA:
-		if ((v = parse_choice("nic-metadata", arg, onoff)) < 0)
-			return -1;
-		cfg->nic_metadata = v;
-		return 0;
-	case OPT_PERSIST:
-		cfg->persist = true;
-		return 0;
-	case OPT_DETACH:
-		cfg->detach = true;
-		return add_ifaces(cfg, arg);
-	case OPT_ZMQ:
-		cfg->zmq_endpoint = arg;
-		*zmq_set = true;
-		return 0;
-	case OPT_NO_ZMQ:
+	/* Another sink turns the default ZeroMQ endpoint off; --zmq keeps it. */
+	if ((cfg->output || cfg->ipfix || cfg->mqtt) && !cfg->zmq_chosen)
 		cfg->zmq_endpoint = NULL;
-		*zmq_set = true;
-		return 0;
-	case OPT_SAMPLE:
-		return parse_u32("sample", arg, 1, 1U << 31, &cfg->sample_n);
-	case OPT_SAMPLE_MODE:
-		if ((v = parse_choice("sample-mode", arg, sample_modes)) < 0)
-			return -1;
-		cfg->sample_systematic = v;
-		return 0;
-	case OPT_SCALE:
-		cfg->scale_sampled = true;
-		return 0;
-	case OPT_FILTER:
-		return compile_filter(cfg, arg);
-	case OPT_SNAPLEN:
-		return parse_u32("snaplen", arg, MIN_SNAPLEN, 65535, &cfg->snaplen);
-	case OPT_FLOW_FILTER:
-		return compile_flow_filter(cfg, arg);
-	case OPT_FLOW_SAMPLE:
-		return parse_u32("flow-sample", arg, 1, 1U << 31, &cfg->flow_sample_n);
-	case OPT_ZMQ_WAIT:
-		return parse_seconds("zmq-wait", arg, &cfg->zmq_wait_ms);
-	case OPT_BATCH_FLOWS:
-		return parse_u32("batch-flows", arg, 1, 65536, &cfg->batch_flows);
-	case OPT_BATCH_MS:
-		return parse_u32("batch-ms", arg, 1, 3600000, &cfg->batch_ms);
-	case 'o':
-		cfg->output = arg;
-		return 0;
-	case OPT_FORMAT:
-		if ((v = parse_choice("format", arg, formats)) < 0)
-			return -1;
-		cfg->format = v;
-		return 0;
-	case OPT_OUTPUT_ROTATE:
-		return parse_size("output-rotate", arg, &cfg->output_rotate);
-	case OPT_COMPRESS:
-		cfg->compress = true;
-		return 0;
-	case OPT_STATS:
-		return parse_u32("stats", arg, 0, 86400, &cfg->stats_interval_s);
-	case OPT_IPFIX_DOMAIN:
-		return parse_u32("ipfix-domain", arg, 0, UINT32_MAX, &cfg->ipfix_domain);
-	case OPT_IPFIX_TEMPLATE:
-		return parse_u32("ipfix-template-refresh", arg, 1, 86400, &cfg->ipfix_template_s);
-	case OPT_IPFIX_MSG_SIZE:
-		return parse_u32("ipfix-msg-size", arg, 512, 65535, &cfg->ipfix_msg_size);
-	case OPT_MQTT_QOS:
-		return parse_u32("mqtt-qos", arg, 0, 2, &cfg->mqtt_qos);
-	case OPT_MQTT_QUEUE:
-		return parse_u32("mqtt-queue", arg, 1, 1000000, &cfg->mqtt_queue);
-	case 'v':
-		cfg->verbosity++;
-		return 0;
-	default:
+	if (check_rotate(cfg))
 		return -1;
+	return check_persist(cfg);
+}
+
+/* Interfaces and files on the command line replace the file's. */
+static void replace_lists(struct nfx_config *cfg, const struct option_def *o, bool *ifaces,
+			  bool *pcaps)
+{
+	if (o->off == offsetof(struct nfx_config, n_ifaces) && !*ifaces) {
+		*ifaces = true;
+		cfg->n_ifaces = 0;
+	}
+	if (o->off == offsetof(struct nfx_config, n_pcaps) && !*pcaps) {
+		*pcaps = true;
+		cfg->n_pcaps = 0;
 	}
 }
 
-/* --config FILE or --config=FILE anywhere on the command line, else NULL. */
-static const char *config_file_arg(int argc, char **argv)
+/* --pcap takes every file name that follows it. */
+static int trailing_files(struct nfx_config *cfg, int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			break;
-		if (!strcmp(argv[i], "--config") && i + 1 < argc)
-			return argv[i + 1];
-		if (!strncmp(argv[i], "--config=", 9))
-			return argv[i] + 9;
-	}
-	return NULL;
-}
-
-static char *trim(char *s)
-{
-	char *end;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && strchr(" \t\r\n", end[-1]))
-		*--end = '\0';
-	return s;
-}
-
-static const struct option *find_option(const char *name)
-{
-	for (const struct option *o = long_options; o->name; o++)
-		if (!strcmp(o->name, name))
-			return o;
-	return NULL;
-}
-
-/* A flag's value in the file: on (1), off (0), or -1. */
-static int flag_value(const char *v)
-{
-	static const char *const on[] = { "", "yes", "true", "on", "1", NULL };
-	static const char *const off[] = { "no", "false", "off", "0", NULL };
-
-	for (int i = 0; on[i]; i++)
-		if (!strcmp(v, on[i]))
-			return 1;
-	for (int i = 0; off[i]; i++)
-		if (!strcmp(v, off[i]))
-			return 0;
-	return -1;
-}
-
-/* One "option = value" line (the long option's name, without --). */
-static int apply_config_line(struct nfx_config *cfg, char *line, bool *zmq_set)
-{
-	static const char *const actions[] = { "help", "version", "config", "curve-keygen", NULL };
-	char *key = line, *val = strchr(line, '=');
-	const struct option *o;
-	int on;
-
-	if (val)
-		*val++ = '\0';
-	key = trim(key);
-	val = val ? trim(val) : "";
-	for (int i = 0; actions[i]; i++)
-		if (!strcmp(key, actions[i])) {
-			pr_warn("'%s' is for the command line, not a configuration file\n", key);
-			return -1;
-		}
-	o = find_option(key);
-	if (!o) {
-		pr_warn("unknown option '%s'\n", key);
-		return -1;
-	}
-	if (o->has_arg == required_argument) {
-		if (!*val) {
-			pr_warn("'%s' needs a value: %s = VALUE\n", key, key);
-			return -1;
-		}
-		return parse_option(cfg, o->val, val, zmq_set);
-	}
-	/* A flag; "verbose" takes a level too. */
-	on = o->val == 'v' && *val >= '2' && *val <= '9' && !val[1] ? *val - '0' : flag_value(val);
-	if (on < 0) {
-		pr_warn("'%s' is a flag: %s, or %s = yes|no\n", key, key, key);
-		return -1;
-	}
-	for (int i = 0; i < on; i++)
-		if (parse_option(cfg, o->val, NULL, zmq_set))
-			return -1;
-	return 0;
-}
-
-/*
- * Settings from @path, one option per line as on the command line without
- * its "--" ("iface = eth0", "statistical", "# comments"). The lines stay
- * allocated: options keep pointers into them.
- */
-static int read_config_file(struct nfx_config *cfg, const char *path, bool *zmq_set)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	int lineno = 0, err = 0;
-
-	if (!f) {
-		pr_warn("Couldn't read configuration file %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	while (!err && getline(&line, &cap, f) > 0) {
-		char *l = trim(line);
-
-		lineno++;
-		if (!*l || *l == '#')
-			continue;
-		l = strdup(l);
-		if (!l || apply_config_line(cfg, l, zmq_set)) {
-			pr_warn("(in %s, line %d)\n", path, lineno);
-			err = -1;
-		}
-	}
-	free(line);
-	fclose(f);
-	return err;
-}
-
-/* The configuration file: --config FILE, else the default one if it exists. */
-static int load_config(struct nfx_config *cfg, int argc, char **argv, bool *zmq_set)
-{
-	const char *path = config_file_arg(argc, argv);
-
-	if (path && !strcmp(path, "none"))
-		return 0;
-	if (!path && access(DEFAULT_CONFIG, F_OK))
-		return 0;
-	return read_config_file(cfg, path ? path : DEFAULT_CONFIG, zmq_set);
-}
-
-int config_parse(struct nfx_config *cfg, int argc, char **argv)
-{
-	bool zmq_set = false, cli_ifaces = false, cli_pcaps = false;
-	int opt;
-
-	if (load_config(cfg, argc, argv, &zmq_set))
-		return -1;
-	optind = 1;
-	opterr = 1;
-	while ((opt = getopt_long(argc, argv, "i:r:o:vhV", long_options, NULL)) != -1) {
-		/* Interfaces and files on the command line replace the file's. */
-		if ((opt == 'i' || opt == OPT_DETACH) && !cli_ifaces) {
-			cli_ifaces = true;
-			cfg->n_ifaces = 0;
-		}
-		if (opt == 'r' && !cli_pcaps) {
-			cli_pcaps = true;
-			cfg->n_pcaps = 0;
-		}
-		if (opt == 'h') {
-			config_usage(stdout);
-			return 1;
-		}
-		if (opt == 'V') {
-			printf("nfxdp %s\n", NFXDP_VERSION);
-			return 1;
-		}
-		if (opt == OPT_CURVE_KEYGEN)
-			return curve_keygen(optarg) ? -1 : 1;
-		if (opt == '?' || parse_option(cfg, opt, optarg, &zmq_set)) {
-			fprintf(stderr, "Try 'nfxdp --help'.\n");
-			return -1;
-		}
-	}
-	/* --pcap takes every file name that follows it. */
 	for (; optind < argc && cfg->n_pcaps > 0; optind++) {
 		if (cfg->n_pcaps == MAX_PCAPS) {
 			pr_warn("--pcap: at most %d files\n", MAX_PCAPS);
@@ -777,14 +566,42 @@ int config_parse(struct nfx_config *cfg, int argc, char **argv)
 		pr_warn("unexpected argument '%s'\nTry 'nfxdp --help'.\n", argv[optind]);
 		return -1;
 	}
-	if (!cfg->n_ifaces == !cfg->n_pcaps) {
-		pr_warn("give either --iface IFACE or --pcap FILE\nTry 'nfxdp --help'.\n");
+	return 0;
+}
+
+int config_parse(struct nfx_config *cfg, int argc, char **argv)
+{
+	struct option longs[nfx_n_options + 1];
+	char shorts[2 * nfx_n_options + 1];
+	bool cli_ifaces = false, cli_pcaps = false;
+	int opt;
+
+	if (load_config(cfg, argc, argv))
 		return -1;
+	getopt_lists(longs, shorts);
+	optind = 1;
+	opterr = 1;
+	while ((opt = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		const struct option_def *o = option_of(opt);
+		int r;
+
+		if (!o) {
+			fprintf(stderr, "Try 'nfxdp --help'.\n");
+			return -1;
+		}
+		if (o->kind == OPT_ACTION) {
+			r = action(o, optarg);
+			if (r)
+				return r;
+			continue;
+		}
+		replace_lists(cfg, o, &cli_ifaces, &cli_pcaps);
+		if (apply_option(cfg, o, optarg)) {
+			fprintf(stderr, "Try 'nfxdp --help'.\n");
+			return -1;
+		}
 	}
-	/* Another sink turns the default ZeroMQ endpoint off; --zmq keeps it. */
-	if ((cfg->output || cfg->ipfix || cfg->mqtt) && !zmq_set)
-		cfg->zmq_endpoint = NULL;
-	if (check_rotate(cfg))
+	if (trailing_files(cfg, argc, argv))
 		return -1;
-	return check_persist(cfg);
+	return check_config(cfg);
 }

@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Every option of nfxdp, once: its name, argument, help text, what it sets
+ * and how it is read. cli.c makes getopt's list, --help and the
+ * configuration file's parser from this table; the unit tests go through
+ * it to check every option.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/log.h"
+#include "flow.h"
+#include "select/flow_filter.h"
+#include "select/packet_filter.h"
+
+/* Ethernet and an IPv4 header: less cannot be parsed at all. */
+#define MIN_SNAPLEN 34
+
+#define F(field) offsetof(struct nfx_config, field)
+
+static const char *const onoff[] = { "off", "on", NULL };
+static const char *const xdp_modes[] = { "native", "generic", NULL };
+static const char *const replay_modes[] = { "batch", "frame", NULL };
+static const char *const accountings[] = { "link", "ip", "transport", "payload", NULL };
+static const char *const sample_modes[] = { "random", "systematic", NULL };
+static const char *const formats[] = { "csv", "jsonl", "pb", NULL };
+
+static int add_iface_list(struct nfx_config *cfg, const char *arg)
+{
+	char *copy = strdup(arg), *save = NULL, *tok;
+	int err = copy ? 0 : -1;
+
+	for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && !err;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (cfg->n_ifaces == MAX_IFACES) {
+			pr_warn("--iface: at most %d interfaces\n", MAX_IFACES);
+			err = -1;
+		} else if (!(cfg->ifaces[cfg->n_ifaces++] = strdup(tok))) {
+			err = -1;
+		}
+	}
+	free(copy);
+	return err;
+}
+
+static int set_detach(struct nfx_config *cfg, const char *arg)
+{
+	cfg->detach = true;
+	return add_iface_list(cfg, arg);
+}
+
+static int add_pcap(struct nfx_config *cfg, const char *arg)
+{
+	if (cfg->n_pcaps == MAX_PCAPS) {
+		pr_warn("--pcap: at most %d files\n", MAX_PCAPS);
+		return -1;
+	}
+	cfg->pcaps[cfg->n_pcaps++] = arg;
+	return 0;
+}
+
+/* The compiled filters live as long as the process. */
+static int set_filter(struct nfx_config *cfg, const char *expr)
+{
+	static struct filter_compiled compiled;
+	char err[1024];
+
+	if (filter_compile(expr, &compiled, err, sizeof(err))) {
+		pr_warn("%s\n", err);
+		return -1;
+	}
+	cfg->filter = &compiled;
+	return 0;
+}
+
+static int set_flow_filter(struct nfx_config *cfg, const char *expr)
+{
+	static struct flowfilter compiled;
+	char err[1024];
+
+	if (flowfilter_compile(&compiled, expr, err, sizeof(err))) {
+		pr_warn("%s\n", err);
+		return -1;
+	}
+	cfg->flow_filter = &compiled;
+	return 0;
+}
+
+static int set_zmq(struct nfx_config *cfg, const char *arg)
+{
+	cfg->zmq_endpoint = arg;
+	cfg->zmq_chosen = true;
+	return 0;
+}
+
+static int set_no_zmq(struct nfx_config *cfg, const char *arg)
+{
+	cfg->zmq_endpoint = NULL;
+	cfg->zmq_chosen = true;
+	return 0;
+}
+
+#define INPUT "Input"
+#define METERING "Flow metering"
+#define SELECTION "Observation and selection"
+#define EXPORT "Export"
+#define OTHER "Other"
+
+const struct option_def nfx_options[] = {
+	{ "iface", 'i', "IFACE", INPUT,
+	  "interface to attach to; repeat (or IFACE,IFACE) for several, all feeding one flow "
+	  "cache. IFACE@NETNS: an interface in the named network namespace (ip netns)",
+	  OPT_CUSTOM, F(n_ifaces), FIELD_INT, .parse = add_iface_list, .example = "eth1" },
+	{ "xdp-mode", 0, "MODE", INPUT,
+	  "native (the driver's XDP) or generic (any interface, slower: the fallback when the "
+	  "driver lacks XDP)",
+	  OPT_CHOICE, F(xdp_mode), .choices = xdp_modes, .example = "generic" },
+	{ "nic-metadata", 0, "on|off", INPUT,
+	  "in native mode, where the driver offers XDP RX metadata, read the NIC's receive "
+	  "timestamps and the VLAN tags it strips (a device-bound program per interface); "
+	  "records say which clock stamped them",
+	  OPT_ONOFF, F(nic_metadata), .choices = onoff, .example = "off" },
+	{ "persist", 0, NULL, INPUT,
+	  "keep metering when nfxdp stops or crashes: the XDP link and the flow cache stay "
+	  "pinned in bpffs, and nfxdp started again on the same interfaces resumes them (same "
+	  "stream, next sequence number)",
+	  OPT_FLAG, F(persist) },
+	{ "detach", 0, "IFACE", INPUT,
+	  "end a --persist meter: detach it from IFACE (as given to --iface), export every flow "
+	  "it holds, unpin it",
+	  OPT_CUSTOM, F(n_ifaces), FIELD_INT, .parse = set_detach, .example = "eth1" },
+	{ "pin-dir", 0, "DIR", INPUT,
+	  "bpffs directory for the pins (bpffs is mounted there if it is not)",
+	  OPT_STRING, F(pin_dir), .example = "/sys/fs/bpf/other" },
+	{ "pcap", 'r', "FILE...", INPUT,
+	  "read pcap/pcapng files, one after another, as one capture (flow time is capture "
+	  "time)",
+	  OPT_CUSTOM, F(n_pcaps), FIELD_INT, .parse = add_pcap, .example = "a.pcap" },
+	{ "replay-mode", 0, "MODE", INPUT,
+	  "batch (frame headers in batches through the meter's replay entry point) or frame "
+	  "(each whole frame through the XDP program itself, slower); the same records",
+	  OPT_CHOICE, F(replay_frames), .choices = replay_modes, .example = "frame" },
+
+	{ "idle-timeout", 0, "S", METERING,
+	  "export a flow idle for S seconds (0: never)",
+	  OPT_SECONDS, F(idle_timeout_ms), .example = "1.5" },
+	{ "active-timeout", 0, "S", METERING,
+	  "export a flow older than S seconds (0: never)",
+	  OPT_SECONDS, F(active_timeout_ms), .example = "0" },
+	{ "natural-expiry", 0, "on|off", METERING,
+	  "export TCP flows after FIN both ways or RST, once quiet for --natural-linger",
+	  OPT_ONOFF, F(natural_expiry), .choices = onoff, .example = "off" },
+	{ "natural-linger", 0, "S", METERING,
+	  "quiet time after the teardown, so the final ACK stays in the flow",
+	  OPT_SECONDS, F(natural_linger_ms), .example = "0.25" },
+	{ "max-flows", 0, "N", METERING, "flow cache entries",
+	  OPT_U32, F(max_flows), .min = 16, .max = 1U << 30, .example = "4096" },
+	{ "accounting", 0, "MODE", METERING,
+	  "bytes counted: link (the frame), ip, transport, payload (NFStream's "
+	  "accounting_mode 0..3)",
+	  OPT_CHOICE, F(accounting), .choices = accountings, .example = "payload" },
+	{ "statistical", 0, NULL, METERING,
+	  "packet size, inter-arrival and TCP flag statistics per direction (NFStream's "
+	  "statistical_analysis)",
+	  OPT_FLAG, F(statistical) },
+	{ "splt", 0, "N", METERING,
+	  "direction, size and inter-arrival of each flow's first N packets, N <= 32 "
+	  "(NFStream's splt_analysis; 0: off)",
+	  OPT_U32, F(splt), .min = 0, .max = SPLT_MAX, .example = "20" },
+	{ "decode-tunnels", 0, "on|off", METERING,
+	  "meter the flows inside GTP-U, CAPWAP and TZSP (IP-in-IP is always decoded)",
+	  OPT_ONOFF, F(decode_tunnels), .choices = onoff, .example = "off" },
+	{ "poll-ms", 0, "MS", METERING, "how often the collector scans for expired flows",
+	  OPT_U32, F(poll_ms), .min = 1, .max = 3600000, .example = "50" },
+
+	{ "sample", 0, "N", SELECTION,
+	  "meter 1 in N frames, chosen before any parsing; every record carries sampling_rate N",
+	  OPT_U32, F(sample_n), .min = 1, .max = 1U << 31, .example = "10" },
+	{ "sample-mode", 0, "MODE", SELECTION,
+	  "random, or systematic (every N-th frame, per CPU)",
+	  OPT_CHOICE, F(sample_systematic), .choices = sample_modes, .example = "systematic" },
+	{ "scale-sampled", 0, NULL, SELECTION,
+	  "export packets, bytes and flag counts multiplied by N",
+	  OPT_FLAG, F(scale_sampled) },
+	{ "filter", 0, "EXPR", SELECTION,
+	  "meter only the packets EXPR selects, e.g. 'tcp and port 443 and not net "
+	  "198.18.0.0/24'; tests: tcp udp icmp icmp6 sctp proto P ip ip6 [src|dst] port N, "
+	  "portrange N-M, host A, net A/L, vlan N[-M], hash K/N (slice K of N, by flow key); "
+	  "and or not ( )",
+	  OPT_CUSTOM, F(filter), FIELD_PTR, .parse = set_filter, .example = "tcp and port 443" },
+	{ "snaplen", 0, "BYTES", SELECTION,
+	  "read at most BYTES of each frame's headers (the parse window: 256)",
+	  OPT_U32, F(snaplen), .min = MIN_SNAPLEN, .max = 65535, .example = "96" },
+	{ "flow-filter", 0, "EXPR", SELECTION,
+	  "export only the flows EXPR selects, by record field (its own language, not "
+	  "--filter's): 'bidirectional_packets >= 3 and protocol == 6'",
+	  OPT_CUSTOM, F(flow_filter), FIELD_PTR, .parse = set_flow_filter,
+	  .example = "protocol == 6" },
+	{ "flow-sample", 0, "N", SELECTION, "export 1 in N flows, chosen by flow key hash",
+	  OPT_U32, F(flow_sample_n), .min = 1, .max = 1U << 31, .example = "3" },
+
+	{ "zmq", 0, "ENDPOINT", EXPORT,
+	  "publish on a ZeroMQ PUB socket; the default unless --output, --ipfix or --mqtt "
+	  "is given",
+	  OPT_CUSTOM, F(zmq_endpoint), FIELD_STR, .parse = set_zmq, .example = "ipc:///tmp/x" },
+	{ "no-zmq", 0, NULL, EXPORT, "do not publish on ZeroMQ",
+	  OPT_CUSTOM, F(zmq_endpoint), FIELD_STR, .parse = set_no_zmq },
+	{ "zmq-curve", 0, "FILE", EXPORT,
+	  "encrypt the stream with CURVE, with the key pair in FILE; subscribers need FILE.pub "
+	  "(nfxdp-cat --curve-server-key FILE.pub)",
+	  OPT_STRING, F(zmq_curve), .example = "/etc/nfxdp/curve" },
+	{ "curve-keygen", 0, "FILE", EXPORT,
+	  "write a new key pair to FILE and FILE.pub, and exit",
+	  OPT_ACTION, .cli_only = true },
+	{ "zmq-wait", 0, "S", EXPORT,
+	  "before the first batch, wait up to S seconds for a subscriber (PUB drops what nobody "
+	  "subscribed to yet)",
+	  OPT_SECONDS, F(zmq_wait_ms), .example = "2" },
+	{ "batch-flows", 0, "N", EXPORT, "flows per batch message",
+	  OPT_U32, F(batch_flows), .min = 1, .max = 65536, .example = "7" },
+	{ "batch-ms", 0, "MS", EXPORT, "send a batch at most MS after its first flow",
+	  OPT_U32, F(batch_ms), .min = 1, .max = 3600000, .example = "20" },
+	{ "output", 'o', "PATH|-", EXPORT, "also write flows to a file (or stdout)",
+	  OPT_STRING, F(output), .example = "-" },
+	{ "output-rotate", 0, "SIZE", EXPORT,
+	  "once the file holds SIZE bytes (k, M, G: powers of 1024), rename it PATH.1 "
+	  "(replacing the last one) and start a new PATH: about 2 x SIZE on disk at most; "
+	  "nfxdp-cat --follow reads on across (0: never)",
+	  OPT_SIZE, F(output_rotate), .example = "64k" },
+	{ "format", 0, "FMT", EXPORT,
+	  "file format: csv, jsonl, pb (length-delimited FlowBatch messages)",
+	  OPT_CHOICE, F(format), .choices = formats, .example = "jsonl" },
+	{ "compress", 0, NULL, EXPORT,
+	  "gzip the --output file; deflate ZeroMQ batches (topic \"flowsz\" instead of "
+	  "\"flows\"; nfxdp-cat reads both)",
+	  OPT_FLAG, F(compress) },
+	{ "ipfix", 0, "TARGET", EXPORT,
+	  "export IPFIX (RFC 7011, biflows as RFC 5103) to a collector: "
+	  "[udp://|tcp://]HOST[:PORT] (UDP; 4739)",
+	  OPT_STRING, F(ipfix), .example = "tcp://127.0.0.1:4739" },
+	{ "ipfix-domain", 0, "N", EXPORT, "IPFIX observation domain id",
+	  OPT_U32, F(ipfix_domain), .min = 0, .max = UINT32_MAX, .example = "7" },
+	{ "ipfix-template-refresh", 0, "S", EXPORT,
+	  "UDP: templates again every S seconds and every 100 messages",
+	  OPT_U32, F(ipfix_template_s), .min = 1, .max = 86400, .example = "5" },
+	{ "ipfix-msg-size", 0, "BYTES", EXPORT,
+	  "largest IPFIX message (0: 1400 over UDP, 16384 over TCP)",
+	  OPT_U32, F(ipfix_msg_size), .min = 512, .max = 65535, .example = "9000" },
+	{ "mqtt", 0, "URL", EXPORT,
+	  "publish each batch to an MQTT broker (QoS 1): mqtt://HOST[:PORT][/TOPIC] (1883), "
+	  "mqtts:// (8883)",
+	  OPT_STRING, F(mqtt), .example = "mqtt://127.0.0.1/flows" },
+	{ "mqtt-topic", 0, "TOPIC", EXPORT, "MQTT topic when the URL has none (nfxdp/flows)",
+	  OPT_STRING, F(mqtt_topic), .example = "site1/flows" },
+	{ "mqtt-qos", 0, "N", EXPORT, "MQTT quality of service, 0, 1 or 2",
+	  OPT_U32, F(mqtt_qos), .min = 0, .max = 2, .example = "2" },
+	{ "mqtt-client-id", 0, "ID", EXPORT, "MQTT client id (nfxdp-PID-HOSTNAME)",
+	  OPT_STRING, F(mqtt_client_id), .example = "probe1" },
+	{ "mqtt-user", 0, "USER", EXPORT, "MQTT user name",
+	  OPT_STRING, F(mqtt_user), .example = "nfxdp" },
+	{ "mqtt-password-file", 0, "FILE", EXPORT, "its password: the file's first line",
+	  OPT_STRING, F(mqtt_password_file), .example = "/etc/nfxdp/mqtt.pw" },
+	{ "mqtt-ca", 0, "FILE", EXPORT, "mqtts: CA to verify the broker (the system's)",
+	  OPT_STRING, F(mqtt_ca), .example = "ca.crt" },
+	{ "mqtt-cert", 0, "FILE", EXPORT, "mqtts: client certificate ...",
+	  OPT_STRING, F(mqtt_cert), .example = "client.crt" },
+	{ "mqtt-key", 0, "FILE", EXPORT, "... and its key, when the broker asks for one",
+	  OPT_STRING, F(mqtt_key), .example = "client.key" },
+	{ "mqtt-queue", 0, "N", EXPORT, "batches waiting for the broker, then dropped",
+	  OPT_U32, F(mqtt_queue), .min = 1, .max = 1000000, .example = "10" },
+
+	{ "stats", 0, "S", OTHER, "print counters every S seconds (always at exit; 0: only then)",
+	  OPT_U32, F(stats_interval_s), .min = 0, .max = 86400, .example = "5" },
+	{ "metrics", 0, "ADDR:PORT", OTHER,
+	  "serve /metrics (Prometheus) and /healthz over HTTP, e.g. 127.0.0.1:9101 (a bare "
+	  "PORT is loopback)",
+	  OPT_STRING, F(metrics_addr), .example = "127.0.0.1:9101" },
+	{ "config", 0, "FILE", OTHER,
+	  "read options from FILE first, one per line as here without \"--\" (iface = eth0, "
+	  "statistical); the command line overrides it. Default: " DEFAULT_CONFIG " when it "
+	  "exists; --config none reads none",
+	  OPT_ACTION, .cli_only = true },
+	{ "verbose", 'v', NULL, OTHER, "more messages (twice: libbpf's too)",
+	  OPT_COUNT, F(verbosity) },
+	{ "help", 'h', NULL, OTHER, "this text", OPT_ACTION, .cli_only = true },
+	{ "version", 'V', NULL, OTHER, "the version", OPT_ACTION, .cli_only = true },
+};
+
+const int nfx_n_options = sizeof(nfx_options) / sizeof(nfx_options[0]);
