@@ -278,7 +278,7 @@ int main(int argc, char **argv)
 		printf("mix%d_ns %.1f\nmix%d_frames %llu\n", i, ns, i, (unsigned long long)frames);
 		fflush(stdout);
 	}
-	printf("entry_bytes %zu\n", meter_entry_size(o.statistical, o.splt));
+	printf("entry_bytes %zu\n", flow_entry_size(o.statistical, o.splt));
 	meter_destroy(&m);
 	close(bare);
 	return 0;

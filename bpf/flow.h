@@ -8,7 +8,18 @@
 
 #ifndef __bpf__
 #include <linux/types.h>
+#define FLOW_INLINE static inline
+#else
+#define FLOW_INLINE static __always_inline
 #endif
+
+/* NFStream ignores frames of fewer captured bytes than this. */
+#define MIN_FRAME_LEN 28
+
+/* NFStream's timeouts; the flow cache's size. */
+#define NFX_DEFAULT_IDLE_TIMEOUT_MS 120000
+#define NFX_DEFAULT_ACTIVE_TIMEOUT_MS 1800000
+#define NFX_DEFAULT_MAX_FLOWS (1U << 20)
 
 /* Header bytes of each frame the parser may look at (copied per frame). */
 #define PARSE_WINDOW 256
@@ -227,6 +238,44 @@ struct flow_entry_max {
 	struct flow_splt sp;
 };
 
+/* Where the optional parts start, and the size of an entry, per configuration. */
+FLOW_INLINE __u32 flow_stats_offset(void)
+{
+	return sizeof(struct flow_entry);
+}
+
+FLOW_INLINE __u32 flow_splt_offset(int statistical)
+{
+	return sizeof(struct flow_entry) + (statistical ? sizeof(struct flow_statistics) : 0);
+}
+
+FLOW_INLINE __u32 flow_entry_size(int statistical, __u32 splt)
+{
+	return flow_splt_offset(statistical) + (splt ? sizeof(struct flow_splt) : 0);
+}
+
+FLOW_INLINE __u64 flow_ctl_state(__u64 ctl)
+{
+	return ctl >> FLOW_STATE_SHIFT;
+}
+
+/* The flow's first and last packet, either direction (0: a direction without one). */
+FLOW_INLINE __u64 flow_first_seen(const struct flow_entry *e)
+{
+	__u64 a = e->dir[0].first_seen_ns, b = e->dir[1].first_seen_ns;
+
+	if (!b || (a && a < b))
+		return a;
+	return b;
+}
+
+FLOW_INLINE __u64 flow_last_seen(const struct flow_entry *e)
+{
+	__u64 a = e->dir[0].last_seen_ns, b = e->dir[1].last_seen_ns;
+
+	return a > b ? a : b;
+}
+
 /*
  * --filter: the collector compiles the expression into a postfix program of
  * tests and boolean operators, which the meter runs on every parsed frame,
@@ -274,7 +323,7 @@ struct filter_net_key {
  * and does not depend on a map's random seed: hash K/N slices and flow
  * sampling pick the same flows in every process, both directions together.
  */
-static inline __u32 flow_key_hash(const struct flow_key *k)
+FLOW_INLINE __u32 flow_key_hash(const struct flow_key *k)
 {
 	const __u32 *w = (const __u32 *)k;
 	__u32 h = 0x811c9dc5;
@@ -288,14 +337,39 @@ static inline __u32 flow_key_hash(const struct flow_key *k)
 	return h ^ (h >> 12);
 }
 
-/* Expiration reasons: the record's expiration_id. */
+/*
+ * Expiration reasons: the record's expiration_id (0 idle ... 4 flush), with
+ * the names stats and metrics give them.
+ */
+#define FLOW_EXPIRY_REASONS(X)                                                                 \
+	X(IDLE, "idle")                                                                        \
+	X(ACTIVE, "active")                                                                    \
+	X(NATURAL, "natural")                                                                  \
+	X(EMERGENCY, "emergency")                                                              \
+	X(FLUSH, "flush")
+
+#define FLOW_EXPIRY_ENUM(id, name) EXPIRY_##id,
 enum flow_expiry {
-	EXPIRY_IDLE = 0,
-	EXPIRY_ACTIVE = 1,
-	EXPIRY_NATURAL = 2,
-	EXPIRY_EMERGENCY = 3,
-	EXPIRY_FLUSH = 4,
+	FLOW_EXPIRY_REASONS(FLOW_EXPIRY_ENUM)
+	EXPIRY_COUNT,
 };
+#undef FLOW_EXPIRY_ENUM
+
+#ifndef __bpf__
+/* The reason's name in stats and metrics; "?" for one this version does not know. */
+static inline const char *flow_expiry_name(__u32 reason)
+{
+#define FLOW_EXPIRY_CASE(id, name)                                                             \
+	case EXPIRY_##id:                                                                      \
+		return name;
+	switch (reason) {
+		FLOW_EXPIRY_REASONS(FLOW_EXPIRY_CASE)
+	default:
+		return "?";
+	}
+#undef FLOW_EXPIRY_CASE
+}
+#endif
 
 /*
  * What the program sends through the export ring buffer for each closed
@@ -328,8 +402,8 @@ struct collector_state {
 	__u64 stream_id;
 	__u64 next_sequence;	/* of the next batch */
 	__u64 next_flow_id;
-	__u64 expired[5];	/* by enum flow_expiry */
-	__u64 exported[5];
+	__u64 expired[EXPIRY_COUNT]; /* by enum flow_expiry */
+	__u64 exported[EXPIRY_COUNT];
 	__u64 flows_sampled_out;
 	__u64 flows_filtered_out;
 	__u64 pid;		/* the collector using the pins, 0 once it stopped */

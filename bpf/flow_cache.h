@@ -72,11 +72,6 @@ static __always_inline __u64 cas_u64(__u64 *p, __u64 old, __u64 new)
 	return cur;
 }
 
-static __always_inline __u64 ctl_state(__u64 ctl)
-{
-	return ctl >> FLOW_STATE_SHIFT;
-}
-
 static __always_inline int key_equal(const struct flow_key *a, const struct flow_key *b)
 {
 	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
@@ -148,7 +143,7 @@ __noinline int flow_enter(struct flow_entry *e, const struct flow_key *key, __u6
 	for (int i = 0; i < ENTER_RETRIES; i++) {
 		__u64 c = *(volatile __u64 *)&e->ctl;
 
-		if (ctl_state(c) != FLOW_LIVE)
+		if (flow_ctl_state(c) != FLOW_LIVE)
 			return -EAGAIN;
 		if (cas_u64(&e->ctl, c, c + 1) != c)
 			continue;
@@ -167,7 +162,7 @@ static long settle_one(__u32 i, const struct flow_key *key)
 {
 	struct flow_entry *e = bpf_map_lookup_elem(&flows, key);
 
-	return !e || ctl_state(*(volatile __u64 *)&e->ctl) == FLOW_LIVE;
+	return !e || flow_ctl_state(*(volatile __u64 *)&e->ctl) == FLOW_LIVE;
 }
 
 static __always_inline void flow_settle(const struct flow_key *key)
@@ -177,37 +172,20 @@ static __always_inline void flow_settle(const struct flow_key *key)
 	bpf_loop(SETTLE_SPINS, settle_one, &k, 0);
 }
 
-static __always_inline __u64 flow_first_seen(const struct flow_entry *e)
-{
-	__u64 a = e->dir[0].first_seen_ns, b = e->dir[1].first_seen_ns;
-
-	if (!b || (a && a < b))
-		return a;
-	return b;
-}
-
-static __always_inline __u64 flow_last_seen(const struct flow_entry *e)
-{
-	__u64 a = e->dir[0].last_seen_ns, b = e->dir[1].last_seen_ns;
-
-	return a > b ? a : b;
-}
-
 /* Where the optional parts of an entry are, for this configuration. */
 static __always_inline struct flow_statistics *entry_stats(void *e)
 {
-	return e + sizeof(struct flow_entry);
+	return e + flow_stats_offset();
 }
 
 static __always_inline struct flow_splt *entry_splt(void *e)
 {
-	return e + sizeof(struct flow_entry) + (cfg_statistical ? sizeof(struct flow_statistics) : 0);
+	return e + flow_splt_offset(cfg_statistical);
 }
 
 static __always_inline __u32 entry_size(void)
 {
-	return sizeof(struct flow_entry) + (cfg_statistical ? sizeof(struct flow_statistics) : 0) +
-	       (cfg_splt ? sizeof(struct flow_splt) : 0);
+	return flow_entry_size(cfg_statistical, cfg_splt);
 }
 
 /* NFStream's millisecond clock, plus one so that 0 can mean "no packet yet". */
@@ -490,7 +468,7 @@ __noinline int flow_freeze(struct flow_entry *e, const struct flow_key *key, __u
 		return -EAGAIN;
 	c = *(volatile __u64 *)&e->ctl;
 	g = c & FLOW_GEN_MASK;
-	if (ctl_state(c) != FLOW_LIVE || (c & FLOW_WRITERS_MASK) != writers || (writers && g != gen))
+	if (flow_ctl_state(c) != FLOW_LIVE || (c & FLOW_WRITERS_MASK) != writers || (writers && g != gen))
 		return -EBUSY;
 	if (cas_u64(&e->ctl, c, FLOW_CTL(FLOW_DEAD) | g) != c)
 		return -EBUSY;

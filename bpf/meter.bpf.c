@@ -24,7 +24,7 @@
 /* The flow cache; max_entries is set from --max-flows at load time. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, NFX_DEFAULT_MAX_FLOWS);
 	__type(key, struct flow_key);
 	__type(value, struct flow_entry);
 } flows SEC(".maps");
@@ -71,8 +71,8 @@ struct {
 } scratch_map SEC(".maps");
 
 /* Configuration, set by the collector before load. 0 disables a timeout. */
-const volatile __u64 cfg_idle_timeout_ms = 120000;
-const volatile __u64 cfg_active_timeout_ms = 1800000;
+const volatile __u64 cfg_idle_timeout_ms = NFX_DEFAULT_IDLE_TIMEOUT_MS;
+const volatile __u64 cfg_active_timeout_ms = NFX_DEFAULT_ACTIVE_TIMEOUT_MS;
 const volatile __u8 cfg_natural_expiry = 1;
 const volatile __u8 cfg_accounting = ACCOUNT_LINK;
 const volatile __u8 cfg_decode_tunnels = 1; /* GTP-U, CAPWAP, TZSP (IP-in-IP always) */

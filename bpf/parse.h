@@ -19,8 +19,6 @@
 #define IPV6_EXT_MAX_CHAIN 8
 #define IP_TUNNEL_MAX_DEPTH 2
 #define GTP_EXT_MAX_CHAIN 4
-/* NFStream ignores frames of fewer captured bytes than this. */
-#define MIN_FRAME_LEN 28
 
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD

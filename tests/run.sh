@@ -37,6 +37,7 @@ needs_root() {
 	return 1
 }
 
+run_suite layout python3 scripts/check-layout.py
 run_suite unit "$B/tests/test_unit"
 needs_root bpf && run_suite bpf "$B/tests/test_meter"
 for t in tests/e2e/test_*.sh; do

@@ -3,8 +3,8 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
-#include "collector/collector.h"
 #include "common/log.h"
+#include "modes/live.h"
 #include "modes/replay.h"
 
 int main(int argc, char **argv)
@@ -21,5 +21,5 @@ int main(int argc, char **argv)
 	log_set_level(cfg.verbosity >= 2 ? LOG_DEBUG : cfg.verbosity ? LOG_INFO : LOG_WARN);
 	if (cfg.n_pcaps)
 		return replay_run(&cfg);
-	return collector_run_live(&cfg);
+	return live_run(&cfg);
 }

@@ -17,7 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "collector/collector.h"
+#include "common/clock.h"
 #include "meter/counters.h"
 #include "select/packet_filter.h"
 #include "harness.h"

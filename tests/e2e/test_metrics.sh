@@ -141,6 +141,10 @@ check("zmq batches", v("nfxdp_export_batches_sent_total,exporter=zmq") + " " +
       v("nfxdp_export_batches_dropped_total,exporter=zmq"), "9 2")
 check("file batches", v("nfxdp_export_batches_sent_total,exporter=file") + " " +
       v("nfxdp_export_batches_dropped_total,exporter=file"), "4 0")
+check("zmq records", v("nfxdp_export_records_sent_total,exporter=zmq") + " " +
+      v("nfxdp_export_records_dropped_total,exporter=zmq"), "2304 512")
+check("file records", v("nfxdp_export_records_sent_total,exporter=file") + " " +
+      v("nfxdp_export_records_dropped_total,exporter=file"), "1024 0")
 want_buckets = "0 1 1 1 2 2 2 3 3 3 4 4 4 5 5"
 les = ["0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05",
        "0.1", "0.25", "0.5", "1", "2.5", "+Inf"]

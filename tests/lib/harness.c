@@ -14,15 +14,10 @@
 
 void harness_default_opts(struct meter_opts *o)
 {
-	memset(o, 0, sizeof(*o));
-	o->idle_timeout_ms = 120000;
-	o->active_timeout_ms = 1800000;
-	o->natural_expiry = true;
-	o->accounting = ACCOUNT_LINK;
-	o->decode_tunnels = true;
+	/* nfxdp's defaults, a small cache, both metering programs. */
+	meter_opts_default(o);
 	o->max_flows = 4096;
 	o->programs = LOAD_METER | LOAD_REPLAY;
-	o->ring_bytes = 8 << 20;
 }
 
 static int on_event(void *ctx, void *data, size_t size)

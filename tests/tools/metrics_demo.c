@@ -44,18 +44,18 @@ static void fill_static(struct metrics_snapshot *s, unsigned int poll_ms, bool a
 	memset(s, 0, sizeof(*s));
 	for (int i = 0; i < NFX_COUNTER_MAX; i++)
 		s->counters[i] = 7ULL * (i + 1);
-	for (int i = 0; i < METRICS_EXPIRY_REASONS; i++) {
+	for (int i = 0; i < EXPIRY_COUNT; i++) {
 		s->flows_closed[i] = i + 2;
 		s->flows_exported[i] = i + 1;
 	}
 	s->flows_active = 6;
+	/* The collector's estimate: created - closed - active. */
+	s->flows_evicted = s->counters[NFX_FLOWS_CREATED] - 20 - 6;
 	s->map_entries = 6;
 	s->map_capacity = 1024;
-	s->exporter_on[METRICS_EXPORTER_ZMQ] = true;
-	s->batches_sent[METRICS_EXPORTER_ZMQ] = 9;
-	s->batches_dropped[METRICS_EXPORTER_ZMQ] = 2;
-	s->exporter_on[METRICS_EXPORTER_FILE] = true;
-	s->batches_sent[METRICS_EXPORTER_FILE] = 4;
+	s->exporters[0] = (struct metrics_exporter){ "zmq", 9, 2, 2304, 512 };
+	s->exporters[1] = (struct metrics_exporter){ "file", 4, 0, 1024, 0 };
+	s->n_exporters = 2;
 	snprintf(s->ifaces[0], METRICS_IFACE_LEN, "va@nsA");
 	snprintf(s->ifaces[1], METRICS_IFACE_LEN, "eth0");
 	s->n_ifaces = 2;
@@ -112,7 +112,6 @@ int main(int argc, char **argv)
 	for (unsigned int k = 0; !stop && (!polls || k < polls); k++) {
 		metrics_observe_poll(&s, took);
 		took = k % 5 == 4 ? 0.0002 : took * 10;
-		metrics_estimate_evicted(&s);
 		metrics_publish(&m, &s);
 		printf("published %u\n", k + 1);
 		fflush(stdout);

@@ -13,7 +13,7 @@
 #include <zlib.h>
 #include <zmq.h>
 
-#include "cli/cli.h"
+#include "common/clock.h"
 #include "export/zmq.h"
 #include "flow.pb-c.h"
 #include "record/batch.h"
@@ -50,14 +50,6 @@ struct cat_state {
 };
 
 static volatile sig_atomic_t stop;
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void on_signal(int sig)
 {
@@ -327,7 +319,7 @@ static int follow_file(struct cat_state *s, const struct cat_opts *o)
 	struct spool_follow sf = {
 		.path = o->input,
 		.cursor = o->cursor,
-		.deadline = o->timeout_s ? now_s() + o->timeout_s : 0,
+		.deadline = o->timeout_s ? clock_secs(CLOCK_MONOTONIC) + o->timeout_s : 0,
 		.stop = &stop,
 		.fn = follow_batch,
 		.ctx = &fc,
@@ -441,7 +433,7 @@ int main(int argc, char **argv)
 	}
 	zmq_msg_init(&msg);
 	if (o.timeout_s)
-		deadline = now_s() + o.timeout_s;
+		deadline = clock_secs(CLOCK_MONOTONIC) + o.timeout_s;
 	while (!stop) {
 		int err;
 		Nfxdp__FlowBatch *b = receive_batch(sock, &msg, &err);
@@ -459,7 +451,7 @@ int main(int argc, char **argv)
 			status = 1;
 			break;
 		}
-		if (deadline && now_s() >= deadline) {
+		if (deadline && clock_secs(CLOCK_MONOTONIC) >= deadline) {
 			if (o.count)
 				status = 3;
 			break;

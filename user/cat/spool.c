@@ -10,19 +10,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "record/batch.h"
 #include "common/log.h"
 #include "cat/spool.h"
 
 #define MAX_BATCH (256U << 20)
-
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /*
  * Where a consumer is: an offset in the file with inode @ino, so a restart
@@ -353,7 +346,7 @@ int spool_follow_run(struct spool_follow *sf)
 			}
 			continue;
 		}
-		if (sf->deadline && mono_s() >= sf->deadline) {
+		if (sf->deadline && clock_secs(CLOCK_MONOTONIC) >= sf->deadline) {
 			status = 3;
 			break;
 		}

@@ -1,26 +1,49 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The collector: takes closed flows from the export ring, builds records,
- * batches them and hands batches to the exporters. Live mode drives it from
- * the poll loop here; capture replay drives it from replay.c.
+ * The collector: takes closed flows from the meter's export ring, builds
+ * records, batches them and hands each batch to every exporter; has the
+ * kernel close the flows whose time has come (expiry.c) and keeps the cache
+ * below its hard watermark. A mode (modes/live.c, modes/replay.c) drives it
+ * through this API and tells it what it needs to know of its input in a
+ * struct mode_facts; the collector reads no command line.
  */
 #ifndef NFXDP_COLLECTOR_COLLECTOR_H
 #define NFXDP_COLLECTOR_COLLECTOR_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cli/cli.h"
+#include "collector/expiry.h"
+#include "export/exporter.h"
 #include "meter/event_ring.h"
-#include "export/file.h"
-#include "export/ipfix.h"
-#include "export/mqtt.h"
-#include "export/zmq.h"
-#include "record/batch.h"
 #include "meter/meter.h"
 #include "ops/metrics.h"
-#include "collector/expiry.h"
+#include "record/batch.h"
+
+struct flowfilter;
+
+/* What the mode tells the collector about its input. */
+struct mode_facts {
+	const char *source; /* the input, named in every batch: interfaces or capture files */
+	bool capture_time;  /* the meter runs on capture time, Unix time already */
+	bool live;	    /* packets keep arriving while the collector scans */
+};
+
+struct collector_opts {
+	struct poller_policy expiry; /* timeouts and the cache's capacity */
+	uint32_t batch_flows;	     /* flows per batch */
+	uint32_t batch_ms;	     /* a batch leaves at most this long after its first flow */
+	uint32_t flow_sample_n;	     /* export 1 in N flows, by key hash; 0 or 1: all */
+	const struct flowfilter *flow_filter; /* export only the flows it selects; NULL: all */
+	bool scale_sampled;	     /* counts multiplied by the packet sampling rate */
+	/* The meter is pinned (--persist): records stay in the ring until sent. */
+	bool persist;
+	uint64_t ready_wait_ms; /* before the first batch, wait for a taker (--zmq-wait) */
+};
+
+void collector_opts_default(struct collector_opts *o);
+
+#define COLLECTOR_MAX_EXPORTERS 8
 
 /* Between scans, how full the flow cache is and how fast it fills. */
 struct cache_watch {
@@ -32,78 +55,76 @@ struct cache_watch {
 	uint64_t rate_created;
 	uint64_t rate_ns;
 	double rate_per_ns; /* new flows per ns */
+	uint64_t evicted;   /* the eviction estimate's highest value (a metrics counter) */
 };
 
 struct collector {
-	const struct nfx_config *cfg;
-	struct meter meter;
+	struct collector_opts o;
+	struct mode_facts facts;
+	struct meter *m;
 	struct poller poller;
 	struct event_ring ring;
 	struct batch batch;
-	struct zmq_exporter zmq;
-	struct file_exporter file;
-	bool zmq_on;
-	bool file_on;
-	struct ipfix_exporter ipfix;
-	struct mqtt_exporter mqtt;
-	bool ipfix_on;
-	bool mqtt_on;
-	char *mqtt_password;
-	struct metrics_server metrics;
-	struct metrics_snapshot snap;
-	bool metrics_on;
+	struct exporter *ex[COLLECTOR_MAX_EXPORTERS];
+	int n_ex;
 	struct record_features feat;
+	uint32_t sampling_rate; /* in every record: the meter's packet sampling */
 	uint64_t next_id;
 	struct cache_watch watch;
-	uint64_t expired[5];  /* flows closed, by enum flow_expiry */
-	uint64_t exported[5]; /* of them, flows exported (not sampled or filtered out) */
-	uint64_t flows_sampled_out;  /* --flow-sample */
-	uint64_t flows_filtered_out; /* --flow-filter */
-	int64_t clock_offset_ns; /* meter clock to Unix time */
-	uint64_t resumes;	 /* --persist: how many collectors came before */
-	bool sent_any;		 /* a batch went out from this process */
-	bool all_gone;		 /* every interface went away */
+	uint64_t expired[EXPIRY_COUNT];	 /* flows closed, by enum flow_expiry */
+	uint64_t exported[EXPIRY_COUNT]; /* of them, flows exported (not sampled or filtered out) */
+	uint64_t flows_sampled_out;	 /* --flow-sample */
+	uint64_t flows_filtered_out;	 /* --flow-filter */
+	int64_t clock_offset_ns;	 /* meter clock to Unix time */
+	uint64_t resumes;		 /* --persist: how many collectors came before */
+	bool sent_any;			 /* a batch went out from this process */
+	bool lost;			 /* a sink lost batches or records */
 };
 
-extern volatile sig_atomic_t collector_stop;
-
-/* Loads the meter and opens the exporters; @source names the input in batches. */
-int collector_open(struct collector *c, const struct nfx_config *cfg, const char *source);
-/* The same in two steps: the meter and the file sink, then the sockets. */
-int collector_open_meter(struct collector *c, const struct nfx_config *cfg, const char *source);
-int collector_open_network(struct collector *c);
-/* Sends the pending batch if it is full or older than --batch-ms (now: monotonic ms). */
-void collector_tick(struct collector *c, uint64_t now_ms);
-/* Flows in the cache: the last scan's count, plus created and minus closed since; *created if asked. */
-uint64_t collector_cache_entries(struct collector *c, uint64_t *created);
-/* Emergency expiry when the cache is past its hard watermark (meter time @now_ns). */
-void collector_pressure(struct collector *c, uint64_t now_ns);
-/* A scan for timeouts at meter time @now_ns (poller_scan), noted for the estimate. */
-void collector_scan(struct collector *c, uint64_t now_ns);
+/*
+ * Starts collecting from @m (loaded, attached or not), resuming the stream
+ * a previous collector left in its pins. Returns 0, or a negative errno
+ * after a message (-EBUSY: another collector holds the pins).
+ */
+int collector_open(struct collector *c, struct meter *m, const struct collector_opts *o,
+		   const struct mode_facts *facts);
+/* Adds a sink; the collector closes it. */
+int collector_add_exporter(struct collector *c, struct exporter *x);
+/*
+ * Closed flows out of the export ring into the batch; a batch that fills
+ * is sent at once, so the ring always has room. Returns 0 or -errno.
+ */
+int collector_drain(struct collector *c);
+/* Waits up to @timeout_ms for closed flows, then drains. */
+int collector_wait(struct collector *c, int timeout_ms);
+/* The sinks' own work, and the batch sent once it is older than batch_ms (@now_ms: monotonic). */
+void collector_service(struct collector *c, uint64_t now_ms);
 /* Sends whatever is batched. */
 void collector_send(struct collector *c);
-/* One figure of the stats: the meter's counters, then the collector's. */
-struct stat_item {
-	const char *name;
-	uint64_t value;
-};
+/* Closes the flows whose timeout has passed at meter time @now_ns. */
+void collector_scan(struct collector *c, uint64_t now_ns);
+/* Emergency expiry when the cache is past its hard watermark (meter time @now_ns). */
+void collector_pressure(struct collector *c, uint64_t now_ns);
+/* How long the mode may wait before the next pressure check, 1 to 100 ms. */
+int collector_pressure_wait_ms(const struct collector *c);
+/* New flows the cache takes before its hard watermark (at least 16). */
+uint64_t collector_room(struct collector *c);
+/*
+ * Every flow out, as expired when its timeout has passed at meter time
+ * @now_ns (0: never), else as flushed; the last batch sent. 0 or -errno.
+ */
+int collector_flush(struct collector *c, uint64_t now_ns);
+/* --persist: the flows due now out, the stream's position saved for the next collector. */
+void collector_leave(struct collector *c);
+
 #define STATS_MAX 64
-
+/* The figures of the stats: the meter's counters, the collector's, each sink's. */
 int collector_stats(struct collector *c, struct stat_item *items, int max);
-void collector_print_stats(struct collector *c, const char *when);
-/* Stats on stderr, and as JSON on the ZeroMQ topic "stats". */
+/* Stats on stderr and as JSON on the sinks' side channel ("stats" on ZeroMQ). */
 void collector_report(struct collector *c, const char *when);
-void collector_close(struct collector *c);
-/* --persist: records where the stream stands for the next collector. */
-void collector_state_save(struct collector *c, bool stopping);
-
-/* SIGINT and SIGTERM set collector_stop; SIGPIPE is ignored. */
-void collector_install_signals(void);
-
-/* Meters the live interfaces until SIGINT/SIGTERM; returns the exit status. */
-int collector_run_live(const struct nfx_config *cfg);
-
-uint64_t clock_ms(clockid_t clk);
-uint64_t clock_ns(clockid_t clk);
+/* The collector's part of a /metrics snapshot. */
+void collector_metrics(struct collector *c, struct metrics_snapshot *s);
+/* Closes the sinks and lets go of the meter (not destroyed); 1 when a sink lost anything. */
+int collector_close(struct collector *c);
 
 #endif /* NFXDP_COLLECTOR_COLLECTOR_H */

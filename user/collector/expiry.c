@@ -7,26 +7,25 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "meter/event_ring.h"
+#include "common/clock.h"
 #include "flow.h"
 #include "meter/meter.h"
 #include "common/log.h"
-#include "meter.skel.h"
 #include "collector/expiry.h"
 
 #define SCAN_BATCH 4096
 #define CLOSE_ATTEMPTS 64 /* closer runs per queue before leaving a busy flow for next scan */
 
-int poller_init(struct poller *p, struct meter *m, struct event_ring *ring,
-		const struct poller_policy *policy)
+int poller_init(struct poller *p, struct meter *m, const struct poller_policy *policy,
+		expiry_drain_fn drain, void *drain_ctx)
 {
 	memset(p, 0, sizeof(*p));
 	p->m = m;
-	p->ring = ring;
+	p->drain = drain;
+	p->drain_ctx = drain_ctx;
 	p->policy = *policy;
 	p->st.idle_ms = policy->idle_ms;
-	p->flows_fd = bpf_map__fd(m->skel->maps.flows);
-	p->close_fd = bpf_program__fd(m->skel->progs.nfx_close);
+	p->flows_fd = meter_flows_fd(m);
 	p->buf_n = SCAN_BATCH;
 	p->keys = calloc(p->buf_n, sizeof(*p->keys));
 	p->vals = calloc(p->buf_n, m->entry_size);
@@ -52,20 +51,6 @@ static uint64_t ms_of(uint64_t ns)
 	return ns / 1000000;
 }
 
-static uint64_t first_seen(const struct flow_entry *e)
-{
-	uint64_t a = e->dir[0].first_seen_ns, b = e->dir[1].first_seen_ns;
-
-	return (!b || (a && a < b)) ? a : b;
-}
-
-static uint64_t last_seen(const struct flow_entry *e)
-{
-	uint64_t a = e->dir[0].last_seen_ns, b = e->dir[1].last_seen_ns;
-
-	return a > b ? a : b;
-}
-
 /*
  * Largest ns timestamp whose ms value is at most now_ms - wait_ms: the
  * kernel keeps NFStream's millisecond rule when it re-checks.
@@ -78,7 +63,7 @@ static uint64_t threshold_for(uint64_t now_ms, uint64_t wait_ms)
 int poller_due(const struct poller_policy *policy, const struct flow_entry *e, uint64_t now_ns,
 	       uint64_t *threshold_ns)
 {
-	uint64_t now = ms_of(now_ns), last = ms_of(last_seen(e)), first = ms_of(first_seen(e));
+	uint64_t now = ms_of(now_ns), last = ms_of(flow_last_seen(e)), first = ms_of(flow_first_seen(e));
 
 	if (policy->idle_ms && now >= last + policy->idle_ms) {
 		*threshold_ns = threshold_for(now, policy->idle_ms);
@@ -95,23 +80,6 @@ int poller_due(const struct poller_policy *policy, const struct flow_entry *e, u
 	return -1;
 }
 
-/* Runs nfx_close over close_queue[0..qlen). */
-static int run_closer(struct poller *p)
-{
-	unsigned char pkt[64] = { 0 };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = sizeof(pkt),
-		    .repeat = 1);
-	int err;
-
-	p->m->skel->bss->close_queue_len = p->qlen;
-	err = bpf_prog_test_run_opts(p->close_fd, &opts);
-	if (err) {
-		err = -errno;
-		pr_warn("Couldn't run the flow closer: %s\n", strerror(-err));
-	}
-	return err;
-}
-
 /*
  * Closes the queued flows. Requests refused because the export ring was
  * full or writers were inside are retried after draining the ring; a flow
@@ -119,17 +87,17 @@ static int run_closer(struct poller *p)
  */
 static int drain_queue(struct poller *p)
 {
-	struct close_req *q = p->m->skel->bss->close_queue;
+	struct close_req *q = meter_close_queue(p->m);
 	int err = 0;
 
 	for (int attempt = 0; attempt < CLOSE_ATTEMPTS && p->qlen; attempt++) {
 		uint32_t keep = 0;
 
-		err = run_closer(p);
+		err = meter_run_close(p->m, p->qlen);
 		if (err)
 			break;
 		for (uint32_t i = 0; i < p->qlen; i++) {
-			if (q[i].status == 0 && q[i].reason < 5)
+			if (q[i].status == 0 && q[i].reason < EXPIRY_COUNT)
 				p->st.closed[q[i].reason]++;
 			if (q[i].status == -EBUSY || q[i].status == -ENOSPC) {
 				p->st.close_busy++;
@@ -137,7 +105,7 @@ static int drain_queue(struct poller *p)
 			}
 		}
 		p->qlen = keep;
-		event_ring_consume(p->ring);
+		p->drain(p->drain_ctx);
 	}
 	p->qlen = 0;
 	return err;
@@ -154,7 +122,7 @@ static int queue_close(struct poller *p, const struct flow_key *key, int reason,
 		if (err)
 			return err;
 	}
-	r = &p->m->skel->bss->close_queue[p->qlen++];
+	r = &meter_close_queue(p->m)[p->qlen++];
 	r->key = *key;
 	r->reason = reason;
 	r->threshold_ns = threshold_ns;
@@ -226,8 +194,8 @@ static int add_due(struct poller *p, const struct flow_key *k, const struct flow
 	d->key = *k;
 	d->reason = reason;
 	d->threshold_ns = threshold;
-	d->first_seen_ns = first_seen(e);
-	d->last_seen_ns = last_seen(e);
+	d->first_seen_ns = flow_first_seen(e);
+	d->last_seen_ns = flow_last_seen(e);
 	return 0;
 }
 
@@ -284,7 +252,7 @@ static int expire_one(struct poller *p, const struct flow_key *k, const struct f
 	uint64_t threshold = 0;
 	int reason;
 
-	if ((e->ctl >> FLOW_STATE_SHIFT) != FLOW_LIVE)
+	if (flow_ctl_state(e->ctl) != FLOW_LIVE)
 		return 0;
 	reason = due_now(p, e, now_ns, &threshold);
 	if (reason < 0)
@@ -296,17 +264,9 @@ static uint64_t closed_total(const struct poller *p)
 {
 	uint64_t n = 0;
 
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < EXPIRY_COUNT; i++)
 		n += p->st.closed[i];
 	return n;
-}
-
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void adjust_idle(struct poller *p, uint64_t percent);
@@ -318,7 +278,7 @@ static int pressure_one(struct poller *p, const struct flow_key *k, const struct
 	uint64_t threshold = 0;
 	int reason;
 
-	if ((e->ctl >> FLOW_STATE_SHIFT) != FLOW_LIVE)
+	if (flow_ctl_state(e->ctl) != FLOW_LIVE)
 		return 0;
 	reason = due_now(p, e, now_ns, &threshold);
 	return add_due(p, k, e, reason < 0 ? EXPIRY_EMERGENCY : reason, threshold);
@@ -367,7 +327,7 @@ static int close_pressure(struct poller *p, bool emergency, uint64_t keep)
 
 int poller_scan(struct poller *p, uint64_t now_ns)
 {
-	uint64_t start = mono_us();
+	uint64_t start = clock_us(CLOCK_MONOTONIC);
 	int64_t seen = scan_entries(p, expire_one, now_ns);
 	int err = close_due(p);
 
@@ -375,7 +335,7 @@ int poller_scan(struct poller *p, uint64_t now_ns)
 		return seen;
 	p->st.scans++;
 	p->st.active_flows = seen;
-	p->st.last_scan_us = mono_us() - start;
+	p->st.last_scan_us = clock_us(CLOCK_MONOTONIC) - start;
 	if (p->policy.capacity)
 		adjust_idle(p, seen * 100 / p->policy.capacity);
 	return err;
@@ -417,7 +377,7 @@ uint64_t poller_high_limit(const struct poller *p)
 
 int poller_pressure(struct poller *p, uint64_t now_ns, uint64_t entries, uint64_t incoming)
 {
-	uint64_t hard = poller_hard_limit(p), start = mono_us();
+	uint64_t hard = poller_hard_limit(p), start = clock_us(CLOCK_MONOTONIC);
 	int64_t seen;
 	int err;
 
@@ -433,7 +393,7 @@ int poller_pressure(struct poller *p, uint64_t now_ns, uint64_t entries, uint64_
 	err = close_pressure(p, (uint64_t)seen + incoming >= hard, poller_high_limit(p));
 	p->st.scans++;
 	p->st.active_flows = seen;
-	p->st.last_scan_us = mono_us() - start;
+	p->st.last_scan_us = clock_us(CLOCK_MONOTONIC) - start;
 	adjust_idle(p, seen * 100 / p->policy.capacity);
 	return err ? err : 1;
 }

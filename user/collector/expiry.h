@@ -14,8 +14,13 @@
 #include "flow.h"
 
 struct meter;
-struct event_ring;
 struct due;
+
+/*
+ * Takes the flows the kernel closed out of the export ring (the collector's
+ * collector_drain()): called while closing, to make room in the ring.
+ */
+typedef void (*expiry_drain_fn)(void *ctx);
 
 struct poller_policy {
 	uint64_t idle_ms;   /* 0: never */
@@ -50,18 +55,18 @@ struct poller_stats {
 	uint64_t idle_ms;	 /* idle timeout in use: the configured one, or less under pressure */
 	uint64_t emergency_runs; /* times the hard watermark was reached */
 	uint64_t active_flows;	 /* entries seen by the last scan */
-	uint64_t closed[5];	 /* by enum flow_expiry, closed on the collector's request */
+	uint64_t closed[EXPIRY_COUNT];	 /* by enum flow_expiry, closed on the collector's request */
 	uint64_t close_busy;	 /* requests retried: writers inside or ring full */
 	uint64_t last_scan_us;	 /* duration of the last scan */
 };
 
 struct poller {
 	struct meter *m;
-	struct event_ring *ring;
+	expiry_drain_fn drain;
+	void *drain_ctx;
 	struct poller_policy policy;
 	struct poller_stats st;
 	int flows_fd;
-	int close_fd;
 	struct flow_key *keys; /* batch lookup buffers */
 	struct flow_entry *vals;
 	uint32_t buf_n;
@@ -71,8 +76,8 @@ struct poller {
 	size_t cap_due;
 };
 
-int poller_init(struct poller *p, struct meter *m, struct event_ring *ring,
-		const struct poller_policy *policy);
+int poller_init(struct poller *p, struct meter *m, const struct poller_policy *policy,
+		expiry_drain_fn drain, void *drain_ctx);
 void poller_free(struct poller *p);
 /* Closes every flow whose timeout has passed at meter time @now_ns. */
 int poller_scan(struct poller *p, uint64_t now_ns);

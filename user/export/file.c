@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio_ext.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -212,6 +213,7 @@ int file_exporter_write(struct file_exporter *fx, const Nfxdp__FlowBatch *b,
 	/* A gzip stream, a pipe or a device cannot take back half a batch. */
 	if (fx->failed && !fx->rewindable) {
 		fx->batches_dropped++;
+		fx->records_dropped += b->n_flows;
 		return -EIO;
 	}
 	errno = 0;
@@ -226,6 +228,7 @@ int file_exporter_write(struct file_exporter *fx, const Nfxdp__FlowBatch *b,
 				"a write succeeds)\n", fx->path, strerror(err));
 		fx->failed = true;
 		fx->batches_dropped++;
+		fx->records_dropped += b->n_flows;
 		cut_back(fx);
 		return -err;
 	}
@@ -236,6 +239,7 @@ int file_exporter_write(struct file_exporter *fx, const Nfxdp__FlowBatch *b,
 	if (fx->rewindable)
 		fx->good_end = ftell(fx->f);
 	fx->batches_written++;
+	fx->records_written += b->n_flows;
 	maybe_rotate(fx);
 	return 0;
 }
@@ -256,4 +260,69 @@ int file_exporter_close(struct file_exporter *fx)
 		pr_warn("Couldn't finish writing %s: %s\n", fx->path, strerror(errno));
 	fx->f = NULL;
 	return err ? -EIO : 0;
+}
+
+/* ---- the exporter interface --------------------------------------------- */
+
+#define FX(x) ((struct file_exporter *)(x))
+
+static int fx_send(struct exporter *x, const struct batch_view *b)
+{
+	return file_exporter_write(FX(x), b->msg, b->packed, b->len);
+}
+
+static void fx_stats(struct exporter *x, struct exporter_stats *st)
+{
+	st->batches_sent = FX(x)->batches_written;
+	st->batches_dropped = FX(x)->batches_dropped;
+	st->records_sent = FX(x)->records_written;
+	st->records_dropped = FX(x)->records_dropped;
+}
+
+static int fx_own_stats(struct exporter *x, struct stat_item *items, int max)
+{
+	const struct stat_item own[] = {
+		{ "file_batches_dropped", FX(x)->batches_dropped },
+		{ "file_rotations", FX(x)->rotations },
+	};
+
+	return exporter_put_stats(items, max, own, sizeof(own) / sizeof(own[0]));
+}
+
+static int fx_close(struct exporter *x, int linger_ms)
+{
+	int err = file_exporter_close(FX(x));
+
+	if (FX(x)->batches_dropped)
+		pr_warn("%" PRIu64 " batch(es) of flows could not be written to %s\n",
+			FX(x)->batches_dropped, FX(x)->path);
+	free(x);
+	return err;
+}
+
+static const struct exporter_ops file_ops = {
+	.name = "file",
+	.send = fx_send,
+	.stats = fx_stats,
+	.own_stats = fx_own_stats,
+	.close = fx_close,
+};
+
+struct exporter *file_exporter_new(const struct file_opts *o, int *err)
+{
+	struct file_exporter *fx = calloc(1, sizeof(*fx));
+
+	*err = fx ? file_exporter_open(fx, o->path, o->format, o->compress, o->append, &o->feat) :
+		    -ENOMEM;
+	if (!*err) {
+		*err = file_exporter_rotate_at(fx, o->rotate_size);
+		if (*err)
+			file_exporter_close(fx);
+	}
+	if (*err) {
+		free(fx);
+		return NULL;
+	}
+	fx->base.ops = &file_ops;
+	return &fx->base;
 }

@@ -7,11 +7,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "cli/cli.h"
+#include "export/exporter.h"
 #include "record/format.h"
 #include "record/record.h"
 
 struct file_exporter {
+	struct exporter base;
 	FILE *f;
 	int fd;		  /* under f (a gzip stream's too): its size on disk */
 	char path[4096];
@@ -24,6 +25,7 @@ struct file_exporter {
 	long good_end;	  /* where the last whole batch ends */
 	uint64_t batches_written;
 	uint64_t batches_dropped;
+	uint64_t records_written, records_dropped;
 	uint64_t rotate_size;	  /* rename to PATH.1 at this size; 0: never */
 	bool rotate_failed;	  /* reported once, until a rotation succeeds */
 	uint64_t rotations;
@@ -43,5 +45,17 @@ int file_exporter_rotate_at(struct file_exporter *fx, uint64_t size);
 int file_exporter_write(struct file_exporter *fx, const Nfxdp__FlowBatch *b,
 			const uint8_t *packed, size_t len);
 int file_exporter_close(struct file_exporter *fx);
+
+struct file_opts {
+	const char *path;	/* "-": standard output */
+	enum out_format format;
+	bool compress;		/* gzip */
+	bool append;		/* continue an existing file (a resumed collector) */
+	uint64_t rotate_size;	/* bytes; 0: never */
+	struct record_features feat;
+};
+
+/* The file sink behind the exporter interface; NULL (and *err) after a message. */
+struct exporter *file_exporter_new(const struct file_opts *o, int *err);
 
 #endif /* NFXDP_EXPORT_FILE_H */

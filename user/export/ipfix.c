@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "export/ipfix.h"
 #include "common/log.h"
 
@@ -111,14 +112,6 @@ static struct ipfix_field field_of(unsigned i, bool v6)
 	else if (v6 && f.val == V_DST_ADDR)
 		f.id = 28, f.len = 16; /* destinationIPv6Address */
 	return f;
-}
-
-static uint64_t now_ms(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void put_be(uint8_t *out, uint64_t v, unsigned len)
@@ -384,7 +377,7 @@ static void tcp_down(struct ipfix_exporter *x, int err)
 	x->fd = -1;
 	x->connecting = x->connected = false;
 	queue_drop(x);
-	x->next_connect_ms = now_ms(CLOCK_MONOTONIC) + x->o.reconnect_ms;
+	x->next_connect_ms = clock_ms(CLOCK_MONOTONIC) + x->o.reconnect_ms;
 }
 
 static void tcp_up(struct ipfix_exporter *x)
@@ -486,7 +479,7 @@ void ipfix_exporter_service(struct ipfix_exporter *x)
 {
 	if (!x->tcp || !x->msg)
 		return;
-	if (x->fd < 0 && now_ms(CLOCK_MONOTONIC) >= x->next_connect_ms)
+	if (x->fd < 0 && clock_ms(CLOCK_MONOTONIC) >= x->next_connect_ms)
 		tcp_connect(x);
 	if (x->connecting)
 		tcp_check_connect(x);
@@ -554,7 +547,7 @@ static bool templates_due(struct ipfix_exporter *x)
 	if (x->tcp)
 		return false;
 	return (x->o.template_refresh_s &&
-		now_ms(CLOCK_MONOTONIC) - x->templates_ms >= x->o.template_refresh_s * 1000ULL) ||
+		clock_ms(CLOCK_MONOTONIC) - x->templates_ms >= x->o.template_refresh_s * 1000ULL) ||
 	       (x->o.template_refresh_msgs && x->msgs_since_templates >= x->o.template_refresh_msgs);
 }
 
@@ -579,7 +572,7 @@ static void msg_header(struct ipfix_exporter *x)
 {
 	put_be(x->msg, IPFIX_VERSION, 2);
 	put_be(x->msg + 2, x->msg_len, 2);
-	put_be(x->msg + 4, now_ms(CLOCK_REALTIME) / 1000, 4);
+	put_be(x->msg + 4, clock_ms(CLOCK_REALTIME) / 1000, 4);
 	put_be(x->msg + 8, x->sequence, 4);
 	put_be(x->msg + 12, x->o.domain_id, 4);
 }
@@ -589,7 +582,7 @@ static void msg_gone(struct ipfix_exporter *x)
 {
 	if (x->msg_templates) {
 		x->templates_due = false;
-		x->templates_ms = now_ms(CLOCK_MONOTONIC);
+		x->templates_ms = clock_ms(CLOCK_MONOTONIC);
 		x->msgs_since_templates = 0;
 	}
 	x->msgs_since_templates++;
@@ -608,7 +601,7 @@ static int udp_send_msg(struct ipfix_exporter *x)
 		x->records_sent += x->msg_records;
 		return 0;
 	}
-	now = now_ms(CLOCK_MONOTONIC);
+	now = clock_ms(CLOCK_MONOTONIC);
 	if (!x->warned_ms || now - x->warned_ms >= UDP_WARN_MS) {
 		pr_warn("Couldn't send IPFIX to %s over UDP: %s (messages are counted as dropped)\n",
 			x->host_port, strerror(errno));
@@ -708,11 +701,11 @@ int ipfix_exporter_send(struct ipfix_exporter *x, const Nfxdp__FlowBatch *b)
 
 static void tcp_linger(struct ipfix_exporter *x, int linger_ms)
 {
-	uint64_t end = now_ms(CLOCK_MONOTONIC) + (linger_ms > 0 ? linger_ms : 0);
+	uint64_t end = clock_ms(CLOCK_MONOTONIC) + (linger_ms > 0 ? linger_ms : 0);
 
 	while ((x->connecting || x->queue_len) && x->fd >= 0) {
 		struct pollfd p = { .fd = x->fd, .events = POLLOUT };
-		uint64_t now = now_ms(CLOCK_MONOTONIC);
+		uint64_t now = clock_ms(CLOCK_MONOTONIC);
 
 		if (now >= end || poll(&p, 1, end - now) <= 0)
 			break;
@@ -734,4 +727,78 @@ void ipfix_exporter_close(struct ipfix_exporter *x, int linger_ms)
 	free(x->qmsgs);
 	x->msg = x->queue = NULL;
 	x->qmsgs = NULL;
+}
+
+/* ---- the exporter interface --------------------------------------------- */
+
+#define IX(x) ((struct ipfix_exporter *)(x))
+
+static int ix_send(struct exporter *x, const struct batch_view *b)
+{
+	int err = ipfix_exporter_send(IX(x), b->msg);
+
+	if (err)
+		IX(x)->batches_dropped++;
+	else
+		IX(x)->batches_sent++;
+	return err;
+}
+
+static void ix_service(struct exporter *x)
+{
+	ipfix_exporter_service(IX(x));
+}
+
+static void ix_stats(struct exporter *x, struct exporter_stats *st)
+{
+	st->batches_sent = IX(x)->batches_sent;
+	st->batches_dropped = IX(x)->batches_dropped;
+	st->records_sent = IX(x)->records_sent;
+	st->records_dropped = IX(x)->records_dropped;
+}
+
+static int ix_own_stats(struct exporter *x, struct stat_item *items, int max)
+{
+	const struct stat_item own[] = {
+		{ "ipfix_records_sent", IX(x)->records_sent },
+		{ "ipfix_records_dropped", IX(x)->records_dropped },
+	};
+
+	return exporter_put_stats(items, max, own, sizeof(own) / sizeof(own[0]));
+}
+
+static int ix_close(struct exporter *x, int linger_ms)
+{
+	ipfix_exporter_close(IX(x), linger_ms);
+	free(x);
+	return 0;
+}
+
+static const struct exporter_ops ipfix_ops = {
+	.name = "ipfix",
+	.send = ix_send,
+	.service = ix_service,
+	.stats = ix_stats,
+	.own_stats = ix_own_stats,
+	.close = ix_close,
+};
+
+struct exporter *ipfix_exporter_new(const char *target, const struct ipfix_opts *o, int *err)
+{
+	struct ipfix_exporter *ix = calloc(1, sizeof(*ix));
+	const char *host_port;
+	bool tcp;
+
+	if (!ix) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	host_port = ipfix_target(target, &tcp);
+	*err = ipfix_exporter_open(ix, host_port, tcp, o);
+	if (*err) {
+		free(ix);
+		return NULL;
+	}
+	ix->base.ops = &ipfix_ops;
+	return &ix->base;
 }

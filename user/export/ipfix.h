@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "export/exporter.h"
 #include "flow.pb-c.h"
 
 #define IPFIX_VERSION 10
@@ -60,6 +61,7 @@ struct ipfix_queued {
 };
 
 struct ipfix_exporter {
+	struct exporter base;
 	struct ipfix_opts o;
 	char host_port[256];
 	struct sockaddr_storage addr;
@@ -98,6 +100,8 @@ struct ipfix_exporter {
 	uint64_t records_invalid; /* addresses that do not parse */
 	uint64_t send_failures;	  /* messages not sent */
 	uint64_t connects;	  /* TCP connections established */
+	uint64_t batches_sent;	  /* every record of it sent */
+	uint64_t batches_dropped; /* some record of it dropped */
 };
 
 /*
@@ -120,6 +124,11 @@ int ipfix_exporter_send(struct ipfix_exporter *x, const Nfxdp__FlowBatch *b);
 void ipfix_exporter_service(struct ipfix_exporter *x);
 /* Closes, giving queued TCP bytes up to @linger_ms to leave. */
 void ipfix_exporter_close(struct ipfix_exporter *x, int linger_ms);
+/*
+ * The IPFIX sink behind the exporter interface, to @target
+ * ([udp://|tcp://]HOST[:PORT]); NULL (and *err) after a message.
+ */
+struct exporter *ipfix_exporter_new(const char *target, const struct ipfix_opts *o, int *err);
 
 /*
  * Encodes one flow as a data record of template *@tid into @out (at least

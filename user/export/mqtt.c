@@ -8,6 +8,7 @@
 
 #include <mosquitto.h>
 
+#include "common/clock.h"
 #include "export/mqtt.h"
 #include "common/log.h"
 
@@ -139,14 +140,6 @@ static void client_id(char *buf, size_t len, const struct mqtt_opts *o)
 		buf[CLIENT_ID_MAX] = '\0';
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Inside mosquitto_loop(): the broker took the connection or refused it. */
 static void on_connect(struct mosquitto *mosq, void *obj, int rc)
 {
@@ -209,7 +202,7 @@ static void lost(struct mqtt_exporter *m, int rc)
 			m->connected ? "stay connected to" : "connect to", m->url, mosq_error(rc));
 	m->failing = true;
 	m->connected = false;
-	m->retry_ms = now_ms() + m->backoff_s * 1000ULL;
+	m->retry_ms = clock_ms(CLOCK_MONOTONIC) + m->backoff_s * 1000ULL;
 	m->backoff_s = m->backoff_s >= 16 ? 30 : m->backoff_s * 2;
 }
 
@@ -256,7 +249,7 @@ void mqtt_exporter_service(struct mqtt_exporter *m)
 		return;
 	if (mosquitto_socket(m->mosq) < 0) {
 		m->connected = false;
-		if (now_ms() >= m->retry_ms)
+		if (clock_ms(CLOCK_MONOTONIC) >= m->retry_ms)
 			reconnect(m);
 		return;
 	}
@@ -356,9 +349,9 @@ fail:
 static void drain(struct mqtt_exporter *m, int linger_ms)
 {
 	struct timespec ts = { 0, 5 * 1000000L };
-	uint64_t end = now_ms() + (linger_ms > 0 ? linger_ms : 0);
+	uint64_t end = clock_ms(CLOCK_MONOTONIC) + (linger_ms > 0 ? linger_ms : 0);
 
-	while ((m->in_flight || m->held_n) && now_ms() < end) {
+	while ((m->in_flight || m->held_n) && clock_ms(CLOCK_MONOTONIC) < end) {
 		mqtt_exporter_service(m);
 		nanosleep(&ts, NULL);
 	}
@@ -385,4 +378,87 @@ void mqtt_exporter_close(struct mqtt_exporter *m, int linger_ms)
 	if (m->lib_init)
 		mosquitto_lib_cleanup();
 	m->lib_init = false;
+}
+
+/* ---- the exporter interface --------------------------------------------- */
+
+#define MX(x) ((struct mqtt_exporter *)(x))
+
+static int mx_send(struct exporter *x, const struct batch_view *b)
+{
+	int err = mqtt_exporter_send(MX(x), b->packed, b->len);
+
+	if (err)
+		MX(x)->records_refused += b->msg->n_flows;
+	else
+		MX(x)->records_queued += b->msg->n_flows;
+	return err;
+}
+
+static void mx_service(struct exporter *x)
+{
+	mqtt_exporter_service(MX(x));
+}
+
+static void mx_stats(struct exporter *x, struct exporter_stats *st)
+{
+	st->batches_sent = MX(x)->batches_acked;
+	st->batches_dropped = MX(x)->batches_dropped;
+	st->records_sent = MX(x)->records_queued;
+	st->records_dropped = MX(x)->records_refused;
+}
+
+static int mx_own_stats(struct exporter *x, struct stat_item *items, int max)
+{
+	const struct stat_item own[] = {
+		{ "mqtt_batches_acked", MX(x)->batches_acked },
+		{ "mqtt_batches_dropped", MX(x)->batches_dropped },
+		{ "mqtt_batches_waiting", MX(x)->in_flight + MX(x)->held_n },
+	};
+
+	return exporter_put_stats(items, max, own, sizeof(own) / sizeof(own[0]));
+}
+
+static int mx_close(struct exporter *x, int linger_ms)
+{
+	uint64_t dropped;
+
+	mqtt_exporter_close(MX(x), linger_ms);
+	dropped = MX(x)->batches_dropped;
+	free(MX(x)->password);
+	free(x);
+	return dropped ? -EIO : 0;
+}
+
+static const struct exporter_ops mqtt_ops = {
+	.name = "mqtt",
+	.send = mx_send,
+	.service = mx_service,
+	.stats = mx_stats,
+	.own_stats = mx_own_stats,
+	.close = mx_close,
+};
+
+struct exporter *mqtt_exporter_new(const char *url, const struct mqtt_opts *o, int *err)
+{
+	struct mqtt_opts with_password = *o;
+	struct mqtt_exporter *m = calloc(1, sizeof(*m));
+	char *password = NULL;
+
+	*err = m ? 0 : -ENOMEM;
+	if (m && o->password_file) {
+		password = mqtt_password_file(o->password_file);
+		with_password.password = password;
+		*err = password ? 0 : -EINVAL;
+	}
+	if (!*err)
+		*err = mqtt_exporter_open(m, url, &with_password);
+	if (*err) {
+		free(password);
+		free(m);
+		return NULL;
+	}
+	m->password = password;
+	m->base.ops = &mqtt_ops;
+	return &m->base;
 }

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "export/exporter.h"
+
 #define MQTT_DEFAULT_TOPIC "nfxdp/flows"
 
 struct mqtt_opts {
@@ -22,6 +24,7 @@ struct mqtt_opts {
 	const char *client_id; /* NULL: nfxdp-PID-HOSTNAME, cut to 23 bytes */
 	const char *username;  /* NULL: none */
 	const char *password;
+	const char *password_file; /* mqtt_exporter_new(): the password is its first line */
 	const char *ca_file;   /* mqtts: CA to verify the broker (NULL: the system's) */
 	const char *cert_file; /* mqtts: client certificate and key, if the broker asks */
 	const char *key_file;
@@ -36,6 +39,7 @@ struct mqtt_held {
 };
 
 struct mqtt_exporter {
+	struct exporter base;
 	struct mosquitto *mosq;
 	char url[256];
 	char host[256];
@@ -61,6 +65,8 @@ struct mqtt_exporter {
 	uint64_t batches_dropped; /* queue full, or not acknowledged by close */
 	uint64_t bytes_queued;
 	uint64_t connects;
+	uint64_t records_queued, records_refused; /* in batches taken by send, or refused */
+	char *password; /* read from opts.password_file */
 	bool warned_full;
 };
 
@@ -77,6 +83,8 @@ int mqtt_exporter_send(struct mqtt_exporter *m, const void *buf, size_t len);
 void mqtt_exporter_service(struct mqtt_exporter *m);
 /* Waits up to @linger_ms for acknowledgements, then disconnects. */
 void mqtt_exporter_close(struct mqtt_exporter *m, int linger_ms);
+/* The MQTT sink behind the exporter interface; NULL (and *err) after a message. */
+struct exporter *mqtt_exporter_new(const char *url, const struct mqtt_opts *o, int *err);
 
 /*
  * The first line of @path, for mqtt_opts.password: a password on the

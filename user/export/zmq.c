@@ -226,3 +226,83 @@ void zmq_exporter_close(struct zmq_exporter *zx, int linger_ms)
 	free(zx->zbuf);
 	zx->zbuf = NULL;
 }
+
+/* ---- the exporter interface --------------------------------------------- */
+
+#define ZX(x) ((struct zmq_exporter *)(x))
+
+static int zx_send(struct exporter *x, const struct batch_view *b)
+{
+	int err = zmq_exporter_send(ZX(x), b->packed, b->len);
+
+	if (err)
+		ZX(x)->records_dropped += b->msg->n_flows;
+	else
+		ZX(x)->records_sent += b->msg->n_flows;
+	return err;
+}
+
+static void zx_service(struct exporter *x)
+{
+	zmq_exporter_service(ZX(x));
+}
+
+static void zx_stats(struct exporter *x, struct exporter_stats *st)
+{
+	st->batches_sent = ZX(x)->batches_sent;
+	st->batches_dropped = ZX(x)->batches_dropped;
+	st->records_sent = ZX(x)->records_sent;
+	st->records_dropped = ZX(x)->records_dropped;
+}
+
+static int zx_own_stats(struct exporter *x, struct stat_item *items, int max)
+{
+	const struct stat_item own[] = {
+		{ "zmq_batches_dropped", ZX(x)->batches_dropped },
+		{ "zmq_subscribers", ZX(x)->subscribers },
+		{ "zmq_batches_unheard", ZX(x)->batches_unheard },
+	};
+
+	return exporter_put_stats(items, max, own, sizeof(own) / sizeof(own[0]));
+}
+
+static bool zx_ready(struct exporter *x, int timeout_ms)
+{
+	return zmq_exporter_wait(ZX(x), timeout_ms);
+}
+
+static void zx_side(struct exporter *x, const char *topic, const void *buf, size_t len)
+{
+	zmq_exporter_send_topic(ZX(x), topic, buf, len);
+}
+
+static int zx_close(struct exporter *x, int linger_ms)
+{
+	zmq_exporter_close(ZX(x), linger_ms);
+	free(x);
+	return 0;
+}
+
+static const struct exporter_ops zmq_ops = {
+	.name = "zmq",
+	.send = zx_send,
+	.service = zx_service,
+	.stats = zx_stats,
+	.own_stats = zx_own_stats,
+	.ready = zx_ready,
+	.side = zx_side,
+	.close = zx_close,
+};
+
+struct exporter *zmq_exporter_new(const struct zmq_opts *o, int *err)
+{
+	struct zmq_exporter *zx = calloc(1, sizeof(*zx));
+
+	*err = zx ? zmq_exporter_open(zx, o->endpoint, o->compress, o->curve_key, o->hwm) : -ENOMEM;
+	if (*err) {
+		free(zx);
+		return NULL;
+	}
+	zx->base.ops = &zmq_ops;
+	return &zx->base;
+}

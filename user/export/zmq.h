@@ -11,11 +11,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "export/exporter.h"
+
+/* Loopback: publishing beyond the host is a choice (--zmq tcp://0.0.0.0:5556). */
+#define DEFAULT_ZMQ_ENDPOINT "tcp://127.0.0.1:5556"
 #define ZMQ_TOPIC_FLOWS "flows"
 #define ZMQ_TOPIC_FLOWS_DEFLATED "flowsz" /* zlib-compressed FlowBatch */
 #define ZMQ_TOPIC_STATS "stats"		  /* a JSON object of counters */
 
 struct zmq_exporter {
+	struct exporter base;
 	void *ctx;
 	void *sock;
 	char endpoint[256];
@@ -23,6 +28,7 @@ struct zmq_exporter {
 	uint64_t batches_dropped;  /* refused by ZeroMQ (out of memory) */
 	uint64_t batches_unheard;  /* published while nobody subscribed to flows */
 	uint64_t bytes_sent;
+	uint64_t records_sent, records_dropped;
 	int subscribers;
 	bool compress;
 	uint8_t *zbuf; /* deflated batch */
@@ -48,5 +54,15 @@ bool zmq_exporter_wait(struct zmq_exporter *zx, int timeout_ms);
 void zmq_exporter_service(struct zmq_exporter *zx);
 /* Closes, giving queued batches up to @linger_ms to leave. */
 void zmq_exporter_close(struct zmq_exporter *zx, int linger_ms);
+
+struct zmq_opts {
+	const char *endpoint;
+	bool compress;		/* deflated batches on the topic "flowsz" */
+	const char *curve_key;	/* CURVE key pair file: an encrypted stream; NULL: plain */
+	int hwm;		/* batches queued per subscriber: zmq_hwm_for() */
+};
+
+/* The ZeroMQ sink behind the exporter interface; NULL (and *err) after a message. */
+struct exporter *zmq_exporter_new(const struct zmq_opts *o, int *err);
 
 #endif /* NFXDP_EXPORT_ZMQ_H */

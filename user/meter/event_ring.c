@@ -76,7 +76,6 @@ int event_ring_consume(struct event_ring *r)
 			break; /* reserved, not yet submitted: later records wait for it */
 		next = r->read_pos + ((RING_HDR_SZ + (len & ~(RING_BUSY | RING_DISCARD)) + 7) & ~7UL);
 		err = 0;
-		/* A commit from the callback stops before this record: it is not done yet. */
 		if (!(len & RING_DISCARD)) {
 			err = r->fn(r->ctx, (void *)(rec + RING_HDR_SZ), len & ~RING_DISCARD);
 			n++;
@@ -90,7 +89,7 @@ int event_ring_consume(struct event_ring *r)
 	return n;
 }
 
-int event_ring_poll(struct event_ring *r, int timeout_ms)
+int event_ring_wait(struct event_ring *r, int timeout_ms)
 {
 	struct epoll_event ev;
 
@@ -105,7 +104,7 @@ int event_ring_poll(struct event_ring *r, int timeout_ms)
 		if (errno != EINTR)
 			return -errno;
 	}
-	return event_ring_consume(r);
+	return 0;
 }
 
 void event_ring_commit(struct event_ring *r)

@@ -32,10 +32,14 @@ struct event_ring {
 
 /* @hold: records stay in the ring until event_ring_commit(). */
 int event_ring_open(struct event_ring *r, int map_fd, bool hold, event_ring_fn fn, void *ctx);
-/* Calls fn for every record ready; returns how many, or a negative errno. */
+/*
+ * Calls fn for every record ready, in order; returns how many, or a
+ * negative errno. A callback returning a positive value stops the reading
+ * after its record (a negative one too, and is returned).
+ */
 int event_ring_consume(struct event_ring *r);
-/* Waits up to @timeout_ms for records (not while records are held), then consumes. */
-int event_ring_poll(struct event_ring *r, int timeout_ms);
+/* Waits up to @timeout_ms for records (sleeps while records are held); 0 or -errno. */
+int event_ring_wait(struct event_ring *r, int timeout_ms);
 /* Frees the ring space of everything read so far. */
 void event_ring_commit(struct event_ring *r);
 /* Records read but not committed: read again after a restart. */

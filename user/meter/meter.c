@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -22,31 +23,26 @@
 #include "common/log.h"
 #include "meter.skel.h"
 
-void meter_opts_from_config(struct meter_opts *o, const struct nfx_config *cfg)
+void meter_opts_default(struct meter_opts *o)
 {
-	o->idle_timeout_ms = cfg->idle_timeout_ms;
-	o->active_timeout_ms = cfg->active_timeout_ms;
-	o->natural_expiry = cfg->natural_expiry;
-	o->accounting = cfg->accounting;
-	o->decode_tunnels = cfg->decode_tunnels;
-	o->statistical = cfg->statistical;
-	o->sample_n = cfg->sample_n;
-	o->sample_systematic = cfg->sample_systematic;
-	o->snaplen = cfg->snaplen;
-	o->filter = cfg->filter;
-	o->splt = cfg->splt;
-	o->max_flows = cfg->max_flows;
-	if (cfg->n_pcaps) {
-		/* Replay drains the ring after every batch: one batch of closes fits. */
-		o->programs = cfg->replay_frames ? LOAD_METER : LOAD_REPLAY;
-		o->ring_bytes = 1 << 20;
-		o->single_writer = true;
-		o->grow_on_demand = cfg->cache_holds_all;
-	} else {
-		/* Live, a burst of closes on packet arrival waits for the collector. */
-		o->programs = LOAD_METER;
-		o->ring_bytes = 8 << 20;
-	}
+	memset(o, 0, sizeof(*o));
+	o->idle_timeout_ms = NFX_DEFAULT_IDLE_TIMEOUT_MS;
+	o->active_timeout_ms = NFX_DEFAULT_ACTIVE_TIMEOUT_MS;
+	o->natural_expiry = true;
+	o->accounting = ACCOUNT_LINK;
+	o->decode_tunnels = true;
+	o->max_flows = NFX_DEFAULT_MAX_FLOWS;
+	/* Live, a burst of closes on packet arrival waits for the collector. */
+	o->programs = LOAD_METER;
+	o->ring_bytes = 8 << 20;
+}
+
+void meter_opts_for_replay(struct meter_opts *o, bool frame_by_frame)
+{
+	o->programs = frame_by_frame ? LOAD_METER : LOAD_REPLAY;
+	/* Replay drains the ring after every batch: one batch of closes fits. */
+	o->ring_bytes = 1 << 20;
+	o->single_writer = true;
 }
 
 int meter_probe_kernel(void)
@@ -107,17 +103,12 @@ static const char *load_hint(int err)
 	}
 }
 
-size_t meter_entry_size(bool statistical, uint32_t splt)
-{
-	return sizeof(struct flow_entry) + (statistical ? sizeof(struct flow_statistics) : 0) +
-	       (splt ? sizeof(struct flow_splt) : 0);
-}
-
 /* --filter: the program and the prefixes, into the maps the meter reads. */
 static int load_filter(struct meter *m, const struct filter_compiled *f)
 {
 	__u32 zero = 0;
 	__u8 one = 1;
+	int err;
 
 	if (bpf_map_update_elem(bpf_map__fd(m->skel->maps.filter_prog), &zero, &f->prog, 0))
 		goto fail;
@@ -126,8 +117,9 @@ static int load_filter(struct meter *m, const struct filter_compiled *f)
 			goto fail;
 	return 0;
 fail:
-	pr_warn("Couldn't load the filter into the meter: %s\n", strerror(errno));
-	return -errno;
+	err = -errno;
+	pr_warn("Couldn't load the filter into the meter: %s\n", strerror(-err));
+	return err;
 }
 
 /* The maps a restarted collector needs; the others are rebuilt from options. */
@@ -196,7 +188,7 @@ int meter_load(struct meter *m, const struct meter_opts *o)
 	err = bpf_map__set_max_entries(skel->maps.flows, o->max_flows);
 	if (!err)
 		err = bpf_map__set_value_size(skel->maps.flows,
-					      meter_entry_size(o->statistical, o->splt));
+					      flow_entry_size(o->statistical, o->splt));
 	if (!err && o->grow_on_demand) {
 		err = bpf_map__set_type(skel->maps.flows, BPF_MAP_TYPE_HASH);
 		if (!err)
@@ -224,7 +216,7 @@ int meter_load(struct meter *m, const struct meter_opts *o)
 	m->resumed = found;
 	if (o->pin_dir)
 		snprintf(m->pin_dir, sizeof(m->pin_dir), "%s", o->pin_dir);
-	m->entry_size = meter_entry_size(o->statistical, o->splt);
+	m->entry_size = flow_entry_size(o->statistical, o->splt);
 	if (o->filter) {
 		err = load_filter(m, o->filter);
 		if (err)
@@ -233,6 +225,7 @@ int meter_load(struct meter *m, const struct meter_opts *o)
 	return 0;
 fail:
 	meter_bpf__destroy(skel);
+	m->skel = NULL;
 	return err;
 }
 
@@ -343,10 +336,13 @@ static int resume_link(struct meter *m, struct attachment *a, const char *path)
 
 static int pin_link(int fd, const char *path)
 {
+	int err;
+
 	if (!bpf_obj_pin(fd, path))
 		return 0;
-	pr_warn("Couldn't pin the XDP link at %s: %s\n", path, strerror(errno));
-	return -errno;
+	err = -errno;
+	pr_warn("Couldn't pin the XDP link at %s: %s\n", path, strerror(-err));
+	return err;
 }
 
 /* Lets go of an attachment: its link fd and its device-bound meter. */
@@ -367,7 +363,7 @@ int meter_attach(struct meter *m, const char *iface, enum xdp_mode mode)
 	char name[IFNAMSIZ + 64], *at;
 	int old_ns = -1, err;
 
-	if (m->n_att == MAX_IFACES)
+	if (m->n_att == METER_MAX_IFACES)
 		return -E2BIG;
 	a = &m->att[m->n_att];
 	snprintf(name, sizeof(name), "%s", iface);
@@ -550,6 +546,9 @@ void meter_unpin(struct meter *m)
 
 void meter_destroy(struct meter *m)
 {
+	if (m->replay_slots)
+		munmap(m->replay_slots, (size_t)REPLAY_SLOTS * sizeof(struct replay_slot));
+	m->replay_slots = NULL;
 	meter_detach_all(m);
 	meter_bpf__destroy(m->skel);
 	m->skel = NULL;

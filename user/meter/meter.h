@@ -1,16 +1,28 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Loads the meter object, probes the kernel, attaches to interfaces. */
+/*
+ * The meter: loads the BPF object (bpf/meter.bpf.c), probes the kernel,
+ * attaches it to interfaces, and runs its programs for the collector and
+ * capture replay (meter/run.c).
+ */
 #ifndef NFXDP_METER_METER_H
 #define NFXDP_METER_METER_H
 
 #include <net/if.h>
 #include <stdbool.h>
+#include <stdint.h>
 
-#include "cli/cli.h"
+#include "flow.h"
+
+#define METER_MAX_IFACES 16
 
 struct meter_bpf;
 struct meter_hw_bpf;
 struct filter_compiled;
+
+enum xdp_mode {
+	XDP_MODE_NATIVE,
+	XDP_MODE_GENERIC, /* any driver, slower: the kernel's skb path */
+};
 
 struct attachment {
 	char name[IFNAMSIZ + 64]; /* as given: IFACE or IFACE@NETNS */
@@ -27,7 +39,7 @@ struct attachment {
 #define LOAD_METER (1U << 0)  /* nfx_meter: attached, or frame-by-frame replay */
 #define LOAD_REPLAY (1U << 1) /* nfx_replay: batch replay */
 
-/* Settings the object is loaded with; the subset of nfx_config it needs. */
+/* Settings the object is loaded with. */
 struct meter_opts {
 	unsigned int programs; /* LOAD_*; nfx_close is always loaded */
 	uint32_t ring_bytes;   /* export ring size: a power of two, whole pages */
@@ -55,7 +67,7 @@ struct meter_opts {
 
 struct meter {
 	struct meter_bpf *skel;
-	struct attachment att[MAX_IFACES];
+	struct attachment att[METER_MAX_IFACES];
 	int n_att;
 	size_t entry_size; /* bytes of one flow entry */
 	char pin_dir[4096]; /* --persist: where maps and links are pinned; "" if not */
@@ -63,11 +75,13 @@ struct meter {
 	bool resume_only;   /* meter_attach() takes over pinned links, makes none */
 	bool nic_metadata;  /* device-bound meters where the driver offers RX metadata */
 	struct meter_opts opts; /* what it was loaded with: device-bound ones load alike */
+	struct replay_slot *replay_slots; /* mapped by meter_replay_slots() */
 };
 
-void meter_opts_from_config(struct meter_opts *o, const struct nfx_config *cfg);
-/* Bytes of one flow entry (and of a flow event's entry) with these features. */
-size_t meter_entry_size(bool statistical, uint32_t splt);
+/* The defaults: NFStream's timeouts, link accounting, tunnels decoded, live metering. */
+void meter_opts_default(struct meter_opts *o);
+/* Live metering (the default) or capture replay: programs, export ring, atomics. */
+void meter_opts_for_replay(struct meter_opts *o, bool frame_by_frame);
 /*
  * Says plainly what the kernel lacks; 0 when everything the meter needs is
  * there. meter_load() asks when loading fails.
@@ -90,5 +104,25 @@ void meter_abandon(struct meter *m);
 /* Removes the map pins and their directory: the maps go with the last fd. */
 void meter_unpin(struct meter *m);
 void meter_destroy(struct meter *m);
+
+/* meter/run.c: the maps and programs, for the collector and capture replay. */
+int meter_flows_fd(const struct meter *m);
+int meter_events_fd(const struct meter *m);
+uint32_t meter_capacity(const struct meter *m);
+/* The per-CPU counters, summed. */
+int meter_counters(const struct meter *m, uint64_t out[NFX_COUNTER_MAX]);
+/* The requests nfx_close reads, and a run of it over the first @n. */
+struct close_req *meter_close_queue(struct meter *m);
+int meter_run_close(struct meter *m, uint32_t n);
+/* Batch replay (LOAD_REPLAY): the memory-mapped slots, a run over [first, first + count). */
+struct replay_slot *meter_replay_slots(struct meter *m);
+int meter_run_replay(struct meter *m, uint32_t first, uint32_t count);
+/* Frame replay (LOAD_METER): @buf holds an nfx_meta of @meta_len bytes, then the frame. */
+int meter_run_frame(struct meter *m, void *buf, uint32_t meta_len, uint32_t len);
+/* Capture time as the meter sees it: the latest metered frame's. */
+uint64_t meter_replay_clock(const struct meter *m);
+/* --persist: the collector's state, kept in a pinned map; -ENOENT when none. */
+int meter_state_load(const struct meter *m, struct collector_state *s);
+int meter_state_save(const struct meter *m, const struct collector_state *s);
 
 #endif /* NFXDP_METER_METER_H */

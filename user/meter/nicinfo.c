@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "meter/nicinfo.h"
 
@@ -436,10 +437,6 @@ static int phc_fd(int index)
 	return fd;
 }
 
-static int64_t ts_ns(const struct timespec *ts)
-{
-	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
-}
 
 /* One bracketed read: the offset and the bracket's width. */
 static int phc_sample(clockid_t phc, int64_t *offset, int64_t *width)
@@ -451,9 +448,9 @@ static int phc_sample(clockid_t phc, int64_t *offset, int64_t *width)
 	if (clock_gettime(phc, &at))
 		return -errno;
 	clock_gettime(CLOCK_BOOTTIME, &after);
-	*width = ts_ns(&after) - ts_ns(&before);
-	mid = ts_ns(&before) + *width / 2;
-	*offset = ts_ns(&at) - mid;
+	*width = clock_ts_ns(&after) - clock_ts_ns(&before);
+	mid = clock_ts_ns(&before) + *width / 2;
+	*offset = clock_ts_ns(&at) - mid;
 	return 0;
 }
 

@@ -29,19 +29,25 @@ static bool under_default(const char *path)
 /* bpffs is not mounted at boot everywhere: mount the usual one if needed. */
 static int ensure_default_bpffs(void)
 {
+	int err;
+
 	if (on_bpffs(BPFFS_DEFAULT) || !mount("bpf", BPFFS_DEFAULT, "bpf", 0, "mode=0700"))
 		return 0;
+	err = -errno;
 	pr_warn("Couldn't mount bpffs on %s: %s (mount it yourself: mount -t bpf bpf %s)\n",
-		BPFFS_DEFAULT, strerror(errno), BPFFS_DEFAULT);
-	return -errno;
+		BPFFS_DEFAULT, strerror(-err), BPFFS_DEFAULT);
+	return err;
 }
 
 static int make_dir(const char *path)
 {
+	int err;
+
 	if (!mkdir(path, 0700) || errno == EEXIST)
 		return 0;
-	pr_warn("Couldn't create %s: %s\n", path, strerror(errno));
-	return -errno;
+	err = -errno;
+	pr_warn("Couldn't create %s: %s\n", path, strerror(-err));
+	return err;
 }
 
 void pindir_name(const char *name, char *out, size_t len)
@@ -58,16 +64,17 @@ void pindir_name(const char *name, char *out, size_t len)
 		out[n < len ? n : len - 1] = '\0';
 }
 
-int pindir_prepare(const struct nfx_config *cfg, bool create, char *dir, size_t len)
+int pindir_prepare(const char *root, const char *const *ifaces, int n_ifaces, bool create,
+		   char *dir, size_t len)
 {
-	size_t n = (size_t)snprintf(dir, len, "%s/", cfg->pin_dir);
+	size_t n = (size_t)snprintf(dir, len, "%s/", root);
 	int err = 0;
 
 	/* One directory per interface set, named after it: "eth0,eth1". */
-	for (int i = 0; i < cfg->n_ifaces && n + 1 < len; i++) {
+	for (int i = 0; i < n_ifaces && n + 1 < len; i++) {
 		if (i)
 			dir[n++] = ',';
-		pindir_name(cfg->ifaces[i], dir + n, len - n);
+		pindir_name(ifaces[i], dir + n, len - n);
 		n += strlen(dir + n);
 	}
 	if (!create) {
@@ -76,13 +83,13 @@ int pindir_prepare(const struct nfx_config *cfg, bool create, char *dir, size_t 
 		pr_warn("No --persist nfxdp to end there: nothing is pinned at %s\n", dir);
 		return -ENOENT;
 	}
-	if (under_default(cfg->pin_dir))
+	if (under_default(root))
 		err = ensure_default_bpffs();
 	if (!err)
-		err = make_dir(cfg->pin_dir);
-	if (!err && !on_bpffs(cfg->pin_dir)) {
+		err = make_dir(root);
+	if (!err && !on_bpffs(root)) {
 		pr_warn("%s is not on a BPF filesystem: mount one there (mount -t bpf bpf %s) or "
-			"choose another --pin-dir\n", cfg->pin_dir, cfg->pin_dir);
+			"choose another --pin-dir\n", root, root);
 		err = -ENOTSUP;
 	}
 	return err ? err : make_dir(dir);

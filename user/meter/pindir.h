@@ -9,7 +9,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "cli/cli.h"
 
 /*
  * @name as a bpffs file name: bpffs refuses '.' in names (and '/' cannot
@@ -17,10 +16,11 @@
  */
 void pindir_name(const char *name, char *out, size_t len);
 /*
- * Fills @dir with the directory for cfg's interfaces. @create: mount bpffs
- * and make the directory if missing (else it must exist). Returns 0, or a
- * negative errno after a message.
+ * Fills @dir with the directory under @root for @ifaces (as given: IFACE or
+ * IFACE@NETNS). @create: mount bpffs and make the directory if missing
+ * (else it must exist). Returns 0, or a negative errno after a message.
  */
-int pindir_prepare(const struct nfx_config *cfg, bool create, char *dir, size_t len);
+int pindir_prepare(const char *root, const char *const *ifaces, int n_ifaces, bool create,
+		   char *dir, size_t len);
 
 #endif /* NFXDP_METER_PINDIR_H */

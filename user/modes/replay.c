@@ -10,18 +10,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-
 #include "capture/capture.h"
-#include "collector/collector.h"
-#include "flow.h"
 #include "capture/linktype.h"
+#include "common/clock.h"
 #include "common/log.h"
-#include "meter.skel.h"
+#include "flow.h"
 #include "modes/replay.h"
+#include "modes/setup.h"
 
-#define MIN_FRAME_LEN 28
 /* Frame mode: nfx_meta and the largest frame a test run takes (linear part and frags). */
 #define FRAME_BUF (64 * 1024)
 
@@ -42,12 +38,11 @@ struct pipeline {
 };
 
 struct replay {
+	struct meter m;
 	struct collector c;
 	const struct nfx_config *cfg;
 	struct capture *caps; /* every file, opened before metering starts */
-	int replay_fd;
-	int meter_fd;
-	struct replay_slot *slots; /* replay_slots, memory-mapped */
+	struct replay_slot *slots; /* the meter's replay slots, memory-mapped */
 	uint32_t first;		   /* slot the reader fills from: 0, or HALF when pipelined */
 	uint32_t frames;	   /* in slots from first, not yet metered */
 	uint32_t capacity;	   /* REPLAY_SLOTS, or HALF when pipelined */
@@ -91,16 +86,16 @@ static void show_progress(struct replay *r, const struct capture *cap, bool last
  */
 static void after_frames(struct replay *r)
 {
-	uint64_t now = r->c.meter.skel->bss->replay_clock;
+	uint64_t now = meter_replay_clock(&r->m);
 
-	event_ring_consume(&r->c.ring);
+	collector_drain(&r->c);
 	if (r->next_scan_ns && now >= r->next_scan_ns) {
 		collector_scan(&r->c, now);
 		r->next_scan_ns = now + r->scan_every_ns;
 	}
 	if (r->scan_every_ns)
 		collector_pressure(&r->c, now);
-	collector_tick(&r->c, clock_ms(CLOCK_MONOTONIC));
+	collector_service(&r->c, clock_ms(CLOCK_MONOTONIC));
 }
 
 /* True when the frame at @ts may start a scan. */
@@ -116,26 +111,11 @@ static bool scan_due(struct replay *r, uint64_t ts)
 /* Meters slots [first, first + count) through nfx_replay. */
 static int meter_slots(struct replay *r, uint32_t first, uint32_t count)
 {
-	unsigned char pkt[64] = { 0 };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = sizeof(pkt),
-		    .repeat = 1);
-	int err;
+	int err = meter_run_replay(&r->m, first, count);
 
-	r->c.meter.skel->bss->replay_first = first;
-	r->c.meter.skel->bss->replay_count = count;
-	if (bpf_prog_test_run_opts(r->replay_fd, &opts)) {
-		err = -errno;
-		pr_warn("Couldn't run the meter on a batch of %u frames: %s\n", count,
-			strerror(-err));
-		return err;
-	}
-	if (r->c.meter.skel->bss->replay_done != count) {
-		pr_warn("The meter stopped at frame %u of a batch of %u\n",
-			r->c.meter.skel->bss->replay_done, count);
-		return -EINVAL;
-	}
-	after_frames(r);
-	return 0;
+	if (!err)
+		after_frames(r);
+	return err;
 }
 
 /* Hands the reader's filled half to the meter thread and waits for the other one. */
@@ -200,14 +180,12 @@ static size_t frame_for_meter(int dlt, const struct capture_frame *cf, uint8_t *
  */
 static uint32_t batch_room(struct replay *r)
 {
-	uint64_t hard = poller_hard_limit(&r->c.poller), used;
+	uint64_t room;
 
 	if (!r->scan_every_ns)
 		return r->capacity;
-	used = collector_cache_entries(&r->c, NULL);
-	if (used + r->capacity <= hard)
-		return r->capacity;
-	return used + 16 < hard ? hard - used : 16;
+	room = collector_room(&r->c);
+	return room < r->capacity ? room : r->capacity;
 }
 
 static int add_frame(struct replay *r, int dlt, const struct capture_frame *cf)
@@ -228,10 +206,8 @@ static int run_frame(struct replay *r, int dlt, const struct capture_frame *cf)
 {
 	struct nfx_meta *meta = (void *)r->buf;
 	struct replay_frame f = { 0 };
-	struct xdp_md ctx = { .data = sizeof(*meta) };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = r->buf, .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx), .repeat = 1);
 	size_t n;
+	int err;
 
 	n = frame_for_meter(dlt, cf, r->buf + sizeof(*meta), FRAME_BUF - sizeof(*meta), &f);
 	/* A test buffer holds at least an Ethernet header; still too short to meter. */
@@ -245,16 +221,10 @@ static int run_frame(struct replay *r, int dlt, const struct capture_frame *cf)
 	meta->frame_len = f.frame_len;
 	meta->magic = NFX_META_MAGIC;
 	scan_due(r, cf->ts_ns);
-	ctx.data_end = sizeof(*meta) + n;
-	opts.data_size_in = ctx.data_end;
-	if (bpf_prog_test_run_opts(r->meter_fd, &opts)) {
-		int err = -errno;
-
-		pr_warn("Couldn't run the meter on a frame: %s\n", strerror(-err));
-		return err;
-	}
-	after_frames(r);
-	return 0;
+	err = meter_run_frame(&r->m, r->buf, sizeof(*meta), sizeof(*meta) + n);
+	if (!err)
+		after_frames(r);
+	return err;
 }
 
 static int replay_file(struct replay *r, struct capture *cap)
@@ -262,7 +232,7 @@ static int replay_file(struct replay *r, struct capture *cap)
 	struct capture_frame cf;
 	int ret = 0;
 
-	while (capture_next(cap, &cf) == 1 && !collector_stop) {
+	while (capture_next(cap, &cf) == 1 && !mode_stop) {
 		r->packets++;
 		ret = r->cfg->replay_frames ? run_frame(r, cap->dlt, &cf) : add_frame(r, cap->dlt, &cf);
 		if (ret)
@@ -280,7 +250,7 @@ static int read_captures(struct replay *r)
 {
 	int err = 0;
 
-	for (int i = 0; !err && i < r->cfg->n_pcaps && !collector_stop; i++)
+	for (int i = 0; !err && i < r->cfg->n_pcaps && !mode_stop; i++)
 		err = replay_file(r, &r->caps[i]);
 	if (!err && !r->cfg->replay_frames)
 		err = run_batch(r);
@@ -391,22 +361,9 @@ static void sources(const struct nfx_config *cfg, char *buf, size_t len)
 
 static int replay_setup(struct replay *r)
 {
-	size_t size = (size_t)REPLAY_SLOTS * sizeof(struct replay_slot);
-	void *m;
-
-	r->replay_fd = bpf_program__fd(r->c.meter.skel->progs.nfx_replay);
-	r->meter_fd = bpf_program__fd(r->c.meter.skel->progs.nfx_meter);
-	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 bpf_map__fd(r->c.meter.skel->maps.replay_slots), 0);
-	if (m == MAP_FAILED) {
-		int err = -errno;
-
-		pr_warn("Couldn't map the replay slots: %s\n", strerror(-err));
-		return err;
-	}
-	r->slots = m;
+	r->slots = meter_replay_slots(&r->m);
 	r->buf = malloc(FRAME_BUF);
-	return r->buf ? 0 : -ENOMEM;
+	return r->slots && r->buf ? 0 : -ENOMEM;
 }
 
 /*
@@ -425,68 +382,101 @@ static uint32_t cache_size(const struct replay *r, const struct nfx_config *cfg,
 	return *may_fill ? cfg->max_flows : frames;
 }
 
-int replay_run(const struct nfx_config *user_cfg)
+/* The meter sized for the captures, and the collector on capture time. */
+static int open_meter(struct replay *r, const char *source, bool *may_fill)
 {
-	struct nfx_config sized = *user_cfg;
-	const struct nfx_config *cfg = &sized;
-	struct replay r = { .cfg = cfg };
-	char source[4096];
-	bool may_fill;
+	const struct nfx_config *cfg = r->cfg;
+	struct mode_facts facts = { .source = source, .capture_time = true };
+	struct collector_opts co;
+	struct meter_opts mo;
 	int err;
 
-	err = open_captures(&r, user_cfg);
-	if (err) {
-		close_captures(&r, user_cfg);
-		return 1;
-	}
-	sized.max_flows = cache_size(&r, user_cfg, &may_fill);
-	sized.cache_holds_all = !may_fill;
-	pr_info("flow cache: %u entries (the captures hold at most that many frames)\n",
-		sized.max_flows);
-	sources(cfg, source, sizeof(source));
-	collector_install_signals();
-	err = collector_open(&r.c, cfg, source);
-	if (!err)
-		err = replay_setup(&r);
-	if (err) {
-		collector_close(&r.c);
-		close_captures(&r, cfg);
-		return 1;
-	}
-	r.c.clock_offset_ns = 0; /* capture time is Unix time already */
+	mode_meter_opts(&mo, cfg);
+	meter_opts_for_replay(&mo, cfg->replay_frames);
+	mo.max_flows = cache_size(r, cfg, may_fill);
 	/*
-	 * A packet closes its expired flow itself, so scans only make room:
-	 * once per idle timeout of capture time when the cache could fill,
-	 * never when it holds every frame (a last scan at the end of the
-	 * capture gives idle flows their expiration id).
+	 * When the cache holds every frame it never fills: a hash map that
+	 * allocates entries as flows come, not an LRU map allocating all at load.
 	 */
-	if (may_fill)
-		r.scan_every_ns = (cfg->idle_timeout_ms > cfg->poll_ms ? cfg->idle_timeout_ms :
-									 cfg->poll_ms) *
-				  1000000ULL;
-	r.progress = isatty(STDERR_FILENO);
-	r.started_ms = clock_ms(CLOCK_MONOTONIC);
-	total_size(&r);
+	mo.grow_on_demand = !*may_fill;
+	pr_info("flow cache: %u entries (the captures hold at most that many frames)\n",
+		mo.max_flows);
+	err = meter_load(&r->m, &mo);
+	if (err)
+		return err;
+	mode_collector_opts(&co, cfg);
+	co.expiry.capacity = mo.max_flows;
+	err = collector_open(&r->c, &r->m, &co, &facts);
+	if (!err)
+		err = mode_open_sinks(&r->c, cfg, false);
+	if (!err)
+		err = mode_open_sinks(&r->c, cfg, true);
+	return err ? err : replay_setup(r);
+}
 
+/*
+ * A packet closes its expired flow itself, so scans only make room: once
+ * per idle timeout of capture time when the cache could fill, never when it
+ * holds every frame (a last scan at the end of the capture gives idle flows
+ * their expiration id).
+ */
+static uint64_t scan_interval_ns(const struct nfx_config *cfg, bool may_fill)
+{
+	if (!may_fill)
+		return 0;
+	return (cfg->idle_timeout_ms > cfg->poll_ms ? cfg->idle_timeout_ms : cfg->poll_ms) *
+	       NS_PER_MS;
+}
+
+static int replay_capture(struct replay *r)
+{
+	int err;
+
+	r->progress = isatty(STDERR_FILENO);
+	r->started_ms = clock_ms(CLOCK_MONOTONIC);
+	total_size(r);
 	/*
 	 * Reading and metering run on two threads unless periodic scans must
 	 * fall between the same frames as in frame mode (see after_frames()).
 	 */
-	r.capacity = REPLAY_SLOTS;
-	if (!cfg->replay_frames && !r.scan_every_ns)
-		err = replay_pipelined(&r);
+	r->capacity = REPLAY_SLOTS;
+	if (!r->cfg->replay_frames && !r->scan_every_ns)
+		err = replay_pipelined(r);
 	else
-		err = read_captures(&r);
-	show_progress(&r, NULL, true);
-
+		err = read_captures(r);
+	show_progress(r, NULL, true);
 	/* End of capture: idle flows expire, every other flow is flushed. */
 	if (!err)
-		err = poller_flush(&r.c.poller, r.c.meter.skel->bss->replay_clock);
-	event_ring_consume(&r.c.ring);
-	collector_send(&r.c);
-	collector_report(&r.c, "end of capture");
-	munmap(r.slots, (size_t)REPLAY_SLOTS * sizeof(struct replay_slot));
-	collector_close(&r.c);
+		err = collector_flush(&r->c, meter_replay_clock(&r->m));
+	else
+		collector_flush(&r->c, meter_replay_clock(&r->m));
+	collector_report(&r->c, "end of capture");
+	return err;
+}
+
+int replay_run(const struct nfx_config *cfg)
+{
+	static struct replay r;
+	char source[4096];
+	bool may_fill = false;
+	int err;
+
+	memset(&r, 0, sizeof(r));
+	r.cfg = cfg;
+	err = open_captures(&r, cfg);
+	if (!err) {
+		sources(cfg, source, sizeof(source));
+		mode_install_signals();
+		err = open_meter(&r, source, &may_fill);
+	}
+	if (!err) {
+		r.scan_every_ns = scan_interval_ns(cfg, may_fill);
+		err = replay_capture(&r);
+	}
+	if (r.c.m)
+		err = collector_close(&r.c) || err;
+	if (r.m.skel)
+		meter_destroy(&r.m);
 	close_captures(&r, cfg);
 	free(r.buf);
 	return err ? 1 : 0;

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include <microhttpd.h>
 
+#include "common/clock.h"
 #include "meter/counters.h"
 #include "common/log.h"
 #include "ops/metrics.h"
@@ -22,12 +24,6 @@ const double metrics_poll_bounds[METRICS_POLL_BUCKETS] = {
 	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
 	0.025,	0.05,	 0.1,	 0.25,	0.5,	1,     2.5,
 };
-
-static const char *const reason_names[METRICS_EXPIRY_REASONS] = {
-	"idle", "active", "natural", "emergency", "flush",
-};
-
-static const char *const exporter_names[METRICS_EXPORTERS] = { "zmq", "file" };
 
 /* HELP text of the meter counters that get a family of their own. */
 static const struct {
@@ -40,14 +36,6 @@ static const struct {
 	{ "expired_on_arrival", "Flows a packet found expired and closed itself." },
 	{ "expiry_deferred", "Expirations put off because the export ring was full." },
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* ---- rendering ---------------------------------------------------------- */
 
@@ -173,12 +161,12 @@ static void render_counters(struct out *o, const struct metrics_snapshot *s)
 }
 
 static void render_by_reason(struct out *o, const char *fam, const char *help,
-			     const uint64_t v[METRICS_EXPIRY_REASONS])
+			     const uint64_t v[EXPIRY_COUNT])
 {
 	family(o, fam, "counter", help);
-	for (int i = 0; i < METRICS_EXPIRY_REASONS; i++)
+	for (int i = 0; i < EXPIRY_COUNT; i++)
 		out_printf(o, "nfxdp_%s{reason=\"%s\",expiration_id=\"%d\"} %" PRIu64 "\n", fam,
-			   reason_names[i], i, v[i]);
+			   flow_expiry_name(i), i, v[i]);
 }
 
 static void render_flows(struct out *o, const struct metrics_snapshot *s)
@@ -200,20 +188,30 @@ static void render_flows(struct out *o, const struct metrics_snapshot *s)
 	sample_u64(o, "flow_map_capacity", s->map_capacity);
 }
 
+/* One family of the sinks' counters, a sample per sink in use. */
+static void render_exporter_family(struct out *o, const struct metrics_snapshot *s,
+				   const char *name, const char *help, size_t off)
+{
+	family(o, name, "counter", help);
+	for (int i = 0; i < s->n_exporters && i < METRICS_MAX_EXPORTERS; i++)
+		sample_label_u64(o, name, "exporter", s->exporters[i].name,
+				 *(const uint64_t *)((const char *)&s->exporters[i] + off));
+}
+
 /* Only the exporters in use, so a dashboard does not show a file sink that is off. */
 static void render_exporters(struct out *o, const struct metrics_snapshot *s)
 {
-	family(o, "export_batches_sent_total", "counter", "Flow batches sent, by exporter.");
-	for (int i = 0; i < METRICS_EXPORTERS; i++)
-		if (s->exporter_on[i])
-			sample_label_u64(o, "export_batches_sent_total", "exporter", exporter_names[i],
-					 s->batches_sent[i]);
-	family(o, "export_batches_dropped_total", "counter",
-	       "Flow batches dropped (slow subscriber, failed write), by exporter.");
-	for (int i = 0; i < METRICS_EXPORTERS; i++)
-		if (s->exporter_on[i])
-			sample_label_u64(o, "export_batches_dropped_total", "exporter",
-					 exporter_names[i], s->batches_dropped[i]);
+	render_exporter_family(o, s, "export_batches_sent_total",
+			       "Flow batches sent (published, written, acknowledged), by exporter.",
+			       offsetof(struct metrics_exporter, batches_sent));
+	render_exporter_family(o, s, "export_batches_dropped_total",
+			       "Flow batches dropped (refused, failed write, unacknowledged), by exporter.",
+			       offsetof(struct metrics_exporter, batches_dropped));
+	render_exporter_family(o, s, "export_records_sent_total", "Flow records sent, by exporter.",
+			       offsetof(struct metrics_exporter, records_sent));
+	render_exporter_family(o, s, "export_records_dropped_total",
+			       "Flow records dropped, by exporter.",
+			       offsetof(struct metrics_exporter, records_dropped));
 }
 
 static void render_poll_histogram(struct out *o, const struct metrics_snapshot *s)
@@ -316,17 +314,6 @@ void metrics_observe_poll(struct metrics_snapshot *s, double seconds)
 	s->poll_seconds_sum += seconds;
 }
 
-void metrics_estimate_evicted(struct metrics_snapshot *s)
-{
-	uint64_t gone = s->flows_active;
-
-	for (int i = 0; i < METRICS_EXPIRY_REASONS; i++)
-		gone += s->flows_closed[i];
-	if (s->counters[NFX_FLOWS_CREATED] > gone &&
-	    s->counters[NFX_FLOWS_CREATED] - gone > s->flows_evicted)
-		s->flows_evicted = s->counters[NFX_FLOWS_CREATED] - gone;
-}
-
 /* ---- HTTP --------------------------------------------------------------- */
 
 /* The snapshot and its age, copied so rendering runs without the lock. */
@@ -334,7 +321,7 @@ static void take_snapshot(struct metrics_server *m, struct metrics_snapshot *s, 
 {
 	pthread_mutex_lock(&m->lock);
 	*s = m->snap;
-	*age_s = m->published ? (now_ns() - m->last_publish_ns) / 1e9 : -1;
+	*age_s = m->published ? (clock_ns(CLOCK_MONOTONIC) - m->last_publish_ns) / 1e9 : -1;
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -544,7 +531,7 @@ int metrics_open(struct metrics_server *m, const char *addr_port)
 
 void metrics_publish(struct metrics_server *m, const struct metrics_snapshot *s)
 {
-	uint64_t t = now_ns();
+	uint64_t t = clock_ns(CLOCK_MONOTONIC);
 
 	pthread_mutex_lock(&m->lock);
 	m->snap = *s;

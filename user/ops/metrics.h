@@ -20,16 +20,20 @@
 #include "flow.h"
 
 #define METRICS_DEFAULT_ADDR "127.0.0.1:9101"
-#define METRICS_EXPIRY_REASONS 5 /* by expiration_id: idle, active, natural, emergency, flush */
 #define METRICS_MAX_IFACES 16
 #define METRICS_IFACE_LEN 64	  /* "IFACE@NETNS" */
 #define METRICS_POLL_BUCKETS 14	  /* finite upper bounds of the poll-duration histogram */
 #define METRICS_STALE_POLLS 3	  /* /healthz fails after this many poll intervals */
 
-enum metrics_exporter {
-	METRICS_EXPORTER_ZMQ,
-	METRICS_EXPORTER_FILE,
-	METRICS_EXPORTERS,
+#define METRICS_MAX_EXPORTERS 8
+
+/* One sink's counters (struct exporter_stats), under its name. */
+struct metrics_exporter {
+	char name[16]; /* "zmq", "file", "ipfix", "mqtt" */
+	uint64_t batches_sent;
+	uint64_t batches_dropped;
+	uint64_t records_sent;
+	uint64_t records_dropped;
 };
 
 /* Upper bounds, in seconds, of the poll-duration buckets (+Inf is implied). */
@@ -38,13 +42,12 @@ extern const double metrics_poll_bounds[METRICS_POLL_BUCKETS];
 struct metrics_snapshot {
 	uint64_t counters[NFX_COUNTER_MAX]; /* the meter's per-CPU counters, summed */
 	uint64_t flows_active;
-	uint64_t flows_closed[METRICS_EXPIRY_REASONS];	 /* by the meter, before sampling/filters */
-	uint64_t flows_exported[METRICS_EXPIRY_REASONS]; /* as records */
-	uint64_t flows_evicted; /* estimated: see metrics_estimate_evicted() */
+	uint64_t flows_closed[EXPIRY_COUNT];	 /* by the meter, before sampling/filters */
+	uint64_t flows_exported[EXPIRY_COUNT]; /* as records */
+	uint64_t flows_evicted; /* estimated by the collector (created - closed - active) */
 
-	bool exporter_on[METRICS_EXPORTERS];
-	uint64_t batches_sent[METRICS_EXPORTERS];
-	uint64_t batches_dropped[METRICS_EXPORTERS];
+	struct metrics_exporter exporters[METRICS_MAX_EXPORTERS]; /* the sinks in use */
+	int n_exporters;
 
 	/* Poll durations: bucket i counts polls in (bound[i-1], bound[i]]. */
 	uint64_t poll_buckets[METRICS_POLL_BUCKETS + 1]; /* last: above every bound */
@@ -81,12 +84,6 @@ void metrics_close(struct metrics_server *m);
 
 /* Adds one poll of @seconds to the histogram in @s. */
 void metrics_observe_poll(struct metrics_snapshot *s, double seconds);
-/*
- * Flows the cache evicted without closing them, estimated as created minus
- * closed minus active; never decreases, since the three inputs are read at
- * slightly different times.
- */
-void metrics_estimate_evicted(struct metrics_snapshot *s);
 
 /*
  * The /metrics and /healthz bodies for @s (exposed for tests): a malloc'd

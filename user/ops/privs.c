@@ -59,8 +59,10 @@ int privs_drop(void)
 			break;
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	if (syscall(SYS_capset, &hdr, data) || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
-		pr_warn("Couldn't drop capabilities: %s\n", strerror(errno));
-		return -errno;
+		int err = -errno;
+
+		pr_warn("Couldn't drop capabilities: %s\n", strerror(-err));
+		return err;
 	}
 	/* A bug here, not a user's problem: threads keep their own sets. */
 	if (thread_count() != 1)

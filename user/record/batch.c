@@ -4,6 +4,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "record/batch.h"
 
 int batch_init(struct batch *b, size_t cap, const char *agent, const char *iface,
@@ -55,11 +56,9 @@ void batch_unput(struct batch *b)
 
 const uint8_t *batch_pack(struct batch *b, size_t *len)
 {
-	struct timespec ts;
 	size_t need;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	b->msg.sent_time_ns = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	b->msg.sent_time_ns = clock_ns(CLOCK_REALTIME);
 	need = nfxdp__flow_batch__get_packed_size(&b->msg);
 	if (need > b->buf_cap) {
 		uint8_t *nb = realloc(b->buf, need);
@@ -83,12 +82,8 @@ uint64_t stream_id_new(void)
 {
 	uint64_t id;
 
-	if (getrandom(&id, sizeof(id), 0) != sizeof(id)) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		id = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	}
+	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+		id = clock_ns(CLOCK_REALTIME);
 	return id;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flow.h"
 #include "record/format.h"
 
 void format_columns_all(struct format_columns *cols)
@@ -297,7 +298,6 @@ static const char *proto_name(uint32_t p, char *buf, size_t len)
 
 void format_brief(FILE *out, const Nfxdp__Flow *f)
 {
-	static const char *const expiry[] = { "idle", "active", "natural", "emergency", "flush" };
 	char src[64], dst[64], pbuf[16];
 	bool v6 = f->ip_version == 6;
 
@@ -305,7 +305,7 @@ void format_brief(FILE *out, const Nfxdp__Flow *f)
 	snprintf(dst, sizeof(dst), v6 ? "[%s]:%u" : "%s:%u", f->dst_ip, f->dst_port);
 	fprintf(out, "#%-5" PRIu64 " %-9s %-28s -> %-28s %-6s %6" PRIu64 " pkts %10" PRIu64
 		     " bytes %7" PRIu64 " ms",
-		f->id, f->expiration_id < 5 ? expiry[f->expiration_id] : "?", src, dst,
+		f->id, flow_expiry_name(f->expiration_id), src, dst,
 		proto_name(f->protocol, pbuf, sizeof(pbuf)), f->bidirectional_packets,
 		f->bidirectional_bytes, f->bidirectional_duration_ms);
 	if (f->vlan_id)

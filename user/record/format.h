@@ -14,6 +14,13 @@
 
 #define FORMAT_MAX_FIELDS 256
 
+/* How records are written to a file or printed. */
+enum out_format {
+	FORMAT_CSV,
+	FORMAT_JSONL,
+	FORMAT_PB, /* length-delimited FlowBatch messages */
+};
+
 /* The columns to print, in order. */
 struct format_columns {
 	const ProtobufCFieldDescriptor *f[FORMAT_MAX_FIELDS];

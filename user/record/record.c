@@ -201,7 +201,6 @@ static void build_splt(struct flow_rec *r, const struct flow_splt *sp, uint32_t 
 void record_build(struct flow_rec *r, const struct flow_event *ev, uint64_t id,
 		  int64_t clock_offset_ns, const struct record_features *feat)
 {
-	const void *extra = &ev->entry + 1;
 	const struct flow_entry *e = &ev->entry;
 	const struct flow_dir_counters *s2d = &e->dir[DIR_SRC2DST], *d2s = &e->dir[DIR_DST2SRC];
 	Nfxdp__Flow *f = &r->msg;
@@ -256,10 +255,9 @@ void record_build(struct flow_rec *r, const struct flow_event *ev, uint64_t id,
 	f->timestamp_source = timestamp_source(e->flags);
 	f->src2dst_tcp_flags = s2d->tcp_flags;
 	f->dst2src_tcp_flags = d2s->tcp_flags;
-	if (feat && feat->statistical) {
-		build_stats(f, e, extra);
-		extra = (const char *)extra + sizeof(struct flow_statistics);
-	}
+	if (feat && feat->statistical)
+		build_stats(f, e, (const void *)((const char *)e + flow_stats_offset()));
 	if (feat && feat->splt)
-		build_splt(r, extra, feat->splt <= SPLT_MAX ? feat->splt : SPLT_MAX);
+		build_splt(r, (const void *)((const char *)e + flow_splt_offset(feat->statistical)),
+			   feat->splt <= SPLT_MAX ? feat->splt : SPLT_MAX);
 }

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The exporter interface: every sink (ZeroMQ, file, IPFIX, MQTT) behind the
+ * same operations, so the collector keeps an array of them and the stats and
+ * /metrics report each one alike. A sink is opened by its own constructor
+ * (zmq_exporter_new(), ...), which takes that sink's options; after that
+ * only these operations are used.
+ */
+#ifndef NFXDP_EXPORT_EXPORTER_H
+#define NFXDP_EXPORT_EXPORTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flow.pb-c.h"
+
+/* One batch as every sink may want it: the records, and the same packed. */
+struct batch_view {
+	const Nfxdp__FlowBatch *msg;
+	const uint8_t *packed; /* protobuf, nfxdp__flow_batch__pack() of msg */
+	size_t len;
+};
+
+/* A sink's counters: the same four for every sink, then its own (below). */
+struct exporter_stats {
+	uint64_t batches_sent;	  /* handed on: published, written, acknowledged */
+	uint64_t batches_dropped; /* lost by this sink: refused, failed, not acknowledged */
+	uint64_t records_sent;	  /* flows in them, as far as the sink can tell */
+	uint64_t records_dropped;
+};
+
+/* A named figure of the stats line (and of the ZeroMQ "stats" message). */
+struct stat_item {
+	const char *name;
+	uint64_t value;
+};
+
+struct exporter;
+
+struct exporter_ops {
+	const char *name; /* "zmq", "file", "ipfix", "mqtt": the stats prefix, the metrics label */
+	/* Hands one batch to the sink; 0, or a negative errno when it was (partly) lost. */
+	int (*send)(struct exporter *x, const struct batch_view *b);
+	/* The sink's own work between batches (subscriptions, reconnects, acks); never blocks. */
+	void (*service)(struct exporter *x);
+	void (*stats)(struct exporter *x, struct exporter_stats *st);
+	/* Figures of its own for the stats line, named "<name>_..."; returns how many. */
+	int (*own_stats)(struct exporter *x, struct stat_item *items, int max);
+	/* Optional: waits up to @timeout_ms for someone to take batches; true if there is. */
+	bool (*ready)(struct exporter *x, int timeout_ms);
+	/* Optional: a side message (the stats as JSON) on the sink's own channel. */
+	void (*side)(struct exporter *x, const char *topic, const void *buf, size_t len);
+	/*
+	 * Gives what is queued up to @linger_ms to leave, then frees the sink;
+	 * a negative errno when something was lost in the end (a last write).
+	 */
+	int (*close)(struct exporter *x, int linger_ms);
+};
+
+/* The first member of every sink's struct. */
+struct exporter {
+	const struct exporter_ops *ops;
+};
+
+/* Copies a sink's @n own figures into @items (room for @max); returns how many. */
+int exporter_put_stats(struct stat_item *items, int max, const struct stat_item *own, int n);
+/* True when the sink lost anything: nfxdp's exit status says so. */
+bool exporter_lost_any(struct exporter *x);
+
+#endif /* NFXDP_EXPORT_EXPORTER_H */

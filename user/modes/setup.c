@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <string.h>
+
+#include "export/file.h"
+#include "export/ipfix.h"
+#include "export/mqtt.h"
+#include "export/zmq.h"
+#include "modes/setup.h"
+
+volatile sig_atomic_t mode_stop;
+
+static void on_signal(int sig)
+{
+	mode_stop = 1;
+}
+
+void mode_install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void mode_meter_opts(struct meter_opts *o, const struct nfx_config *cfg)
+{
+	meter_opts_default(o);
+	o->idle_timeout_ms = cfg->idle_timeout_ms;
+	o->active_timeout_ms = cfg->active_timeout_ms;
+	o->natural_expiry = cfg->natural_expiry;
+	o->accounting = cfg->accounting;
+	o->decode_tunnels = cfg->decode_tunnels;
+	o->statistical = cfg->statistical;
+	o->sample_n = cfg->sample_n;
+	o->sample_systematic = cfg->sample_systematic;
+	o->snaplen = cfg->snaplen;
+	o->filter = cfg->filter;
+	o->splt = cfg->splt;
+	o->max_flows = cfg->max_flows;
+}
+
+void mode_collector_opts(struct collector_opts *o, const struct nfx_config *cfg)
+{
+	collector_opts_default(o);
+	o->expiry.idle_ms = cfg->idle_timeout_ms;
+	o->expiry.active_ms = cfg->active_timeout_ms;
+	o->expiry.natural = cfg->natural_expiry;
+	o->expiry.linger_ms = cfg->natural_linger_ms;
+	o->expiry.capacity = cfg->max_flows;
+	o->batch_flows = cfg->batch_flows;
+	o->batch_ms = cfg->batch_ms;
+	o->flow_sample_n = cfg->flow_sample_n;
+	o->flow_filter = cfg->flow_filter;
+	o->scale_sampled = cfg->scale_sampled;
+	o->persist = cfg->persist;
+	o->ready_wait_ms = cfg->zmq_wait_ms;
+}
+
+static int open_file(struct collector *c, const struct nfx_config *cfg)
+{
+	struct file_opts o = {
+		.path = cfg->output,
+		.format = cfg->format,
+		.compress = cfg->compress,
+		/* A restarted or ending --persist collector continues the file. */
+		.append = cfg->persist || cfg->detach,
+		.rotate_size = cfg->output_rotate,
+		.feat = { .statistical = cfg->statistical, .splt = cfg->splt },
+	};
+	int err;
+	struct exporter *x = file_exporter_new(&o, &err);
+
+	return x ? collector_add_exporter(c, x) : err;
+}
+
+static int open_zmq(struct collector *c, const struct nfx_config *cfg)
+{
+	struct zmq_opts o = {
+		.endpoint = cfg->zmq_endpoint,
+		.compress = cfg->compress,
+		.curve_key = cfg->zmq_curve,
+		.hwm = zmq_hwm_for(cfg->batch_flows, cfg->statistical, cfg->splt),
+	};
+	int err;
+	struct exporter *x = zmq_exporter_new(&o, &err);
+
+	return x ? collector_add_exporter(c, x) : err;
+}
+
+static int open_ipfix(struct collector *c, const struct nfx_config *cfg)
+{
+	struct ipfix_opts o;
+	struct exporter *x;
+	int err;
+
+	ipfix_opts_default(&o);
+	o.domain_id = cfg->ipfix_domain;
+	o.template_refresh_s = cfg->ipfix_template_s;
+	o.max_msg = cfg->ipfix_msg_size;
+	o.statistical = cfg->statistical;
+	x = ipfix_exporter_new(cfg->ipfix, &o, &err);
+	return x ? collector_add_exporter(c, x) : err;
+}
+
+static int open_mqtt(struct collector *c, const struct nfx_config *cfg)
+{
+	struct mqtt_opts o;
+	struct exporter *x;
+	int err;
+
+	mqtt_opts_default(&o);
+	o.topic = cfg->mqtt_topic;
+	o.qos = cfg->mqtt_qos;
+	o.client_id = cfg->mqtt_client_id;
+	o.username = cfg->mqtt_user;
+	o.password_file = cfg->mqtt_password_file;
+	o.ca_file = cfg->mqtt_ca;
+	o.cert_file = cfg->mqtt_cert;
+	o.key_file = cfg->mqtt_key;
+	o.max_pending = cfg->mqtt_queue;
+	x = mqtt_exporter_new(cfg->mqtt, &o, &err);
+	return x ? collector_add_exporter(c, x) : err;
+}
+
+int mode_open_sinks(struct collector *c, const struct nfx_config *cfg, bool network)
+{
+	int err = 0;
+
+	if (!network)
+		return cfg->output ? open_file(c, cfg) : 0;
+	if (cfg->zmq_endpoint)
+		err = open_zmq(c, cfg);
+	if (!err && cfg->ipfix)
+		err = open_ipfix(c, cfg);
+	if (!err && cfg->mqtt)
+		err = open_mqtt(c, cfg);
+	return err;
+}
