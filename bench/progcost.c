@@ -9,6 +9,8 @@
  * Prints "name value" lines:
  *   bare_ns       XDP_PASS, one 60-byte frame, repeat mode
  *   live_ns       nfx_meter (the attached program), one flow, repeat mode
+ *   egress_bare_ns, egress_ns   the same for the TC egress hook: a program
+ *                 that only returns, then nfx_egress (another flow)
  *   mixI_ns       the meter over the frames of the I-th --capture (from 0),
  *                 K other flows in the cache: each frame metered once, as on
  *                 a link (flows are created, not only updated); the best of
@@ -74,14 +76,15 @@ static int run_once(int fd, unsigned *ns)
 	return 0;
 }
 
-static int bare_prog(void)
+/* A program that only returns @ret: XDP_PASS, or TC's "next" (-1). */
+static int bare_prog(enum bpf_prog_type type, int ret)
 {
 	const struct bpf_insn pass[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = ret },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 
-	return bpf_prog_load(BPF_PROG_TYPE_XDP, "bare", "GPL", pass, 2, NULL);
+	return bpf_prog_load(type, "bare", "GPL", pass, 2, NULL);
 }
 
 static size_t udp_frame(uint8_t *buf, uint32_t n, uint16_t payload)
@@ -212,9 +215,7 @@ int main(int argc, char **argv)
 		{ "sample", required_argument, NULL, 'n' }, { "filter", required_argument, NULL, 'f' },
 		{ "max-flows", required_argument, NULL, 'm' }, { NULL, 0, NULL, 0 },
 	};
-	struct meter_opts o = { .idle_timeout_ms = 120000, .active_timeout_ms = 1800000,
-				.natural_expiry = true, .decode_tunnels = true,
-				.programs = LOAD_METER | LOAD_REPLAY, .ring_bytes = 8 << 20 };
+	struct meter_opts o;
 	static struct filter_compiled filter;
 	const char *captures[MAX_CAPTURES];
 	int n_captures = 0;
@@ -226,6 +227,8 @@ int main(int argc, char **argv)
 	size_t len;
 	int c, bare;
 
+	meter_opts_default(&o);
+	o.programs = LOAD_METER | LOAD_REPLAY | LOAD_EGRESS;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': o.statistical = true; break;
@@ -265,10 +268,17 @@ int main(int argc, char **argv)
 		     bpf_map__fd(m.skel->maps.replay_slots), 0);
 	if (slots == MAP_FAILED)
 		return 1;
-	bare = bare_prog();
+	bare = bare_prog(BPF_PROG_TYPE_XDP, XDP_PASS);
 	len = udp_frame(frame, 4000000, 18); /* 60 bytes */
 	printf("bare_ns %u\n", run_best(bare, frame, len, REPEAT));
 	printf("live_ns %u\n", run_best(bpf_program__fd(m.skel->progs.nfx_meter), frame, len, REPEAT));
+	close(bare);
+	/* The egress hook the same way: its own flow (another frame), one hot entry. */
+	bare = bare_prog(BPF_PROG_TYPE_SCHED_CLS, -1);
+	len = udp_frame(frame, 4000001, 18);
+	printf("egress_bare_ns %u\n", run_best(bare, frame, len, REPEAT));
+	printf("egress_ns %u\n", run_best(bpf_program__fd(m.skel->progs.nfx_egress), frame, len,
+					    REPEAT));
 	fflush(stdout);
 	preload(&m, slots, flows);
 	for (int i = 0; i < n_captures; i++) {
@@ -278,7 +288,7 @@ int main(int argc, char **argv)
 		printf("mix%d_ns %.1f\nmix%d_frames %llu\n", i, ns, i, (unsigned long long)frames);
 		fflush(stdout);
 	}
-	printf("entry_bytes %zu\n", flow_entry_size(o.statistical, o.splt));
+	printf("entry_bytes %zu\n", (size_t)flow_entry_size(o.statistical, o.splt));
 	meter_destroy(&m);
 	close(bare);
 	return 0;

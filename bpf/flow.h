@@ -131,12 +131,28 @@ enum flow_state {
 #define FLOW_F_RST (1U << 3)	   /* RST sent by either */
 #define FLOW_F_TS_HW (1U << 4)	   /* a packet stamped by the NIC */
 #define FLOW_F_TS_KERNEL (1U << 5) /* a packet stamped with the kernel clock (NIC metadata on) */
+#define FLOW_F_HOOK_INGRESS (1U << 6) /* a packet seen at XDP: received */
+#define FLOW_F_HOOK_EGRESS (1U << 7)  /* a packet seen at TC egress: sent by the host */
 #define FLOW_F_ENDED(f) (((f) & FLOW_F_RST) || (((f) & FLOW_F_FIN_LO) && ((f) & FLOW_F_FIN_HI)))
 
 /* Index into flow_entry.dir[]: relative to the flow's first packet. */
 enum flow_dir {
 	DIR_SRC2DST = 0,
 	DIR_DST2SRC = 1,
+};
+
+/*
+ * Where a packet was observed: the interface's index, and the egress bit
+ * when the TC egress hook saw it leave; 0 for a capture file's packet.
+ */
+#define FLOW_OBS_EGRESS (1U << 31)
+#define FLOW_OBS_IFINDEX(obs) ((obs) & ~FLOW_OBS_EGRESS)
+
+/* The hooks a program runs at: its slot in the counters and scratch maps. */
+enum meter_hook {
+	HOOK_INGRESS = 0, /* XDP, and capture replay */
+	HOOK_EGRESS = 1,  /* TC egress */
+	HOOK_COUNT,
 };
 
 /*
@@ -150,7 +166,7 @@ struct flow_dir_counters {
 	__u64 first_seen_ns; /* 0 until the direction's first packet */
 	__u64 last_seen_ns;
 	__u32 tcp_flags; /* OR of the TCP flag bytes seen */
-	__u32 _pad;
+	__u32 obs;	 /* where the direction's first packet was observed: FLOW_OBS_* */
 };
 
 /* Value of the flow cache (flows map). */
@@ -160,7 +176,8 @@ struct flow_entry {
 	__u32 flags;	     /* FLOW_F_* */
 	__u8 src_mac[6];     /* of the flow's first packet */
 	__u8 dst_mac[6];
-	__u32 _pad;
+	__u8 tos[2];	     /* IPv4 ToS, IPv6 traffic class of each direction's first packet */
+	__u16 icmp;	     /* ICMP type << 8 | code of the flow's first packet */
 	struct flow_dir_counters dir[2]; /* enum flow_dir */
 };
 

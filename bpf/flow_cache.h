@@ -194,19 +194,23 @@ static __always_inline __u64 ms_mark(__u64 ts)
 	return ts / 1000000 + 1;
 }
 
-/* Counts the flags of one TCP packet. */
-static __always_inline void count_flags(struct flow_dir_stats *ds, __u8 f)
+/*
+ * Counts the flags of one TCP packet; a GSO packet's @segs segments carry
+ * ACK, ECE and URG each, CWR in the first only, PSH and FIN in the last
+ * only (how TCP segmentation offload splits them), SYN and RST once.
+ */
+static __always_inline void count_flags(struct flow_dir_stats *ds, __u8 f, __u32 segs)
 {
 	if (f & TCP_FLAG_SYN)
 		add_u64(&ds->flag_packets[FLAG_SYN], 1);
 	if (f & 0x80)
 		add_u64(&ds->flag_packets[FLAG_CWR], 1);
 	if (f & 0x40)
-		add_u64(&ds->flag_packets[FLAG_ECE], 1);
+		add_u64(&ds->flag_packets[FLAG_ECE], segs);
 	if (f & 0x20)
-		add_u64(&ds->flag_packets[FLAG_URG], 1);
+		add_u64(&ds->flag_packets[FLAG_URG], segs);
 	if (f & TCP_FLAG_ACK)
-		add_u64(&ds->flag_packets[FLAG_ACK], 1);
+		add_u64(&ds->flag_packets[FLAG_ACK], segs);
 	if (f & 0x08)
 		add_u64(&ds->flag_packets[FLAG_PSH], 1);
 	if (f & TCP_FLAG_RST)
@@ -215,11 +219,10 @@ static __always_inline void count_flags(struct flow_dir_stats *ds, __u8 f)
 		add_u64(&ds->flag_packets[FLAG_FIN], 1);
 }
 
-/* FIN and RST as flow flags of the endpoint that sent them. */
-/* The entry flags a packet sets: TCP teardown, where its timestamp came from. */
+/* The entry flags a packet sets: TCP teardown, its clock, the hook that saw it. */
 static __always_inline __u32 packet_flags(const struct pkt *p)
 {
-	__u32 f = p->ts_flags;
+	__u32 f = p->entry_flags;
 
 	if (p->key.protocol != IPPROTO_TCP)
 		return f;
@@ -236,20 +239,32 @@ static __always_inline __u32 flow_dir_of(const struct flow_entry *e, const struc
 	return (p->from_hi ^ !!(e->flags & FLOW_F_SRC_IS_HI)) & 1;
 }
 
+/* The sizes of a packet's segments: @segs - 1 of seg_bytes, and the rest. */
+static __always_inline __u32 last_seg_bytes(const struct pkt *p)
+{
+	return p->segs > 1 ? p->bytes - (p->segs - 1) * p->seg_bytes : p->bytes;
+}
+
 /* Counts the packet, direction @d, into an entry the caller is a writer of. */
-__noinline int flow_account(struct flow_entry *e, const struct pkt *p, __u32 d, __u64 ts,
-			    __u32 bytes)
+__noinline int flow_account(struct flow_entry *e, const struct pkt *p, __u32 d)
 {
 	struct flow_dir_counters *dc;
+	__u64 ts;
 	__u32 tf;
 
 	if (!e || !p)
 		return 0;
 	dc = &e->dir[d & 1];
 	tf = packet_flags(p);
+	ts = p->ts;
 
-	add_u64(&dc->packets, 1);
-	add_u64(&dc->bytes, bytes);
+	/* The direction's first packet says where it was seen (benign race: same values). */
+	if (!dc->first_seen_ns) {
+		dc->obs = p->obs;
+		e->tos[d & 1] = p->tos;
+	}
+	add_u64(&dc->packets, p->segs);
+	add_u64(&dc->bytes, p->bytes);
 	if (ts > dc->last_seen_ns)
 		atomic_max_u64(&dc->last_seen_ns, ts);
 	if (dc->first_seen_ns == 0 || ts < dc->first_seen_ns)
@@ -322,50 +337,110 @@ static __always_inline __s64 gap_since(__u64 *last, __u64 mark)
 	return mark > prev ? mark - prev : 0; /* time never runs backwards */
 }
 
+/*
+ * The gaps of one packet: since the previous one, then, for a GSO packet,
+ * segs - 1 of 0 ms between its segments (sent together: an estimate).
+ */
+static __always_inline void add_gaps(__u64 *last, __u64 mark, __u32 segs, __u64 *sum,
+				     __u64 *sumsq, __u32 *min, __u32 *max)
+{
+	__s64 gap = gap_since(last, mark);
+
+	if (gap >= 0)
+		add_gap(sum, sumsq, min, max, gap);
+	if (segs > 1 && *min)
+		atomic_min_u32(min, 0);
+}
+
+/* Sizes of one packet's segments: sum of squares, least and largest. */
+static __always_inline void seg_sizes(const struct pkt *p, __u64 *sumsq, __u32 *min, __u32 *max)
+{
+	__u64 full = p->seg_bytes, last = last_seg_bytes(p);
+
+	*sumsq = last * last + (p->segs > 1 ? (p->segs - 1) * full * full : 0);
+	*min = p->segs > 1 && full < last ? full : last;
+	*max = p->segs > 1 && full > last ? full : last;
+}
+
 /* --statistical: sizes, gaps and flags of a packet in direction @d. */
-__noinline int flow_account_stats(struct flow_statistics *st, const struct pkt *p, __u32 d, __u64 ts,
-				  __u32 size)
+__noinline int flow_account_stats(struct flow_statistics *st, const struct pkt *p, __u32 d)
 {
 	struct flow_dir_stats *ds;
-	__u64 mark;
-	__s64 gap;
+	__u32 lo, hi;
+	__u64 mark, sq;
 
 	if (!st || !p)
 		return 0;
 	ds = &st->dir[d & 1];
-	mark = ms_mark(ts);
-	add_u64(&ds->ps_sumsq, (__u64)size * size);
-	if (size < ds->ps_min)
-		atomic_min_u32(&ds->ps_min, size);
-	if (size > ds->ps_max)
-		atomic_max_u32(&ds->ps_max, size);
-	gap = gap_since(&ds->last_ms, mark);
-	if (gap >= 0)
-		add_gap(&ds->piat_sum_ms, &ds->piat_sumsq_ms, &ds->piat_min_ms, &ds->piat_max_ms, gap);
-	gap = gap_since(&st->last_ms, mark);
-	if (gap >= 0)
-		add_gap(&st->piat_sum_ms, &st->piat_sumsq_ms, &st->piat_min_ms, &st->piat_max_ms, gap);
+	mark = ms_mark(p->ts);
+	seg_sizes(p, &sq, &lo, &hi);
+	add_u64(&ds->ps_sumsq, sq);
+	if (lo < ds->ps_min)
+		atomic_min_u32(&ds->ps_min, lo);
+	if (hi > ds->ps_max)
+		atomic_max_u32(&ds->ps_max, hi);
+	add_gaps(&ds->last_ms, mark, p->segs, &ds->piat_sum_ms, &ds->piat_sumsq_ms,
+		 &ds->piat_min_ms, &ds->piat_max_ms);
+	add_gaps(&st->last_ms, mark, p->segs, &st->piat_sum_ms, &st->piat_sumsq_ms,
+		 &st->piat_min_ms, &st->piat_max_ms);
 	if (p->key.protocol == IPPROTO_TCP && p->tcp_flags)
-		count_flags(ds, p->tcp_flags);
+		count_flags(ds, p->tcp_flags, p->segs);
 	return 0;
 }
 
-/* --splt: the packet takes the next slot while there is one. */
-__noinline int flow_account_splt(struct flow_splt *sp, __u32 d, __u64 ts, __u32 size)
+/* One SPLT slot: direction, size, offset from the flow's first packet. */
+static __always_inline void splt_put(struct flow_splt *sp, __u32 i, __u32 d, __u64 ts,
+				     __u32 size)
 {
-	__u64 off;
-	__u32 i;
+	__u64 off = ts > sp->base_ns ? (ts - sp->base_ns) / 1000 : 0;
 
-	if (!sp || *(volatile __u32 *)&sp->claimed >= cfg_splt)
-		return 0;
-	i = cfg_single_writer ? sp->claimed++ : __sync_fetch_and_add(&sp->claimed, 1);
-	if (i >= cfg_splt || i >= SPLT_MAX)
-		return 0;
-	off = ts > sp->base_ns ? (ts - sp->base_ns) / 1000 : 0;
+	if (i >= SPLT_MAX)
+		return;
+	barrier_var(i); /* the check bounds the register the address is made from */
 	sp->slot[i].offset_us = off > 0xffffffffULL ? 0xffffffffU : off;
 	sp->slot[i].size = size > 0xffff ? 0xffff : size;
 	sp->slot[i].dir = d;
+}
+
+/* --splt: the packet (each segment of a GSO packet) takes the next slots while there are. */
+__noinline int flow_account_splt(struct flow_splt *sp, const struct pkt *p, __u32 d)
+{
+	__u32 i, n;
+
+	if (!sp || !p || *(volatile __u32 *)&sp->claimed >= cfg_splt)
+		return 0;
+	n = p->segs < cfg_splt ? p->segs : cfg_splt;
+	i = cfg_single_writer ? (sp->claimed += n) - n : __sync_fetch_and_add(&sp->claimed, n);
+	for (__u32 k = 0; k < SPLT_MAX && k < n && i + k < cfg_splt; k++)
+		splt_put(sp, i + k, d, p->ts, k + 1 == p->segs ? last_seg_bytes(p) : p->seg_bytes);
 	return 0;
+}
+
+/* The optional parts of a new entry, holding its first packet. */
+static __always_inline void init_features(struct flow_entry_max *init, const struct pkt *p)
+{
+	struct flow_statistics *st = entry_stats(init);
+	struct flow_splt *sp = entry_splt(init);
+	struct flow_dir_stats *ds = &st->dir[DIR_SRC2DST];
+
+	if (cfg_statistical) {
+		__builtin_memset(st, 0, sizeof(*st));
+		seg_sizes(p, &ds->ps_sumsq, &ds->ps_min, &ds->ps_max);
+		ds->last_ms = st->last_ms = ms_mark(p->ts);
+		ds->piat_min_ms = st->piat_min_ms = p->segs > 1 ? 0 : ~0U;
+		st->dir[DIR_DST2SRC].ps_min = ~0U;
+		st->dir[DIR_DST2SRC].piat_min_ms = ~0U;
+		if (p->key.protocol == IPPROTO_TCP)
+			count_flags(ds, p->tcp_flags, p->segs);
+	}
+	if (cfg_splt) {
+		__builtin_memset(sp, 0, sizeof(*sp));
+		sp->base_ns = p->ts;
+		sp->claimed = p->segs < cfg_splt ? p->segs : cfg_splt;
+		for (__u32 k = 0; k < SPLT_MAX && k < sp->claimed; k++)
+			splt_put(sp, k, DIR_SRC2DST, p->ts,
+				 k + 1 == p->segs ? last_seg_bytes(p) : p->seg_bytes);
+	}
 }
 
 /*
@@ -373,35 +448,7 @@ __noinline int flow_account_splt(struct flow_splt *sp, __u32 d, __u64 ts, __u32 
  * it LIVE. Returns 0, -EEXIST when another CPU inserted the key first, or
  * the map's error.
  */
-/* The optional parts of a new entry, holding its first packet. */
-static __always_inline void init_features(struct flow_entry_max *init, const struct pkt *p,
-					  __u64 ts, __u32 size)
-{
-	struct flow_statistics *st = entry_stats(init);
-	struct flow_splt *sp = entry_splt(init);
-
-	if (cfg_statistical) {
-		__builtin_memset(st, 0, sizeof(*st));
-		st->dir[DIR_SRC2DST].ps_min = st->dir[DIR_SRC2DST].ps_max = size;
-		st->dir[DIR_SRC2DST].ps_sumsq = (__u64)size * size;
-		st->dir[DIR_SRC2DST].last_ms = st->last_ms = ms_mark(ts);
-		st->dir[DIR_SRC2DST].piat_min_ms = ~0U;
-		st->dir[DIR_DST2SRC].ps_min = ~0U;
-		st->dir[DIR_DST2SRC].piat_min_ms = ~0U;
-		st->piat_min_ms = ~0U;
-		if (p->key.protocol == IPPROTO_TCP)
-			count_flags(&st->dir[DIR_SRC2DST], p->tcp_flags);
-	}
-	if (cfg_splt) {
-		__builtin_memset(sp, 0, sizeof(*sp));
-		sp->base_ns = ts;
-		sp->claimed = 1;
-		sp->slot[0].size = size > 0xffff ? 0xffff : size;
-	}
-}
-
-__noinline int flow_create(const struct pkt *p, __u64 ts, __u32 bytes,
-			   struct flow_entry_max *max)
+__noinline int flow_create(const struct pkt *p, struct flow_entry_max *max)
 {
 	struct flow_entry *init, *e;
 	__u64 gen;
@@ -417,12 +464,15 @@ __noinline int flow_create(const struct pkt *p, __u64 ts, __u32 bytes,
 	init->flags = (p->from_hi ? FLOW_F_SRC_IS_HI : 0) | packet_flags(p);
 	__builtin_memcpy(init->src_mac, p->smac, 6);
 	__builtin_memcpy(init->dst_mac, p->dmac, 6);
-	init->dir[DIR_SRC2DST].packets = 1;
-	init->dir[DIR_SRC2DST].bytes = bytes;
-	init->dir[DIR_SRC2DST].first_seen_ns = ts;
-	init->dir[DIR_SRC2DST].last_seen_ns = ts;
+	init->tos[DIR_SRC2DST] = p->tos;
+	init->icmp = p->icmp;
+	init->dir[DIR_SRC2DST].packets = p->segs;
+	init->dir[DIR_SRC2DST].bytes = p->bytes;
+	init->dir[DIR_SRC2DST].first_seen_ns = p->ts;
+	init->dir[DIR_SRC2DST].last_seen_ns = p->ts;
 	init->dir[DIR_SRC2DST].tcp_flags = p->tcp_flags;
-	init_features(max, p, ts, bytes);
+	init->dir[DIR_SRC2DST].obs = p->obs;
+	init_features(max, p);
 
 	err = bpf_map_update_elem(&flows, &p->key, max, BPF_NOEXIST);
 	if (err)

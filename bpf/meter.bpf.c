@@ -2,13 +2,17 @@
 /*
  * nfxdp meter: counts every frame into a bidirectional flow entry.
  *
- * nfx_meter   attached to an interface (XDP), or run on single frames by
- *             BPF_PROG_TEST_RUN with a struct nfx_meta in data_meta;
+ * nfx_meter   attached to an interface (XDP): what it receives; or run on
+ *             single frames by BPF_PROG_TEST_RUN with a struct nfx_meta in
+ *             data_meta;
+ * nfx_egress  attached to an interface's TC egress hook: what the host sends;
  * nfx_replay  capture replay: many frames per BPF_PROG_TEST_RUN call;
  * nfx_close   run by the collector to close the flows it queued.
  *
- * All three share meter_frame()/flow_close(): a capture file and a live link
- * go through the same code. Metering never changes forwarding: XDP_PASS.
+ * All share meter_frame()/flow_close(): a capture file, a received frame and
+ * a sent one go through the same code and the same flow cache, so both
+ * directions of a flow meet in one entry whichever hook saw them. Metering
+ * never changes forwarding: XDP_PASS, and TC's "next".
  */
 /*
  * Header layouts on the wire never change: no CO-RE relocations, so loading
@@ -35,9 +39,10 @@ struct {
 	__uint(max_entries, 8 << 20);
 } flow_events SEC(".maps");
 
+/* Per CPU and per hook (enum meter_hook): totals are the sum of both. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, HOOK_COUNT);
 	__type(key, __u32);
 	__type(value, struct nfx_counters);
 } counters SEC(".maps");
@@ -46,7 +51,8 @@ struct {
 
 /*
  * Per-CPU work area: the frame being metered (its header bytes and what is
- * known of it) and a new entry being built.
+ * known of it) and a new entry being built. One per hook: XDP runs in
+ * softirq and TC egress with softirqs off, so they never share one on a CPU.
  */
 #define HW_VLAN_VALID 0x8000
 
@@ -57,15 +63,18 @@ struct scratch {
 	__u32 caplen;	 /* bytes of it there are (less when a capture cut it short) */
 	__u32 frame_len; /* its whole length */
 	__u32 wire_len;	 /* what link accounting counts: the original frame's length */
-	__u16 ts_flags;	 /* FLOW_F_TS_* (NIC metadata on) */
+	__u16 entry_flags; /* FLOW_F_TS_* (NIC metadata on), FLOW_F_HOOK_* */
 	__u16 hw_vlan;	 /* HW_VLAN_VALID | VLAN id the NIC took off the frame */
+	__u32 obs;	 /* where it is observed: FLOW_OBS_* */
+	__u32 gso_segs;	 /* TC egress: a GSO packet's segments (0 or 1: one packet) */
+	__u32 gso_size;	 /* ... and their payload bytes, the last one's excepted */
 	struct pkt pkt;
 	struct flow_entry_max init;
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, HOOK_COUNT);
 	__type(key, __u32);
 	__type(value, struct scratch);
 } scratch_map SEC(".maps");
@@ -175,6 +184,50 @@ static __always_inline __u32 packet_bytes(const struct pkt *p, __u32 wire_len)
 	}
 }
 
+/*
+ * A GSO packet (TC egress) leaves as @segs segments, each with a copy of
+ * every header up to the transport payload and @size bytes of payload, the
+ * last one the rest. Its bytes per --accounting are those of every segment,
+ * from the packet's length (its IP and transport length fields do not hold
+ * the segments' values).
+ */
+static __always_inline void gso_amount(struct pkt *p, __u32 len, __u32 segs, __u32 size)
+{
+	__u32 hdr = p->l4_off + p->l4_hdr_len, from;
+
+	switch (cfg_accounting) {
+	case ACCOUNT_IP:
+		/* NFStream's IPv6 length leaves out the fixed header. */
+		from = p->l3_off + (p->key.ip_version == 6 ? 40 : 0);
+		break;
+	case ACCOUNT_TRANSPORT:
+		from = p->l4_off;
+		break;
+	case ACCOUNT_PAYLOAD:
+		from = hdr;
+		break;
+	default:
+		from = 0;
+	}
+	if (!p->l4_hdr_len || hdr > len || from > hdr)
+		return; /* no transport header to segment by: one packet */
+	p->segs = segs;
+	p->seg_bytes = hdr - from + size;
+	p->bytes = len - from + (segs - 1) * (hdr - from);
+}
+
+/* What the parsed packet counts for: when, where, packets and bytes. */
+static __always_inline void packet_amount(struct scratch *s, struct pkt *p)
+{
+	p->ts = s->ts;
+	p->obs = s->obs;
+	p->segs = 1;
+	p->seg_bytes = 0;
+	p->bytes = packet_bytes(p, s->wire_len);
+	if (s->gso_segs > 1)
+		gso_amount(p, s->frame_len, s->gso_segs, s->gso_size);
+}
+
 static __always_inline __u64 ns_to_ms(__u64 ns)
 {
 	return ns / 1000000;
@@ -224,7 +277,7 @@ static __always_inline int expiry_on_arrival(const struct flow_entry *e, const s
  * Counts the packet into its flow, creating the entry or replacing an
  * expired one. Returns the counter the frame ends in.
  */
-__noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt, __u64 ts, __u32 bytes)
+__noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt)
 {
 	struct pkt *p;
 
@@ -239,7 +292,7 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt, __u64 ts,
 		__u32 d;
 
 		if (!e) {
-			err = flow_create(p, ts, bytes, &s->init);
+			err = flow_create(p, &s->init);
 			if (!err) {
 				cnt->c[NFX_FLOWS_CREATED]++;
 				return NFX_FRAMES_METERED;
@@ -252,7 +305,7 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt, __u64 ts,
 			flow_settle(&p->key);
 			continue;
 		}
-		reason = expiry_on_arrival(e, p, ts);
+		reason = expiry_on_arrival(e, p, p->ts);
 		if (reason >= 0) {
 			err = flow_close(e, &p->key, reason, 0, gen);
 			if (!err) {
@@ -262,11 +315,11 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt, __u64 ts,
 			cnt->c[NFX_EXPIRY_DEFERRED]++;
 		}
 		d = flow_dir_of(e, p);
-		flow_account(e, p, d, ts, bytes);
+		flow_account(e, p, d);
 		if (cfg_statistical)
-			flow_account_stats(entry_stats(e), p, d, ts, bytes);
+			flow_account_stats(entry_stats(e), p, d);
 		if (cfg_splt)
-			flow_account_splt(entry_splt(e), d, ts, bytes);
+			flow_account_splt(entry_splt(e), p, d);
 		flow_leave(e, gen);
 		return NFX_FRAMES_METERED;
 	}
@@ -429,7 +482,7 @@ __noinline int meter_frame(struct scratch *s, struct frame_buf *frame, struct nf
 	/* The NIC's tag is the outer one: in-band tags, inner, win as without it. */
 	if ((s->hw_vlan & HW_VLAN_VALID) && !p->key.vlan_id)
 		p->key.vlan_id = s->hw_vlan & 0x0fff;
-	p->ts_flags = s->ts_flags;
+	p->entry_flags = s->entry_flags;
 	r = parse_network(frame, &c, p, proto, frame_len);
 	if (r < 0)
 		return -r;
@@ -448,7 +501,8 @@ __noinline int meter_frame(struct scratch *s, struct frame_buf *frame, struct nf
 	flow_key_order(p);
 	if (cfg_filter && !filter_match(p))
 		return NFX_FILTERED_OUT;
-	return flow_meter(s, cnt, s->ts, packet_bytes(p, s->wire_len));
+	packet_amount(s, p);
+	return flow_meter(s, cnt);
 }
 
 static __always_inline void count(struct nfx_counters *cnt, int r)
@@ -457,11 +511,10 @@ static __always_inline void count(struct nfx_counters *cnt, int r)
 		cnt->c[r]++;
 }
 
-static __always_inline void *percpu(void *map)
+/* A hook's slot of a per-CPU map (enum meter_hook). */
+static __always_inline void *percpu(void *map, __u32 hook)
 {
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(map, &zero);
+	return bpf_map_lookup_elem(map, &hook);
 }
 
 /* Capture time of a replayed frame: never before the last metered one. */
@@ -498,26 +551,36 @@ static __always_inline __u64 rx_time(struct xdp_md *ctx, struct scratch *s)
 	s->hw_vlan = bpf_xdp_metadata_rx_vlan_tag(ctx, &proto, &tci) ? 0 : HW_VLAN_VALID | tci;
 	/* 0 is what drivers without a stamp for this frame (veth) report. */
 	if (hw_clock_known && !bpf_xdp_metadata_rx_timestamp(ctx, &hw) && hw) {
-		s->ts_flags = FLOW_F_TS_HW;
+		s->entry_flags = FLOW_F_HOOK_INGRESS | FLOW_F_TS_HW;
 		return hw - hw_clock_offset_ns;
 	}
-	s->ts_flags = FLOW_F_TS_KERNEL;
+	s->entry_flags = FLOW_F_HOOK_INGRESS | FLOW_F_TS_KERNEL;
 	return bpf_ktime_get_boot_ns();
 }
 #else
 static __always_inline __u64 rx_time(struct xdp_md *ctx, struct scratch *s)
 {
+	s->entry_flags = FLOW_F_HOOK_INGRESS;
+	s->hw_vlan = 0;
 	return bpf_ktime_get_boot_ns();
 }
 #endif
+
+/* Bytes of the frame to copy for parsing, counting truncation by --snaplen. */
+static __always_inline __u32 copy_len(struct nfx_counters *cnt, __u32 caplen)
+{
+	if (caplen > read_window() && cfg_snaplen)
+		cnt->c[NFX_TRUNCATED]++;
+	return caplen < read_window() ? caplen : read_window();
+}
 
 SEC("xdp.frags")
 int nfx_meter(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	struct nfx_meta *meta = (void *)(long)ctx->data_meta;
-	struct nfx_counters *cnt = percpu(&counters);
-	struct scratch *s = percpu(&scratch_map);
+	struct nfx_counters *cnt = percpu(&counters, HOOK_INGRESS);
+	struct scratch *s = percpu(&scratch_map, HOOK_INGRESS);
 	__u32 caplen, n;
 	int replayed, r;
 
@@ -531,17 +594,20 @@ int nfx_meter(struct xdp_md *ctx)
 	caplen = bpf_xdp_get_buff_len(ctx);
 	replayed = (void *)(meta + 1) <= data && meta->magic == NFX_META_MAGIC;
 	s->caplen = caplen;
+	s->gso_segs = 0;
 	if (replayed) {
 		s->ts = replay_time(meta->ts_ns);
 		s->wire_len = meta->wire_len;
 		s->frame_len = meta->frame_len;
+		s->entry_flags = 0;
+		s->hw_vlan = 0;
+		s->obs = 0;
 	} else {
 		s->ts = rx_time(ctx, s);
 		s->wire_len = s->frame_len = caplen;
+		s->obs = ctx->ingress_ifindex;
 	}
-	if (caplen > read_window() && cfg_snaplen)
-		cnt->c[NFX_TRUNCATED]++;
-	n = caplen < read_window() ? caplen : read_window();
+	n = copy_len(cnt, caplen);
 	barrier_var(n); /* keep the bound check on the register the helper gets */
 	if (n < 1 || n > PARSE_WINDOW || bpf_xdp_load_bytes(ctx, 0, &s->frame, n)) {
 		cnt->c[NFX_IGNORE_TOO_SHORT]++;
@@ -552,6 +618,47 @@ int nfx_meter(struct xdp_md *ctx)
 		replay_advance(r, s->ts);
 	count(cnt, r);
 	return XDP_PASS;
+}
+
+/*
+ * What the host sends, at the TC egress hook (tcx, or a clsact filter on
+ * older kernels): the frame as it leaves, Ethernet header included. A GSO
+ * packet is counted as the segments it leaves as. Returns "next" (tcx's
+ * TCX_NEXT, tc's TC_ACT_UNSPEC): whatever else runs there decides.
+ */
+#define TC_NEXT (-1)
+
+SEC("tc")
+int nfx_egress(struct __sk_buff *skb)
+{
+	struct nfx_counters *cnt = percpu(&counters, HOOK_EGRESS);
+	struct scratch *s = percpu(&scratch_map, HOOK_EGRESS);
+	__u32 n;
+	int r;
+
+	if (!cnt || !s)
+		return TC_NEXT;
+	cnt->c[NFX_FRAMES_SEEN]++;
+	if (sampled_out(s)) {
+		cnt->c[NFX_SAMPLED_OUT]++;
+		return TC_NEXT;
+	}
+	s->ts = bpf_ktime_get_boot_ns();
+	s->caplen = s->wire_len = s->frame_len = skb->len;
+	s->entry_flags = FLOW_F_HOOK_EGRESS;
+	s->hw_vlan = skb->vlan_present ? HW_VLAN_VALID | (skb->vlan_tci & 0x0fff) : 0;
+	s->obs = skb->ifindex | FLOW_OBS_EGRESS;
+	s->gso_segs = skb->gso_segs;
+	s->gso_size = skb->gso_size;
+	n = copy_len(cnt, skb->len);
+	barrier_var(n);
+	if (n < 1 || n > PARSE_WINDOW || bpf_skb_load_bytes(skb, 0, &s->frame, n)) {
+		cnt->c[NFX_IGNORE_TOO_SHORT]++;
+		return TC_NEXT;
+	}
+	r = meter_frame(s, &s->frame, cnt);
+	count(cnt, r);
+	return TC_NEXT;
 }
 
 struct replay_walk {
@@ -572,13 +679,16 @@ static long replay_one(__u32 i, struct replay_walk *w)
 	s->caplen = sl->f.caplen; /* its first min(caplen, PARSE_WINDOW) bytes are in the slot */
 	s->frame_len = sl->f.frame_len;
 	s->wire_len = sl->f.wire_len;
+	s->entry_flags = 0;
+	s->hw_vlan = 0;
+	s->obs = 0;
+	s->gso_segs = 0;
 	w->cnt->c[NFX_FRAMES_SEEN]++;
 	if (sampled_out(s)) {
 		w->cnt->c[NFX_SAMPLED_OUT]++;
 		return 0;
 	}
-	if (cfg_snaplen && s->caplen > read_window())
-		w->cnt->c[NFX_TRUNCATED]++;
+	copy_len(w->cnt, s->caplen);
 	r = meter_frame(s, &sl->frame, w->cnt);
 	replay_advance(r, s->ts);
 	count(w->cnt, r);
@@ -594,8 +704,8 @@ SEC("xdp")
 int nfx_replay(struct xdp_md *ctx)
 {
 	struct replay_walk w = {
-		.cnt = percpu(&counters),
-		.s = percpu(&scratch_map),
+		.cnt = percpu(&counters, HOOK_INGRESS),
+		.s = percpu(&scratch_map, HOOK_INGRESS),
 	};
 	__u32 n = replay_count;
 	long done;

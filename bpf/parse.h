@@ -59,11 +59,23 @@ struct pkt {
 	__u8 dmac[6];
 	__u8 tcp_flags;
 	__u8 from_hi;	  /* the sender is the key's hi endpoint */
-	__u16 ts_flags;	  /* FLOW_F_TS_*: where its timestamp came from */
+	__u16 entry_flags; /* FLOW_F_TS_* and FLOW_F_HOOK_*: its clock, the hook that saw it */
 	__u32 ip_len;	  /* IPv4 total length, IPv6 payload length */
 	__u32 ip_l4_off;  /* transport header offset within what ip_len counts */
 	__u32 l4_len;	  /* transport header and payload, from the IP lengths */
 	__u32 l4_hdr_len; /* transport header length; 0 when not parsed */
+	__u32 l3_off;	  /* the (innermost) IP header's offset in the frame */
+	__u32 l4_off;	  /* the transport header's offset in the frame */
+	__u32 obs;	  /* where it was observed: FLOW_OBS_* */
+	__u8 tos;	  /* IPv4 ToS, IPv6 traffic class */
+	__u8 _pad;
+	__u16 icmp;	  /* ICMP type << 8 | code */
+	/* What it counts for, set once parsed (see packet_amount()). */
+	__u64 ts;	  /* when it was seen, meter clock */
+	__u32 bytes;	  /* bytes counted, per --accounting, all its segments */
+	__u32 segs;	  /* packets on the wire: 1, or a GSO packet's segments */
+	__u32 seg_bytes;  /* GSO: the bytes of each segment but the last */
+	__u32 _pad2;
 };
 
 /* Does the window hold @size bytes at the cursor (+@skip)? */
@@ -219,6 +231,8 @@ static __always_inline int parse_ipv4(struct frame_buf *buf, struct cursor *c, s
 		return -NFX_IGNORE_MALFORMED_IPV4;
 	if (bpf_ntohs(iph->frag_off) & 0x1fff)
 		return -NFX_IGNORE_FRAGMENT;
+	p->l3_off = c->off;
+	p->tos = iph->tos;
 	set_addr4(p->key.addr_lo, iph->saddr);
 	set_addr4(p->key.addr_hi, iph->daddr);
 	p->key.ip_version = 4;
@@ -261,6 +275,8 @@ static __always_inline int parse_ipv6(struct frame_buf *buf, struct cursor *c, s
 	__builtin_memcpy(p->key.addr_lo, &ip6->saddr, 16);
 	__builtin_memcpy(p->key.addr_hi, &ip6->daddr, 16);
 	p->key.ip_version = 6;
+	p->l3_off = c->off;
+	p->tos = ip6->priority << 4 | ip6->flow_lbl[0] >> 4;
 	next = ip6->nexthdr;
 	c->off += sizeof(*ip6);
 	ext_start = c->off;
@@ -332,9 +348,11 @@ __noinline int parse_l4(struct frame_buf *buf, struct cursor *c, struct pkt *p, 
 	l4_len = p->ip_len > p->ip_l4_off ? p->ip_len - p->ip_l4_off : 0;
 	p->key.protocol = proto;
 	p->l4_len = l4_len;
+	p->l4_off = c->off;
 	p->key.port_lo = p->key.port_hi = 0;
 	p->tcp_flags = 0;
 	p->l4_hdr_len = 0;
+	p->icmp = 0;
 	if (proto == IPPROTO_TCP && l4_len >= sizeof(struct tcphdr)) {
 		struct tcphdr *th;
 
@@ -356,6 +374,11 @@ __noinline int parse_l4(struct frame_buf *buf, struct cursor *c, struct pkt *p, 
 		p->l4_hdr_len = proto == IPPROTO_UDP ? 8 : 12;
 	} else if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
 		p->l4_hdr_len = 8;
+		if (cursor_has(c, 0, 2)) {
+			__u8 *t = cursor_ptr(buf, c, 0);
+
+			p->icmp = t[0] << 8 | t[1];
+		}
 	}
 	return 0;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # The built-in demo: two network namespaces joined by a veth pair, nfxdp
-# attached in native XDP mode to both ends, real TCP, UDP and ICMP traffic
+# attached to ONE end, the server's, as on a host's eth0: XDP meters what it
+# receives, TC egress what it sends, so every flow is whole. Real TCP, UDP and ICMP traffic
 # over IPv4 and IPv6 between them (ping, iperf3, curl against a local web
 # server), and the flows as they arrive over ZeroMQ through nfxdp-cat.
 # Cleans up after itself, also when interrupted.
@@ -49,10 +50,10 @@ ip -n "$NS_A" addr add fd00::1/64 dev va nodad
 ip -n "$NS_B" addr add fd00::2/64 dev vb nodad
 echo "client: $NS_A va 198.18.0.1 fd00::1    server: $NS_B vb 198.18.0.2 fd00::2"
 
-step "nfxdp: native XDP on both ends, flows published on $ENDPOINT"
+step "nfxdp on the server's end only (XDP: what it receives, TC egress: what it sends), flows on $ENDPOINT"
 "$B/nfxdp-cat" "$ENDPOINT" --format brief &
 PIDS+=($!)
-"$B/nfxdp" --iface "va@$NS_A,vb@$NS_B" --xdp-mode native --zmq "$ENDPOINT" \
+"$B/nfxdp" --iface "vb@$NS_B" --xdp-mode native --zmq "$ENDPOINT" \
 	--idle-timeout 3 --natural-linger 0.5 --batch-ms 200 --max-flows 65536 -v &
 NFXDP_PID=$!
 PIDS+=($NFXDP_PID)

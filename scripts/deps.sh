@@ -10,7 +10,7 @@ build=(make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 	protobuf-c-compiler libprotobuf-c-dev libzmq3-dev libpcap-dev libmicrohttpd-dev
 	libmosquitto-dev libclang-rt-14-dev)
 # Tests and demo: namespaces, traffic, capture replay.
-run=(iproute2 iputils-ping iperf3 curl python3 tcpreplay ethtool procps
+run=(iproute2 iputils-ping iperf3 curl python3 tcpreplay tcpdump ethtool procps
 	python3-prometheus-client python3-yaml help2man groff-base man-db systemd
 	nfdump pmacct mosquitto mosquitto-clients protobuf-compiler python3-protobuf
 	python3-zmq python3-pandas openssl

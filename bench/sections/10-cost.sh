@@ -96,7 +96,7 @@ for round in 1 2; do
 			case $name in frame*) [ "$k" = 1 ] || continue ;; esac
 			log "cost: $name, $k flows (round $round)"
 			progcost "${ARGS[@]}" --flows "$k" --capture "$ref" || continue
-			for m in bare_ns live_ns mix0_ns entry_bytes; do
+			for m in bare_ns live_ns mix0_ns entry_bytes egress_bare_ns egress_ns; do
 				keep_min "$name/$k/$m" "$(val $m)"
 			done
 		done
@@ -142,6 +142,18 @@ echo "features off: --statistical $(ratio "$(med --statistical)" "$off")x, --spl
 	"a frame sampled out costs $(ratio "${MIX["frame sampled out/1"]:-0}" "${MIX["features off/1"]:-0}")x a metered one," \
 	"a frame filtered out $(ratio "${MIX["frame filtered out/1"]:-0}" "${MIX["features off/1"]:-0}")x (1 flow in the cache)." \
 	"The 1M-flow mix costs $(ratio "${MIX["features off/gen"]:-0}" "${MIX["features off/1"]:-0}")x the reference mix (features off)."
+echo
+echo "**The egress hook.** What the host sends is metered by \`nfx_egress\` at TC egress;"
+echo "here both hooks on one 60-byte frame of one hot flow (1 flow in the cache), each"
+echo "next to a program of its own type that only returns (XDP_PASS, TC's \"next\")."
+echo
+echo "| setting | XDP bare ns | XDP meter ns | - bare | TC bare ns | TC meter ns | - bare |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+for name in "features off" "--statistical" "--splt 20"; do
+	xb=${V["$name/1/bare_ns"]:-0} xm=${V["$name/1/live_ns"]:-0}
+	tb=${V["$name/1/egress_bare_ns"]:-0} tm=${V["$name/1/egress_ns"]:-0}
+	echo "| $name | $xb | $xm | $(minus "$xm" "$xb") | $tb | $tm | $(minus "$tm" "$tb") |"
+done
 echo
 k1m=$(ratio "${MIX["features off/1000000"]:-0}" "${MIX["features off/1"]:-0}")
 echo "On this shared machine the same row varies by up to about a third from one run"

@@ -1261,6 +1261,124 @@ static void test_replay_batch(void)
 	harness_close(&b);
 }
 
+/* A frame of @s, reversed (the other endpoint sends it). */
+static size_t build_reply(const struct pkt_spec *s, uint8_t *frame)
+{
+	struct pkt_spec r = *s;
+
+	r.src = s->dst;
+	r.dst = s->src;
+	r.sport = s->dport;
+	r.dport = s->sport;
+	return pkt_build(&r, frame, PKT_MAX);
+}
+
+/* TC egress and XDP meet in one entry, each direction saying where it was seen. */
+static void test_egress_meets_xdp(void)
+{
+	struct pkt_spec t = { V4, TCP(1000, 80), .payload = 10 };
+	uint8_t frame[PKT_MAX];
+	uint64_t in[NFX_COUNTER_MAX], out[NFX_COUNTER_MAX];
+	struct flow_entry e;
+	struct flow_key k;
+	struct harness h;
+	size_t len;
+
+	if (harness_open(&h, NULL)) {
+		TEST("egress: load the meter with its egress program") ASSERT_TRUE(false, "open");
+		return;
+	}
+	TEST("egress: the host's packet (TC) and the reply (XDP) are one flow, src = the host")
+	{
+		len = pkt_build(&t, frame, sizeof(frame));
+		ASSERT_EQ(harness_run_egress(&h, frame, len, 0, 0), NFX_FRAMES_METERED, "egress");
+		len = build_reply(&t, frame);
+		ASSERT_EQ(harness_run_live(&h, frame, len), NFX_FRAMES_METERED, "ingress");
+		ASSERT_EQ(harness_flow_count(&h), 1, "one entry");
+		test_key(&k, 4, t.src, 1000, t.dst, 80, 6, 0, NULL);
+		ASSERT_EQ(harness_lookup(&h, &k, &e), 0, "found");
+		ASSERT_EQ(!!(e.flags & FLOW_F_SRC_IS_HI), 0, "src: the sender of the first (egress) packet");
+		ASSERT_EQ(e.dir[DIR_SRC2DST].packets + e.dir[DIR_DST2SRC].packets, 2, "packets");
+		ASSERT_TRUE(e.dir[DIR_SRC2DST].obs & FLOW_OBS_EGRESS, "src2dst seen at egress");
+		ASSERT_TRUE(!(e.dir[DIR_DST2SRC].obs & FLOW_OBS_EGRESS) && e.dir[DIR_DST2SRC].obs,
+			    "dst2src seen at ingress, with its interface");
+		ASSERT_EQ(e.flags & (FLOW_F_HOOK_INGRESS | FLOW_F_HOOK_EGRESS),
+			  FLOW_F_HOOK_INGRESS | FLOW_F_HOOK_EGRESS, "both hooks");
+	}
+	TEST("egress: each hook counts in its own slot, the totals are both")
+	{
+		harness_counters_hook(&h, HOOK_INGRESS, in);
+		harness_counters_hook(&h, HOOK_EGRESS, out);
+		ASSERT_EQ(in[NFX_FRAMES_METERED], 1, "ingress");
+		ASSERT_EQ(out[NFX_FRAMES_METERED], 1, "egress");
+		harness_counters(&h, in);
+		ASSERT_EQ(in[NFX_FRAMES_METERED], 2, "total");
+	}
+	harness_close(&h);
+}
+
+/*
+ * A GSO packet at TC egress counts as its segments: TCP/IPv4, 3500 bytes of
+ * payload in 4 segments of 1000 (the last 500), 54 bytes of headers each.
+ */
+static void test_egress_gso(void)
+{
+	static const struct {
+		int mode;
+		const char *name;
+		uint32_t hdr; /* of each segment, as the mode counts it */
+	} modes[] = {
+		{ ACCOUNT_LINK, "link", 14 + 20 + 20 },
+		{ ACCOUNT_IP, "ip", 20 + 20 },
+		{ ACCOUNT_TRANSPORT, "transport", 20 },
+		{ ACCOUNT_PAYLOAD, "payload", 0 },
+	};
+	struct pkt_spec t = { V4, TCP(1000, 80), .payload = 3500, .tcp_flags = 0x18 };
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		uint64_t full = modes[i].hdr + 1000, last = modes[i].hdr + 500;
+		struct flow_entry_max x;
+		uint8_t frame[PKT_MAX];
+		struct meter_opts o;
+		struct flow_key k;
+		struct harness h;
+		char name[96];
+		size_t len;
+
+		harness_default_opts(&o);
+		o.accounting = modes[i].mode;
+		o.statistical = true;
+		o.splt = 8;
+		snprintf(name, sizeof(name), "egress GSO, %s: 4 segments, headers repeated",
+			 modes[i].name);
+		TEST(name)
+		{
+			if (!ASSERT_EQ(harness_open(&h, &o), 0, "open"))
+				continue;
+			len = pkt_build(&t, frame, sizeof(frame));
+			/* Twice: the entry's creation, then an update. */
+			ASSERT_EQ(harness_run_egress(&h, frame, len, 4, 1000), NFX_FRAMES_METERED, "1st");
+			ASSERT_EQ(harness_run_egress(&h, frame, len, 4, 1000), NFX_FRAMES_METERED, "2nd");
+			test_key(&k, 4, t.src, 1000, t.dst, 80, 6, 0, NULL);
+			ASSERT_EQ(harness_lookup_full(&h, &k, &x), 0, "found");
+			ASSERT_EQ(x.e.dir[0].packets, 8, "packets: the segments");
+			ASSERT_EQ(x.e.dir[0].bytes, 2 * (3 * full + last), "bytes");
+			ASSERT_EQ(x.st.dir[0].ps_min, last, "smallest segment: the last");
+			ASSERT_EQ(x.st.dir[0].ps_max, full, "largest: a full one");
+			ASSERT_EQ(x.st.dir[0].ps_sumsq, 2 * (3 * full * full + last * last), "sizes²");
+			ASSERT_EQ(x.st.dir[0].piat_min_ms, 0, "segments 0 ms apart");
+			ASSERT_EQ(x.st.dir[0].flag_packets[FLAG_ACK], 8, "ACK on every segment");
+			ASSERT_EQ(x.st.dir[0].flag_packets[FLAG_PSH], 2, "PSH on the last ones");
+			/* --splt without --statistical sits where .st is: read it by offset. */
+			ASSERT_EQ(x.sp.claimed, 8, "slots claimed");
+			ASSERT_EQ(x.sp.slot[2].size, full, "slot 2: full");
+			ASSERT_EQ(x.sp.slot[3].size, last, "slot 3: the last segment");
+			ASSERT_EQ(x.sp.slot[7].size, last, "slot 7: the 2nd packet's last");
+			harness_close(&h);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	test_suite = "bpf";
@@ -1284,5 +1402,7 @@ int main(int argc, char **argv)
 	test_concurrent_writers();
 	test_close_race();
 	test_replay_batch();
+	test_egress_meets_xdp();
+	test_egress_gso();
 	return test_summary();
 }

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Shared by the end-to-end tests: two network namespaces joined by a veth
-# pair, nfxdp attached to both ends (each sees the frames the other sends),
+# pair, nfxdp attached to both ends' XDP (each sees the frames the other sends),
 # nfxdp-cat on an ipc endpoint, one cleanup path, and PASS/FAIL lines.
 #
 # Addresses: 198.18.0.0/15 (benchmarking) and fd00::/8 only.
@@ -105,7 +105,9 @@ setup_pair() {
 start_nfxdp() {
 	local log=$1
 	shift
-	local ifaces=${IFACES:-"va@$NS_A,vb@$NS_B"}
+	local ifaces=${IFACES:-"va@$NS_A:ingress,vb@$NS_B:ingress"}
+	# Both ends of the pair: each frame once, where it is received (egress
+	# too would count it again where it is sent).
 	"$NFXDP" --iface "$ifaces" --zmq "$ENDPOINT" -v "$@" >"$log" 2>&1 &
 	NFXDP_PID=$!
 	PIDS+=("$NFXDP_PID")

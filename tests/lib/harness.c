@@ -17,7 +17,7 @@ void harness_default_opts(struct meter_opts *o)
 	/* nfxdp's defaults, a small cache, both metering programs. */
 	meter_opts_default(o);
 	o->max_flows = 4096;
-	o->programs = LOAD_METER | LOAD_REPLAY;
+	o->programs = LOAD_METER | LOAD_REPLAY | LOAD_EGRESS;
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -58,6 +58,7 @@ int harness_open(struct harness *h, const struct meter_opts *o)
 	}
 	h->meter_fd = bpf_program__fd(h->m.skel->progs.nfx_meter);
 	h->replay_fd = bpf_program__fd(h->m.skel->progs.nfx_replay);
+	h->egress_fd = bpf_program__fd(h->m.skel->progs.nfx_egress);
 	return 0;
 }
 
@@ -141,6 +142,29 @@ int harness_run(struct harness *h, const uint8_t *frame, size_t len, uint32_t wi
 int harness_run_live(struct harness *h, const uint8_t *frame, size_t len)
 {
 	return run(h, frame, len, NULL);
+}
+
+int harness_run_egress(struct harness *h, const uint8_t *frame, size_t len, uint32_t gso_segs,
+		       uint32_t gso_size)
+{
+	struct __sk_buff ctx = { .gso_segs = gso_segs, .gso_size = gso_size };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+	uint64_t before[NFX_COUNTER_MAX], after[NFX_COUNTER_MAX];
+
+	harness_counters(h, before);
+	/* -1: tcx's TCX_NEXT and tc's TC_ACT_UNSPEC, what comes after decides. */
+	if (bpf_prog_test_run_opts(h->egress_fd, &opts) || (int)opts.retval != -1)
+		return -1;
+	harness_counters(h, after);
+	if (after[NFX_FRAMES_SEEN] != before[NFX_FRAMES_SEEN] + 1)
+		return -1;
+	return moved(before, after);
+}
+
+void harness_counters_hook(struct harness *h, int hook, uint64_t out[NFX_COUNTER_MAX])
+{
+	counters_read_hook(bpf_map__fd(h->m.skel->maps.counters), hook, out);
 }
 
 int harness_run_spec(struct harness *h, const struct pkt_spec *s, uint64_t ts_ns)

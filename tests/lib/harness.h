@@ -23,6 +23,7 @@ struct harness {
 	int n_events;
 	int meter_fd;
 	int replay_fd;
+	int egress_fd;
 };
 
 /* Loads the meter with @o (NULL: defaults). Returns 0 or -errno. */
@@ -40,6 +41,15 @@ int harness_run(struct harness *h, const uint8_t *frame, size_t len, uint32_t wi
 int harness_run_spec(struct harness *h, const struct pkt_spec *s, uint64_t ts_ns);
 /* Runs frames through nfx_meter without data_meta: the live path (kernel clock). */
 int harness_run_live(struct harness *h, const uint8_t *frame, size_t len);
+/*
+ * Runs a frame through nfx_egress (TC egress), as a GSO packet of @gso_segs
+ * segments of @gso_size payload bytes when @gso_segs > 1. Returns the
+ * counter it ended in, as harness_run().
+ */
+int harness_run_egress(struct harness *h, const uint8_t *frame, size_t len, uint32_t gso_segs,
+		       uint32_t gso_size);
+/* The counters of one hook (enum meter_hook). */
+void harness_counters_hook(struct harness *h, int hook, uint64_t out[NFX_COUNTER_MAX]);
 
 void harness_counters(struct harness *h, uint64_t out[NFX_COUNTER_MAX]);
 /* Collects closed flows from the export ring into h->events; returns how many were added. */

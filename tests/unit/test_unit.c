@@ -376,7 +376,7 @@ static void test_record(void)
 	TEST("record: src is the first packet's sender, times in ms")
 	{
 		make_event(&ev, false);
-		record_build(&r, &ev, 7, 0, NULL);
+		record_build(&r, &ev, 7, 0, NULL, NULL);
 		ASSERT_EQ(r.msg.id, 7, "id");
 		ASSERT_EQ(r.msg.expiration_id, 2, "natural");
 		ASSERT_STREQ(r.msg.src_ip, "10.0.0.1", "src ip");
@@ -412,14 +412,14 @@ static void test_record(void)
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			make_event(&ev, false);
 			ev.entry.flags |= cases[i].flags;
-			record_build(&r, &ev, 0, 0, NULL);
+			record_build(&r, &ev, 0, 0, NULL, NULL);
 			ASSERT_EQ(r.msg.timestamp_source, cases[i].want, "source");
 		}
 	}
 	TEST("record: first packet from the hi endpoint swaps src and dst")
 	{
 		make_event(&ev, true);
-		record_build(&r, &ev, 0, 0, NULL);
+		record_build(&r, &ev, 0, 0, NULL, NULL);
 		ASSERT_STREQ(r.msg.src_ip, "10.0.0.2", "src ip");
 		ASSERT_EQ(r.msg.src_port, 80, "src port");
 		ASSERT_EQ(r.msg.dst_port, 1234, "dst port");
@@ -432,7 +432,7 @@ static void test_record(void)
 		inet_pton(AF_INET6, "fd00::1", ev.entry.key.addr_lo);
 		inet_pton(AF_INET6, "fd00::2", ev.entry.key.addr_hi);
 		ev.entry.key.ip_version = 6;
-		record_build(&r, &ev, 0, 5 * MS, NULL);
+		record_build(&r, &ev, 0, 5 * MS, NULL, NULL);
 		ASSERT_STREQ(r.msg.dst_ip, "fd00::2", "ipv6 text");
 		ASSERT_EQ(r.msg.bidirectional_first_seen_ms, 1005, "offset applied");
 		ASSERT_EQ(r.msg.dst2src_first_seen_ms, 0, "dst2src first 0");
@@ -484,7 +484,7 @@ static void test_format(void)
 
 	format_columns_all(&cols);
 	make_event(&ev, false);
-	record_build(&r, &ev, 3, 0, NULL);
+	record_build(&r, &ev, 3, 0, NULL, NULL);
 	TEST("format: CSV header starts with NFStream's columns, in its order")
 	{
 		out = capture(print_header, &cols);
@@ -571,7 +571,7 @@ static void test_record_features(void)
 	x.sp.slot[2] = (struct splt_slot){ 40000, 30, 0 }; /* 1040.999 ms */
 	TEST("record: statistics derived exactly (sample stddev)")
 	{
-		record_build(&r, &x.ev, 0, 0, &feat);
+		record_build(&r, &x.ev, 0, 0, &feat, NULL);
 		ASSERT_EQ(r.msg.src2dst_min_ps, 20, "min");
 		ASSERT_EQ(r.msg.src2dst_max_ps, 50, "max");
 		ASSERT_NEAR(r.msg.src2dst_mean_ps, 100.0 / 3, 1e-9, "mean");
@@ -623,7 +623,7 @@ static void test_batch(void)
 
 		ASSERT_EQ(batch_init(&b, 3, "host", "veth0", 0xabcdef), 0, "init");
 		for (int i = 0; i < 3; i++)
-			record_build(batch_next(&b, 100), &ev, i, 0, NULL);
+			record_build(batch_next(&b, 100), &ev, i, 0, NULL, NULL);
 		ASSERT_TRUE(batch_next(&b, 100) == NULL, "full at 3");
 		ASSERT_EQ(b.opened_ms, 100, "opened");
 		buf = batch_pack(&b, &len);
@@ -706,8 +706,8 @@ static void test_export_file(void)
 	close(fd);
 	make_event(&ev, false);
 	batch_init(&b, 4, "h", "i", 1);
-	record_build(batch_next(&b, 0), &ev, 0, 0, NULL);
-	record_build(batch_next(&b, 0), &ev, 1, 0, NULL);
+	record_build(batch_next(&b, 0), &ev, 0, 0, NULL, NULL);
+	record_build(batch_next(&b, 0), &ev, 1, 0, NULL, NULL);
 	TEST("file: pb output is length-delimited batches")
 	{
 		const uint8_t *buf;
@@ -720,7 +720,7 @@ static void test_export_file(void)
 		buf = batch_pack(&b, &len);
 		file_exporter_write(&fx, &b.msg, buf, len);
 		batch_clear(&b);
-		record_build(batch_next(&b, 0), &ev, 2, 0, NULL);
+		record_build(batch_next(&b, 0), &ev, 2, 0, NULL, NULL);
 		buf = batch_pack(&b, &len);
 		file_exporter_write(&fx, &b.msg, buf, len);
 		ASSERT_EQ(file_exporter_close(&fx), 0, "close");
@@ -846,7 +846,7 @@ static void spool_write(struct file_exporter *fx, struct batch *b, bool rotate)
 	size_t len;
 
 	make_event(&ev, false);
-	record_build(batch_next(b, 0), &ev, 0, 0, NULL);
+	record_build(batch_next(b, 0), &ev, 0, 0, NULL, NULL);
 	buf = batch_pack(b, &len);
 	fx->rotate_size = rotate;
 	file_exporter_write(fx, &b->msg, buf, len);

@@ -42,6 +42,7 @@ void config_defaults(struct nfx_config *cfg)
 	mqtt_opts_default(&qo);
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->xdp_mode = XDP_MODE_NATIVE;
+	cfg->direction = METER_DIR_BOTH - 1;
 	cfg->nic_metadata = true;
 	cfg->pin_dir = DEFAULT_PIN_DIR;
 	cfg->idle_timeout_ms = mo.idle_timeout_ms;
@@ -59,6 +60,11 @@ void config_defaults(struct nfx_config *cfg)
 	cfg->ipfix_template_s = io.template_refresh_s;
 	cfg->mqtt_qos = qo.qos;
 	cfg->mqtt_queue = qo.max_pending;
+}
+
+unsigned int config_iface_dirs(const struct nfx_config *cfg, int i)
+{
+	return cfg->iface_dirs[i] ? cfg->iface_dirs[i] : (unsigned int)cfg->direction + 1;
 }
 
 /* ---- reading one option's argument -------------------------------------- */

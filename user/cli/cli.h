@@ -27,7 +27,9 @@ struct flowfilter;
 struct nfx_config {
 	/* What to meter: interfaces (live) or capture files. */
 	const char *ifaces[MAX_IFACES];
+	unsigned int iface_dirs[MAX_IFACES]; /* IFACE:DIR, METER_DIR_*; 0: --direction's */
 	int n_ifaces;
+	int direction;	     /* --direction: index of ingress, egress, both; +1: METER_DIR_* */
 	const char *pcaps[MAX_PCAPS];
 	int n_pcaps;
 	int xdp_mode;	     /* enum xdp_mode */
@@ -130,6 +132,8 @@ extern const struct option_def nfx_options[];
 extern const int nfx_n_options;
 
 void config_defaults(struct nfx_config *cfg);
+/* The hooks (METER_DIR_*) to meter cfg's interface @i on. */
+unsigned int config_iface_dirs(const struct nfx_config *cfg, int i);
 /* Returns 0, 1 when --help or --version was answered, or -1 after a message. */
 int config_parse(struct nfx_config *cfg, int argc, char **argv);
 void config_usage(FILE *out);

@@ -26,6 +26,24 @@ static const char *const replay_modes[] = { "batch", "frame", NULL };
 static const char *const accountings[] = { "link", "ip", "transport", "payload", NULL };
 static const char *const sample_modes[] = { "random", "systematic", NULL };
 static const char *const formats[] = { "csv", "jsonl", "pb", NULL };
+/* Their index + 1 is METER_DIR_*. */
+static const char *const directions[] = { "ingress", "egress", "both", NULL };
+
+/* "IFACE:DIR": the direction, METER_DIR_*, cut off @name; 0 when it has none. */
+static unsigned int split_direction(char *name)
+{
+	char *colon = strrchr(name, ':');
+
+	if (!colon)
+		return 0;
+	for (int i = 0; directions[i]; i++) {
+		if (!strcmp(colon + 1, directions[i])) {
+			*colon = '\0';
+			return i + 1;
+		}
+	}
+	return 0;
+}
 
 static int add_iface_list(struct nfx_config *cfg, const char *arg)
 {
@@ -37,8 +55,10 @@ static int add_iface_list(struct nfx_config *cfg, const char *arg)
 		if (cfg->n_ifaces == MAX_IFACES) {
 			pr_warn("--iface: at most %d interfaces\n", MAX_IFACES);
 			err = -1;
-		} else if (!(cfg->ifaces[cfg->n_ifaces++] = strdup(tok))) {
-			err = -1;
+		} else {
+			cfg->iface_dirs[cfg->n_ifaces] = split_direction(tok);
+			if (!(cfg->ifaces[cfg->n_ifaces++] = strdup(tok)))
+				err = -1;
 		}
 	}
 	free(copy);
@@ -111,8 +131,14 @@ static int set_no_zmq(struct nfx_config *cfg, const char *arg)
 const struct option_def nfx_options[] = {
 	{ "iface", 'i', "IFACE", INPUT,
 	  "interface to attach to; repeat (or IFACE,IFACE) for several, all feeding one flow "
-	  "cache. IFACE@NETNS: an interface in the named network namespace (ip netns)",
+	  "cache. IFACE@NETNS: an interface in the named network namespace (ip netns); "
+	  "IFACE:DIR: that interface's --direction",
 	  OPT_CUSTOM, F(n_ifaces), FIELD_INT, .parse = add_iface_list, .example = "eth1" },
+	{ "direction", 0, "DIR", INPUT,
+	  "what to meter on the interfaces: ingress (what arrives: XDP), egress (what the host "
+	  "sends: TC egress) or both; both directions of a flow meet in one record whichever "
+	  "hook saw them",
+	  OPT_CHOICE, F(direction), .choices = directions, .example = "ingress" },
 	{ "xdp-mode", 0, "MODE", INPUT,
 	  "native (the driver's XDP) or generic (any interface, slower: the fallback when the "
 	  "driver lacks XDP)",

@@ -147,7 +147,8 @@ static int on_flow_event(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	r = batch_next(&c->batch, clock_ms(CLOCK_MONOTONIC));
-	record_build(r, ev, c->next_id, c->facts.capture_time ? 0 : c->clock_offset_ns, &c->feat);
+	record_build(r, ev, c->next_id, c->facts.capture_time ? 0 : c->clock_offset_ns, &c->feat,
+		     &c->ifaces);
 	r->msg.sampling_rate = c->sampling_rate;
 	if (c->facts.capture_time)
 		r->msg.timestamp_source = TIMESTAMP_CAPTURE;
@@ -250,10 +251,19 @@ static void watch_after_scan(struct collector *c, uint64_t created, uint64_t clo
 	c->watch.closed = closed;
 }
 
+/* The names records give the interfaces: the meter's attachments, as given. */
+static void name_interfaces(struct collector *c)
+{
+	c->ifaces.n = 0;
+	for (int i = 0; i < c->m->n_att; i++)
+		iface_names_add(&c->ifaces, c->m->att[i].ifindex, c->m->att[i].name);
+}
+
 void collector_scan(struct collector *c, uint64_t now_ns)
 {
 	uint64_t created, closed;
 
+	name_interfaces(c);
 	watch_before_scan(c, &created, &closed);
 	poller_scan(&c->poller, now_ns);
 	watch_after_scan(c, created, closed);
@@ -508,6 +518,12 @@ int collector_stats(struct collector *c, struct stat_item *items, int max)
 	ITEM("scans", c->poller.st.scans);
 	ITEM("last_scan_us", c->poller.st.last_scan_us);
 	ITEM("batches_sent", c->batch.msg.sequence);
+	meter_counters_hook(c->m, HOOK_INGRESS, cnt);
+	ITEM("ingress_frames_seen", cnt[NFX_FRAMES_SEEN]);
+	ITEM("ingress_frames_metered", cnt[NFX_FRAMES_METERED]);
+	meter_counters_hook(c->m, HOOK_EGRESS, cnt);
+	ITEM("egress_frames_seen", cnt[NFX_FRAMES_SEEN]);
+	ITEM("egress_frames_metered", cnt[NFX_FRAMES_METERED]);
 #undef ITEM
 	for (int i = 0; i < c->n_ex && n < max; i++)
 		n += c->ex[i]->ops->own_stats(c->ex[i], items + n, max - n);
@@ -561,6 +577,13 @@ void collector_report(struct collector *c, const char *when)
 
 void collector_metrics(struct collector *c, struct metrics_snapshot *s)
 {
+	uint64_t cnt[NFX_COUNTER_MAX];
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		meter_counters_hook(c->m, h, cnt);
+		s->hook_seen[h] = cnt[NFX_FRAMES_SEEN];
+		s->hook_metered[h] = cnt[NFX_FRAMES_METERED];
+	}
 	meter_counters(c->m, s->counters);
 	s->flows_active = s->map_entries = c->poller.st.active_flows;
 	s->map_capacity = meter_capacity(c->m);

@@ -68,6 +68,7 @@ struct collector {
 	struct exporter *ex[COLLECTOR_MAX_EXPORTERS];
 	int n_ex;
 	struct record_features feat;
+	struct iface_names ifaces; /* refreshed by every scan: interfaces come and go */
 	uint32_t sampling_rate; /* in every record: the meter's packet sampling */
 	uint64_t next_id;
 	struct cache_watch watch;

@@ -9,7 +9,9 @@
 
 extern const char *const counter_names[NFX_COUNTER_MAX];
 
-/* Sums the per-CPU counters of the meter's counters map into @out. */
+/* Sums the per-CPU counters of the meter's counters map, both hooks, into @out. */
 int counters_read(int map_fd, uint64_t out[NFX_COUNTER_MAX]);
+/* The same for one hook (enum meter_hook). */
+int counters_read_hook(int map_fd, enum meter_hook hook, uint64_t out[NFX_COUNTER_MAX]);
 
 #endif /* NFXDP_METER_COUNTERS_H */

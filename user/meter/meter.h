@@ -24,11 +24,24 @@ enum xdp_mode {
 	XDP_MODE_GENERIC, /* any driver, slower: the kernel's skb path */
 };
 
+/* Which hooks of an interface to meter (--direction). */
+#define METER_DIR_INGRESS (1U << 0) /* XDP: what arrives */
+#define METER_DIR_EGRESS (1U << 1)  /* TC egress: what the host sends */
+#define METER_DIR_BOTH (METER_DIR_INGRESS | METER_DIR_EGRESS)
+
+/* One hook of an attachment. */
+struct hook_link {
+	int fd;	      /* bpf_link (XDP, tcx): detached when closed, unless pinned; -1: none */
+	bool resumed; /* a pinned link found attached, now running this program */
+	bool clsact;  /* egress on a kernel without tcx: a clsact filter, no link */
+};
+
 struct attachment {
 	char name[IFNAMSIZ + 64]; /* as given: IFACE or IFACE@NETNS */
 	int ifindex;
-	int link_fd; /* bpf_link: detached when closed or detached, unless pinned */
-	bool resumed; /* a pinned link found attached, now running this program */
+	unsigned int dirs; /* METER_DIR_* */
+	struct hook_link xdp;
+	struct hook_link egress;
 	struct meter_hw_bpf *hw; /* its device-bound meter, or NULL: the shared one */
 	int phc_index;		 /* the NIC clock of its timestamps; -1: none */
 	bool meta_vlan;		 /* the NIC hands stripped VLAN tags to XDP */
@@ -38,6 +51,7 @@ struct attachment {
 /* Which programs to load: an unused program costs load time. */
 #define LOAD_METER (1U << 0)  /* nfx_meter: attached, or frame-by-frame replay */
 #define LOAD_REPLAY (1U << 1) /* nfx_replay: batch replay */
+#define LOAD_EGRESS (1U << 2) /* nfx_egress: the TC egress hook */
 
 /* Settings the object is loaded with. */
 struct meter_opts {
@@ -88,8 +102,13 @@ void meter_opts_for_replay(struct meter_opts *o, bool frame_by_frame);
  */
 int meter_probe_kernel(void);
 int meter_load(struct meter *m, const struct meter_opts *o);
-/* Attaches nfx_meter to IFACE or IFACE@NETNS (a name under /var/run/netns). */
-int meter_attach(struct meter *m, const char *iface, enum xdp_mode mode);
+/*
+ * meter/attach.c: attaches to IFACE or IFACE@NETNS (a name under
+ * /var/run/netns): nfx_meter at XDP and/or nfx_egress at TC egress, as
+ * @dirs (METER_DIR_*) says; pinned links of a --persist nfxdp are taken
+ * over. With resume_only, an interface where nothing was left is skipped.
+ */
+int meter_attach(struct meter *m, const char *iface, enum xdp_mode mode, unsigned int dirs);
 /*
  * Drops the attachments whose interface went away (their links are
  * defunct), with a message; returns how many are left.
@@ -109,8 +128,10 @@ void meter_destroy(struct meter *m);
 int meter_flows_fd(const struct meter *m);
 int meter_events_fd(const struct meter *m);
 uint32_t meter_capacity(const struct meter *m);
-/* The per-CPU counters, summed. */
+/* The per-CPU counters, summed, of both hooks or of one (enum meter_hook). */
 int meter_counters(const struct meter *m, uint64_t out[NFX_COUNTER_MAX]);
+int meter_counters_hook(const struct meter *m, enum meter_hook hook,
+			uint64_t out[NFX_COUNTER_MAX]);
 /* The requests nfx_close reads, and a run of it over the first @n. */
 struct close_req *meter_close_queue(struct meter *m);
 int meter_run_close(struct meter *m, uint32_t n);

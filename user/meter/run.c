@@ -37,6 +37,12 @@ int meter_counters(const struct meter *m, uint64_t out[NFX_COUNTER_MAX])
 	return counters_read(bpf_map__fd(m->skel->maps.counters), out);
 }
 
+int meter_counters_hook(const struct meter *m, enum meter_hook hook,
+			uint64_t out[NFX_COUNTER_MAX])
+{
+	return counters_read_hook(bpf_map__fd(m->skel->maps.counters), hook, out);
+}
+
 /* Runs @prog once on a dummy frame: the programs that read their input from maps. */
 static int run_once(int prog_fd, const char *what)
 {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -126,6 +127,9 @@ static int open_meter(struct live *l)
 	int err;
 
 	mode_meter_opts(&mo, cfg);
+	for (int i = 0; i < cfg->n_ifaces; i++)
+		if (cfg->detach || (config_iface_dirs(cfg, i) & METER_DIR_EGRESS))
+			mo.programs |= LOAD_EGRESS;
 	if (cfg->persist || cfg->detach) {
 		err = pindir_prepare(cfg->pin_dir, cfg->ifaces, cfg->n_ifaces, !cfg->detach, pins,
 				     sizeof(pins));
@@ -148,7 +152,9 @@ static int attach_all(struct live *l)
 	const struct nfx_config *cfg = l->cfg;
 
 	for (int i = 0; i < cfg->n_ifaces; i++) {
-		int err = meter_attach(&l->m, cfg->ifaces[i], cfg->xdp_mode);
+		/* --detach takes over whatever a --persist nfxdp left. */
+		unsigned int dirs = cfg->detach ? METER_DIR_BOTH : config_iface_dirs(cfg, i);
+		int err = meter_attach(&l->m, cfg->ifaces[i], cfg->xdp_mode, dirs);
 
 		/* An interface gone: its flows are in the pinned cache all the same. */
 		if (err && !cfg->detach)
@@ -159,8 +165,27 @@ static int attach_all(struct live *l)
 
 /*
  * Attached, nfxdp needs no capability: everything left goes through fds it
- * holds. Sockets open after the drop, so that the threads of libzmq and of
- * the HTTP server never hold one.
+ * holds; but for a clsact filter (egress on kernels without tcx), which is
+ * not a link: removing it at exit takes CAP_NET_ADMIN, and CAP_SYS_ADMIN
+ * to enter its interface's namespace.
+ */
+static int drop_privileges(struct live *l)
+{
+	int keep[2], n = 0;
+
+	for (int i = 0; i < l->m.n_att && !n; i++) {
+		if (!l->m.att[i].egress.clsact)
+			continue;
+		keep[n++] = CAP_NET_ADMIN;
+		keep[n++] = CAP_SYS_ADMIN;
+		pr_info("keeping CAP_NET_ADMIN and CAP_SYS_ADMIN to remove the clsact filter at exit\n");
+	}
+	return privs_drop(keep, n);
+}
+
+/*
+ * Sockets open after the privileges are dropped, so that the threads of
+ * libzmq and of the HTTP server never hold one.
  */
 static int start(struct live *l)
 {
@@ -170,7 +195,7 @@ static int start(struct live *l)
 	if (!err)
 		err = attach_all(l);
 	if (!err)
-		err = privs_drop();
+		err = drop_privileges(l);
 	if (!err)
 		err = mode_open_sinks(&l->c, cfg, true);
 	if (!err && cfg->metrics_addr && !cfg->detach) {

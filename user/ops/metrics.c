@@ -169,6 +169,20 @@ static void render_by_reason(struct out *o, const char *fam, const char *help,
 			   flow_expiry_name(i), i, v[i]);
 }
 
+/* Frames by hook: what arrived (XDP), what the host sent (TC egress). */
+static void render_hooks(struct out *o, const struct metrics_snapshot *s)
+{
+	static const char *const names[HOOK_COUNT] = { "ingress", "egress" };
+
+	family(o, "hook_frames_seen_total", "counter", "Frames each hook saw.");
+	for (int i = 0; i < HOOK_COUNT; i++)
+		sample_label_u64(o, "hook_frames_seen_total", "hook", names[i], s->hook_seen[i]);
+	family(o, "hook_frames_metered_total", "counter", "Frames each hook metered into flows.");
+	for (int i = 0; i < HOOK_COUNT; i++)
+		sample_label_u64(o, "hook_frames_metered_total", "hook", names[i],
+				 s->hook_metered[i]);
+}
+
 static void render_flows(struct out *o, const struct metrics_snapshot *s)
 {
 	family(o, "flows_active", "gauge", "Flows in the cache at the last poll.");
@@ -268,6 +282,7 @@ char *metrics_render(const struct metrics_snapshot *s, double age_s)
 	struct out o = { 0 };
 
 	render_counters(&o, s);
+	render_hooks(&o, s);
 	render_flows(&o, s);
 	render_exporters(&o, s);
 	render_poll_histogram(&o, s);

@@ -41,6 +41,8 @@ extern const double metrics_poll_bounds[METRICS_POLL_BUCKETS];
 
 struct metrics_snapshot {
 	uint64_t counters[NFX_COUNTER_MAX]; /* the meter's per-CPU counters, summed */
+	uint64_t hook_seen[HOOK_COUNT];	    /* frames each hook saw (enum meter_hook) */
+	uint64_t hook_metered[HOOK_COUNT];  /* ... and metered */
 	uint64_t flows_active;
 	uint64_t flows_closed[EXPIRY_COUNT];	 /* by the meter, before sampling/filters */
 	uint64_t flows_exported[EXPIRY_COUNT]; /* as records */

@@ -42,19 +42,32 @@ static int thread_count(void)
 	return n - 2; /* . and .. */
 }
 
-int privs_drop(void)
+/* Keeps @cap in the effective and permitted sets about to be set. */
+static void keep_cap(struct __user_cap_data_struct *data, int cap)
+{
+	data[cap / 32].effective |= 1U << (cap % 32);
+	data[cap / 32].permitted |= 1U << (cap % 32);
+}
+
+static bool kept(const struct __user_cap_data_struct *data, int cap)
+{
+	return data[cap / 32].permitted & (1U << (cap % 32));
+}
+
+int privs_drop(const int *keep, int n_keep)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2] = {};
-	bool keep_bpf = bpf_calls_need_cap();
 
-	if (keep_bpf) {
-		data[CAP_BPF / 32].effective = data[CAP_BPF / 32].permitted = 1U << (CAP_BPF % 32);
+	if (bpf_calls_need_cap()) {
+		keep_cap(data, CAP_BPF);
 		pr_info("keeping CAP_BPF: this kernel checks it on every bpf() call\n");
 	}
+	for (int i = 0; i < n_keep; i++)
+		keep_cap(data, keep[i]);
 	/* The bounding set needs CAP_SETPCAP, which a non-root start may lack. */
 	for (int cap = 0; cap <= CAP_MAX; cap++)
-		if (!(keep_bpf && cap == CAP_BPF) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) &&
+		if (!kept(data, cap) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) &&
 		    errno == EINVAL)
 			break;
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);

@@ -198,8 +198,68 @@ static void build_splt(struct flow_rec *r, const struct flow_splt *sp, uint32_t 
 	r->msg.splt_piat_us = r->splt_piat_us;
 }
 
+void iface_names_add(struct iface_names *t, uint32_t ifindex, const char *name)
+{
+	for (int i = 0; i < t->n; i++) {
+		size_t n = strlen(t->e[i].name);
+
+		if (t->e[i].ifindex == ifindex) {
+			snprintf(t->e[i].name + n, sizeof(t->e[i].name) - n, "|%s", name);
+			return;
+		}
+	}
+	if (t->n == RECORD_MAX_IFACES)
+		return;
+	t->e[t->n].ifindex = ifindex;
+	snprintf(t->e[t->n].name, sizeof(t->e[t->n].name), "%s", name);
+	t->n++;
+}
+
+const char *iface_names_get(const struct iface_names *t, uint32_t ifindex)
+{
+	for (int i = 0; t && i < t->n; i++)
+		if (t->e[i].ifindex == ifindex)
+			return t->e[i].name;
+	return "";
+}
+
+/* Where a direction's first packet was seen: index, name, hook. */
+static void set_observed(struct flow_rec *r, const struct flow_dir_counters *dc, int d,
+			 const struct iface_names *names, uint32_t *ifindex, char **ifname,
+			 uint32_t *hook)
+{
+	*ifindex = FLOW_OBS_IFINDEX(dc->obs);
+	snprintf(r->ifname[d], sizeof(r->ifname[d]), "%s",
+		 *ifindex ? iface_names_get(names, *ifindex) : "");
+	*ifname = r->ifname[d];
+	*hook = !dc->obs		      ? RECORD_HOOK_NONE :
+		dc->obs & FLOW_OBS_EGRESS ? RECORD_HOOK_EGRESS :
+					    RECORD_HOOK_INGRESS;
+}
+
+/* Where the flow was observed, its ToS bytes and its ICMP type and code. */
+static void build_observation(struct flow_rec *r, const struct flow_entry *e,
+			      const struct iface_names *names)
+{
+	Nfxdp__Flow *f = &r->msg;
+
+	set_observed(r, &e->dir[DIR_SRC2DST], DIR_SRC2DST, names, &f->src2dst_ifindex,
+		     &f->src2dst_ifname, &f->src2dst_hook);
+	set_observed(r, &e->dir[DIR_DST2SRC], DIR_DST2SRC, names, &f->dst2src_ifindex,
+		     &f->dst2src_ifname, &f->dst2src_hook);
+	f->hooks = (e->flags & FLOW_F_HOOK_INGRESS ? RECORD_HOOK_INGRESS : 0) |
+		   (e->flags & FLOW_F_HOOK_EGRESS ? RECORD_HOOK_EGRESS : 0);
+	f->src2dst_tos = e->tos[DIR_SRC2DST];
+	f->dst2src_tos = e->dir[DIR_DST2SRC].packets ? e->tos[DIR_DST2SRC] : 0;
+	if (e->key.protocol == IPPROTO_ICMP || e->key.protocol == IPPROTO_ICMPV6) {
+		f->icmp_type = e->icmp >> 8;
+		f->icmp_code = e->icmp & 0xff;
+	}
+}
+
 void record_build(struct flow_rec *r, const struct flow_event *ev, uint64_t id,
-		  int64_t clock_offset_ns, const struct record_features *feat)
+		  int64_t clock_offset_ns, const struct record_features *feat,
+		  const struct iface_names *names)
 {
 	const struct flow_entry *e = &ev->entry;
 	const struct flow_dir_counters *s2d = &e->dir[DIR_SRC2DST], *d2s = &e->dir[DIR_DST2SRC];
@@ -255,6 +315,7 @@ void record_build(struct flow_rec *r, const struct flow_event *ev, uint64_t id,
 	f->timestamp_source = timestamp_source(e->flags);
 	f->src2dst_tcp_flags = s2d->tcp_flags;
 	f->dst2src_tcp_flags = d2s->tcp_flags;
+	build_observation(r, e, names);
 	if (feat && feat->statistical)
 		build_stats(f, e, (const void *)((const char *)e + flow_stats_offset()));
 	if (feat && feat->splt)

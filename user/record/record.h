@@ -24,6 +24,33 @@ enum timestamp_source {
 	TIMESTAMP_CAPTURE = 3,
 };
 
+/* Hooks in records (src2dst_hook, dst2src_hook, and the bits of hooks). */
+enum record_hook {
+	RECORD_HOOK_NONE = 0, /* a capture file's packet */
+	RECORD_HOOK_INGRESS = 1,
+	RECORD_HOOK_EGRESS = 2,
+};
+
+/*
+ * The names of the metered interfaces by index, for records. Two
+ * interfaces of one index (in two network namespaces) share an entry whose
+ * name joins theirs with '|': the kernel's index cannot tell them apart.
+ */
+#define RECORD_MAX_IFACES 16
+#define RECORD_IFNAME_LEN 80
+struct iface_names {
+	int n;
+	struct {
+		uint32_t ifindex;
+		char name[RECORD_IFNAME_LEN];
+	} e[RECORD_MAX_IFACES];
+};
+
+/* Adds @name for @ifindex (joined to a name already there). */
+void iface_names_add(struct iface_names *t, uint32_t ifindex, const char *name);
+/* The name of @ifindex, "" when unknown. */
+const char *iface_names_get(const struct iface_names *t, uint32_t ifindex);
+
 /* One record and the memory its message points to. */
 struct flow_rec {
 	Nfxdp__Flow msg;
@@ -31,6 +58,7 @@ struct flow_rec {
 	char dst_ip[INET6_ADDRSTRLEN];
 	char src_mac[18];
 	char dst_mac[18];
+	char ifname[2][RECORD_IFNAME_LEN]; /* enum flow_dir */
 	int32_t splt_direction[SPLT_MAX];
 	int32_t splt_ps[SPLT_MAX];
 	int64_t splt_piat_ms[SPLT_MAX];
@@ -40,10 +68,11 @@ struct flow_rec {
 /*
  * Fills @r from a closed flow, whose entry has the optional parts of @feat.
  * @clock_offset_ns turns the meter's clock into Unix time (0 when the meter
- * ran on capture time).
+ * ran on capture time); @names names the interfaces (NULL: none).
  */
 void record_build(struct flow_rec *r, const struct flow_event *ev, uint64_t id,
-		  int64_t clock_offset_ns, const struct record_features *feat);
+		  int64_t clock_offset_ns, const struct record_features *feat,
+		  const struct iface_names *names);
 
 /* Sample standard deviation from count, sum and sum of squares (exact integer arithmetic). */
 double record_stddev(uint64_t n, uint64_t sum, uint64_t sumsq);
