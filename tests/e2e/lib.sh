@@ -160,7 +160,7 @@ need_root() {
 			fail "$SUITE needs root (CI runs as root)"
 			exit 1
 		fi
-		echo "SKIP $SUITE: needs root and BPF; run 'sudo make check'" >&2
+		echo "SKIP $SUITE: needs root and BPF; run 'sudo make check'"
 		exit 0
 	fi
 }
@@ -184,6 +184,6 @@ need_ref() {
 		fail "$SUITE: NFStream reference data not found (set NFSTREAM_REF)"
 		exit 1
 	fi
-	echo "SKIP $SUITE: NFStream reference data not found (set NFSTREAM_REF)" >&2
+	echo "SKIP $SUITE: NFStream reference data not found (set NFSTREAM_REF)"
 	exit 0
 }

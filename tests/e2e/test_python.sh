@@ -25,7 +25,7 @@ need_tools() {
 			fail "$t not found (make issue9; packages: tests/e2e/deps-issue9.txt)"
 			exit 1
 		fi
-		echo "SKIP $SUITE: $t not found (make issue9; packages: tests/e2e/deps-issue9.txt)" >&2
+		echo "SKIP $SUITE: $t not found (make issue9; packages: tests/e2e/deps-issue9.txt)"
 		exit 0
 	done
 }
