@@ -37,13 +37,6 @@ need_tools "$SEND" nfcapd nfdump nfacctd python3
 
 # --- helpers -------------------------------------------------------------------
 
-# free_port udp|tcp: a loopback port nothing listens on now.
-free_port() {
-	python3 -c 'import socket,sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM)
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "$1"
-}
-
 # wait_log FILE PATTERN: until a daemon says it listens (5 s at most).
 wait_log() {
 	local i
