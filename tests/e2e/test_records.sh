@@ -28,7 +28,7 @@ COLS=expiration_id,src_ip,dst_ip,protocol,src2dst_packets,src2dst_bytes,dst2src_
 setup_pair noipv6 || { fail "namespaces"; exit 1; }
 
 # --- idle, natural, VLAN, IPv6, flush, ignored frames -------------------------
-start_nfxdp "$T/nfxdp.log" --idle-timeout 1 --natural-linger 0.5 --poll-ms 100 --batch-ms 100 ||
+start_nfxdp "$T/nfxdp.log" --idle-timeout 1 --natural-linger 0.5 --poll-ms 100 --batch-ms 100 --stats 1 ||
 	{ fail "nfxdp starts"; exit 1; }
 start_cat "$T/flows.csv"
 
@@ -54,9 +54,11 @@ send_a "${U4[@]}" --sport 9 --ihl 4 --count 2                # IPv4 header lengt
 send_a --ethertype 88cc --payload 40 --count 3               # LLDP: not IP
 send_a "${U4[@]}" --sport 9 --frag-offset 10                 # a later fragment
 
-sleep 2.5
+# The four flows end: three idle (1 s), TCP naturally (0.5 s after its last ACK).
+wait_for 10 rows_at_least "$T/flows.csv" 4
 send_a --src 198.18.0.1 --dst 198.18.0.2 --proto udp --sport 7000 --dport 8000
-sleep 0.2
+# Metered (the stats every second count it), then flushed at exit.
+wait_for 10 stat_at_least "$T/nfxdp.log" frames_seen 29
 stop_nfxdp
 
 check "exit status after SIGTERM" "$NFXDP_STATUS" 0
