@@ -14,7 +14,7 @@ SPOOL=$T/spool.pb
 CURSOR=$T/cursor
 
 start_nfxdp "$T/nfxdp.log" --output "$SPOOL" --format pb --no-zmq --idle-timeout 0.3 \
-	--poll-ms 50 --batch-ms 50 --batch-flows 8 || { fail "nfxdp starts"; exit 1; }
+	--poll-ms 50 --batch-ms 50 --batch-flows 8 --stats 1 || { fail "nfxdp starts"; exit 1; }
 # consume N: one run of the consumer, its records in $T/run-N.csv, its
 # messages (gaps, repeats) in $T/run-N.err.
 consume() {
@@ -23,22 +23,31 @@ consume() {
 	CONSUMER=$!
 	PIDS+=("$CONSUMER")
 }
+# backlog_at_least FILE CURSOR BYTES: FILE holds BYTES past the cursor.
+backlog_at_least() {
+	local off
+	read -r off _ 2>/dev/null <"$2" || return 1
+	[ $(($(command stat -c %s "$1") - off)) -ge "$3" ]
+}
 in_a "$INJECT" --iface va --smac 02:00:00:00:aa:01 --dmac 02:00:00:00:aa:02 --src 198.18.0.1 \
 	--dst 198.18.0.2 --proto udp --sport 10000 --dport 53 --flows 400 --count 4000 --rate 1000 &
 SENDER=$!
 PIDS+=("$SENDER")
 consume 1
-sleep 0.7
+wait_for 10 rows_at_least "$T/run-1.csv" 400
 kill -TERM "$CONSUMER"
 wait "$CONSUMER"
 check "consumer 1: stops cleanly" "$?" 0
-sleep 0.5 # batches pile up in the spool meanwhile
+# Batches pile up in the spool meanwhile: 64 KiB of them.
+wait_for 10 backlog_at_least "$SPOOL" "$CURSOR" 65536
 consume 2
-sleep 0.6
+wait_for 10 rows_at_least "$T/run-2.csv" 400
 kill -TERM "$CONSUMER"
 wait "$CONSUMER"
 wait "$SENDER"
-sleep 0.6
+# Every frame metered (the stats every second say so): the flush at exit
+# exports the flows still open.
+wait_for 10 stat_at_least "$T/nfxdp.log" frames_metered 4000
 kill -TERM "$NFXDP_PID"
 wait "$NFXDP_PID"
 check "nfxdp exit status" "$?" 0
@@ -82,18 +91,17 @@ stop_consumer() {
 	kill -TERM "$1"
 	wait "$1"
 }
-# until_rotated CURSOR: until its file is ROT.1 (one rotation since it was ROT)
-until_rotated() {
-	local i
-	for i in $(seq 200); do
-		[ "$(ino "$ROT.1")" = "$(cursor_ino "$1")" ] && return 0
-		sleep 0.02
-	done
-	return 1
+# in_rot1 CURSOR: its file is ROT.1 (one rotation since it was ROT)
+in_rot1() { [ "$(ino "$ROT.1")" = "$(cursor_ino "$1")" ]; }
+# read_in_rot CURSOR: it is past a batch of ROT (the file being written)
+read_in_rot() {
+	local off ino
+	read -r off ino 2>/dev/null <"$1" && [ "$ino" = "$(ino "$ROT")" ] && [ "$off" -gt 0 ]
 }
 rm -f "$T/rot.sizes"
 start_nfxdp "$T/rot.log" --output "$ROT" --format pb --no-zmq --idle-timeout 0.3 \
-	--poll-ms 50 --batch-ms 50 --batch-flows 8 --output-rotate 64k || { fail "rotate: nfxdp starts"; exit 1; }
+	--poll-ms 50 --batch-ms 50 --batch-flows 8 --output-rotate 64k --stats 1 ||
+	{ fail "rotate: nfxdp starts"; exit 1; }
 in_a "$INJECT" --iface va --smac 02:00:00:00:aa:01 --dmac 02:00:00:00:aa:02 --src 198.18.0.1 \
 	--dst 198.18.0.2 --proto udp --sport 20000 --dport 53 --flows 400 --count 8000 --rate 1000 &
 SENDER=$!
@@ -102,31 +110,35 @@ PIDS+=("$SENDER")
 (while kill -0 "$SENDER" 2>/dev/null; do
 	ls "$T" | grep '^rot\.pb' | grep -vx 'rot\.pb\|rot\.pb\.1\|rot\.pb\.new'
 	echo "bytes $(cat "$ROT" "$ROT.1" 2>/dev/null | wc -c)"
-	sleep 0.02
+	sleep 0.02 # a sample every 20 ms: the period is what is wanted here
 done >"$T/rot.sizes") &
 PIDS+=($!)
 follow away-1 "$ACUR"
 AWAY=$CONSUMER
 follow rot-1 "$RCUR"
-sleep 0.5
+wait_for 10 read_in_rot "$ACUR"
 stop_consumer "$AWAY"
 check "rotate: consumer A stops cleanly" "$?" 0
 # Its file kept linked: its inode number cannot go to a newer file.
 ln "$(find "$T" -maxdepth 1 -inum "$(cursor_ino "$ACUR")" -name 'rot.pb*' | head -1)" "$T/away-file"
 across=0
+# Each run of R goes on into ROT, is stopped, and starts again once that
+# file is ROT.1.
 for i in 2 3 4; do
-	sleep 0.5
+	wait_for 10 read_in_rot "$RCUR"
 	stop_consumer "$CONSUMER"
 	check "rotate: consumer R$((i - 1)) stops cleanly" "$?" 0
-	until_rotated "$RCUR" && across=$((across + 1))
+	wait_for 10 in_rot1 "$RCUR" && across=$((across + 1))
 	follow "rot-$i" "$RCUR"
 done
 check "rotate: R started again three times, each after exactly one rotation" "$across" 3
 wait "$SENDER"
-sleep 0.6
+wait_for 10 stat_at_least "$T/rot.log" frames_metered 8000
 kill -TERM "$NFXDP_PID"
 wait "$NFXDP_PID"
 check "rotate: nfxdp exit status" "$?" 0
+stop_consumer "$CONSUMER"
+check "rotate: consumer R4 stops cleanly" "$?" 0
 # A, away for two rotations or more: neither ROT nor ROT.1 is its file. It
 # comes back once nfxdp is done, so that ROT is still the file it starts in
 # when it opens it (files last a fraction of a second here).
