@@ -77,12 +77,13 @@ setup_pair noipv6 || { fail "namespaces"; exit 1; }
 # --- to_pandas() on a live stream ------------------------------------------------
 # Two flows a batch: several batches, so sequence numbers are followed.
 start_nfxdp "$T/nfxdp.log" --idle-timeout 1 --natural-linger 0.5 --poll-ms 100 --batch-ms 100 \
-	--batch-flows 2 || { fail "nfxdp starts"; exit 1; }
+	--batch-flows 2 --stats 1 || { fail "nfxdp starts"; exit 1; }
 start_cat "$T/cat.csv"
 "$PY3" "$T/notebook.py" "$ENDPOINT" 5 30 "$T/df.csv" "$T/info.json" 2>"$T/notebook.err" &
 NB_PID=$!
 PIDS+=("$NB_PID")
-sleep 1 # pandas takes a moment to import; the socket subscribes after
+# pandas takes a moment to import; the socket subscribes after: the second subscriber.
+wait_for 30 subscribers_above "$T/nfxdp.log" 1
 
 U4=(--src 198.18.0.1 --dst 198.18.0.2 --proto udp --sport 1000 --dport 2000)
 send_a "${U4[@]}" --payload 100 --count 5
@@ -99,9 +100,10 @@ send_b "${T4R[@]}" --flags FA
 send_a "${T4[@]}" --flags A
 send_a --src 198.18.0.1 --dst 198.18.0.2 --proto udp --sport 3000 --dport 4000 --vlan 100 --vlan 200 --count 2
 send_a --src fd00::1 --dst fd00::2 --proto udp --sport 5000 --dport 6000 --payload 10 --count 4
-sleep 2.5
+# The four flows end: three idle (1 s), TCP naturally (0.5 s after its last ACK).
+wait_for 10 rows_at_least "$T/cat.csv" 4
 send_a --src 198.18.0.1 --dst 198.18.0.2 --proto udp --sport 7000 --dport 8000
-sleep 0.2
+wait_for 10 stat_at_least "$T/nfxdp.log" frames_seen 23 # metered, then flushed at exit
 stop_nfxdp
 wait "$NB_PID"
 check "notebook exits 0 once it has its 5 flows" "$?" 0
@@ -146,16 +148,16 @@ EOF
 "$PY3" "$T/follow.py" "$ENDPOINT" "$T/follow.json" 2>"$T/follow.err" &
 FOLLOW_PID=$!
 PIDS+=("$FOLLOW_PID")
-sleep 1
 # The second agent deflates its batches (topic "flowsz").
 for run in 1 2; do
 	compress=()
 	[ "$run" = 2 ] && compress=(--compress)
-	start_nfxdp "$T/run$run.log" --poll-ms 100 --batch-ms 100 "${compress[@]}" ||
+	start_nfxdp "$T/run$run.log" --poll-ms 100 --batch-ms 100 --stats 1 "${compress[@]}" ||
 		{ fail "nfxdp starts ($run)"; exit 1; }
-	sleep 0.5 # the subscriber reconnects to the new socket
+	# The subscriber connects (again) to the new socket.
+	wait_for 30 subscribers_above "$T/run$run.log" 0
 	send_a "${U4[@]}" --sport "$((1100 + run))" --count "$run"
-	sleep 0.2
+	wait_for 10 stat_at_least "$T/run$run.log" frames_seen "$run" # metered, then flushed
 	kill -TERM "$NFXDP_PID"
 	wait "$NFXDP_PID"
 done
