@@ -104,20 +104,25 @@ setup_pair() {
 
 now_us() { echo "${EPOCHREALTIME//[!0-9]/}"; }
 
-# wait_for TIMEOUT_S CMD...: runs CMD every 50 ms until it succeeds. When
-# TIMEOUT_S seconds pass first, a FAIL line says what never came true, and
-# it returns 1.
-wait_for() {
+# poll_until TIMEOUT_S CMD...: runs CMD every 50 ms until it succeeds;
+# returns 1, quietly, when TIMEOUT_S seconds pass first (for a caller that
+# says itself what did not come).
+poll_until() {
 	local timeout=$1 deadline
 	shift
 	deadline=$(($(now_us) + $(awk -v t="$timeout" 'BEGIN { printf "%d", t * 1000000 }')))
 	until "$@"; do
-		if [ "$(now_us)" -ge "$deadline" ]; then
-			fail "still not true after $timeout s: $*"
-			return 1
-		fi
+		[ "$(now_us)" -lt "$deadline" ] || return 1
 		sleep 0.05 # the polling period
 	done
+}
+
+# wait_for TIMEOUT_S CMD...: poll_until, and when TIMEOUT_S seconds pass
+# first, a FAIL line says what never came true.
+wait_for() {
+	poll_until "$@" && return 0
+	fail "still not true after $1 s: ${*:2}"
+	return 1
 }
 
 # Conditions for wait_for.
