@@ -225,6 +225,15 @@ tx_packets() {
 	ip netns exec "$1" cat "/sys/class/net/$2/statistics/tx_packets"
 }
 
+# xdp_frames NS DEV: frames the XDP program on veth DEV has run on (veth
+# counts them once a batch has been through the program: by then the meter
+# has them).
+xdp_frames() {
+	ip netns exec "$1" ethtool -S "$2" | awk '/rx_queue_[0-9]+_xdp_packets:/ { n += $2 } END { print n + 0 }'
+}
+# xdp_frames_at_least NS DEV N
+xdp_frames_at_least() { [ "$(xdp_frames "$1" "$2")" -ge "$3" ]; }
+
 need_root() {
 	if [ "$(id -u)" -ne 0 ]; then
 		if [ -n "${CI:-}" ]; then

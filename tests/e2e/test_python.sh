@@ -77,7 +77,7 @@ setup_pair noipv6 || { fail "namespaces"; exit 1; }
 # --- to_pandas() on a live stream ------------------------------------------------
 # Two flows a batch: several batches, so sequence numbers are followed.
 start_nfxdp "$T/nfxdp.log" --idle-timeout 1 --natural-linger 0.5 --poll-ms 100 --batch-ms 100 \
-	--batch-flows 2 --stats 1 || { fail "nfxdp starts"; exit 1; }
+	--batch-flows 2 || { fail "nfxdp starts"; exit 1; }
 start_cat "$T/cat.csv"
 "$PY3" "$T/notebook.py" "$ENDPOINT" 5 30 "$T/df.csv" "$T/info.json" 2>"$T/notebook.err" &
 NB_PID=$!
@@ -102,8 +102,10 @@ send_a --src 198.18.0.1 --dst 198.18.0.2 --proto udp --sport 3000 --dport 4000 -
 send_a --src fd00::1 --dst fd00::2 --proto udp --sport 5000 --dport 6000 --payload 10 --count 4
 # The four flows end: three idle (1 s), TCP naturally (0.5 s after its last ACK).
 wait_for 10 rows_at_least "$T/cat.csv" 4
+n=$(xdp_frames "$NS_B" vb)
 send_a --src 198.18.0.1 --dst 198.18.0.2 --proto udp --sport 7000 --dport 8000
-wait_for 10 stat_at_least "$T/nfxdp.log" frames_seen 23 # metered, then flushed at exit
+# Metered, then flushed at exit (well before its 1 s idle timeout).
+wait_for 10 xdp_frames_at_least "$NS_B" vb $((n + 1))
 stop_nfxdp
 wait "$NB_PID"
 check "notebook exits 0 once it has its 5 flows" "$?" 0
@@ -152,12 +154,13 @@ PIDS+=("$FOLLOW_PID")
 for run in 1 2; do
 	compress=()
 	[ "$run" = 2 ] && compress=(--compress)
-	start_nfxdp "$T/run$run.log" --poll-ms 100 --batch-ms 100 --stats 1 "${compress[@]}" ||
+	start_nfxdp "$T/run$run.log" --poll-ms 100 --batch-ms 100 "${compress[@]}" ||
 		{ fail "nfxdp starts ($run)"; exit 1; }
 	# The subscriber connects (again) to the new socket.
 	wait_for 30 subscribers_above "$T/run$run.log" 0
+	n=$(xdp_frames "$NS_B" vb)
 	send_a "${U4[@]}" --sport "$((1100 + run))" --count "$run"
-	wait_for 10 stat_at_least "$T/run$run.log" frames_seen "$run" # metered, then flushed
+	wait_for 10 xdp_frames_at_least "$NS_B" vb $((n + run)) # metered, then flushed
 	kill -TERM "$NFXDP_PID"
 	wait "$NFXDP_PID"
 done
