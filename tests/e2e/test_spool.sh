@@ -69,11 +69,12 @@ for i in 1 2 3; do
 done
 check "the cursor is at the end of the spool" "$(cat "$CURSOR")" "$(command stat -c '%s %i' "$SPOOL")"
 
-# Rotation: with --output-rotate 64k nfxdp renames the spool ROT.1 once it
-# holds 64 KiB and starts a new ROT. Two consumers of it, each with its own
-# cursor: R (rot-N) is stopped and started again three times, each time
-# after exactly one rotation, so it resumes in ROT.1 and goes on into ROT:
-# every record once. A (away-1, away-2) is gone for two rotations or more:
+# Rotation: with --output-rotate 128k nfxdp renames the spool ROT.1 once it
+# holds 128 KiB and starts a new ROT (about once a second here, a dozen
+# times in all: a window the waits below hit with both cores busy). Two
+# consumers of it, each with its own cursor: R (rot-N) is stopped and
+# started again three times, each time after exactly one rotation, so it
+# resumes in ROT.1 and goes on into ROT: every record once. A (away-1, away-2) is gone for two rotations or more:
 # it says so, starts at the beginning of ROT, and the gap shows.
 ROT=$T/rot.pb
 RCUR=$T/rot.cursor
@@ -91,8 +92,10 @@ stop_consumer() {
 	kill -TERM "$1"
 	wait "$1"
 }
-# in_rot1 CURSOR: its file is ROT.1 (one rotation since it was ROT)
-in_rot1() { [ "$(ino "$ROT.1")" = "$(cursor_ino "$1")" ]; }
+# in_rot1 CURSOR: its file is ROT.1 (one rotation since it was ROT), and
+# the new ROT is there (nfxdp renames ROT to ROT.1, then ROT.new to ROT: a
+# nfxdp-cat started between the two finds no ROT and exits).
+in_rot1() { [ "$(ino "$ROT.1")" = "$(cursor_ino "$1")" ] && [ -e "$ROT" ]; }
 # read_in_rot CURSOR: it is past a batch of ROT (the file being written)
 read_in_rot() {
 	local off ino
@@ -100,10 +103,18 @@ read_in_rot() {
 }
 rm -f "$T/rot.sizes"
 start_nfxdp "$T/rot.log" --output "$ROT" --format pb --no-zmq --idle-timeout 0.3 \
-	--poll-ms 50 --batch-ms 50 --batch-flows 8 --output-rotate 64k --stats 1 ||
+	--poll-ms 50 --batch-ms 50 --batch-flows 8 --output-rotate 128k --stats 1 ||
 	{ fail "rotate: nfxdp starts"; exit 1; }
+# A and R follow ROT from its first batch: started, and reading it, before
+# any flow comes.
+has_open() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q -- "-> $2\$"; }
+follow away-1 "$ACUR"
+AWAY=$CONSUMER
+follow rot-1 "$RCUR"
+wait_for 10 has_open "$AWAY" "$ROT"
+wait_for 10 has_open "$CONSUMER" "$ROT"
 in_a "$INJECT" --iface va --smac 02:00:00:00:aa:01 --dmac 02:00:00:00:aa:02 --src 198.18.0.1 \
-	--dst 198.18.0.2 --proto udp --sport 20000 --dport 53 --flows 400 --count 8000 --rate 1000 &
+	--dst 198.18.0.2 --proto udp --sport 20000 --dport 53 --flows 400 --count 12000 --rate 1000 &
 SENDER=$!
 PIDS+=("$SENDER")
 # What is on disk, every 20 ms while flows come: names and bytes.
@@ -113,27 +124,33 @@ PIDS+=("$SENDER")
 	sleep 0.02 # a sample every 20 ms: the period is what is wanted here
 done >"$T/rot.sizes") &
 PIDS+=($!)
-follow away-1 "$ACUR"
-AWAY=$CONSUMER
-follow rot-1 "$RCUR"
 wait_for 10 read_in_rot "$ACUR"
 stop_consumer "$AWAY"
 check "rotate: consumer A stops cleanly" "$?" 0
 # Its file kept linked: its inode number cannot go to a newer file.
 ln "$(find "$T" -maxdepth 1 -inum "$(cursor_ino "$ACUR")" -name 'rot.pb*' | head -1)" "$T/away-file"
+# in_rot CURSOR: its file is ROT.
+in_rot() { [ "$(cursor_ino "$1")" = "$(ino "$ROT")" ]; }
 across=0
 # Each run of R goes on into ROT, is stopped, and starts again once that
-# file is ROT.1.
+# file is ROT.1. Files last half a second: while R starts again, nfxdp is
+# stopped (SIGSTOP; the XDP program meters on), so that no second rotation
+# comes before R has opened its file (it would find it rotated away, as
+# seen with both cores busy); once R has gone on into ROT, nfxdp goes on.
 for i in 2 3 4; do
 	wait_for 10 read_in_rot "$RCUR"
 	stop_consumer "$CONSUMER"
 	check "rotate: consumer R$((i - 1)) stops cleanly" "$?" 0
-	wait_for 10 in_rot1 "$RCUR" && across=$((across + 1))
+	wait_for 10 in_rot1 "$RCUR"
+	kill -STOP "$NFXDP_PID"
+	in_rot1 "$RCUR" && across=$((across + 1))
 	follow "rot-$i" "$RCUR"
+	wait_for 10 in_rot "$RCUR"
+	kill -CONT "$NFXDP_PID"
 done
 check "rotate: R started again three times, each after exactly one rotation" "$across" 3
 wait "$SENDER"
-wait_for 10 stat_at_least "$T/rot.log" frames_metered 8000
+wait_for 10 stat_at_least "$T/rot.log" frames_metered 12000
 kill -TERM "$NFXDP_PID"
 wait "$NFXDP_PID"
 check "rotate: nfxdp exit status" "$?" 0
@@ -156,15 +173,15 @@ rotations=$(stat "$T/rot.log" file_rotations)
 check "rotate: nfxdp rotated several times (file_rotations >= 5)" \
 	"$([ "${rotations:-0}" -ge 5 ] && echo yes)" yes
 check "rotate: on disk only ROT and ROT.1, always" "$(grep -v '^bytes' "$T/rot.sizes" | sort -u)" ""
-check "rotate: on disk never more than 2 x 64 KiB and a batch each" \
-	"$(awk '$1 == "bytes" && $2 > m { m = $2 } END { print (m > 0 && m <= 2 * (65536 + 4096)) ? "yes" : m }' "$T/rot.sizes")" yes
+check "rotate: on disk never more than 2 x 128 KiB and a batch each" \
+	"$(awk '$1 == "bytes" && $2 > m { m = $2 } END { print (m > 0 && m <= 2 * (131072 + 4096)) ? "yes" : m }' "$T/rot.sizes")" yes
 check "rotate: ROT and ROT.1 at the end" "$(cd "$T" && ls -d rot.pb*)" "$(printf 'rot.pb\nrot.pb.1')"
 check "rotate: every record once across R's five runs (flows_exported)" \
 	"$(for i in 1 2 3 4 5; do $FLOWS "$T/rot-$i.csv" --count; done | awk '{ n += $1 } END { print n }')" \
 	"$(stat "$T/rot.log" flows_exported)"
-check "rotate: packets per flow: 20 for each of the 400" \
+check "rotate: packets per flow: 30 for each of the 400" \
 	"$(for i in 1 2 3 4 5; do $FLOWS "$T/rot-$i.csv" --get src_port,bidirectional_packets; done |
-		awk '{ n[$1] += $2 } END { for (p in n) if (n[p] == 20) k++; print k }')" 400
+		awk '{ n[$1] += $2 } END { for (p in n) if (n[p] == 30) k++; print k }')" 400
 check "rotate: R saw no gap, no repeat, nothing rotated away" "$(cat "$T"/rot-*.err)" ""
 check "rotate: R's cursor is at the end of ROT" "$(cat "$RCUR")" "$(command stat -c '%s %i' "$ROT")"
 check "rotate: A's first run: no message at all" "$(cat "$T/away-1.err")" ""
