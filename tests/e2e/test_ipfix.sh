@@ -384,9 +384,11 @@ via_nfacctd() {
 	wait_for 10 drained "$port"
 	# nfacctd's core then hands the records to its print plugin, and shows no
 	# sign of it (tried: a 1 s print_refresh_time never wrote them before
-	# SIGINT; the plugin's "cache entries" line comes before): a time is all
-	# there is to wait on.
-	sleep 0.5
+	# SIGINT; the plugin's "cache entries" line comes before; a memory
+	# plugin beside it had them, the print plugin still wrote nothing at
+	# SIGINT): a time is all there is to wait on. 0.5 s was seen too short
+	# with make check loading both cores.
+	sleep 1
 	stop "$pid" INT # purges its cache to the file
 	check "$name: exporter sent every flow to nfacctd" \
 		"$(counter "$out" records_sent) $(counter "$out" records_dropped)" "$N 0"
