@@ -147,6 +147,23 @@ static int frame_of(const struct pkt_spec *s, uint8_t *buf)
 	return pkt_build(s, buf, PKT_MAX);
 }
 
+/*
+ * Loads the meter for the tests of @what (@o NULL: defaults). When it does
+ * not load, a FAIL line "WHAT: load the meter" says so and the tests that
+ * need it do not run. Returns whether it loaded.
+ */
+static bool load(struct harness *h, const struct meter_opts *o, const char *what)
+{
+	char name[160];
+	int err = harness_open(h, o);
+
+	if (!err)
+		return true;
+	snprintf(name, sizeof(name), "%s: load the meter", what);
+	TEST(name) ASSERT_EQ(err, 0, "harness_open");
+	return false;
+}
+
 static void expected_key(const struct parse_case *c, struct flow_key *k, int *from_hi)
 {
 	int v = c->spec.ip_version;
@@ -158,10 +175,8 @@ static void test_parse_table(void)
 {
 	struct harness h;
 
-	if (harness_open(&h, NULL)) {
-		TEST("parse: load the meter") ASSERT_TRUE(false, "harness_open");
+	if (!load(&h, NULL, "parse"))
 		return;
-	}
 	for (size_t i = 0; i < sizeof(parse_cases) / sizeof(parse_cases[0]); i++) {
 		const struct parse_case *c = &parse_cases[i];
 		struct flow_entry before = { 0 }, after = { 0 };
@@ -215,7 +230,8 @@ static void test_parse_limits(void)
 	struct pkt_spec s = { V6, UDP(1, 2), .ipv6_ext = { 0 }, .n_ext = 1 };
 	int len;
 
-	harness_open(&h, NULL);
+	if (!load(&h, NULL, "parse: limits"))
+		return;
 	TEST("parse: headers past the parse window")
 	{
 		len = frame_of(&s, frame);
@@ -276,7 +292,8 @@ static void test_direction(void)
 {
 	struct harness h;
 
-	harness_open(&h, NULL);
+	if (!load(&h, NULL, "direction"))
+		return;
 	for (int first_from_hi = 0; first_from_hi < 2; first_from_hi++) {
 		struct pkt_spec fwd = { V4, UDP(5000, 6000), .payload = 10 }, rev;
 		uint64_t t = first_from_hi * 100 * SEC_NS; /* the replay clock only moves on */
@@ -331,7 +348,8 @@ static void test_tcp_flags(void)
 		{ 0, 0x02 }, { 1, 0x12 }, { 0, 0x10 }, { 0, 0x18 }, { 1, 0x10 }, { 0, 0x11 },
 	};
 
-	harness_open(&h, NULL);
+	if (!load(&h, NULL, "tcp flags"))
+		return;
 	s2c = c2s;
 	spec_reverse(&s2c);
 	TEST("tcp flags: OR per direction, FIN from one side does not end the flow")
@@ -376,7 +394,8 @@ static void test_timestamps(void)
 	struct flow_entry e;
 	struct flow_key k;
 
-	harness_open(&h, NULL);
+	if (!load(&h, NULL, "time"))
+		return;
 	test_key(&k, 4, s.src, 1111, s.dst, 2222, 17, 0, NULL);
 	TEST("time: data_meta timestamp and wire length")
 	{
@@ -397,7 +416,8 @@ static void test_timestamps(void)
 		ASSERT_EQ(e.dir[0].packets, 3, "packets");
 	}
 	harness_close(&h);
-	harness_open(&h, NULL);
+	if (!load(&h, NULL, "time: live"))
+		return;
 	TEST("time: live frames take the kernel's boot-time clock")
 	{
 		uint8_t frame[PKT_MAX];
@@ -437,8 +457,9 @@ static void test_accounting(void)
 
 		harness_default_opts(&o);
 		o.accounting = modes[i].mode;
-		harness_open(&h, &o);
 		snprintf(name, sizeof(name), "accounting: %s", modes[i].name);
+		if (!load(&h, &o, name))
+			continue;
 		TEST(name)
 		{
 			harness_run_spec(&h, &t, SEC_NS);
@@ -466,7 +487,8 @@ static void test_expiry_on_arrival(void)
 	harness_default_opts(&o);
 	o.idle_timeout_ms = 10000;
 	o.active_timeout_ms = 25000;
-	harness_open(&h, &o);
+	if (!load(&h, &o, "expiry"))
+		return;
 	test_key(&k, 4, s.src, 7000, s.dst, 7001, 17, 0, NULL);
 	TEST("expiry: idle gap just under the timeout keeps the flow")
 	{
@@ -538,7 +560,8 @@ static void test_closer(void)
 	struct flow_key k[3], unknown;
 	struct flow_entry e;
 
-	harness_open(&h, NULL);
+	if (!load(&h, NULL, "closer"))
+		return;
 	q = h.m.skel->bss->close_queue;
 	for (int i = 0; i < 3; i++) {
 		struct pkt_spec s = { V4, UDP(100 + i, 200) };
@@ -614,7 +637,8 @@ static void test_entry_states(void)
 		struct flow_key k;
 		int fd;
 
-		harness_open(&h, NULL);
+		if (!load(&h, NULL, states[i].name))
+			continue;
 		fd = bpf_map__fd(h.m.skel->maps.flows);
 		test_key(&k, 4, s.src, 4000, s.dst, 4001, 17, 0, NULL);
 		harness_run_spec(&h, &s, SEC_NS);
@@ -670,7 +694,8 @@ static void test_tunnels(void)
 	memcpy(capwap + 8 + 10, "\x02\x11\x11\x11\x11\x11", 6);
 	memcpy(capwap + 8 + 16, "\x02\x22\x22\x22\x22\x22", 6);
 	memcpy(capwap + 8 + 24, "\xaa\xaa\x03\x00\x00\x00\x08\x00", 8);
-	harness_open(&h, NULL);
+	if (!load(&h, NULL, "tunnel"))
+		return;
 	TEST("tunnel: gtp-u carries the inner flow, tunnel id 1")
 	{
 		len = tunnel_frame(frame, PORT_GTP_U, gtp, sizeof(gtp), &inner, false);
@@ -733,7 +758,8 @@ static void test_tunnels(void)
 
 		harness_default_opts(&o);
 		o.decode_tunnels = false;
-		harness_open(&h, &o);
+		if (!load(&h, &o, "tunnel: decoding off"))
+			return;
 	}
 	TEST("tunnel: with decoding off, gtp-u is the outer udp flow")
 	{
@@ -808,7 +834,8 @@ static void test_concurrent_writers(void)
 	harness_default_opts(&o);
 	o.statistical = true;
 	o.splt = 8;
-	harness_open(&h, &o);
+	if (!load(&h, &o, "concurrency: writers"))
+		return;
 	test_key(&k, 4, s.src, 31000, s.dst, 31001, 6, 0, NULL);
 	TEST("concurrency: two CPUs meter one flow, every count kept")
 	{
@@ -882,7 +909,8 @@ static void test_close_race(void)
 	size_t len = meta_frame(buf, &s, SEC_NS);
 	const int rounds = 200, repeat = 500, n = ncpus();
 
-	harness_open(&h, NULL);
+	if (!load(&h, NULL, "concurrency: close race"))
+		return;
 	c.h = &h;
 	test_key(&c.key, 4, s.src, 32000, s.dst, 32001, 17, 0, NULL);
 	TEST("concurrency: closing a flow while two CPUs write to it loses nothing")
@@ -936,10 +964,8 @@ static void test_features(void)
 	harness_default_opts(&o);
 	o.statistical = true;
 	o.splt = 4;
-	if (harness_open(&h, &o)) {
-		TEST("features: load with --statistical --splt 4") ASSERT_TRUE(false, "load");
+	if (!load(&h, &o, "features: --statistical --splt 4"))
 		return;
-	}
 	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
 		struct pkt_spec s = { V4, TCP(44000, 443), .tcp_flags = seq[i].flags,
 				      .payload = seq[i].payload };
@@ -1084,17 +1110,29 @@ static void test_filter_hash(void)
 {
 	static struct filter_compiled compiled[4];
 	struct harness h[4];
-	int in_slices[300] = { 0 }, none = 0, two = 0;
+	int in_slices[300] = { 0 }, none = 0, two = 0, loaded = 4;
 
 	for (int k = 0; k < 4; k++) {
 		struct meter_opts o;
 		char expr[32], err[256];
 
 		snprintf(expr, sizeof(expr), "hash %d/4", k);
-		filter_compile(expr, &compiled[k], err, sizeof(err));
+		if (filter_compile(expr, &compiled[k], err, sizeof(err))) {
+			TEST("filter: hash K/4: compile") ASSERT_TRUE(false, err);
+			loaded = k;
+			break;
+		}
 		harness_default_opts(&o);
 		o.filter = &compiled[k];
-		harness_open(&h[k], &o);
+		if (!load(&h[k], &o, "filter: hash K/4")) {
+			loaded = k;
+			break;
+		}
+	}
+	if (loaded < 4) {
+		while (loaded--)
+			harness_close(&h[loaded]);
+		return;
 	}
 	TEST("filter: hash K/4 splits flows into 4 slices, both directions alike")
 	{
@@ -1141,7 +1179,8 @@ static void test_sampling(void)
 		harness_default_opts(&o);
 		o.sample_n = 100;
 		o.sample_systematic = systematic;
-		harness_open(&h, &o);
+		if (!load(&h, &o, systematic ? "sampling: systematic" : "sampling: random"))
+			continue;
 		/* One CPU: the systematic count is per CPU. */
 		CPU_ZERO(&set);
 		CPU_SET(0, &set);
@@ -1178,7 +1217,8 @@ static void test_snaplen(void)
 
 	harness_default_opts(&o);
 	o.snaplen = 54;
-	harness_open(&h, &o);
+	if (!load(&h, &o, "snaplen"))
+		return;
 	TEST("snaplen: 54 bytes meter TCP/IPv4, not TCP/IPv6; cut frames counted")
 	{
 		struct pkt_spec t4 = { V4, TCP(1, 2), .payload = 100 }, t6 = { V6, TCP(1, 2) };
@@ -1199,8 +1239,12 @@ static void test_replay_batch(void)
 	struct replay_slot *slots;
 	int n = 0, fd;
 
-	harness_open(&a, NULL);
-	harness_open(&b, NULL);
+	if (!load(&a, NULL, "replay: frame by frame"))
+		return;
+	if (!load(&b, NULL, "replay: batch")) {
+		harness_close(&a);
+		return;
+	}
 	fd = bpf_map__fd(b.m.skel->maps.replay_slots);
 	slots = mmap(NULL, REPLAY_SLOTS * sizeof(*slots), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	for (int i = 0; i < 200 && slots != MAP_FAILED; i++) {

@@ -100,6 +100,72 @@ setup_pair() {
 	make_pair && pair_up "$@"
 }
 
+# --- waiting on conditions ----------------------------------------------------
+
+now_us() { echo "${EPOCHREALTIME//[!0-9]/}"; }
+
+# poll_until TIMEOUT_S CMD...: runs CMD every 50 ms until it succeeds;
+# returns 1, quietly, when TIMEOUT_S seconds pass first (for a caller that
+# says itself what did not come).
+poll_until() {
+	local timeout=$1 deadline
+	shift
+	deadline=$(($(now_us) + $(awk -v t="$timeout" 'BEGIN { printf "%d", t * 1000000 }')))
+	until "$@"; do
+		[ "$(now_us)" -lt "$deadline" ] || return 1
+		sleep 0.05 # the polling period
+	done
+}
+
+# wait_for TIMEOUT_S CMD...: poll_until, and when TIMEOUT_S seconds pass
+# first, a FAIL line says what never came true.
+wait_for() {
+	poll_until "$@" && return 0
+	fail "still not true after $1 s: ${*:2}"
+	return 1
+}
+
+# Conditions for wait_for.
+# exited PID: the process is gone.
+exited() { ! kill -0 "$1" 2>/dev/null; }
+# has_line FILE REGEX: FILE has a line matching REGEX (grep -E).
+has_line() { grep -Eq -- "$2" "$1" 2>/dev/null; }
+# lines FILE: its lines (0 when it does not exist yet).
+lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+# lines_at_least FILE N
+lines_at_least() { [ "$(lines "$1")" -ge "$2" ]; }
+# csv_rows FILE: the rows of a CSV of flows, its header not counted.
+csv_rows() { local n; n=$(lines "$1"); echo $((n > 0 ? n - 1 : 0)); }
+# rows_at_least FILE N
+rows_at_least() { [ "$(csv_rows "$1")" -ge "$2" ]; }
+# stat_at_least LOG NAME N: nfxdp's last stats line (--stats S) has NAME >= N.
+stat_at_least() { local v; v=$(stat "$1" "$2"); [ "${v:-0}" -ge "$3" ]; }
+# has_flow CSV COL=VAL...: a row of the CSV of flows has all these values.
+has_flow() {
+	local f=$1 a w=()
+	shift
+	for a; do w+=(--where "$a"); done
+	[ "$($FLOWS "$f" "${w[@]}" --count 2>/dev/null || echo 0)" -gt 0 ]
+}
+# listening NS PROTO PORT: a socket listens (tcp) or is bound (udp) there.
+listening() {
+	local o=-Hltn
+	[ "$2" = udp ] && o=-Hlun
+	[ -n "$(ip netns exec "$1" ss $o "sport = :$3")" ]
+}
+# free_port udp|tcp: a loopback port nothing listens on now.
+free_port() {
+	python3 -c 'import socket,sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM)
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "$1"
+}
+# subscribers LOG: flow subscribers nfxdp last reported (-v), 0 before any.
+subscribers() {
+	grep -o '^nfxdp: [0-9]* flow subscriber(s)' "$1" 2>/dev/null | awk '{ n = $2 } END { print n + 0 }'
+}
+# subscribers_above LOG N
+subscribers_above() { [ "$(subscribers "$1")" -gt "$2" ]; }
+
 # start_nfxdp LOG [options...]: attached to both ends (or $IFACES); waits
 # until it meters.
 start_nfxdp() {
@@ -110,34 +176,39 @@ start_nfxdp() {
 	# too would count it again where it is sent).
 	"$NFXDP" --iface "$ifaces" --zmq "$ENDPOINT" -v "$@" >"$log" 2>&1 &
 	NFXDP_PID=$!
+	NFXDP_LOG=$log
 	PIDS+=("$NFXDP_PID")
-	local i
-	for i in $(seq 100); do
-		grep -q '^nfxdp: metering' "$log" && return 0
-		kill -0 "$NFXDP_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	if wait_for 10 metering_or_exited "$log" "$NFXDP_PID" && has_line "$log" '^nfxdp: metering'; then
+		return 0
+	fi
 	echo "nfxdp did not start:" >&2
 	cat "$log" >&2
 	return 1
 }
+metering_or_exited() { has_line "$1" '^nfxdp: metering' || exited "$2"; }
 
-# start_cat OUT [options...]: subscribes (CSV) before anything is exported.
+# start_cat OUT [options...]: subscribes (CSV) to the nfxdp of start_nfxdp
+# before anything is exported: returns once nfxdp counts it.
 start_cat() {
-	local out=$1
+	local out=$1 before
 	shift
+	before=$(subscribers "$NFXDP_LOG")
 	"$CAT" "$ENDPOINT" --format csv "$@" >"$out" &
 	CAT_PID=$!
+	CAT_OUT=$out
 	PIDS+=("$CAT_PID")
-	sleep 0.3
+	wait_for 10 subscribers_above "$NFXDP_LOG" "$before"
 }
 
-# stop_nfxdp: SIGTERM (detach, flush), then give nfxdp-cat the last batch.
+# stop_nfxdp: SIGTERM (detach, flush), then once nfxdp-cat has every flow
+# nfxdp exported (its exit stats: flows_exported), stops nfxdp-cat.
 stop_nfxdp() {
+	local n
 	kill -TERM "$NFXDP_PID" 2>/dev/null
 	wait "$NFXDP_PID"
 	NFXDP_STATUS=$?
-	sleep 0.3
+	n=$(stat "$NFXDP_LOG" flows_exported)
+	[ -z "$n" ] || wait_for 10 rows_at_least "$CAT_OUT" "$n"
 	kill -TERM "$CAT_PID" 2>/dev/null
 	wait "$CAT_PID" 2>/dev/null
 }
@@ -156,13 +227,22 @@ tx_packets() {
 	ip netns exec "$1" cat "/sys/class/net/$2/statistics/tx_packets"
 }
 
+# xdp_frames NS DEV: frames the XDP program on veth DEV has run on (veth
+# counts them once a batch has been through the program: by then the meter
+# has them).
+xdp_frames() {
+	ip netns exec "$1" ethtool -S "$2" | awk '/rx_queue_[0-9]+_xdp_packets:/ { n += $2 } END { print n + 0 }'
+}
+# xdp_frames_at_least NS DEV N
+xdp_frames_at_least() { [ "$(xdp_frames "$1" "$2")" -ge "$3" ]; }
+
 need_root() {
 	if [ "$(id -u)" -ne 0 ]; then
 		if [ -n "${CI:-}" ]; then
 			fail "$SUITE needs root (CI runs as root)"
 			exit 1
 		fi
-		echo "SKIP $SUITE: needs root and BPF; run 'sudo make check'" >&2
+		echo "SKIP $SUITE: needs root and BPF; run 'sudo make check'"
 		exit 0
 	fi
 }
@@ -186,6 +266,6 @@ need_ref() {
 		fail "$SUITE: NFStream reference data not found (set NFSTREAM_REF)"
 		exit 1
 	fi
-	echo "SKIP $SUITE: NFStream reference data not found (set NFSTREAM_REF)" >&2
+	echo "SKIP $SUITE: NFStream reference data not found (set NFSTREAM_REF)"
 	exit 0
 }

@@ -111,26 +111,23 @@ field() {
 # fields (exported, dropped, subscribers, unheard, batches), then for MORE
 # (1) reports after it; 0 if they came.
 wait_report() {
-	local i n more=${4:-1}
-	for i in $(seq 200); do
-		n=$(reports "$1" | tail -n +$(($2 + 1)) | awk -v FS='[ =]+' '
-			{ for (i = 1; i < NF; i++) v[$i] = $(i + 1)
-			  exported = v["flows_exported_idle"]; dropped = v["zmq_batches_dropped"]
-			  subscribers = v["zmq_subscribers"]; unheard = v["zmq_batches_unheard"]
-			  batches = v["batches_sent"] }
-			'"$3"' { print NR; exit }')
-		if [ -n "$n" ]; then
-			local want=$(($2 + n + more))
-			for i in $(seq $((30 * more + 1))); do
-				[ "$(nreports "$1")" -ge "$want" ] && return 0
-				sleep 0.1
-			done
-			return 1
-		fi
-		sleep 0.1
-	done
-	return 1
+	local more=${4:-1}
+	poll_until 20 report_found "$1" "$2" "$3" || return 1
+	poll_until $((3 * more + 1)) reports_at_least "$1" $(($2 + FOUND + more))
 }
+# report_found LOG AFTER COND: a report past the AFTER-th meets COND; its
+# number (counted from AFTER) in FOUND.
+report_found() {
+	FOUND=$(reports "$1" | tail -n +$(($2 + 1)) | awk -v FS='[ =]+' '
+		{ for (i = 1; i < NF; i++) v[$i] = $(i + 1)
+		  exported = v["flows_exported_idle"]; dropped = v["zmq_batches_dropped"]
+		  subscribers = v["zmq_subscribers"]; unheard = v["zmq_batches_unheard"]
+		  batches = v["batches_sent"] }
+		'"$3"' { print NR; exit }')
+	[ -n "$FOUND" ]
+}
+# reports_at_least LOG N
+reports_at_least() { [ "$(nreports "$1")" -ge "$2" ]; }
 
 # wait_or_fail NAME WHAT LOG AFTER COND [MORE]: wait_report (MORE: 0), a
 # FAIL (with the reports it waited on) when it does not come.
@@ -215,13 +212,10 @@ memory_check() {
 
 # zsub_line PID OUT: zsub's status line now (SIGUSR1: it prints it).
 zsub_line() {
-	local n i
-	n=$(wc -l <"$2")
+	local n
+	n=$(lines "$2")
 	kill -USR1 "$1"
-	for i in $(seq 40); do
-		[ "$(wc -l <"$2")" -gt "$n" ] && break
-		sleep 0.05
-	done
+	poll_until 2 lines_at_least "$2" $((n + 1))
 	tail -1 "$2"
 }
 
@@ -230,6 +224,7 @@ drained() {
 	local a b i
 	b=$(zsub_line "$1" "$2" | field batches)
 	for i in $(seq 120); do
+		# "No more" is no batch in 0.5 s: a time is the condition.
 		sleep 0.5
 		a=$b
 		b=$(zsub_line "$1" "$2" | field batches)
@@ -243,18 +238,29 @@ subscribers_min() {
 	reports "$1" | tail -n +$(($2 + 1)) | field zmq_subscribers | sort -n | head -1
 }
 
-# stop_all: nfxdp (SIGINT: flush), then every consumer gets the last batch.
+# stop_all PID...: nfxdp (SIGINT: flush), then once every consumer has the
+# last batch (nfxdp-cat: the last flow exported, id flows_exported - 1;
+# zsub: received + lost = batches_sent), stops them.
 stop_all() {
 	kill -INT "$NFXDP_PID" 2>/dev/null
 	wait "$NFXDP_PID"
 	NFXDP_STATUS=$?
-	sleep 0.5
-	local p
+	local p n b
+	n=$(stat "$NFXDP_LOG" flows_exported)
+	b=$(stat "$NFXDP_LOG" batches_sent)
+	for p in "$@"; do
+		case ${KIND_OF[$p]} in
+		cat) wait_for 10 has_flow "${OUT_OF[$p]}" "id=$((n - 1))" ;;
+		zsub) wait_for 10 zsub_has_all "$p" "${OUT_OF[$p]}" "$b" ;;
+		esac
+	done
 	for p in "$@"; do
 		kill -TERM "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
 }
+# zsub_has_all PID OUT BATCHES: zsub received or found missing BATCHES.
+zsub_has_all() { [ "$(accounted "$(zsub_line "$1" "$2")" | cut -d' ' -f1)" = "$3" ]; }
 
 # exit_checks NAME DIR: after the stop, from the exit stats and the file.
 exit_checks() {
@@ -271,6 +277,8 @@ zsub_start() {
 	"$ZSUB" "$ENDPOINT" "$@" >"$out" 2>"${out%.out}.err" &
 	ZSUB_PID=$!
 	PIDS+=("$ZSUB_PID")
+	KIND_OF[$ZSUB_PID]=zsub
+	OUT_OF[$ZSUB_PID]=$out
 }
 
 # cat_start OUT: nfxdp-cat (CSV) in the background, its pid in CAT_PID.
@@ -278,7 +286,10 @@ cat_start() {
 	"$CAT" "$ENDPOINT" --format csv >"$1" 2>"${1%.csv}.err" &
 	CAT_PID=$!
 	PIDS+=("$CAT_PID")
+	KIND_OF[$CAT_PID]=cat
+	OUT_OF[$CAT_PID]=$1
 }
+declare -A KIND_OF OUT_OF # a consumer's kind and output, by pid
 
 MEM_FIGURES=
 FIGURES=

@@ -69,38 +69,37 @@ percpu_frames() {
 		head -2 | paste -sd ' '
 }
 
+# lines_as_many A B: A has as many lines as B, or more.
+lines_as_many() { [ "$(lines "$1")" -ge "$(lines "$2")" ]; }
+
+# frames_are MAP_ID TOTAL: the meter's CPUs saw TOTAL frames in all.
+frames_are() { [ "$(percpu_frames "$1" | awk '{ print $1 + $2 }')" = "$2" ]; }
+
 # settle_frames MAP_ID TOTAL: waits (10 s at most) until the meter has
 # seen TOTAL frames, so none is still queued on the veth when nfxdp
-# detaches; prints the per-CPU figures.
+# detaches. (Not in $(...): a FAIL line must reach the suite's output.)
 settle_frames() {
-	local i cpus
-	for i in $(seq 100); do
-		cpus=$(percpu_frames "$1")
-		[ "$(echo "$cpus" | awk '{ print $1 + $2 }')" = "$2" ] && break
-		sleep 0.1
-	done
-	echo "$cpus"
+	wait_for 10 frames_are "$1" "$2"
 }
 
-# start_sub DIR: nfxdp-cat (CSV) on the stream, its gap reports in DIR/cat.err.
+# start_sub DIR: nfxdp-cat (CSV) on the stream, its gap reports in
+# DIR/cat.err; returns once nfxdp counts it.
 start_sub() {
+	local before
+	before=$(subscribers "$NFXDP_LOG")
 	"$CAT" "$ENDPOINT" --format csv >"$1/zmq.csv" 2>"$1/cat.err" &
 	CAT_PID=$!
 	PIDS+=("$CAT_PID")
-	sleep 0.3
+	wait_for 10 subscribers_above "$NFXDP_LOG" "$before"
 }
 
 # stop_int DIR: SIGINT (detach, flush), then nfxdp-cat gets until it has
 # printed as many lines as the file sink holds (20 s at most).
 stop_int() {
-	local i
 	kill -INT "$NFXDP_PID" 2>/dev/null
 	wait "$NFXDP_PID"
 	NFXDP_STATUS=$?
-	for i in $(seq 200); do
-		[ "$(wc -l <"$1/zmq.csv")" -ge "$(wc -l <"$1/flows.csv")" ] && break
-		sleep 0.1
-	done
+	wait_for 20 lines_as_many "$1/zmq.csv" "$1/flows.csv"
 	kill -TERM "$CAT_PID" 2>/dev/null
 	wait "$CAT_PID" 2>/dev/null
 }
@@ -285,11 +284,12 @@ scenario() {
 	local map cpus
 	map=$(counters_map "$NFXDP_PID")
 	run_senders "$d"
-	cpus=$(settle_frames "$map" "$(frames_in "$d"/*.rep)")
+	settle_frames "$map" "$(frames_in "$d"/*.rep)"
+	cpus=$(percpu_frames "$map")
 	# A last burst, so that flows are still open at the flush.
 	taskset -c 0 ip netns exec "$NS_A" "$SEND" --iface va --tcp-every 2 --first 400000 \
 		--flows 100 --per-flow 2 --report "$d/last.rep" 2>>"$d/send.log"
-	settle_frames "$map" "$(frames_in "$d"/*.rep)" >/dev/null
+	settle_frames "$map" "$(frames_in "$d"/*.rep)"
 	stop_int "$d"
 	python3 "$T/eocheck.py" "$d/flows.csv" "$d"/*.rep "${EO_CHECK_ARGS[@]}" >"$d/check.txt" \
 		2>"$d/check.err"
@@ -368,7 +368,8 @@ pressure() {
 		--flows "$EO_PRESSURE_FLOWS" --per-flow 1 --v6-every 5 --report "$d/p1.rep" 2>>"$d/send.log" &
 	pids+=($!)
 	wait_senders "${pids[@]}"
-	cpus=$(settle_frames "$map" "$(frames_in "$d"/*.rep)")
+	settle_frames "$map" "$(frames_in "$d"/*.rep)"
+	cpus=$(percpu_frames "$map")
 	stop_int "$d"
 	python3 "$T/eocheck.py" "$d/flows.csv" "$d"/*.rep >"$d/check.txt" 2>/dev/null
 
@@ -418,7 +419,8 @@ pressure_shared() {
 		--report "$d/p1.rep" 2>>"$d/send.log" &
 	pids+=($!)
 	wait_senders "${pids[@]}"
-	cpus=$(settle_frames "$map" "$(frames_in "$d"/*.rep)")
+	settle_frames "$map" "$(frames_in "$d"/*.rep)"
+	cpus=$(percpu_frames "$map")
 	stop_int "$d"
 	python3 "$T/eocheck.py" "$d/flows.csv" "$d"/*.rep >"$d/check.txt" 2>/dev/null
 

@@ -29,7 +29,7 @@ print(len(rows), sum(r["bidirectional_packets"] for r in rows))' "$T/e.jsonl")" 
 	cat_pid=$!
 	PIDS+=($cat_pid)
 	"$NFXDP" --pcap "$f" --zmq "$ENDPOINT" --zmq-wait 5 --compress --batch-flows 16 2>/dev/null
-	sleep 0.3
+	wait_for 10 rows_at_least "$T/z.csv" "$(csv_rows "$T/a.csv")"
 	kill "$cat_pid" 2>/dev/null
 	wait "$cat_pid" 2>/dev/null
 	check "$name: deflated ZeroMQ batches" "$(md5sum <"$T/z.csv")" "$(md5sum <"$T/a.csv")"
@@ -41,7 +41,7 @@ f=$REF/pcaps/skype.pcap
 cat_pid=$!
 PIDS+=($cat_pid)
 "$NFXDP" --pcap "$f" --zmq "$ENDPOINT" --zmq-wait 5 2>/dev/null
-sleep 0.3
+wait_for 10 lines_at_least "$T/stats.json" 1
 kill "$cat_pid" 2>/dev/null
 wait "$cat_pid" 2>/dev/null
 check "stats message: frames seen, flows exported, evicted" "$(python3 -c '

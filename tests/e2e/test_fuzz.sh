@@ -20,7 +20,7 @@ unavailable() {
 		echo "FAIL $SUITE: $1 (CI must fuzz: install libclang-rt-14-dev)"
 		exit 1
 	fi
-	echo "SKIP $SUITE: $1 (install libclang-rt-14-dev to fuzz)" >&2
+	echo "SKIP $SUITE: $1 (install libclang-rt-14-dev to fuzz)"
 	exit 0
 }
 

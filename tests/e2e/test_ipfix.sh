@@ -29,7 +29,7 @@ need_tools() {
 			fail "$t not found (make issue9; packages: tests/e2e/deps-issue9.txt)"
 			exit 1
 		fi
-		echo "SKIP $SUITE: $t not found (make issue9; packages: tests/e2e/deps-issue9.txt)" >&2
+		echo "SKIP $SUITE: $t not found (make issue9; packages: tests/e2e/deps-issue9.txt)"
 		exit 0
 	done
 }
@@ -37,23 +37,15 @@ need_tools "$SEND" nfcapd nfdump nfacctd python3
 
 # --- helpers -------------------------------------------------------------------
 
-# free_port udp|tcp: a loopback port nothing listens on now.
-free_port() {
-	python3 -c 'import socket,sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM)
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "$1"
-}
-
 # wait_log FILE PATTERN: until a daemon says it listens (5 s at most).
 wait_log() {
-	local i
-	for i in $(seq 50); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
+	wait_for 5 has_line "$1" "$2" && return 0
 	cat "$1" >&2
 	return 1
 }
+
+# drained PORT: the UDP socket on PORT has read every datagram sent to it.
+drained() { [ -n "$(ss -Huln "sport = :$1" | awk '$2 == 0')" ]; }
 
 # stop PID [SIGNAL]: the collector flushes what it holds and exits; reap it.
 stop() {
@@ -353,7 +345,7 @@ via_nfcapd() {
 	PIDS+=("$pid")
 	wait_log "$dir.log" "Startup" || { fail "$name: nfcapd starts"; return; }
 	out=$("$SEND" "$T/$name.pb" "127.0.0.1:$port" 2>>"$T/send.err")
-	sleep 0.3
+	wait_for 10 drained "$port"
 	stop "$pid"
 	check "$name: exporter sent every flow to nfcapd" \
 		"$(counter "$out" records_sent) $(counter "$out" records_dropped)" "$N 0"
@@ -389,7 +381,14 @@ via_nfacctd() {
 	NFACCTD_PIDS+=("$pid")
 	wait_log "$dir.log" "waiting for NetFlow/IPFIX data" || { fail "$name: nfacctd starts"; return; }
 	out=$("$SEND" "$T/$name.pb" "127.0.0.1:$port" 2>>"$T/send.err")
-	sleep 0.5
+	wait_for 10 drained "$port"
+	# nfacctd's core then hands the records to its print plugin, and shows no
+	# sign of it (tried: a 1 s print_refresh_time never wrote them before
+	# SIGINT; the plugin's "cache entries" line comes before; a memory
+	# plugin beside it had them, the print plugin still wrote nothing at
+	# SIGINT): a time is all there is to wait on. 0.5 s was seen too short
+	# with make check loading both cores.
+	sleep 1
 	stop "$pid" INT # purges its cache to the file
 	check "$name: exporter sent every flow to nfacctd" \
 		"$(counter "$out" records_sent) $(counter "$out" records_dropped)" "$N 0"
@@ -421,7 +420,7 @@ collect() {
 	$PY "$proto" "$T/port" "${WANT:-$T/$CAP.csv}" "$close_after" "$refresh" >"$T/collect.out" &
 	local pid=$!
 	PIDS+=("$pid")
-	for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
+	wait_for 5 test -s "$T/port"
 	local scheme=
 	[ "$proto" = tcp ] && [[ " $* " != *" --tcp "* ]] && scheme=tcp://
 	"$SEND" "$@" "$T/small.pb" "${scheme}127.0.0.1:$(cat "$T/port")" >"$T/sent" 2>>"$T/send.err"
@@ -523,7 +522,7 @@ if "$NFXDP" --help 2>&1 | grep -q -- '--ipfix '; then
 		PIDS+=("$pid")
 		wait_log "$dir.log" "Startup" || { fail "$name: nfcapd starts (direct)"; continue; }
 		meter "$REF/pcaps/$name" --ipfix "udp://127.0.0.1:$port" --ipfix-domain 3
-		sleep 0.3
+		wait_for 10 drained "$port"
 		stop "$pid"
 		TZ=UTC nfdump -R "$dir" -o json >"$dir.json" 2>>"$dir.log"
 		N=$($FLOWS "$T/$name.csv" --count)

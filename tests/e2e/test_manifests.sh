@@ -24,7 +24,7 @@ for p in nfxdp nfxdp-cat; do
 	if [ -x "$B/$p" ]; then
 		"$B/$p" --help >"$T/$p.help" 2>&1
 	else
-		echo "SKIP $SUITE: $B/$p not built: option names not checked" >&2
+		echo "SKIP $SUITE: $B/$p not built: option names not checked"
 		: >"$T/$p.help"
 	fi
 done

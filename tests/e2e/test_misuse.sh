@@ -9,11 +9,12 @@ SUITE=e2e-misuse
 need_root
 setup_pair noipv6 || { fail "namespaces"; exit 1; }
 
-# expect NAME STATUS PATTERN CMD...: exit status and a line of stderr.
+# expect NAME STATUS PATTERN CMD...: exit status and a line of stderr. A
+# command that does not exit within 20 s is stopped (status 124).
 expect() {
 	local name=$1 want=$2 pattern=$3
 	shift 3
-	"$@" >"$T/out" 2>"$T/err" </dev/null
+	timeout 20 "$@" >"$T/out" 2>"$T/err" </dev/null
 	local got=$?
 	if [ "$got" = "$want" ] && grep -q -- "$pattern" "$T/err"; then
 		pass "$name"
@@ -37,13 +38,15 @@ expect "bad endpoint" 1 "Couldn't bind ZeroMQ endpoint nonsense" \
 
 IFACES="va@$NS_A" start_nfxdp "$T/first.log" || { fail "first nfxdp"; exit 1; }
 expect "ipc endpoint in use" 1 "Address already in use" "$NFXDP" --iface "vb@$NS_B" --zmq "$ENDPOINT"
-port=$((20000 + $$ % 20000))
-"$NFXDP" --iface "vb@$NS_B" --zmq "tcp://127.0.0.1:$port" >"$T/tcp.log" 2>&1 &
-PIDS+=($!)
-sleep 0.5
+port=$(free_port tcp)
+"$NFXDP" --iface "vb@$NS_B" --zmq "tcp://127.0.0.1:$port" -v >"$T/tcp.log" 2>&1 &
+tcp_pid=$!
+PIDS+=("$tcp_pid")
+wait_for 10 has_line "$T/tcp.log" '^nfxdp: metering' || cat "$T/tcp.log" >&2
 expect "tcp endpoint in use" 1 "Address already in use" \
 	"$NFXDP" --iface "lo@$NS_B" --xdp-mode generic --zmq "tcp://127.0.0.1:$port"
-kill -INT $!
+kill -INT "$tcp_pid"
+wait_for 10 exited "$tcp_pid"
 expect "interface already metered" 1 "another XDP program is attached" \
 	"$NFXDP" --iface "va@$NS_A" --zmq "ipc://$T/second.sock"
 kill -0 "$NFXDP_PID" 2>/dev/null && pass "the first nfxdp is unharmed" || fail "the first nfxdp is unharmed"
@@ -71,16 +74,19 @@ fi
 mkdir "$T/small" && mount -t tmpfs -o size=16k tmpfs "$T/small" && CLEANUP+=("umount '$T/small'")
 dd if=/dev/zero of="$T/small/filler" bs=1k count=64 2>/dev/null
 IFACES="vb@$NS_B" start_nfxdp "$T/full.log" --output "$T/small/f.pb" --format pb \
-	--idle-timeout 0.3 --poll-ms 100 --batch-ms 100 || fail "nfxdp on a full disk starts"
+	--idle-timeout 0.3 --poll-ms 100 --batch-ms 100 --stats 1 || fail "nfxdp on a full disk starts"
 send_flows() {
 	in_a "$INJECT" --iface va --smac 02:00:00:00:aa:01 --dmac 02:00:00:00:aa:02 \
 		--src 198.18.0.1 --dst 198.18.0.2 --proto udp --dport 53 "$@"
 }
+# The three flows idle out (0.3 s), their batch does not fit.
 send_flows --sport 5000 --flows 3 --count 3
-sleep 1.2
+wait_for 10 has_line "$T/full.log" "Couldn't write flows"
+wait_for 10 stat_at_least "$T/full.log" flows_exported 3
 rm "$T/small/filler"
 send_flows --sport 6000 --flows 2 --count 4
-sleep 1.2
+wait_for 10 has_line "$T/full.log" "Writing flows to .* again"
+wait_for 10 stat_at_least "$T/full.log" flows_exported 5
 kill -TERM "$NFXDP_PID"
 wait "$NFXDP_PID"
 check "full disk: exit status" "$?" 1
@@ -101,7 +107,7 @@ start_cat "$T/gone.csv"
 in_a "$INJECT" --iface va --smac 02:00:00:00:aa:01 --dmac 02:00:00:00:aa:02 --src 198.18.0.1 \
 	--dst 198.18.0.2 --proto udp --sport 4242 --dport 53 --count 4
 ip -n "$NS_A" link del va
-for i in $(seq 50); do kill -0 "$NFXDP_PID" 2>/dev/null || break; sleep 0.1; done
+wait_for 10 exited "$NFXDP_PID"
 stop_nfxdp
 check "interface gone: exit status" "$NFXDP_STATUS" 1
 check "interface gone: message" "$(grep -c "vb@$NS_B went away: no longer metered" "$T/gone.log")" 1

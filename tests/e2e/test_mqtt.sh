@@ -28,7 +28,7 @@ need_tools() {
 			fail "$t not found (make issue9; packages: tests/e2e/deps-issue9.txt)"
 			exit 1
 		fi
-		echo "SKIP $SUITE: $t not found (make issue9; packages: tests/e2e/deps-issue9.txt)" >&2
+		echo "SKIP $SUITE: $t not found (make issue9; packages: tests/e2e/deps-issue9.txt)"
 		exit 0
 	done
 }
@@ -63,13 +63,11 @@ start_broker() {
 	mosquitto -c "$1" >>"$BROKER_LOG" 2>&1 &
 	BROKER_PID=$!
 	PIDS+=("$BROKER_PID")
-	for _ in $(seq 50); do
-		[ "$(grep -c "mosquitto version .* running" "$BROKER_LOG" 2>/dev/null)" = "$RUNS" ] && return 0
-		sleep 0.1
-	done
+	wait_for 5 broker_runs && return 0
 	cat "$BROKER_LOG" >&2
 	return 1
 }
+broker_runs() { [ "$(grep -c "mosquitto version .* running" "$BROKER_LOG" 2>/dev/null)" = "$RUNS" ]; }
 
 stop_broker() {
 	kill -TERM "$BROKER_PID" 2>/dev/null
@@ -86,11 +84,7 @@ subscribe() {
 		>"$out" 2>>"$T/sub.err" &
 	SUB_PID=$!
 	PIDS+=("$SUB_PID")
-	for _ in $(seq 50); do
-		grep -q "Received SUBSCRIBE from $id" "$BROKER_LOG" && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_for 5 has_line "$BROKER_LOG" "Received SUBSCRIBE from $id"
 }
 
 # The payloads received against the file's batches, and their flows against the CSV.
@@ -260,7 +254,8 @@ stop_broker
 	>"$T/late.sent" 2>>"$T/send.err" &
 late_pid=$!
 PIDS+=("$late_pid")
-sleep 1.5
+# The exporter found the broker down (its batches wait); then the broker comes.
+wait_for 10 has_line "$T/send.err" "Couldn't connect to MQTT broker mqtt://127.0.0.1:$LPORT"
 start_broker "$T/late.conf" || { fail "mosquitto restarts (late)"; exit 1; }
 wait "$late_pid"
 subscribe "$T/late.sub" "$n" sub-late -p "$LPORT" -c || fail "late subscriber starts"
@@ -274,16 +269,20 @@ stop_broker
 # and libmosquitto sends again what was not acknowledged (QoS 1 is at least
 # once: a consumer drops repeats by stream_id and sequence).
 RPORT=$(free_port)
-printf 'user root\npersistence false\nlistener %s 127.0.0.1\nallow_anonymous true\n' "$RPORT" \
-	>"$T/restart.conf"
+printf 'user root\npersistence false\nlog_type all\nlistener %s 127.0.0.1\nallow_anonymous true\n' \
+	"$RPORT" >"$T/restart.conf"
 start_broker "$T/restart.conf" || { fail "mosquitto starts (restart)"; exit 1; }
 "$SEND" --topic "$TOPIC" --pace-ms 100 --linger-ms 20000 "$T/$CAP.pb" "mqtt://127.0.0.1:$RPORT" \
 	>"$T/restart.sent" 2>>"$T/send.err" &
 restart_pid=$!
 PIDS+=("$restart_pid")
-sleep 0.35
+# publishes LOG N: the broker received N publishes or more.
+publishes() { [ "$(grep -c 'Received PUBLISH from' "$1")" -ge "$2" ]; }
+# unread PORT: a connection to the broker holds bytes it has not read.
+unread() { [ -n "$(ss -Htn state established "( sport = :$1 )" | awk '$1 > 0')" ]; }
+wait_for 10 publishes "$BROKER_LOG" 3 # mid-stream
 kill -STOP "$BROKER_PID"
-sleep 0.5
+wait_for 10 unread "$RPORT" # frozen: a publish waits, unacknowledged
 { kill -KILL "$BROKER_PID" && wait "$BROKER_PID"; } 2>/dev/null # no "Killed" from bash
 start_broker "$T/restart.conf" || { fail "mosquitto restarts"; exit 1; }
 wait "$restart_pid"

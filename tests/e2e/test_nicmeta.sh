@@ -20,7 +20,7 @@ setup_pair noipv6 || { fail "namespaces"; exit 1; }
 export IFACES=vb@$NS_B
 ip netns exec "$NS_A" "$VLAN_PUSH" --iface va --vid 100 >"$T/vlan_push.log" 2>&1 &
 PIDS+=($!)
-for i in $(seq 50); do grep -q attached "$T/vlan_push.log" && break; sleep 0.1; done
+wait_for 5 has_line "$T/vlan_push.log" attached
 check "out-of-band VLAN tags on va's frames" "$(grep -c 'attached iface=va vid=100' "$T/vlan_push.log")" 1
 
 # --- on: a device-bound meter reads the stripped tag ------------------------------
@@ -32,7 +32,7 @@ check "says what the driver offers" \
 check "no warning about stripped tags" "$(grep -c 'strips VLAN tags' "$T/on.log")" 0
 send_a --sport 1000 --dport 53 --count 3
 send_a --sport 1001 --dport 53 --count 2 --vlan 200 # in-band inner tag: it wins, as without offload
-sleep 1.8
+wait_for 10 rows_at_least "$T/on.csv" 2 # both flows idle out (1 s)
 stop_nfxdp
 check "the NIC's tag is the flow's vlan_id; veth's clock is the kernel's" \
 	"$($FLOWS "$T/on.csv" --where src_port=1000 --get "$COLS")" "100 1000 3 0"
@@ -46,7 +46,7 @@ start_cat "$T/off.csv"
 check "warns, with the ethtool command" \
 	"$(grep -c "vb@$NS_B strips VLAN tags in hardware and --nic-metadata is off: flows lose their vlan_id. Turn stripping off with: ethtool -K vb rxvlan off" "$T/off.log")" 1
 send_a --sport 1002 --dport 53 --count 4
-sleep 1.8
+wait_for 10 rows_at_least "$T/off.csv" 1
 stop_nfxdp
 check "without NIC metadata the stripped tag is not seen" \
 	"$($FLOWS "$T/off.csv" --where src_port=1002 --get "$COLS")" "0 1002 4 0"
@@ -57,7 +57,7 @@ start_nfxdp "$T/generic.log" --xdp-mode generic --idle-timeout 1 --poll-ms 100 -
 start_cat "$T/generic.csv"
 check "generic mode: no NIC metadata" "$(grep -c 'NIC metadata' "$T/generic.log")" 0
 send_a --sport 1003 --dport 53 --count 1
-sleep 1.8
+wait_for 10 rows_at_least "$T/generic.csv" 1
 stop_nfxdp
 check "generic mode: metered" "$($FLOWS "$T/generic.csv" --where src_port=1003 --get "$COLS")" "0 1003 1 0"
 

@@ -33,10 +33,10 @@ start_nfxdp "$T/run1.log" --persist "${PIN[@]}" --idle-timeout 1 --poll-ms 100 \
 "$CAT" "$ENDPOINT" --format csv >"$T/a.csv" 2>"$T/cat.err" &
 CAT_PID=$!
 PIDS+=("$CAT_PID")
-sleep 0.3
+wait_for 10 subscribers_above "$T/run1.log" 0
 send_a --proto udp --sport 1000 --dport 53 --count 5
 send_a --proto udp --sport 1100 --dport 53 --count 2 # expires in this run: batch 0
-sleep 1.6
+wait_for 10 rows_at_least "$T/a.csv" 2 # both idle out (1 s)
 kill -TERM "$NFXDP_PID"
 wait "$NFXDP_PID"
 check "SIGTERM with --persist: exit status" "$?" 0
@@ -56,9 +56,12 @@ check "restart: resumes after a clean stop, at the next sequence number" \
 	"$(grep -o 'after a clean stop: stream [0-9]* continues at sequence [0-9]*$' "$T/run2.log" |
 		awk '{ print $NF }')" "$(stat "$T/run1.log" batches_sent)"
 check "restart: takes over the pinned link" "$(grep -c "resumed on $IF" "$T/run2.log")" 1
+wait_for 10 subscribers_above "$T/run2.log" 0 # nfxdp-cat connected again
 send_a --proto udp --sport 1000 --dport 53 --count 2
 send_a --proto udp --sport 1200 --dport 53 --count 1 # expires in this run
-sleep 1.6
+# 1000 (metered across the stop), 1001 and 1200 idle out (1 s).
+wait_for 10 rows_at_least "$T/a.csv" 5
+wait_for 10 has_flow "$T/a.csv" src_port=1200
 # A second collector on the same pins is refused; the first goes on.
 "$NFXDP" --iface "$IF" --persist "${PIN[@]}" --no-zmq >"$T/second.log" 2>&1
 check "second nfxdp on the same pins: exit status" "$?" 1
@@ -74,7 +77,7 @@ wait "$NFXDP_PID"
 
 "$NFXDP" --detach "$IF" "${PIN[@]}" --zmq "$ENDPOINT" --zmq-wait 2 -v >"$T/detach.log" 2>&1
 check "--detach: exit status" "$?" 0
-sleep 0.3
+wait_for 10 rows_at_least "$T/a.csv" "$(stat "$T/detach.log" flows_exported)"
 kill -TERM "$CAT_PID"
 wait "$CAT_PID"
 check "--detach: XDP detached" "$(xdp_attached)" 0
@@ -91,14 +94,18 @@ check "one stream: no gap seen by nfxdp-cat" "$(grep -c 'gap' "$T/cat.err")" 0
 RUN=(--persist "${PIN[@]}" --no-zmq --output "$T/k.pb" --format pb --idle-timeout 0.5
 	--active-timeout 1 --poll-ms 50 --batch-ms 50 --batch-flows 16)
 kills=0
+size() { command stat -c %s "$1" 2>/dev/null || echo 0; }
+bigger() { [ "$(size "$1")" -gt "$2" ]; }
 for i in 1 2 3 4; do
+	before=$(size "$T/k.pb")
 	start_nfxdp "$T/k$i.log" "${RUN[@]}" || { fail "nfxdp restarts after SIGKILL"; break; }
 	if [ $i = 1 ]; then
 		send_a --proto udp --sport 3000 --dport 53 --flows 200 --count 60000 --rate 15000 &
 		SENDER=$!
 		PIDS+=("$SENDER")
 	fi
-	sleep 0.8
+	# Killed once this run has written to the file: while it exports.
+	wait_for 10 bigger "$T/k.pb" "$before"
 	kill -KILL "$NFXDP_PID"
 	wait "$NFXDP_PID" 2>/dev/null
 	kills=$((kills + 1))

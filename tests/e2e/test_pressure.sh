@@ -22,13 +22,13 @@ check "replay: nothing evicted or lost" "$(stat "$T/replay.log" flows_evicted_es
 
 # Live: 12288 one-packet UDP flows at 4000 frames/s into a cache of 4096.
 setup_pair noipv6 || { fail "namespaces"; exit 1; }
-start_nfxdp "$T/live.log" --max-flows $CAP --poll-ms 50 --idle-timeout 60 --batch-ms 100 ||
+start_nfxdp "$T/live.log" --max-flows $CAP --poll-ms 50 --idle-timeout 60 --batch-ms 100 --stats 1 ||
 	{ fail "nfxdp starts"; exit 1; }
 start_cat "$T/live.csv"
 in_a "$INJECT" --iface va --smac 02:00:00:00:aa:01 --dmac 02:00:00:00:aa:02 \
 	--src 198.18.0.1 --dst 198.18.0.2 --proto udp --sport 10000 --dport 53 \
 	--flows $N_FLOWS --count $N_FLOWS --rate 4000
-sleep 0.5
+wait_for 10 stat_at_least "$T/live.log" frames_seen $N_FLOWS
 stop_nfxdp
 check "live: every packet in a record" "$($FLOWS "$T/live.csv" --sum bidirectional_packets)" $N_FLOWS
 check "live: every flow exported once" "$($FLOWS "$T/live.csv" --count)" $N_FLOWS
@@ -46,9 +46,16 @@ start_nfxdp "$T/flood.log" --max-flows 1024 --poll-ms 1000 --idle-timeout 60 --s
 in_a "$INJECT" --iface va --smac 02:00:00:00:aa:01 --dmac 02:00:00:00:aa:02 \
 	--src 198.18.0.1 --dst 198.18.0.2 --proto udp --sport 20000 --dport 53 \
 	--flows $N_FLOWS --count $N_FLOWS
-sleep 1.5
+# settled LOG: the flood is metered, and a stats period (1 s) went by
+# without an emergency run.
+settled() {
+	stat_at_least "$1" frames_seen $N_FLOWS &&
+		[ "$(grep -o ' emergency_runs=[0-9]*' "$1" | tail -2 | uniq | wc -l)" = 1 ] &&
+		[ "$(grep -c ' emergency_runs=' "$1")" -ge 2 ]
+}
+wait_for 20 settled "$T/flood.log"
 s0=$(stat "$T/flood.log" scans)
-sleep 4
+sleep 4 # the scans of 4 s: a rate, so a time is what is measured
 s1=$(stat "$T/flood.log" scans)
 stop_nfxdp
 check "flood: the LRU's evictions are counted" \

@@ -25,7 +25,7 @@ need_tools() {
 			fail "$t not found (make issue9; packages: tests/e2e/deps-issue9.txt)"
 			exit 1
 		fi
-		echo "SKIP $SUITE: $t not found (make issue9; packages: tests/e2e/deps-issue9.txt)" >&2
+		echo "SKIP $SUITE: $t not found (make issue9; packages: tests/e2e/deps-issue9.txt)"
 		exit 0
 	done
 }
@@ -82,7 +82,8 @@ start_cat "$T/cat.csv"
 "$PY3" "$T/notebook.py" "$ENDPOINT" 5 30 "$T/df.csv" "$T/info.json" 2>"$T/notebook.err" &
 NB_PID=$!
 PIDS+=("$NB_PID")
-sleep 1 # pandas takes a moment to import; the socket subscribes after
+# pandas takes a moment to import; the socket subscribes after: the second subscriber.
+wait_for 30 subscribers_above "$T/nfxdp.log" 1
 
 U4=(--src 198.18.0.1 --dst 198.18.0.2 --proto udp --sport 1000 --dport 2000)
 send_a "${U4[@]}" --payload 100 --count 5
@@ -99,9 +100,12 @@ send_b "${T4R[@]}" --flags FA
 send_a "${T4[@]}" --flags A
 send_a --src 198.18.0.1 --dst 198.18.0.2 --proto udp --sport 3000 --dport 4000 --vlan 100 --vlan 200 --count 2
 send_a --src fd00::1 --dst fd00::2 --proto udp --sport 5000 --dport 6000 --payload 10 --count 4
-sleep 2.5
+# The four flows end: three idle (1 s), TCP naturally (0.5 s after its last ACK).
+wait_for 10 rows_at_least "$T/cat.csv" 4
+n=$(xdp_frames "$NS_B" vb)
 send_a --src 198.18.0.1 --dst 198.18.0.2 --proto udp --sport 7000 --dport 8000
-sleep 0.2
+# Metered, then flushed at exit (well before its 1 s idle timeout).
+wait_for 10 xdp_frames_at_least "$NS_B" vb $((n + 1))
 stop_nfxdp
 wait "$NB_PID"
 check "notebook exits 0 once it has its 5 flows" "$?" 0
@@ -146,16 +150,17 @@ EOF
 "$PY3" "$T/follow.py" "$ENDPOINT" "$T/follow.json" 2>"$T/follow.err" &
 FOLLOW_PID=$!
 PIDS+=("$FOLLOW_PID")
-sleep 1
 # The second agent deflates its batches (topic "flowsz").
 for run in 1 2; do
 	compress=()
 	[ "$run" = 2 ] && compress=(--compress)
 	start_nfxdp "$T/run$run.log" --poll-ms 100 --batch-ms 100 "${compress[@]}" ||
 		{ fail "nfxdp starts ($run)"; exit 1; }
-	sleep 0.5 # the subscriber reconnects to the new socket
+	# The subscriber connects (again) to the new socket.
+	wait_for 30 subscribers_above "$T/run$run.log" 0
+	n=$(xdp_frames "$NS_B" vb)
 	send_a "${U4[@]}" --sport "$((1100 + run))" --count "$run"
-	sleep 0.2
+	wait_for 10 xdp_frames_at_least "$NS_B" vb $((n + run)) # metered, then flushed
 	kill -TERM "$NFXDP_PID"
 	wait "$NFXDP_PID"
 done

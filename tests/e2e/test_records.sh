@@ -54,9 +54,12 @@ send_a "${U4[@]}" --sport 9 --ihl 4 --count 2                # IPv4 header lengt
 send_a --ethertype 88cc --payload 40 --count 3               # LLDP: not IP
 send_a "${U4[@]}" --sport 9 --frag-offset 10                 # a later fragment
 
-sleep 2.5
+# The four flows end: three idle (1 s), TCP naturally (0.5 s after its last ACK).
+wait_for 10 rows_at_least "$T/flows.csv" 4
+n=$(xdp_frames "$NS_B" vb)
 send_a --src 198.18.0.1 --dst 198.18.0.2 --proto udp --sport 7000 --dport 8000
-sleep 0.2
+# Metered, then flushed at exit (well before its 1 s idle timeout).
+wait_for 10 xdp_frames_at_least "$NS_B" vb $((n + 1))
 stop_nfxdp
 
 check "exit status after SIGTERM" "$NFXDP_STATUS" 0

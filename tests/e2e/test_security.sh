@@ -17,7 +17,7 @@ export IFACES=vb@$NS_B
 
 # --- capabilities -----------------------------------------------------------------
 start_nfxdp "$T/caps.log" --idle-timeout 1 --poll-ms 100 --batch-ms 100 \
-	--metrics 127.0.0.1:$((40000 + $$ % 20000)) || { fail "nfxdp starts"; exit 1; }
+	--metrics "127.0.0.1:$(free_port tcp)" || { fail "nfxdp starts"; exit 1; }
 start_cat "$T/caps.csv"
 sets=$(cat /proc/"$NFXDP_PID"/task/*/status | grep -E '^Cap(Eff|Prm|Inh|Bnd|Amb)' |
 	awk '{ print $2 }' | sort -u | tr '\n' ' ')
@@ -27,8 +27,12 @@ check "no capability left in any thread, any set" "$sets" "0000000000000000 "
 check "no_new_privs in every thread" \
 	"$(grep -h '^NoNewPrivs' /proc/"$NFXDP_PID"/task/*/status | sort -u | awk '{ print $2 }')" 1
 send_a --proto udp --sport 1000 --dport 53 --count 3
-sleep 1.8 # idle expiry goes through the closer (BPF_PROG_TEST_RUN) without privileges
+# Idle expiry (1 s) goes through the closer (BPF_PROG_TEST_RUN) without privileges.
+wait_for 10 has_flow "$T/caps.csv" src_port=1000
+n=$(xdp_frames "$NS_B" vb)
 send_a --proto udp --sport 1001 --dport 53 --count 2
+# Metered, to be flushed at exit (well before its 1 s idle timeout).
+wait_for 10 xdp_frames_at_least "$NS_B" vb $((n + 2))
 stop_nfxdp
 check "exit status" "$NFXDP_STATUS" 0
 check "idle expiry without capabilities" \
@@ -42,7 +46,7 @@ check "detached at exit without capabilities" "$(xdp_attached)" 0
 ip netns exec "$NS_B" "$NFXDP" --iface vb --metrics 9101 -v >"$T/lo.log" 2>&1 &
 LO_PID=$!
 PIDS+=("$LO_PID")
-for i in $(seq 50); do grep -q '^nfxdp: metering' "$T/lo.log" && break; sleep 0.1; done
+wait_for 10 has_line "$T/lo.log" '^nfxdp: metering'
 check "default ZeroMQ endpoint and a bare metrics port: loopback only" \
 	"$(in_b ss -Hltn | awk '{ print $4 }' | sort | tr '\n' ' ')" "127.0.0.1:5556 127.0.0.1:9101 "
 kill -TERM "$LO_PID"
@@ -54,7 +58,7 @@ wait "$LO_PID"
 check "keygen: secret key file mode" "$(command stat -c %a "$T/server.key")" 600
 "$NFXDP" --curve-keygen "$T/server.key" >/dev/null 2>"$T/keygen.err"
 check "keygen never overwrites a key" "$(grep -c "Couldn't write $T/server.key: File exists" "$T/keygen.err")" 1
-ENDPOINT=tcp://127.0.0.1:$((20000 + $$ % 20000))
+ENDPOINT=tcp://127.0.0.1:$(free_port tcp)
 start_nfxdp "$T/curve.log" --zmq-curve "$T/server.key" --idle-timeout 1 --poll-ms 100 \
 	--batch-ms 100 || { fail "nfxdp --zmq-curve starts"; exit 1; }
 check "says the stream is encrypted" "$(grep -c "publishing flows on $ENDPOINT (CURVE)" "$T/curve.log")" 1
@@ -65,7 +69,9 @@ GOOD=$!
 PLAIN=$!
 "$CAT" "$ENDPOINT" --format csv --curve-server-key "$T/other.key.pub" --count 1 --timeout 4 >"$T/wrong.csv" &
 WRONG=$!
-sleep 0.5
+# The subscriber with the key is counted; the two others, started with it,
+# had as long to connect (they never subscribe: their handshake fails).
+wait_for 10 subscribers_above "$T/curve.log" 0
 send_a --proto udp --sport 2000 --dport 53 --count 4
 wait "$GOOD"
 check "subscriber with the public key: exit status" "$?" 0

@@ -78,19 +78,15 @@ as_unit() {
 setup_pair noipv6 || { fail "namespaces"; exit 1; }
 check "runs as an unprivileged uid" "$($(as_unit "$CAPS") id -u)" 61000
 ip netns exec "$NS_B" $(as_unit "$CAPS") "$NFXDP" --iface vb --no-zmq --idle-timeout 60 \
-	--poll-ms 100 -v >"$T/unit.log" 2>&1 &
+	--poll-ms 100 --stats 1 -v >"$T/unit.log" 2>&1 &
 NFXDP_PID=$!
 PIDS+=("$NFXDP_PID")
-for i in $(seq 100); do
-	grep -q '^nfxdp: metering' "$T/unit.log" && break
-	kill -0 "$NFXDP_PID" 2>/dev/null || break
-	sleep 0.1
-done
+wait_for 10 metering_or_exited "$T/unit.log" "$NFXDP_PID"
 check "with the unit's capabilities only, it attaches" \
 	"$(grep -c '^nfxdp: metering vb' "$T/unit.log")" 1
 in_a "$INJECT" --iface va --smac 02:00:00:00:aa:01 --dmac 02:00:00:00:aa:02 \
 	--src 198.18.0.1 --dst 198.18.0.2 --proto udp --sport 1000 --dport 2000 --count 4
-sleep 0.3
+wait_for 10 stat_at_least "$T/unit.log" frames_metered 4 # then flushed at exit
 kill -TERM "$NFXDP_PID"
 wait "$NFXDP_PID"
 check "exit status after SIGTERM" "$?" 0

@@ -28,7 +28,8 @@ in_b iperf3 -s -D -I "$T/iperf3.pid" --logfile "$T/iperf3.log"
 # it would leave the server running.
 ip netns exec "$NS_B" python3 -m http.server 8000 --bind 198.18.0.2 -d "$T" >/dev/null 2>&1 &
 PIDS+=($!)
-sleep 1
+wait_for 10 listening "$NS_B" tcp 5201 || fail "iperf3 -s listens"
+wait_for 10 listening "$NS_B" tcp 8000 || fail "http.server listens"
 
 in_a ping -c 3 -i 0.2 -q 198.18.0.2 >/dev/null || fail "ping"
 in_a ping -6 -c 3 -i 0.2 -q fd00::2 >/dev/null || fail "ping -6"
@@ -36,9 +37,13 @@ in_a iperf3 -c 198.18.0.2 -n 2M --cport 45000 >/dev/null || fail "iperf3 tcp"
 in_a iperf3 -c fd00::2 -u -b 20M -n 1M -l 1000 --cport 45001 >/dev/null || fail "iperf3 udp over ipv6"
 in_a curl -s -o /dev/null --local-port 45002 http://198.18.0.2:8000/ || fail "curl"
 
-sleep 3 # idle 2 s, natural linger 0.5 s
-kill "$(cat "$T/iperf3.pid")" 2>/dev/null
-sleep 0.5
+# curl's and iperf3's TCP connections end naturally (FIN both ways, then the
+# 0.5 s linger): their records come before nfxdp flushes the rest.
+wait_for 10 has_flow "$T/flows.csv" src_port=45002 protocol=6
+wait_for 10 has_flow "$T/flows.csv" src_port=45000 protocol=6
+iperf3_pid=$(cat "$T/iperf3.pid")
+kill "$iperf3_pid" 2>/dev/null
+wait_for 10 exited "$iperf3_pid"
 p1=$(txp)
 b1=$(txb)
 p0=0

@@ -58,7 +58,7 @@ skip_or_fail() {
 	if [ -n "${CI:-}" ]; then
 		fail "fuzz-$1: $2, and CI runs as root with BPF"
 	else
-		echo "SKIP fuzz-$1: $2" >&2
+		echo "SKIP fuzz-$1: $2"
 	fi
 	summary+=("$(printf '%-11s skipped: %s' "$1" "$2")")
 }

@@ -4,16 +4,22 @@
 const char *test_suite = "test";
 int test_passed, test_failed;
 bool test_ok;
+int test_asserts;
 static const char *test_name;
 
 void test_begin(const char *name)
 {
 	test_name = name;
 	test_ok = true;
+	test_asserts = 0;
 }
 
 void test_end(void)
 {
+	if (!test_asserts) {
+		fprintf(stderr, "  %s: asserted nothing, so it could not fail\n", test_name);
+		test_ok = false;
+	}
 	if (test_ok)
 		test_passed++;
 	else

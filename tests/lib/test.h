@@ -2,7 +2,8 @@
 /*
  * A small test harness: tagged assertions that print what differed, and
  * one result line per test, "PASS suite: name" or "FAIL suite: name",
- * which tests/run.sh counts.
+ * which tests/run.sh counts. A test that asserted nothing fails: it could
+ * not have failed otherwise.
  */
 #ifndef NFXDP_TEST_H
 #define NFXDP_TEST_H
@@ -15,10 +16,12 @@
 extern const char *test_suite;
 extern int test_passed, test_failed;
 extern bool test_ok; /* the current test has not failed yet */
+extern int test_asserts; /* assertions the current test has made */
 
 #define ASSERT_TRUE(cond, what)                                                                \
 	({                                                                                     \
 		bool ___ok = (cond);                                                           \
+		test_asserts++;                                                                \
 		if (!___ok) {                                                                  \
 			fprintf(stderr, "  %s:%d: %s: expected true\n", __FILE__, __LINE__,    \
 				what);                                                         \
@@ -31,6 +34,7 @@ extern bool test_ok; /* the current test has not failed yet */
 	({                                                                                     \
 		long long ___g = (long long)(got), ___w = (long long)(want);                   \
 		bool ___ok = ___g == ___w;                                                     \
+		test_asserts++;                                                                \
 		if (!___ok) {                                                                  \
 			fprintf(stderr, "  %s:%d: %s: got %lld, want %lld\n", __FILE__,        \
 				__LINE__, what, ___g, ___w);                                   \
@@ -43,6 +47,7 @@ extern bool test_ok; /* the current test has not failed yet */
 	({                                                                                     \
 		const char *___g = (got), *___w = (want);                                      \
 		bool ___ok = ___g && ___w && !strcmp(___g, ___w);                              \
+		test_asserts++;                                                                \
 		if (!___ok) {                                                                  \
 			fprintf(stderr, "  %s:%d: %s: got '%s', want '%s'\n", __FILE__,        \
 				__LINE__, what, ___g ? ___g : "(null)", ___w ? ___w : "(null)"); \
@@ -55,6 +60,7 @@ extern bool test_ok; /* the current test has not failed yet */
 	({                                                                                     \
 		double ___g = (got), ___w = (want);                                            \
 		bool ___ok = ___g - ___w <= (eps) && ___w - ___g <= (eps);                     \
+		test_asserts++;                                                                \
 		if (!___ok) {                                                                  \
 			fprintf(stderr, "  %s:%d: %s: got %.6f, want %.6f\n", __FILE__,        \
 				__LINE__, what, ___g, ___w);                                   \

@@ -505,12 +505,22 @@ static void test_format(void)
 	{
 		struct row_arg a = { &cols, &r.msg, false };
 
+		/* Every column of the header, in its order, and one newline. */
+		const char *want =
+			"3,2,10.0.0.1,02:00:00:00:00:0a,1234,10.0.0.2,aa:bb:cc:dd:ee:ff,80,6,4,42,0,"
+			"1000,1700,700,5,2300," /* bidirectional: first, last, duration, packets, bytes */
+			"1000,1500,500,3,300," /* src2dst */
+			"1001,1700,699,2,2000," /* dst2src */
+			/* sizes and inter-arrival times, then flag counts: 0 without statistics */
+			"0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,"
+			"0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,"
+			"[],[],[]," /* no SPLT */
+			"1000999999,1700000005,1000999999,1500000000,1001000000,1700000005," /* ns */
+			"27,18," /* TCP flags 0x1b, 0x12 */
+			"[],0,false,0\n"; /* splt_piat_us, sampling_rate, sampling_scaled, timestamp_source */
+
 		out = capture(print_row, &a);
-		ASSERT_TRUE(!strncmp(out, "3,2,10.0.0.1,02:00:00:00:00:0a,1234,10.0.0.2,"
-					  "aa:bb:cc:dd:ee:ff,80,6,4,42,0,1000,1700,700,5,2300,",
-				     60),
-			    out);
-		ASSERT_TRUE(out[strlen(out) - 1] == '\n', "one line");
+		ASSERT_STREQ(out, want, "the whole row");
 		free(out);
 	}
 	TEST("format: JSON line")

@@ -189,6 +189,7 @@ void zmq_exporter_service(struct zmq_exporter *zx)
 			zx->subscribers++;
 		else if (msg[0] == 0 && zx->subscribers > 0)
 			zx->subscribers--;
+		pr_info("%d flow subscriber(s) on %s\n", zx->subscribers, zx->endpoint);
 	}
 }
 
