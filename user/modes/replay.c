@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,6 +50,7 @@ struct replay {
 	uint8_t *buf;		   /* frame mode */
 	uint64_t next_scan_ns;
 	uint64_t scan_every_ns;
+	bool damaged; /* a capture ended early or in the middle of a frame */
 	/* progress */
 	bool progress;
 	uint64_t packets;
@@ -230,9 +230,9 @@ static int run_frame(struct replay *r, int dlt, const struct capture_frame *cf)
 static int replay_file(struct replay *r, struct capture *cap)
 {
 	struct capture_frame cf;
-	int ret = 0;
+	int ret = 0, got;
 
-	while (capture_next(cap, &cf) == 1 && !mode_stop) {
+	while ((got = capture_next(cap, &cf)) == 1 && !mode_stop) {
 		r->packets++;
 		ret = r->cfg->replay_frames ? run_frame(r, cap->dlt, &cf) : add_frame(r, cap->dlt, &cf);
 		if (ret)
@@ -240,6 +240,9 @@ static int replay_file(struct replay *r, struct capture *cap)
 		if (r->progress && !(r->packets & 0xfff))
 			show_progress(r, cap, false);
 	}
+	/* What was read is metered and flushed; the exit status says the rest is not. */
+	if (got < 0)
+		r->damaged = true;
 	r->bytes_done += cap->size ? cap->size : capture_position(cap);
 	capture_close(cap);
 	return ret;
@@ -479,5 +482,5 @@ int replay_run(const struct nfx_config *cfg)
 		meter_destroy(&r.m);
 	close_captures(&r, cfg);
 	free(r.buf);
-	return err ? 1 : 0;
+	return err || r.damaged ? 1 : 0;
 }

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Capture files in their corners, with exact counts: a file truncated while
+# nfxdp reads it, a capture from a FIFO and from a pipe on stdin, records
+# that claim an impossible original length, time that jumps, FabricPath.
+# Crafted with tests/e2e/mkpcap.py.
+SUITE=e2e-capture
+. "$(dirname "$0")/lib.sh"
+need_root
+MKPCAP="python3 $TOP/tests/e2e/mkpcap.py"
+
+# run OUT.csv [nfxdp options...]: nfxdp --pcap as the tests use it, stderr in OUT.err.
+run() {
+	local out=$1
+	shift
+	"$NFXDP" --natural-expiry off --accounting link --format csv --output - "$@" \
+		>"$out" 2>"${out%.csv}.err"
+}
+
+# --- A file truncated while it is read -------------------------------------
+# 3,000 frames of one key, 2 s apart under --idle-timeout 1: each closes the
+# flow before it, so records flow out while the capture is read; then 30,000
+# frames of a second key, 1 ms apart (one flow), 1,058 bytes a record. The
+# records go to a FIFO nobody reads: once its pipe is full, nfxdp waits on
+# it, a few frames into the file; the file is cut to 16 MiB; then the FIFO
+# is read. nfxdp must meter every whole record of the first 16 MiB, flush,
+# say the file shrank, and exit 1 (a memory-mapped reader took SIGBUS).
+{
+	awk 'BEGIN { for (i = 0; i < 3000; i++) printf "%d 198.18.1.1 198.18.1.2 1000 53\n", 1700000000 + 2 * i }'
+	awk 'BEGIN { for (i = 0; i < 30000; i++) printf "%.3f 198.18.2.1 198.18.2.2 2000 80 payload=1000\n", 1700010000 + i / 1000 }'
+} | $MKPCAP "$T/cut.pcap"
+CUT=$((16 << 20))
+mkfifo "$T/cut.fifo"
+/usr/bin/python3 - "$T/cut.fifo" "$T/cut.csv" "$T/cut.full" "$T/cut.go" <<'EOF' &
+import fcntl, os, struct, sys, termios, time
+fifo, out, full, go = sys.argv[1:]
+fd = os.open(fifo, os.O_RDONLY)
+try:
+    fcntl.fcntl(fd, 1031, 4096)  # F_SETPIPE_SZ: fills sooner
+except OSError:
+    pass
+size = fcntl.fcntl(fd, 1032)  # F_GETPIPE_SZ
+while struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0] < size:
+    time.sleep(0.01)
+open(full, "w").close()
+while not os.path.exists(go):
+    time.sleep(0.01)
+with open(out, "wb") as f:
+    while True:
+        b = os.read(fd, 1 << 16)
+        if not b:
+            break
+        f.write(b)
+EOF
+READER=$!
+PIDS+=("$READER")
+"$NFXDP" --pcap "$T/cut.pcap" --idle-timeout 1 --natural-expiry off --format csv \
+	--output "$T/cut.fifo" 2>"$T/cut.err" &
+CUTTER=$!
+PIDS+=("$CUTTER")
+for _ in $(seq 300); do
+	[ -e "$T/cut.full" ] && break
+	sleep 0.1
+done
+# How far nfxdp has read the capture when it is cut (its descriptor's offset).
+pos=
+for fd in /proc/$CUTTER/fd/*; do
+	[ "$(readlink "$fd")" = "$T/cut.pcap" ] && pos=$(awk '/^pos:/ { print $2 }' "/proc/$CUTTER/fdinfo/${fd##*/}")
+done
+truncate -s "$CUT" "$T/cut.pcap"
+touch "$T/cut.go"
+wait "$CUTTER"
+status=$?
+wait "$READER"
+check "truncated: the output stalled before nfxdp read past the cut" \
+	"$([ -e "$T/cut.full" ] && [ "${pos:-$CUT}" -lt "$CUT" ] && echo yes)" yes
+check "truncated: exit status 1, no crash" "$status" 1
+check "truncated: says the file shrank" "$(grep -c 'shrank while it was read' "$T/cut.err")" 1
+check "truncated: 3,000 one-packet records of the first key" \
+	"$($FLOWS "$T/cut.csv" --where src_port=1000 --where bidirectional_packets=1 --count)" 3000
+# Every whole record before the cut: the file header, 3,000 of 76 bytes, then 1,058.
+check "truncated: every frame before the cut in one flow of the second key" \
+	"$($FLOWS "$T/cut.csv" --where src_port=2000 --get bidirectional_packets)" \
+	$(((CUT - 24 - 3000 * 76) / 1058))
+
+exit $FAILED
