@@ -17,6 +17,13 @@ run() {
 		>"$out" 2>"${out%.csv}.err"
 }
 
+# counter ERR NAME: a counter of nfxdp's last stats line (0 is not printed).
+counter() {
+	local v
+	v=$(stat "$1" "$2")
+	echo "${v:-0}"
+}
+
 # --- A file truncated while it is read -------------------------------------
 # 3,000 frames of one key, 2 s apart under --idle-timeout 1: each closes the
 # flow before it, so records flow out while the capture is read; then 30,000
@@ -82,5 +89,29 @@ check "truncated: 3,000 one-packet records of the first key" \
 check "truncated: every frame before the cut in one flow of the second key" \
 	"$($FLOWS "$T/cut.csv" --where src_port=2000 --get bidirectional_packets)" \
 	$(((CUT - 24 - 3000 * 76) / 1058))
+
+# --- From a FIFO, from a pipe on stdin ---------------------------------------
+# No size to size the flow cache from: it gets --max-flows entries and scans
+# as live. 60,000 frames, 5 for each of 12,000 flows (1,024 entries and
+# 49,726 frames lost, exit 0, when a FIFO counted as an empty file).
+awk 'BEGIN { for (i = 0; i < 60000; i++) { f = int(i / 5); printf "%.4f 198.18.%d.%d 198.18.9.9 %d 53\n", 1700000000 + i / 10000, int(f / 250) % 250, f % 250, 1000 + f } }' >"$T/many.txt"
+$MKPCAP "$T/many.pcap" <"$T/many.txt"
+$MKPCAP "$T/many.pcapng" --pcapng <"$T/many.txt"
+mkfifo "$T/many.fifo"
+cat "$T/many.pcap" >"$T/many.fifo" &
+run "$T/fifo.csv" --pcap "$T/many.fifo" --max-flows 16384
+check "FIFO: exit status 0" $? 0
+check "FIFO: 12,000 flows of 5 packets" \
+	"$($FLOWS "$T/fifo.csv" --where bidirectional_packets=5 --count)" 12000
+check "FIFO: every frame metered, none lost" \
+	"$(counter "$T/fifo.err" frames_metered) $(counter "$T/fifo.err" lost_insert_failed)" "60000 0"
+# pcapng through libpcap, into a cache a third of the flows: emergency expiry.
+cat "$T/many.pcapng" | run "$T/stdin.csv" --pcap - --max-flows 4096
+check "stdin, pcapng, 3x --max-flows: exit status 0" $? 0
+check "stdin: every frame in a record" "$($FLOWS "$T/stdin.csv" --sum bidirectional_packets)" 60000
+check "stdin: nothing lost or evicted" \
+	"$(counter "$T/stdin.err" lost_insert_failed) $(counter "$T/stdin.err" flows_evicted_estimated)" "0 0"
+check "stdin: the cache filled (emergency expiry ran)" \
+	"$([ "$(counter "$T/stdin.err" flows_exported_emergency)" -gt 0 ] && echo yes)" yes
 
 exit $FAILED

@@ -136,7 +136,7 @@ const struct option_def nfx_options[] = {
 	  OPT_STRING, F(pin_dir), .example = "/sys/fs/bpf/other" },
 	{ "pcap", 'r', "FILE...", INPUT,
 	  "read pcap/pcapng files, one after another, as one capture (flow time is capture "
-	  "time)",
+	  "time); a FIFO works, - is standard input",
 	  OPT_CUSTOM, F(n_pcaps), FIELD_INT, .parse = add_pcap, .example = "a.pcap" },
 	{ "replay-mode", 0, "MODE", INPUT,
 	  "batch (frame headers in batches through the meter's replay entry point) or frame "

@@ -559,6 +559,14 @@ void collector_report(struct collector *c, const char *when)
 	publish_stats(c);
 }
 
+uint64_t collector_flows_evicted(struct collector *c)
+{
+	uint64_t cnt[NFX_COUNTER_MAX];
+
+	meter_counters(c->m, cnt);
+	return evicted_estimate(c, cnt);
+}
+
 void collector_metrics(struct collector *c, struct metrics_snapshot *s)
 {
 	meter_counters(c->m, s->counters);

@@ -122,6 +122,8 @@ void collector_leave(struct collector *c);
 int collector_stats(struct collector *c, struct stat_item *items, int max);
 /* Stats on stderr and as JSON on the sinks' side channel ("stats" on ZeroMQ). */
 void collector_report(struct collector *c, const char *when);
+/* Flows the kernel's LRU evicted before they could be closed (an estimate while live). */
+uint64_t collector_flows_evicted(struct collector *c);
 /* The collector's part of a /metrics snapshot. */
 void collector_metrics(struct collector *c, struct metrics_snapshot *s);
 /* Closes the sinks and lets go of the meter (not destroyed); 1 when a sink lost anything. */

@@ -50,7 +50,7 @@ struct replay {
 	uint8_t *buf;		   /* frame mode */
 	uint64_t next_scan_ns;
 	uint64_t scan_every_ns;
-	bool damaged; /* a capture ended early or in the middle of a frame */
+	bool damaged; /* a capture ended early, or frames or flows were lost */
 	/* progress */
 	bool progress;
 	uint64_t packets;
@@ -371,7 +371,8 @@ static int replay_setup(struct replay *r)
 
 /*
  * The flow cache never needs more entries than the captures can hold
- * frames: a smaller one is allocated, and scanned, faster.
+ * frames: a smaller one is allocated, and scanned, faster. A FIFO or a pipe
+ * has no size to tell: --max-flows entries, scanned as live.
  */
 static uint32_t cache_size(const struct replay *r, const struct nfx_config *cfg, bool *may_fill)
 {
@@ -402,8 +403,11 @@ static int open_meter(struct replay *r, const char *source, bool *may_fill)
 	 * allocates entries as flows come, not an LRU map allocating all at load.
 	 */
 	mo.grow_on_demand = !*may_fill;
-	pr_info("flow cache: %u entries (the captures hold at most that many frames)\n",
-		mo.max_flows);
+	if (*may_fill)
+		pr_info("flow cache: %u entries (--max-flows)\n", mo.max_flows);
+	else
+		pr_info("flow cache: %u entries (the captures hold at most that many frames)\n",
+			mo.max_flows);
 	err = meter_load(&r->m, &mo);
 	if (err)
 		return err;
@@ -457,6 +461,24 @@ static int replay_capture(struct replay *r)
 	return err;
 }
 
+/* Frames the meter could not count, flows the full cache lost: said, and true. */
+static bool report_losses(struct replay *r)
+{
+	uint64_t cnt[NFX_COUNTER_MAX], frames, flows;
+
+	if (meter_counters(&r->m, cnt))
+		return false;
+	frames = cnt[NFX_LOST_INSERT_FAILED] + cnt[NFX_LOST_BUSY];
+	flows = collector_flows_evicted(&r->c);
+	if (frames)
+		pr_warn("%" PRIu64 " frames were not metered: the flow cache refused them "
+			"(lost_insert_failed, lost_busy)\n", frames);
+	if (flows)
+		pr_warn("%" PRIu64 " flows were evicted from the full flow cache before they "
+			"could be exported (flows_evicted_estimated): raise --max-flows\n", flows);
+	return frames || flows;
+}
+
 int replay_run(const struct nfx_config *cfg)
 {
 	static struct replay r;
@@ -475,6 +497,8 @@ int replay_run(const struct nfx_config *cfg)
 	if (!err) {
 		r.scan_every_ns = scan_interval_ns(cfg, may_fill);
 		err = replay_capture(&r);
+		if (report_losses(&r))
+			r.damaged = true;
 	}
 	if (r.c.m)
 		err = collector_close(&r.c) || err;
