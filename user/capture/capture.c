@@ -57,6 +57,23 @@ static size_t fill(struct capture *c, size_t need)
 {
 	if (c->end - c->start >= need || c->damaged)
 		return c->end - c->start;
+	if (need > c->cap) {
+		/* A small file grew: the buffer of a large one, if it holds that much. */
+		struct stat st;
+		uint8_t *b;
+
+		if (!fstat(c->fd, &st) && c->read + need - (c->end - c->start) > (uint64_t)st.st_size)
+			return c->end - c->start;
+		b = realloc(c->buf, READ_BUF);
+
+		if (!b) {
+			pr_warn("Couldn't read capture %s: %s\n", c->path, strerror(ENOMEM));
+			c->damaged = true;
+			return c->end - c->start;
+		}
+		c->buf = b;
+		c->cap = READ_BUF;
+	}
 	memmove(c->buf, c->buf + c->start, c->end - c->start);
 	c->end -= c->start;
 	c->start = 0;
@@ -169,7 +186,8 @@ int capture_open(struct capture *c, const char *path)
 		c->regular = true;
 		c->size = st.st_size;
 	}
-	c->cap = READ_BUF;
+	/* A small file needs no more than its size (the fuzzer opens many). */
+	c->cap = c->regular && c->size < READ_BUF ? (c->size > 64 ? c->size : 64) : READ_BUF;
 	c->buf = malloc(c->cap);
 	if (!c->buf) {
 		pr_warn("Couldn't open capture %s: %s\n", path, strerror(ENOMEM));
@@ -288,11 +306,12 @@ void capture_close(struct capture *c)
 /* Whole records of a classic pcap file, as next_classic() will read them. */
 static uint64_t count_records(const struct capture *c, uint64_t limit)
 {
-	uint8_t *chunk = malloc(READ_BUF);
+	size_t len = c->size < READ_BUF ? c->size : READ_BUF;
+	uint8_t *chunk = malloc(len ? len : 1);
 	uint64_t off = sizeof(struct pcap_file_header_), n = 0;
 
 	while (chunk && n < limit) {
-		ssize_t got = pread(c->fd, chunk, READ_BUF, off);
+		ssize_t got = pread(c->fd, chunk, len, off);
 		size_t i = 0;
 
 		while (got > 0 && (size_t)got - i >= sizeof(struct pcap_record_) && n < limit) {
