@@ -114,4 +114,27 @@ check "stdin: nothing lost or evicted" \
 check "stdin: the cache filled (emergency expiry ran)" \
 	"$([ "$(counter "$T/stdin.err" flows_exported_emergency)" -gt 0 ] && echo yes)" yes
 
+# --- Records that claim an impossible original length ------------------------
+# Below the bytes captured, or above 1 MiB (more than Linux hands a capture,
+# offload aggregates included): counted at the captured length, and counted
+# in capture_len_clamped. A frame cut by a snapshot length keeps its length.
+$MKPCAP "$T/len.pcap" <<'EOF'
+1700000000.0 198.18.3.1 198.18.3.2 1 53
+1700000000.1 198.18.3.1 198.18.3.2 1 53
+1700000000.2 198.18.3.1 198.18.3.2 1 53
+1700000000.3 198.18.3.1 198.18.3.2 2 53 len=4026531840
+1700000000.4 198.18.3.1 198.18.3.2 3 53 len=30
+1700000000.5 198.18.3.1 198.18.3.2 4 53 payload=1458 caplen=60
+1700000000.6 198.18.3.1 198.18.3.2 5 53 caplen=60 len=1048576
+EOF
+for mode in batch frame; do
+	run "$T/len-$mode.csv" --pcap "$T/len.pcap" --replay-mode $mode
+	check "impossible lengths ($mode): exit status 0" $? 0
+	check "impossible lengths ($mode): bytes per flow" \
+		"$($FLOWS "$T/len-$mode.csv" --get src_port,bidirectional_packets,bidirectional_bytes | sort -n | tr '\n' ' ')" \
+		"1 3 180 2 1 60 3 1 60 4 1 1500 5 1 1048576 "
+	check "impossible lengths ($mode): 2 counted as clamped" \
+		"$(counter "$T/len-$mode.err" capture_len_clamped)" 2
+done
+
 exit $FAILED

@@ -508,6 +508,9 @@ int collector_stats(struct collector *c, struct stat_item *items, int max)
 	ITEM("scans", c->poller.st.scans);
 	ITEM("last_scan_us", c->poller.st.last_scan_us);
 	ITEM("batches_sent", c->batch.msg.sequence);
+	for (int i = 0; i < MODE_COUNTERS_MAX; i++)
+		if (c->facts.counters[i].name)
+			ITEM(c->facts.counters[i].name, *c->facts.counters[i].value);
 #undef ITEM
 	for (int i = 0; i < c->n_ex && n < max; i++)
 		n += c->ex[i]->ops->own_stats(c->ex[i], items + n, max - n);

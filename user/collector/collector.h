@@ -22,11 +22,19 @@
 
 struct flowfilter;
 
+/* A count the mode keeps of its input, shown with the stats (NULL name: none). */
+struct mode_counter {
+	const char *name;
+	const uint64_t *value;
+};
+#define MODE_COUNTERS_MAX 2
+
 /* What the mode tells the collector about its input. */
 struct mode_facts {
 	const char *source; /* the input, named in every batch: interfaces or capture files */
 	bool capture_time;  /* the meter runs on capture time, Unix time already */
 	bool live;	    /* packets keep arriving while the collector scans */
+	struct mode_counter counters[MODE_COUNTERS_MAX];
 };
 
 struct collector_opts {

@@ -17,6 +17,12 @@
 #include "modes/replay.h"
 #include "modes/setup.h"
 
+/*
+ * The longest frame a record may claim: Linux hands a capture frames of up
+ * to 512 KiB aggregated by segmentation offload (BIG TCP); 1 MiB leaves room.
+ */
+#define REPLAY_MAX_WIRE_LEN (1U << 20)
+
 /* Frame mode: nfx_meta and the largest frame a test run takes (linear part and frags). */
 #define FRAME_BUF (64 * 1024)
 
@@ -51,6 +57,7 @@ struct replay {
 	uint64_t next_scan_ns;
 	uint64_t scan_every_ns;
 	bool damaged; /* a capture ended early, or frames or flows were lost */
+	uint64_t len_clamped; /* records whose original length could not be */
 	/* progress */
 	bool progress;
 	uint64_t packets;
@@ -151,24 +158,38 @@ static int run_batch(struct replay *r)
 }
 
 /*
+ * The original length a record claims, unless no frame can have it: less
+ * than the bytes captured of it, or more than any link nfxdp meters carries
+ * (frames aggregated by segmentation offload included). Then the captured
+ * length, counted in capture_len_clamped (PARITY.md).
+ */
+static uint32_t wire_len(struct replay *r, const struct capture_frame *cf)
+{
+	if (cf->len >= cf->caplen && cf->len <= REPLAY_MAX_WIRE_LEN)
+		return cf->len;
+	__atomic_fetch_add(&r->len_clamped, 1, __ATOMIC_RELAXED); /* the stats read it */
+	return cf->caplen;
+}
+
+/*
  * The frame as the meter sees it: Ethernet (other link headers replaced),
  * at most @cap bytes in @out. Fills the lengths of @f; returns the bytes
  * written.
  */
-static size_t frame_for_meter(int dlt, const struct capture_frame *cf, uint8_t *out, size_t cap,
-			      struct replay_frame *f)
+static size_t frame_for_meter(struct replay *r, int dlt, const struct capture_frame *cf,
+			      uint8_t *out, size_t cap, struct replay_frame *f)
 {
 	size_t written = 0;
 	long eth_caplen = linktype_to_ethernet(dlt, cf->data, cf->caplen, out, cap, &written);
 
-	f->wire_len = cf->len;
+	f->wire_len = wire_len(r, cf);
 	if (eth_caplen < 0 || cf->caplen < MIN_FRAME_LEN) {
 		/* Shorter than its own link header, or than NFStream's minimum: too short. */
 		f->caplen = f->frame_len = cf->caplen < MIN_FRAME_LEN ? cf->caplen : 0;
 		return 0;
 	}
 	f->caplen = eth_caplen;
-	f->frame_len = eth_caplen + (cf->len - cf->caplen);
+	f->frame_len = eth_caplen + (f->wire_len - cf->caplen);
 	return written;
 }
 
@@ -195,7 +216,7 @@ static int add_frame(struct replay *r, int dlt, const struct capture_frame *cf)
 	if (r->frames == 1)
 		r->room = batch_room(r);
 	sl->f.ts_ns = cf->ts_ns;
-	sl->f.kept = frame_for_meter(dlt, cf, sl->frame.b, PARSE_WINDOW, &sl->f);
+	sl->f.kept = frame_for_meter(r, dlt, cf, sl->frame.b, PARSE_WINDOW, &sl->f);
 	if (r->frames >= r->room || scan_due(r, cf->ts_ns))
 		return run_batch(r);
 	return 0;
@@ -209,7 +230,7 @@ static int run_frame(struct replay *r, int dlt, const struct capture_frame *cf)
 	size_t n;
 	int err;
 
-	n = frame_for_meter(dlt, cf, r->buf + sizeof(*meta), FRAME_BUF - sizeof(*meta), &f);
+	n = frame_for_meter(r, dlt, cf, r->buf + sizeof(*meta), FRAME_BUF - sizeof(*meta), &f);
 	/* A test buffer holds at least an Ethernet header; still too short to meter. */
 	if (n < 14) {
 		memset(r->buf + sizeof(*meta) + n, 0, 14 - n);
@@ -390,7 +411,11 @@ static uint32_t cache_size(const struct replay *r, const struct nfx_config *cfg,
 static int open_meter(struct replay *r, const char *source, bool *may_fill)
 {
 	const struct nfx_config *cfg = r->cfg;
-	struct mode_facts facts = { .source = source, .capture_time = true };
+	struct mode_facts facts = {
+		.source = source,
+		.capture_time = true,
+		.counters = { { "capture_len_clamped", &r->len_clamped } },
+	};
 	struct collector_opts co;
 	struct meter_opts mo;
 	int err;
