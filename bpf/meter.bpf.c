@@ -87,7 +87,8 @@ const volatile __u8 cfg_filter = 0;	    /* --filter: filter_prog and filter_nets
 /*
  * Capture time as the meter sees it: the latest timestamp of a metered
  * frame. A replayed frame stamped earlier is raised to it, as NFStream does
- * (time never runs backwards). Replay is single-threaded: plain updates.
+ * (time never runs backwards; replay has already put a lone frame far off
+ * in time back in line). Replay is single-threaded: plain updates.
  */
 __u64 replay_clock;
 __u32 replay_first; /* nfx_replay: meters replay_slots[replay_first..+replay_count) */
@@ -464,9 +465,16 @@ static __always_inline void *percpu(void *map)
 	return bpf_map_lookup_elem(map, &zero);
 }
 
-/* Capture time of a replayed frame: never before the last metered one. */
-static __always_inline __u64 replay_time(__u64 ts)
+/*
+ * Capture time of a replayed frame: never before the last metered one;
+ * counted when replay restamped it or it is more than an hour behind (see
+ * NFX_TIME_JUMP_NS).
+ */
+static __always_inline __u64 replay_time(__u64 ts, __u32 flags, struct nfx_counters *cnt)
 {
+	if ((flags & REPLAY_F_RESTAMPED) ||
+	    (ts < replay_clock && replay_clock - ts > NFX_TIME_JUMP_NS))
+		cnt->c[NFX_TIME_RESTAMPED]++;
 	return ts < replay_clock ? replay_clock : ts;
 }
 
@@ -532,7 +540,7 @@ int nfx_meter(struct xdp_md *ctx)
 	replayed = (void *)(meta + 1) <= data && meta->magic == NFX_META_MAGIC;
 	s->caplen = caplen;
 	if (replayed) {
-		s->ts = replay_time(meta->ts_ns);
+		s->ts = replay_time(meta->ts_ns, meta->flags, cnt);
 		s->wire_len = meta->wire_len;
 		s->frame_len = meta->frame_len;
 	} else {
@@ -568,7 +576,7 @@ static long replay_one(__u32 i, struct replay_walk *w)
 
 	if (!sl)
 		return 1;
-	s->ts = replay_time(sl->f.ts_ns);
+	s->ts = replay_time(sl->f.ts_ns, sl->f.flags, w->cnt);
 	s->caplen = sl->f.caplen; /* its first min(caplen, PARSE_WINDOW) bytes are in the slot */
 	s->frame_len = sl->f.frame_len;
 	s->wire_len = sl->f.wire_len;

@@ -137,4 +137,42 @@ for mode in batch frame; do
 		"$(counter "$T/len-$mode.err" capture_len_clamped)" 2
 done
 
+# --- Time that jumps ----------------------------------------------------------
+# PARITY.md: a lone frame more than an hour from both its neighbours (which
+# are close to each other) is metered at its predecessor's time; a frame
+# more than an hour behind the capture's clock is raised to it, as any older
+# frame (NFStream). Both counted in time_restamped. Key A: 10 frames 1 s
+# apart in 2023, the 5th stamped in 2100: one flow of 10 packets over 9 s
+# (the 2100 frame used to close the flow and move every later frame to 2100).
+# Key B: 2 frames 200 s apart, then idle: the 120 s idle timeout still splits
+# it. Key C: a frame, 3 frames 10 h earlier, a frame: one flow, 3 counted.
+# Key D: a capture merged from two days, 30 h apart: followed, not counted.
+for i in $(seq 0 9); do
+	t=$((1700000000 + i))
+	[ "$i" = 4 ] && t=4102444800
+	echo "$t 198.18.4.1 198.18.4.2 1 53"
+done >"$T/time.txt"
+cat >>"$T/time.txt" <<'EOF'
+1700000010 198.18.4.1 198.18.4.2 2 53
+1700000210 198.18.4.1 198.18.4.2 2 53
+1700000300 198.18.4.1 198.18.4.2 3 53
+1699964300 198.18.4.1 198.18.4.2 3 53
+1699964301 198.18.4.1 198.18.4.2 3 53
+1699964302 198.18.4.1 198.18.4.2 3 53
+1700000301 198.18.4.1 198.18.4.2 3 53
+1700108000 198.18.4.1 198.18.4.2 4 53
+1700108001 198.18.4.1 198.18.4.2 4 53
+EOF
+$MKPCAP "$T/time.pcap" <"$T/time.txt"
+for mode in batch frame; do
+	run "$T/time-$mode.csv" --pcap "$T/time.pcap" --replay-mode $mode
+	check "time ($mode): exit status 0" $? 0
+	check "time ($mode): packets, duration and first seen per flow" \
+		"$($FLOWS "$T/time-$mode.csv" --get src_port,bidirectional_packets,bidirectional_duration_ms,bidirectional_first_seen_ms | sort -n | tr '\n' ' ')" \
+		"1 10 9000 1700000000000 2 1 0 1700000010000 2 1 0 1700000210000 3 5 1000 1700000300000 4 2 1000 1700108000000 "
+	check "time ($mode): 4 frames counted as restamped" "$(counter "$T/time-$mode.err" time_restamped)" 4
+	check "time ($mode): said at the end" \
+		"$(grep -c '^nfxdp: 4 frames were metered at another time than their own' "$T/time-$mode.err")" 1
+done
+
 exit $FAILED

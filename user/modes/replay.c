@@ -52,6 +52,10 @@ struct replay {
 	uint32_t frames;	   /* in slots from first, not yet metered */
 	uint32_t capacity;	   /* REPLAY_SLOTS, or HALF when pipelined */
 	uint32_t room;		   /* frames the batch being filled may hold */
+	bool held;		   /* the last frame read waits for the next one's time */
+	size_t held_len;	   /* frame mode: its bytes in buf */
+	bool have_prev;
+	uint64_t prev_ts;	   /* the time the frame before it was metered at */
 	struct pipeline *pl;	   /* NULL: one thread reads and meters */
 	uint8_t *buf;		   /* frame mode */
 	uint64_t next_scan_ns;
@@ -209,27 +213,100 @@ static uint32_t batch_room(struct replay *r)
 	return room < r->capacity ? room : r->capacity;
 }
 
-static int add_frame(struct replay *r, int dlt, const struct capture_frame *cf)
+static bool far_apart(uint64_t a, uint64_t b)
 {
-	struct replay_slot *sl = &r->slots[r->first + r->frames++];
+	return (a > b ? a - b : b - a) > NFX_TIME_JUMP_NS;
+}
 
-	if (r->frames == 1)
-		r->room = batch_room(r);
-	sl->f.ts_ns = cf->ts_ns;
-	sl->f.kept = frame_for_meter(r, dlt, cf, sl->frame.b, PARSE_WINDOW, &sl->f);
-	if (r->frames >= r->room || scan_due(r, cf->ts_ns))
+/*
+ * Time that jumps (PARITY.md, NFX_TIME_JUMP_NS): a frame far from both its
+ * neighbours while they are close to each other is a lone frame whose
+ * clock went wrong, not time passing (captures merged, a quiet link): it
+ * takes its predecessor's time, flagged for the meter to count. A frame is
+ * settled once the next one is read (@has_next false: it was the last).
+ */
+static void settle_time(struct replay *r, uint64_t *ts, uint32_t *flags, uint64_t next,
+			bool has_next)
+{
+	if (r->have_prev && has_next && far_apart(*ts, r->prev_ts) && far_apart(next, *ts) &&
+	    !far_apart(next, r->prev_ts)) {
+		*ts = r->prev_ts;
+		*flags |= REPLAY_F_RESTAMPED;
+	}
+	r->prev_ts = *ts;
+	r->have_prev = true;
+}
+
+/* Batch mode: the frame added last settled, and its batch run when it ends there. */
+static int settle_slot(struct replay *r, uint64_t next, bool has_next)
+{
+	struct replay_frame *f;
+	uint32_t flags;
+	uint64_t ts;
+
+	if (!r->held)
+		return 0;
+	r->held = false;
+	f = &r->slots[r->first + r->frames - 1].f;
+	ts = f->ts_ns;
+	flags = f->flags;
+	settle_time(r, &ts, &flags, next, has_next);
+	f->ts_ns = ts;
+	f->flags = flags;
+	if (r->frames >= r->room || scan_due(r, ts))
 		return run_batch(r);
 	return 0;
 }
 
-/* Frame mode: the whole frame through nfx_meter, time and lengths in data_meta. */
+/* Batch mode: the frame's header bytes into the next slot, held until the next is read. */
+static int add_frame(struct replay *r, int dlt, const struct capture_frame *cf)
+{
+	struct replay_slot *sl;
+	int err = settle_slot(r, cf->ts_ns, true);
+
+	if (err)
+		return err;
+	sl = &r->slots[r->first + r->frames++];
+	if (r->frames == 1)
+		r->room = batch_room(r);
+	sl->f.ts_ns = cf->ts_ns;
+	sl->f.flags = 0;
+	sl->f.kept = frame_for_meter(r, dlt, cf, sl->frame.b, PARSE_WINDOW, &sl->f);
+	r->held = true;
+	return 0;
+}
+
+/* Frame mode: the frame held in the buffer settled, then through nfx_meter. */
+static int settle_frame(struct replay *r, uint64_t next, bool has_next)
+{
+	struct nfx_meta *meta = (void *)r->buf;
+	uint64_t ts = meta->ts_ns;
+	uint32_t flags = meta->flags;
+	int err;
+
+	if (!r->held)
+		return 0;
+	r->held = false;
+	settle_time(r, &ts, &flags, next, has_next);
+	meta->ts_ns = ts;
+	meta->flags = flags;
+	scan_due(r, ts);
+	err = meter_run_frame(&r->m, r->buf, sizeof(*meta), sizeof(*meta) + r->held_len);
+	if (!err)
+		after_frames(r);
+	return err;
+}
+
+/* Frame mode: the whole frame, time and lengths in data_meta, held until the next is read. */
 static int run_frame(struct replay *r, int dlt, const struct capture_frame *cf)
 {
 	struct nfx_meta *meta = (void *)r->buf;
 	struct replay_frame f = { 0 };
+	int err = settle_frame(r, cf->ts_ns, true);
 	size_t n;
-	int err;
 
+	if (err)
+		return err;
 	n = frame_for_meter(r, dlt, cf, r->buf + sizeof(*meta), FRAME_BUF - sizeof(*meta), &f);
 	/* A test buffer holds at least an Ethernet header; still too short to meter. */
 	if (n < 14) {
@@ -241,11 +318,9 @@ static int run_frame(struct replay *r, int dlt, const struct capture_frame *cf)
 	meta->wire_len = f.wire_len;
 	meta->frame_len = f.frame_len;
 	meta->magic = NFX_META_MAGIC;
-	scan_due(r, cf->ts_ns);
-	err = meter_run_frame(&r->m, r->buf, sizeof(*meta), sizeof(*meta) + n);
-	if (!err)
-		after_frames(r);
-	return err;
+	r->held_len = n;
+	r->held = true;
+	return 0;
 }
 
 static int replay_file(struct replay *r, struct capture *cap)
@@ -276,6 +351,10 @@ static int read_captures(struct replay *r)
 
 	for (int i = 0; !err && i < r->cfg->n_pcaps && !mode_stop; i++)
 		err = replay_file(r, &r->caps[i]);
+	if (!err && r->cfg->replay_frames)
+		err = settle_frame(r, 0, false);
+	else if (!err)
+		err = settle_slot(r, 0, false);
 	if (!err && !r->cfg->replay_frames)
 		err = run_batch(r);
 	return err;
@@ -486,6 +565,18 @@ static int replay_capture(struct replay *r)
 	return err;
 }
 
+/* Frames metered at another time than their own: said (PARITY.md). */
+static void report_time(struct replay *r)
+{
+	uint64_t cnt[NFX_COUNTER_MAX];
+
+	if (meter_counters(&r->m, cnt) || !cnt[NFX_TIME_RESTAMPED])
+		return;
+	pr_warn("%" PRIu64 " frames were metered at another time than their own: alone more "
+		"than an hour away from the frames around them, or more than an hour behind the "
+		"capture's time (time_restamped)\n", cnt[NFX_TIME_RESTAMPED]);
+}
+
 /* Frames the meter could not count, flows the full cache lost: said, and true. */
 static bool report_losses(struct replay *r)
 {
@@ -522,6 +613,7 @@ int replay_run(const struct nfx_config *cfg)
 	if (!err) {
 		r.scan_every_ns = scan_interval_ns(cfg, may_fill);
 		err = replay_capture(&r);
+		report_time(&r);
 		if (report_losses(&r))
 			r.damaged = true;
 	}
