@@ -140,6 +140,15 @@ static const struct parse_case parse_cases[] = {
 	  NFX_FRAMES_METERED, .sport = 1, .dport = 2, .proto = 17 },
 	{ "vlan tag cut short", { MACS, .ethertype = 0x8100, .ip_version = 0, .payload = 0 },
 	  NFX_IGNORE_TOO_SHORT },
+	{ "fabricpath: the original frame's flow and macs",
+	  { V4, UDP(29, 30), .fabricpath = true, .payload = 20 }, NFX_FRAMES_METERED,
+	  .sport = 29, .dport = 30, .proto = 17 },
+	{ "fabricpath, 802.1q and llc/snap inside",
+	  { V6, TCP(31, 32), .fabricpath = true, .llc_snap = true, .n_vlans = 1,
+	    .vlan_tpid = { 0x8100 }, .vlan_id = { 77 } },
+	  NFX_FRAMES_METERED, .sport = 31, .dport = 32, .vlan = 77, .proto = 6 },
+	{ "fabricpath with no whole frame behind it",
+	  { MACS, .ethertype = 0x8903, .ip_version = 0, .payload = 14 }, NFX_IGNORE_MALFORMED_L2 },
 };
 
 static int frame_of(const struct pkt_spec *s, uint8_t *buf)
@@ -192,6 +201,7 @@ static void test_parse_table(void)
 				  before.dir[0].bytes + before.dir[1].bytes + len, "bytes = frame");
 			ASSERT_EQ(!!(after.flags & FLOW_F_SRC_IS_HI), from_hi, "src is the sender");
 			ASSERT_TRUE(!memcmp(after.src_mac, c->spec.smac, 6), "src mac");
+			ASSERT_TRUE(!memcmp(after.dst_mac, c->spec.dmac, 6), "dst mac");
 		}
 	}
 	TEST("parse: frames seen = metered + ignored + lost")

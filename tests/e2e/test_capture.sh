@@ -175,4 +175,18 @@ for mode in batch frame; do
 		"$(grep -c '^nfxdp: 4 frames were metered at another time than their own' "$T/time-$mode.err")" 1
 done
 
+# --- Cisco FabricPath ----------------------------------------------------------
+# The original frame behind the 16-byte outer header is metered: its
+# addresses, ports and MACs; link accounting counts the whole frame.
+$MKPCAP "$T/fp.pcap" <<'EOF'
+1700000000.0 198.18.5.1 198.18.5.2 5000 53 fabricpath=1
+1700000000.1 198.18.5.2 198.18.5.1 53 5000 fabricpath=1 payload=100
+1700000000.2 198.18.5.1 198.18.5.2 5000 53 fabricpath=1 vlan=42
+EOF
+run "$T/fp.csv" --pcap "$T/fp.pcap"
+check "fabricpath: exit status 0" $? 0
+check "fabricpath: the inner flows, macs, packets and bytes" \
+	"$($FLOWS "$T/fp.csv" --get vlan_id,src_ip,src_port,dst_ip,dst_port,src_mac,dst_mac,src2dst_packets,src2dst_bytes,dst2src_packets,dst2src_bytes | sort | tr '\n' ' ')" \
+	"0 198.18.5.1 5000 198.18.5.2 53 02:00:00:00:0a:01 02:00:00:00:0a:02 1 76 1 158 42 198.18.5.1 5000 198.18.5.2 53 02:00:00:00:0a:01 02:00:00:00:0a:02 1 80 0 0 "
+
 exit $FAILED
