@@ -13,9 +13,11 @@
 #include "common/clock.h"
 #include "record/batch.h"
 #include "common/log.h"
+#include "cat/decode.h"
 #include "cat/spool.h"
 
-#define MAX_BATCH (256U << 20)
+/* What the reader takes from the file at a time: a backlog is not read whole. */
+#define READ_CHUNK (1U << 20)
 
 /*
  * Where a consumer is: an offset in the file with inode @ino, so a restart
@@ -71,11 +73,11 @@ static int next_record(const uint8_t *buf, size_t avail, size_t *used, Nfxdp__Fl
 
 	if (!hdr)
 		return avail >= 10 ? -1 : 0;
-	if (len > MAX_BATCH)
+	if (len > CAT_MAX_BATCH)
 		return -1;
 	if (avail - hdr < len)
 		return 0;
-	*b = nfxdp__flow_batch__unpack(NULL, len, buf + hdr);
+	*b = cat_decode(buf + hdr, len);
 	if (!*b)
 		return -1;
 	*used = hdr + len;
@@ -88,28 +90,51 @@ struct spool_buf {
 	size_t cap;
 };
 
-/* Appends what the file holds past what was read; false on a read error. */
-static bool fill(int fd, struct spool_buf *sb)
+/*
+ * The bytes the reader needs next: a chunk, or the whole of the batch the
+ * buffer starts with when that is longer (CAT_MAX_BATCH at most).
+ */
+static size_t wanted(const struct spool_buf *sb)
 {
-	for (;;) {
-		ssize_t n;
+	uint64_t len = 0;
+	size_t hdr = varint_decode(sb->data, sb->len < 10 ? sb->len : 10, &len);
 
-		if (sb->cap - sb->len < 65536) {
-			size_t cap = sb->cap ? sb->cap * 2 : 1 << 20;
-			uint8_t *p = realloc(sb->data, cap);
+	if (hdr && len <= CAT_MAX_BATCH && hdr + len > READ_CHUNK)
+		return hdr + len;
+	return READ_CHUNK;
+}
 
-			if (!p)
-				return false;
-			sb->data = p;
-			sb->cap = cap;
-		}
-		n = read(fd, sb->data + sb->len, sb->cap - sb->len);
+/*
+ * Reads on from the file until the buffer holds what the reader needs next
+ * (or the file ends): a backlog is read a chunk at a time, never whole.
+ * Returns the bytes read, -1 on a read error.
+ */
+static ssize_t fill(int fd, struct spool_buf *sb)
+{
+	size_t want = wanted(sb);
+	ssize_t got = 0;
+
+	if (sb->cap < want) {
+		uint8_t *p = realloc(sb->data, want);
+
+		if (!p)
+			return -1;
+		sb->data = p;
+		sb->cap = want;
+	}
+	while (sb->len < want) {
+		ssize_t n = read(fd, sb->data + sb->len, want - sb->len);
+
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return n == 0;
+		if (n < 0)
+			return -1;
+		if (!n)
+			break;
 		sb->len += n;
+		got += n;
 	}
+	return got;
 }
 
 /* The file being read: which one, how far, and what is read but not handed on. */
@@ -131,7 +156,7 @@ static int drain(struct spool_follow *sf, struct spool_in *in)
 	while ((r = next_record(sb->data + off, sb->len - off, &used, &b)) > 0) {
 		bool more = sf->fn(sf->ctx, b);
 
-		nfxdp__flow_batch__free_unpacked(b, NULL);
+		cat_decoded_free(b);
 		off += used;
 		in->pos += used;
 		/* The batch is out (the callback flushed it), then the cursor moves. */
@@ -247,7 +272,7 @@ static bool batch_at(int fd, off_t off)
 		return true;
 	n = pread(fd, hdr, sizeof(hdr), off);
 	hl = n > 0 ? varint_decode(hdr, n, &len) : 0;
-	if (!hl || len > MAX_BATCH)
+	if (!hl || len > CAT_MAX_BATCH)
 		return false;
 	if (off + (off_t)(hl + len) > st.st_size)
 		return true;
@@ -256,10 +281,9 @@ static bool batch_at(int fd, off_t off)
 		free(buf);
 		return true;
 	}
-	b = nfxdp__flow_batch__unpack(NULL, len, buf);
+	b = cat_decode(buf, len);
 	free(buf);
-	if (b)
-		nfxdp__flow_batch__free_unpacked(b, NULL);
+	cat_decoded_free(b);
 	return b != NULL;
 }
 
@@ -319,6 +343,7 @@ int spool_follow_run(struct spool_follow *sf)
 	if (open_start(sf, &in))
 		return 1;
 	while (!*sf->stop) {
+		ssize_t got;
 		bool rot;
 		int r;
 
@@ -329,7 +354,8 @@ int spool_follow_run(struct spool_follow *sf)
 		}
 		/* Seen before reading: the writer has finished with the old file by then. */
 		rot = rotated(sf, &in);
-		if (!fill(in.fd, &in.sb)) {
+		got = fill(in.fd, &in.sb);
+		if (got < 0) {
 			pr_warn("Couldn't read %s: %s\n", sf->path, strerror(errno));
 			status = 1;
 			break;
@@ -339,6 +365,9 @@ int spool_follow_run(struct spool_follow *sf)
 			status = r < 0 ? 1 : 0;
 			break;
 		}
+		/* More may be there already (a backlog, a rotated file's end): read on. */
+		if (got > 0)
+			continue;
 		if (rot) {
 			if (next_file(sf, &in)) {
 				status = 1;
