@@ -10,6 +10,7 @@ SUITE=e2e-cat
 PY3=${PYTHON:-/usr/bin/python3}
 export NFXDP_PB_DIR=$B/python
 FEED="$PY3 $TOP/tests/e2e/catfeed.py"
+umask 022 # the files' modes are checked
 
 # peak_kb FILE CMD...: runs CMD, its peak resident set in KiB into FILE.
 # The address space is capped (2 GiB) so that a failing build cannot take
@@ -74,5 +75,58 @@ check "backlog: every flow printed" "$(($(wc -l <"$T/spool.csv") - 1))" "$flows"
 check "backlog: the cursor at the end" "$(cut -d' ' -f1 "$T/spool.cursor")" "$(command stat -c %s "$T/spool.pb")"
 check "backlog: peak RSS under 40 MiB" "$(under 40960 "$T/spool.kb")" yes
 echo "# peak RSS (KiB): deflate bomb $(tail -1 "$T/bomb.kb"), empty flows $(tail -1 "$T/empties.kb"), 100 MiB message $(tail -1 "$T/big.kb"), 100 MiB backlog $(tail -1 "$T/spool.kb")"
+
+# --- A --cursor that cannot be trusted ---------------------------------------
+# Refused with a message and nothing printed: starting over from offset 0
+# would print every batch again (duplicates downstream).
+$FEED seq "$T/three.pb" 0 1 2
+# follow_cursor NAME CURSOR: nfxdp-cat --follow on three.pb, output NAME.csv/.err.
+follow_cursor() {
+	"$CAT" --input "$T/three.pb" --follow --cursor "$2" --format csv --timeout 1 \
+		>"$T/$1.csv" 2>"$T/$1.err"
+}
+printf 'garbage\n' >"$T/garbage.cursor"
+follow_cursor garbage "$T/garbage.cursor"
+check "corrupted cursor: exit 1, nothing printed" "$? $(wc -c <"$T/garbage.csv")" "1 0"
+check "corrupted cursor: says it is not a cursor" \
+	"$(grep -c "garbage.cursor is not a cursor nfxdp-cat wrote" "$T/garbage.err")" 1
+check "corrupted cursor: left as it was" "$(cat "$T/garbage.cursor")" garbage
+printf '12 34 56\n' >"$T/extra.cursor"
+follow_cursor extra "$T/extra.cursor"
+check "cursor with a third number: exit 1" "$? $(wc -c <"$T/extra.csv")" "1 0"
+mkdir "$T/dir.cursor"
+follow_cursor dir "$T/dir.cursor"
+check "cursor that is a directory: exit 1, nothing printed" "$? $(wc -c <"$T/dir.csv")" "1 0"
+check "cursor that is a directory: says why" "$(grep -c "Couldn't read the cursor" "$T/dir.err")" 1
+follow_cursor nodir "$T/nosuchdir/c"
+check "cursor that cannot be written: exit 1, nothing printed" "$? $(wc -c <"$T/nodir.csv")" "1 0"
+check "cursor that cannot be written: says why" \
+	"$(grep -c "Couldn't save the cursor $T/nosuchdir/c: No such file or directory: not following" "$T/nodir.err")" 1
+follow_cursor fresh "$T/fresh.cursor"
+check "no cursor yet: exit 0, the three batches printed" "$? $($FLOWS "$T/fresh.csv" --count)" "0 3"
+check "no cursor yet: written, 0640" "$(command stat -c %a "$T/fresh.cursor")" 640
+follow_cursor again "$T/fresh.cursor"
+check "the cursor kept: nothing printed again" "$? $(wc -c <"$T/again.csv")" "0 0"
+
+# A cursor that can no longer be saved while following (its directory
+# removed): nfxdp-cat stops there, exit 1, and says where.
+$FEED seq "$T/live.pb" 0
+$FEED seq "$T/next.pb" 1
+mkdir "$T/cdir"
+"$CAT" --input "$T/live.pb" --follow --cursor "$T/cdir/c" --format csv --timeout 20 \
+	>"$T/live.csv" 2>"$T/live.err" &
+LIVE=$!
+PIDS+=("$LIVE")
+for _ in $(seq 100); do
+	[ "$(cut -d' ' -f1 "$T/cdir/c" 2>/dev/null)" = "$(command stat -c %s "$T/live.pb")" ] && break
+	sleep 0.05
+done
+rm -r "$T/cdir"
+cat "$T/next.pb" >>"$T/live.pb"
+wait "$LIVE"
+check "cursor lost while following: exit 1 after the batch it could not record" \
+	"$? $($FLOWS "$T/live.csv" --count)" "1 2"
+check "cursor lost while following: says where it stopped" \
+	"$(grep -c "Couldn't save the cursor $T/cdir/c: No such file or directory: stopping, at offset $(command stat -c %s "$T/live.pb")" "$T/live.err")" 1
 
 exit $FAILED

@@ -29,37 +29,65 @@ struct spool_cursor {
 	ino_t ino;
 };
 
-static struct spool_cursor cursor_load(const char *path)
+/*
+ * The cursor in @path: "OFFSET INODE" (or "OFFSET", an older one). None
+ * yet: offset 0. One that cannot be read, or is not a cursor, is refused
+ * (message given, -1): starting over from 0 would print everything again.
+ */
+static int cursor_load(const char *path, struct spool_cursor *c)
 {
-	struct spool_cursor c = {};
 	unsigned long long ino = 0;
-	long long off = 0;
-	FILE *f;
+	long long off = -1;
+	char text[128];
+	int end = 0, fd;
+	ssize_t n;
 
-	if (!path || !(f = fopen(path, "r")))
-		return c;
-	if (fscanf(f, "%lld %llu", &off, &ino) >= 1 && off >= 0) {
-		c.off = off;
-		c.ino = ino;
-	}
-	fclose(f);
-	return c;
-}
-
-/* Written aside, then renamed: a consumer killed mid-write keeps the old one. */
-static int cursor_save(const char *path, off_t off, ino_t ino)
-{
-	char tmp[4200];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f || fprintf(f, "%lld %llu\n", (long long)off, (unsigned long long)ino) < 0 ||
-	    fclose(f) || rename(tmp, path)) {
-		pr_warn("Couldn't save the cursor %s: %s\n", path, strerror(errno));
+	*c = (struct spool_cursor){};
+	if (!path)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	n = fd < 0 ? -1 : read(fd, text, sizeof(text) - 1);
+	if (n < 0) {
+		pr_warn("Couldn't read the cursor %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
-	return 0;
+	close(fd);
+	text[n] = '\0';
+	if ((sscanf(text, "%lld %llu %n", &off, &ino, &end) == 2 ||
+	     sscanf(text, "%lld %n", &off, &end) == 1) && off >= 0 && text[end] == '\0') {
+		c->off = off;
+		c->ino = ino;
+		return 0;
+	}
+	pr_warn("%s is not a cursor nfxdp-cat wrote (\"OFFSET INODE\"): not starting over from "
+		"the beginning, which would print everything again; remove it to do so\n", path);
+	return -1;
+}
+
+/* Written aside, then renamed: a consumer killed mid-write keeps the old one. 0 or -errno. */
+static int cursor_save(const char *path, off_t off, ino_t ino)
+{
+	char tmp[4200], text[64];
+	int fd, len, err = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	len = snprintf(text, sizeof(text), "%lld %llu\n", (long long)off, (unsigned long long)ino);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != len)
+		err = errno ? -errno : -EIO;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
 }
 
 /*
@@ -151,7 +179,7 @@ static int drain(struct spool_follow *sf, struct spool_in *in)
 	struct spool_buf *sb = &in->sb;
 	size_t off = 0, used;
 	Nfxdp__FlowBatch *b;
-	int r, status = 0;
+	int r, status = 0, err;
 
 	while ((r = next_record(sb->data + off, sb->len - off, &used, &b)) > 0) {
 		bool more = sf->fn(sf->ctx, b);
@@ -160,14 +188,19 @@ static int drain(struct spool_follow *sf, struct spool_in *in)
 		off += used;
 		in->pos += used;
 		/* The batch is out (the callback flushed it), then the cursor moves. */
-		if (sf->cursor)
-			cursor_save(sf->cursor, in->pos, in->ino);
+		if (sf->cursor && (err = cursor_save(sf->cursor, in->pos, in->ino))) {
+			pr_warn("Couldn't save the cursor %s: %s: stopping, at offset %lld (a "
+				"restart would print what follows it again)\n", sf->cursor,
+				strerror(-err), (long long)in->pos);
+			status = -1;
+			break;
+		}
 		if (!more) {
 			status = 1;
 			break;
 		}
 	}
-	if (r < 0) {
+	if (r < 0 && !status) {
 		pr_warn("%s: not a batch at offset %lld\n", sf->path, (long long)in->pos);
 		status = -1;
 	}
@@ -231,7 +264,7 @@ static int next_file(struct spool_follow *sf, struct spool_in *in)
 	const char *next = sf->path;
 	struct stat cur, st;
 	ino_t ino;
-	int fd;
+	int fd, err;
 
 	if (in->sb.len)
 		pr_warn("%s: %zu bytes after the last whole batch of the rotated file, skipped\n",
@@ -249,8 +282,11 @@ static int next_file(struct spool_follow *sf, struct spool_in *in)
 	in->pos = 0;
 	in->sb.len = 0;
 	/* The old file is done: a restart must not look for it, two rotations on. */
-	if (sf->cursor)
-		cursor_save(sf->cursor, 0, ino);
+	if (sf->cursor && (err = cursor_save(sf->cursor, 0, ino))) {
+		pr_warn("Couldn't save the cursor %s: %s: stopping at the start of %s\n",
+			sf->cursor, strerror(-err), sf->path);
+		return -1;
+	}
 	return 0;
 }
 
@@ -294,11 +330,13 @@ static bool batch_at(int fd, off_t off)
  */
 static int open_start(struct spool_follow *sf, struct spool_in *in)
 {
-	struct spool_cursor c = cursor_load(sf->cursor);
+	struct spool_cursor c;
 	char old[4200];
 	ino_t ino;
-	int fd;
+	int fd, err;
 
+	if (cursor_load(sf->cursor, &c))
+		return -1;
 	in->fd = open_file(sf->path, &in->ino);
 	if (in->fd < 0)
 		return -1;
@@ -329,6 +367,13 @@ static int open_start(struct spool_follow *sf, struct spool_in *in)
 	if (c.off && lseek(in->fd, c.off, SEEK_SET) != c.off) {
 		pr_warn("Couldn't go to offset %lld of %s: %s\n", (long long)c.off, sf->path,
 			strerror(errno));
+		close(in->fd);
+		return -1;
+	}
+	/* A cursor that cannot be saved would have a restart print everything again. */
+	if (sf->cursor && (err = cursor_save(sf->cursor, c.off, in->ino))) {
+		pr_warn("Couldn't save the cursor %s: %s: not following without it (a restart "
+			"would print everything again)\n", sf->cursor, strerror(-err));
 		close(in->fd);
 		return -1;
 	}
