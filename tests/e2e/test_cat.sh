@@ -129,4 +129,36 @@ check "cursor lost while following: exit 1 after the batch it could not record" 
 check "cursor lost while following: says where it stopped" \
 	"$(grep -c "Couldn't save the cursor $T/cdir/c: No such file or directory: stopping, at offset $(command stat -c %s "$T/live.pb")" "$T/live.err")" 1
 
+# --- Sequence numbers wrap at 2^64 --------------------------------------------
+# 2^64-2, 2^64-1, 0, 1 is one stream with nothing lost (a file starting at
+# 2^64-2 was reported as 18446744073709551614 batches lost); 2^64-1 then 1
+# lost one batch; 2^64-1 after 0 is a repeat, not a gap.
+M2=18446744073709551614
+M1=18446744073709551615
+$FEED seq "$T/wrap.pb" $M2 $M1 0 1
+"$CAT" --input "$T/wrap.pb" --format csv >"$T/wrap.csv" 2>"$T/wrap.err"
+check "wrap: exit 0, four flows" "$? $($FLOWS "$T/wrap.csv" --count)" "0 4"
+check "wrap: no gap, no repeat" "$(cat "$T/wrap.err")" ""
+$FEED seq "$T/wrapgap.pb" $M1 1
+"$CAT" --input "$T/wrapgap.pb" --format csv >/dev/null 2>"$T/wrapgap.err"
+check "wrap: one batch lost across it" "$(cat "$T/wrapgap.err")" \
+	"nfxdp-cat: gap: 1 batch(es) lost before sequence 1"
+$FEED seq "$T/wraprep.pb" 0 $M1
+"$CAT" --input "$T/wraprep.pb" --format csv >/dev/null 2>"$T/wraprep.err"
+check "wrap: the sequence before 0 is a repeat" "$(cat "$T/wraprep.err")" \
+	"nfxdp-cat: repeated: sequence $M1 again (expected 1)"
+
+# The Python consumer follows sequences the same way.
+check "wrap: the Python consumer agrees" "$(PYTHONPATH=$TOP/python $PY3 - <<'EOF'
+import collections
+from nfxdp.consumer import StreamTracker
+B = collections.namedtuple("B", "agent interface stream_id sequence flows")
+t = StreamTracker()
+for q in (2**64 - 2, 2**64 - 1, 0, 1, 3, 2**64 - 1):
+    t.update(B("a", "i", 7, q, []))
+s = t.stats()
+print(s["gaps"], s["lost_batches"], s["reordered"])
+EOF
+)" "1 1 1"
+
 exit $FAILED

@@ -169,10 +169,20 @@ static int parse_args(struct cat_opts *o, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * How far @seq is past @expected. Sequence numbers wrap at 2^64, so they
+ * compare as RFC 1982 serial numbers: the difference read as signed,
+ * negative for a sequence already seen.
+ */
+static int64_t seq_ahead(uint64_t seq, uint64_t expected)
+{
+	return (int64_t)(seq - expected);
+}
+
 /* Notes restarts and gaps from the batch's stream id and sequence number. */
 static void check_sequence(struct cat_state *s, const Nfxdp__FlowBatch *b)
 {
-	if (!s->have_seq && s->from_file && b->sequence > 0) {
+	if (!s->have_seq && s->from_file && seq_ahead(b->sequence, 0) > 0) {
 		s->lost_batches += b->sequence;
 		fprintf(stderr, "nfxdp-cat: gap: %" PRIu64 " batch(es) lost before sequence %" PRIu64
 				" (the first in the file)\n", b->sequence, b->sequence);
@@ -180,12 +190,12 @@ static void check_sequence(struct cat_state *s, const Nfxdp__FlowBatch *b)
 	if (s->have_seq && b->stream_id != s->stream_id) {
 		fprintf(stderr, "nfxdp-cat: stream restarted (agent %s): new stream %016" PRIx64
 				", sequence %" PRIu64 "\n", b->agent, b->stream_id, b->sequence);
-	} else if (s->have_seq && b->sequence < s->next_seq) {
+	} else if (s->have_seq && seq_ahead(b->sequence, s->next_seq) < 0) {
 		/* MQTT QoS 1 after a reconnect, or a spool read twice. */
 		fprintf(stderr, "nfxdp-cat: repeated: sequence %" PRIu64 " again (expected %" PRIu64
 				")\n", b->sequence, s->next_seq);
 	} else if (s->have_seq && b->sequence != s->next_seq) {
-		uint64_t lost = b->sequence - s->next_seq;
+		uint64_t lost = seq_ahead(b->sequence, s->next_seq);
 
 		s->lost_batches += lost;
 		fprintf(stderr, "nfxdp-cat: gap: %" PRIu64 " batch(es) lost before sequence %" PRIu64
