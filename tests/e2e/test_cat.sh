@@ -161,4 +161,26 @@ print(s["gaps"], s["lost_batches"], s["reordered"])
 EOF
 )" "1 1 1"
 
+# --- Control characters, file modes ------------------------------------------
+# Strings from a stream may hold anything: CSV and brief lines escape what a
+# terminal or a line reader would act on (JSON escapes it already).
+$FEED ctrl "$T/ctrl.pb"
+"$CAT" --input "$T/ctrl.pb" --format csv >"$T/ctrl.csv"
+check "control characters: CSV, one row, escaped" \
+	"$($FLOWS "$T/ctrl.csv" --get src_ip,dst_ip,dst_mac)" \
+	"198.18.7.1\\x1b[2J\\x07 Â\\xc2\\x9b31m a\\x0d\\x0ab\\x7f"
+"$CAT" --input "$T/ctrl.pb" --format brief >"$T/ctrl.txt"
+check "control characters: brief, one line, no control byte" \
+	"$(wc -l <"$T/ctrl.txt") $(LC_ALL=C grep -c '[[:cntrl:]]' <(tr -d '\n' <"$T/ctrl.txt"))" "1 0"
+check "control characters: brief shows them escaped" \
+	"$(grep -c '198.18.7.1\\x1b\[2J\\x07:1000 ' "$T/ctrl.txt")" 1
+# nfxdp's own files: 0640 whatever the umask lets through (here 022).
+printf '1700000000 198.18.8.1 198.18.8.2 1 2\n' | $PY3 "$TOP/tests/e2e/mkpcap.py" "$T/one.pcap"
+if [ "$(id -u)" = 0 ]; then
+	"$NFXDP" --pcap "$T/one.pcap" --output "$T/out.csv" --format csv 2>/dev/null
+	"$NFXDP" --pcap "$T/one.pcap" --output "$T/out.pb.gz" --format pb --compress 2>/dev/null
+	check "nfxdp --output files are created 0640" \
+		"$(command stat -c %a "$T/out.csv" "$T/out.pb.gz" | tr '\n' ' ')" "640 640 "
+fi
+
 exit $FAILED

@@ -188,8 +188,12 @@ static void check_sequence(struct cat_state *s, const Nfxdp__FlowBatch *b)
 				" (the first in the file)\n", b->sequence, b->sequence);
 	}
 	if (s->have_seq && b->stream_id != s->stream_id) {
+		char *heap;
+
 		fprintf(stderr, "nfxdp-cat: stream restarted (agent %s): new stream %016" PRIx64
-				", sequence %" PRIu64 "\n", b->agent, b->stream_id, b->sequence);
+				", sequence %" PRIu64 "\n", format_escaped(b->agent, &heap),
+			b->stream_id, b->sequence);
+		free(heap);
 	} else if (s->have_seq && seq_ahead(b->sequence, s->next_seq) < 0) {
 		/* MQTT QoS 1 after a reconnect, or a spool read twice. */
 		fprintf(stderr, "nfxdp-cat: repeated: sequence %" PRIu64 " again (expected %" PRIu64

@@ -222,7 +222,9 @@ const struct option_def nfx_options[] = {
 	  OPT_U32, F(batch_flows), .min = 1, .max = 65536, .example = "7" },
 	{ "batch-ms", 0, "MS", EXPORT, "send a batch at most MS after its first flow",
 	  OPT_U32, F(batch_ms), .min = 1, .max = 3600000, .example = "20" },
-	{ "output", 'o', "PATH|-", EXPORT, "also write flows to a file (or stdout)",
+	{ "output", 'o', "PATH|-", EXPORT,
+	  "also write flows to a file (or stdout); a new file is created 0640 (less if the "
+	  "umask says so)",
 	  OPT_STRING, F(output), .example = "-" },
 	{ "output-rotate", 0, "SIZE", EXPORT,
 	  "once the file holds SIZE bytes (k, M, G: powers of 1024), rename it PATH.1 "
