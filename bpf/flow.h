@@ -444,7 +444,7 @@ struct collector_state {
 	X(FLOWS_CREATED, "flows_created")                                                      \
 	X(EXPIRED_ON_ARRIVAL, "expired_on_arrival")	    /* closed by a later packet */     \
 	X(EXPIRY_DEFERRED, "expiry_deferred")		    /* export ring full */             \
-	X(TRUNCATED, "truncated_by_snaplen")		    /* --snaplen cut the headers */     \
+	X(TRUNCATED, "truncated_by_snaplen")		    /* --snaplen cut the headers */    \
 	X(TIME_RESTAMPED, "time_restamped")		    /* see NFX_TIME_JUMP_NS */
 
 #define NFX_COUNTER_ENUM(id, name) NFX_##id,

@@ -62,7 +62,9 @@ static size_t fill(struct capture *c, size_t need)
 		struct stat st;
 		uint8_t *b;
 
-		if (!fstat(c->fd, &st) && c->read + need - (c->end - c->start) > (uint64_t)st.st_size)
+		uint64_t more = need - (c->end - c->start);
+
+		if (!fstat(c->fd, &st) && c->read + more > (uint64_t)st.st_size)
 			return c->end - c->start;
 		b = realloc(c->buf, READ_BUF);
 

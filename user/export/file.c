@@ -41,8 +41,8 @@ static int gz_close(void *cookie)
 static FILE *gz_open(const char *path, int *fdp)
 {
 	cookie_io_functions_t io = { .write = gz_write, .close = gz_close };
-	int fd = strcmp(path, "-") ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, FILE_MODE) :
-				   dup(STDOUT_FILENO);
+	int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+	int fd = strcmp(path, "-") ? open(path, flags, FILE_MODE) : dup(STDOUT_FILENO);
 	gzFile gz;
 	FILE *f;
 
