@@ -35,7 +35,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps check demo bench clean install layout
+.PHONY: all deps check demo bench clean install layout asan
 
 BPF_HDRS := $(wildcard bpf/*.h)
 # Generated headers every user object may include: made before any compiles.
@@ -110,6 +110,14 @@ include tests/tests.mk
 include tests/soak/soak.mk
 include deploy/deploy.mk
 include tests/fuzz/fuzz.mk
+
+# The programs and the tests built with AddressSanitizer and
+# UndefinedBehaviorSanitizer in $(BUILD)/asan (BPF objects as usual);
+# tests/e2e/test_sanitizers.sh, part of make check, runs suites on them.
+ASAN_CFLAGS ?= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	       -fno-sanitize-recover=all
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CFLAGS="$(ASAN_CFLAGS)" all tests
 
 # The one-way dependency rule of user/'s layers, read off the #include lines.
 layout:

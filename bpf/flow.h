@@ -34,8 +34,18 @@ struct nfx_meta {
 	__u32 wire_len;	 /* original frame length on the wire: what link accounting counts */
 	__u32 frame_len; /* the whole frame as handed in: other link headers become Ethernet */
 	__u32 magic;
-	__u32 _pad;
+	__u32 flags;	 /* REPLAY_F_* */
 };
+
+/*
+ * Capture time that jumps (PARITY.md): a frame more than NFX_TIME_JUMP_NS
+ * from both its neighbours, which are within it of each other, is metered
+ * at its predecessor's time (replay sets REPLAY_F_RESTAMPED); one more than
+ * NFX_TIME_JUMP_NS behind the meter's clock is raised to it, as any older
+ * frame. Both are counted in time_restamped.
+ */
+#define NFX_TIME_JUMP_NS (3600ULL * 1000000000ULL)
+#define REPLAY_F_RESTAMPED (1U << 0)
 
 /* Byte accounting (--accounting), NFStream's accounting_mode 0..3. */
 enum accounting {
@@ -52,7 +62,7 @@ struct replay_frame {
 	__u32 frame_len; /* length of the whole frame as parsed (link header as Ethernet) */
 	__u32 caplen;	 /* bytes of it captured */
 	__u16 kept;	 /* bytes of it in the slot: min(caplen, PARSE_WINDOW) */
-	__u16 _pad;
+	__u16 flags;	 /* REPLAY_F_* */
 };
 
 /*
@@ -451,7 +461,8 @@ struct collector_state {
 	X(FLOWS_CREATED, "flows_created")                                                      \
 	X(EXPIRED_ON_ARRIVAL, "expired_on_arrival")	    /* closed by a later packet */     \
 	X(EXPIRY_DEFERRED, "expiry_deferred")		    /* export ring full */             \
-	X(TRUNCATED, "truncated_by_snaplen")		    /* --snaplen cut the headers */
+	X(TRUNCATED, "truncated_by_snaplen")		    /* --snaplen cut the headers */    \
+	X(TIME_RESTAMPED, "time_restamped")		    /* see NFX_TIME_JUMP_NS */
 
 #define NFX_COUNTER_ENUM(id, name) NFX_##id,
 enum nfx_counter {

@@ -96,7 +96,8 @@ const volatile __u8 cfg_filter = 0;	    /* --filter: filter_prog and filter_nets
 /*
  * Capture time as the meter sees it: the latest timestamp of a metered
  * frame. A replayed frame stamped earlier is raised to it, as NFStream does
- * (time never runs backwards). Replay is single-threaded: plain updates.
+ * (time never runs backwards; replay has already put a lone frame far off
+ * in time back in line). Replay is single-threaded: plain updates.
  */
 __u64 replay_clock;
 __u32 replay_first; /* nfx_replay: meters replay_slots[replay_first..+replay_count) */
@@ -517,9 +518,16 @@ static __always_inline void *percpu(void *map, __u32 hook)
 	return bpf_map_lookup_elem(map, &hook);
 }
 
-/* Capture time of a replayed frame: never before the last metered one. */
-static __always_inline __u64 replay_time(__u64 ts)
+/*
+ * Capture time of a replayed frame: never before the last metered one;
+ * counted when replay restamped it or it is more than an hour behind (see
+ * NFX_TIME_JUMP_NS).
+ */
+static __always_inline __u64 replay_time(__u64 ts, __u32 flags, struct nfx_counters *cnt)
 {
+	if ((flags & REPLAY_F_RESTAMPED) ||
+	    (ts < replay_clock && replay_clock - ts > NFX_TIME_JUMP_NS))
+		cnt->c[NFX_TIME_RESTAMPED]++;
 	return ts < replay_clock ? replay_clock : ts;
 }
 
@@ -596,7 +604,7 @@ int nfx_meter(struct xdp_md *ctx)
 	s->caplen = caplen;
 	s->gso_segs = 0;
 	if (replayed) {
-		s->ts = replay_time(meta->ts_ns);
+		s->ts = replay_time(meta->ts_ns, meta->flags, cnt);
 		s->wire_len = meta->wire_len;
 		s->frame_len = meta->frame_len;
 		s->entry_flags = 0;
@@ -675,7 +683,7 @@ static long replay_one(__u32 i, struct replay_walk *w)
 
 	if (!sl)
 		return 1;
-	s->ts = replay_time(sl->f.ts_ns);
+	s->ts = replay_time(sl->f.ts_ns, sl->f.flags, w->cnt);
 	s->caplen = sl->f.caplen; /* its first min(caplen, PARSE_WINDOW) bytes are in the slot */
 	s->frame_len = sl->f.frame_len;
 	s->wire_len = sl->f.wire_len;

@@ -28,6 +28,9 @@
 #define ETH_P_MPLS_UC 0x8847
 #define ETH_P_MPLS_MC 0x8848
 #define ETH_P_PPP_SES 0x8864
+#define ETH_P_FABRICPATH 0x8903
+/* Cisco FabricPath: outer DA, SA, ethertype 0x8903, FTag and TTL; the original frame follows. */
+#define FABRICPATH_HLEN 16
 #define ETH_P_802_3_MIN 0x0600
 /* parse_udp_tunnel(): an Ethernet frame follows (TZSP). */
 #define TUNNEL_ETHERNET 0x6558
@@ -148,7 +151,10 @@ static __always_inline int skip_mpls(struct frame_buf *buf, struct cursor *c)
 	return (*(__u8 *)cursor_ptr(buf, c, 0) >> 4) == 6 ? ETH_P_IPV6 : ETH_P_IP;
 }
 
-/* Ethernet, LLC/SNAP, stacked VLAN tags (innermost id kept), MPLS, PPPoE. */
+/*
+ * Ethernet, LLC/SNAP, stacked VLAN tags (innermost id kept), MPLS, PPPoE;
+ * behind a Cisco FabricPath header, the original frame (its addresses kept).
+ */
 __noinline int parse_ethernet(struct frame_buf *buf, struct cursor *c, struct pkt *p)
 {
 	struct ethhdr *eth;
@@ -159,6 +165,13 @@ __noinline int parse_ethernet(struct frame_buf *buf, struct cursor *c, struct pk
 	if (!cursor_has(c, 0, sizeof(*eth)))
 		return -NFX_IGNORE_TOO_SHORT;
 	eth = cursor_ptr(buf, c, 0);
+	if (eth->h_proto == bpf_htons(ETH_P_FABRICPATH)) {
+		if (!cursor_has(c, FABRICPATH_HLEN, sizeof(*eth)))
+			return cursor_miss(c, FABRICPATH_HLEN + sizeof(*eth),
+					   NFX_IGNORE_MALFORMED_L2);
+		c->off += FABRICPATH_HLEN;
+		eth = cursor_ptr(buf, c, 0);
+	}
 	__builtin_memcpy(p->dmac, eth->h_dest, 6);
 	__builtin_memcpy(p->smac, eth->h_source, 6);
 	proto = bpf_ntohs(eth->h_proto);

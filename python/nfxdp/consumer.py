@@ -41,6 +41,9 @@ StreamEvent.__doc__ = """kind: "join" (first batch of a stream seen), "gap" (los
 "restart" (new stream_id for an agent), "reorder" (a sequence number already passed)."""
 
 
+SEQ_SPACE = 1 << 64  # batch sequence numbers are uint64
+
+
 class StreamTracker:
     """Follows each agent's sequence numbers: gaps, restarts, counts."""
 
@@ -61,16 +64,18 @@ class StreamTracker:
             events.append(StreamEvent("restart", batch.agent, sid, None, seq, 0))
         self.stream_of[source] = sid
         expected = self.next_seq.get(sid)
+        # Sequences wrap at 2^64: RFC 1982 serial numbers, the distance read as signed.
+        ahead = (seq - expected) % SEQ_SPACE if expected is not None else 0
         if expected is None:
             events.append(StreamEvent("join", batch.agent, sid, None, seq, 0))
-        elif seq > expected:
+        elif 0 < ahead < SEQ_SPACE // 2:
             self.gaps += 1
-            self.lost_batches += seq - expected
-            events.append(StreamEvent("gap", batch.agent, sid, expected, seq, seq - expected))
-        elif seq < expected:
+            self.lost_batches += ahead
+            events.append(StreamEvent("gap", batch.agent, sid, expected, seq, ahead))
+        elif ahead:
             self.reordered += 1
             events.append(StreamEvent("reorder", batch.agent, sid, expected, seq, 0))
-        self.next_seq[sid] = max(seq + 1, expected or 0)
+        self.next_seq[sid] = expected if ahead >= SEQ_SPACE // 2 else (seq + 1) % SEQ_SPACE
         self.batches += 1
         self.flows += len(batch.flows)
         return events

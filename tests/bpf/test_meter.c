@@ -140,6 +140,15 @@ static const struct parse_case parse_cases[] = {
 	  NFX_FRAMES_METERED, .sport = 1, .dport = 2, .proto = 17 },
 	{ "vlan tag cut short", { MACS, .ethertype = 0x8100, .ip_version = 0, .payload = 0 },
 	  NFX_IGNORE_TOO_SHORT },
+	{ "fabricpath: the original frame's flow and macs",
+	  { V4, UDP(29, 30), .fabricpath = true, .payload = 20 }, NFX_FRAMES_METERED,
+	  .sport = 29, .dport = 30, .proto = 17 },
+	{ "fabricpath, 802.1q and llc/snap inside",
+	  { V6, TCP(31, 32), .fabricpath = true, .llc_snap = true, .n_vlans = 1,
+	    .vlan_tpid = { 0x8100 }, .vlan_id = { 77 } },
+	  NFX_FRAMES_METERED, .sport = 31, .dport = 32, .vlan = 77, .proto = 6 },
+	{ "fabricpath with no whole frame behind it",
+	  { MACS, .ethertype = 0x8903, .ip_version = 0, .payload = 14 }, NFX_IGNORE_MALFORMED_L2 },
 };
 
 static int frame_of(const struct pkt_spec *s, uint8_t *buf)
@@ -207,6 +216,7 @@ static void test_parse_table(void)
 				  before.dir[0].bytes + before.dir[1].bytes + len, "bytes = frame");
 			ASSERT_EQ(!!(after.flags & FLOW_F_SRC_IS_HI), from_hi, "src is the sender");
 			ASSERT_TRUE(!memcmp(after.src_mac, c->spec.smac, 6), "src mac");
+			ASSERT_TRUE(!memcmp(after.dst_mac, c->spec.dmac, 6), "dst mac");
 		}
 	}
 	TEST("parse: frames seen = metered + ignored + lost")
@@ -1232,6 +1242,97 @@ static void test_snaplen(void)
 	harness_close(&h);
 }
 
+/* One frame built by meta_frame() through nfx_meter with REPLAY_F_* @flags. */
+static int run_flagged(struct harness *h, uint8_t *buf, size_t len, uint32_t flags)
+{
+	struct nfx_meta *meta = (void *)buf;
+	struct xdp_md ctx = { .data = sizeof(*meta), .data_end = len };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .data_size_in = len, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = 1);
+
+	meta->flags = flags;
+	return bpf_prog_test_run_opts(h->meter_fd, &opts);
+}
+
+/*
+ * Time that jumps (NFX_TIME_JUMP_NS): a frame replay restamped, and one
+ * more than an hour behind the clock, are counted in time_restamped, the
+ * latter raised to the clock; 59 minutes behind is raised, not counted.
+ * Through nfx_meter (frame mode) and nfx_replay (batch mode) alike.
+ */
+static void test_time_jumps(void)
+{
+	static const struct {
+		uint64_t ts;
+		uint32_t flags;
+	} frames[] = {
+		{ 10000 * SEC_NS, 0 },
+		{ 10001 * SEC_NS, 0 },
+		{ 10001 * SEC_NS, REPLAY_F_RESTAMPED }, /* its own time was 4102444800 s */
+		{ 10002 * SEC_NS, 0 },
+		{ 10002 * SEC_NS - NFX_TIME_JUMP_NS - 1, 0 },
+		{ 10002 * SEC_NS - 59 * 60 * SEC_NS, 0 },
+		{ 10003 * SEC_NS, 0 },
+	};
+	const int n = sizeof(frames) / sizeof(frames[0]);
+	struct pkt_spec s = { V4, UDP(4444, 53) };
+	uint8_t buf[PKT_MAX + 64];
+	size_t len = meta_frame(buf, &s, 0);
+	uint64_t cnt[NFX_COUNTER_MAX];
+	struct flow_entry e;
+	struct flow_key k;
+	struct harness h;
+
+	test_key(&k, 4, s.src, 4444, s.dst, 53, 17, 0, NULL);
+	harness_open(&h, NULL);
+	TEST("time: restamped and hour-behind frames counted, raised (nfx_meter)")
+	{
+		for (int i = 0; i < n; i++) {
+			((struct nfx_meta *)buf)->ts_ns = frames[i].ts;
+			ASSERT_EQ(run_flagged(&h, buf, len, frames[i].flags), 0, "test run");
+		}
+		harness_counters(&h, cnt);
+		ASSERT_EQ(cnt[NFX_TIME_RESTAMPED], 2, "time_restamped");
+		ASSERT_EQ(cnt[NFX_FRAMES_METERED], n, "metered");
+		harness_lookup(&h, &k, &e);
+		ASSERT_EQ(e.dir[0].packets, n, "one flow");
+		ASSERT_EQ(e.dir[0].first_seen_ns, 10000 * SEC_NS, "first seen");
+		ASSERT_EQ(e.dir[0].last_seen_ns, 10003 * SEC_NS, "last seen");
+	}
+	harness_close(&h);
+	harness_open(&h, NULL);
+	TEST("time: restamped and hour-behind frames counted, raised (nfx_replay)")
+	{
+		int fd = bpf_map__fd(h.m.skel->maps.replay_slots);
+		struct replay_slot *slots = mmap(NULL, REPLAY_SLOTS * sizeof(*slots),
+						 PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		unsigned char pkt[64] = { 0 };
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = sizeof(pkt));
+
+		if (!ASSERT_TRUE(slots != MAP_FAILED, "slots mapped"))
+			break;
+		for (int i = 0; i < n; i++) {
+			struct replay_slot *sl = &slots[i];
+
+			memset(sl, 0, sizeof(*sl));
+			sl->f.ts_ns = frames[i].ts;
+			sl->f.flags = frames[i].flags;
+			sl->f.wire_len = sl->f.frame_len = sl->f.caplen = sl->f.kept =
+				len - sizeof(struct nfx_meta);
+			memcpy(sl->frame.b, buf + sizeof(struct nfx_meta), sl->f.kept);
+		}
+		h.m.skel->bss->replay_count = n;
+		ASSERT_EQ(bpf_prog_test_run_opts(h.replay_fd, &opts), 0, "test run");
+		harness_counters(&h, cnt);
+		ASSERT_EQ(cnt[NFX_TIME_RESTAMPED], 2, "time_restamped");
+		harness_lookup(&h, &k, &e);
+		ASSERT_EQ(e.dir[0].packets, n, "one flow");
+		ASSERT_EQ(e.dir[0].last_seen_ns, 10003 * SEC_NS, "last seen");
+		munmap(slots, REPLAY_SLOTS * sizeof(*slots));
+	}
+	harness_close(&h);
+}
+
 /* nfx_replay over the slots gives the same flows as nfx_meter frame by frame. */
 static void test_replay_batch(void)
 {
@@ -1433,6 +1534,7 @@ int main(int argc, char **argv)
 	test_direction();
 	test_tcp_flags();
 	test_timestamps();
+	test_time_jumps();
 	test_accounting();
 	test_expiry_on_arrival();
 	test_closer();

@@ -2,12 +2,12 @@
 /*
  * The capture reader (user/capture.c) on arbitrary files: the input is
  * written to a memfd and opened by path, as nfxdp --pcap opens a file, so
- * classic pcap goes through the memory map and anything else through
+ * classic pcap goes through nfxdp's own reader and anything else through
  * libpcap. What replay does with a capture, in its order: open, bound the
  * frames (to size the flow cache), read every frame and turn it into the
  * Ethernet frame the meter parses (user/linktype.c), close.
  *
- * Checked: every frame lies within the file's bytes (or libpcap's buffer:
+ * Checked: every frame lies within the bytes read (or libpcap's buffer:
  * each byte is read, so AddressSanitizer sees an overrun), the frame count
  * never passes the bound computed before reading, conversion never writes
  * past its buffer or claims more than it wrote.
@@ -77,14 +77,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		frames++;
 		meterable += f.caplen >= 28;
-		if (c.map)
-			FUZZ_CHECK(f.data >= c.map + 24 && f.data <= c.map + c.size &&
-					   f.caplen <= (size_t)(c.map + c.size - f.data),
-				   "frame %llu: %u bytes at offset %td of a %zu-byte file",
-				   (unsigned long long)frames, f.caplen, f.data - c.map, c.size);
+		if (c.classic)
+			FUZZ_CHECK(f.data >= c.buf && f.data <= c.buf + c.end &&
+					   f.caplen <= (size_t)(c.buf + c.end - f.data),
+				   "frame %llu: %u bytes at offset %td of a %zu-byte buffer",
+				   (unsigned long long)frames, f.caplen, f.data - c.buf, c.end);
 		for (uint32_t i = 0; i < f.caplen; i++)
 			sum += f.data[i];
-		FUZZ_CHECK(!c.map || capture_position(&c) <= size, "position past the end");
+		FUZZ_CHECK(capture_position(&c) <= size, "position past the end");
 		if (!linktype_supported(c.dlt))
 			continue;
 		memset(out, 0xa5, sizeof(out));
@@ -99,10 +99,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * The bound sizes the flow cache: classic pcap counts its records,
 	 * other formats bound the frames long enough to be metered.
 	 */
-	if (c.map && frames < FRAMES_MAX)
+	if (c.classic && frames < FRAMES_MAX)
 		FUZZ_CHECK(frames <= bound, "read %llu frames, bound said %llu",
 			   (unsigned long long)frames, (unsigned long long)bound);
-	if (!c.map && frames < FRAMES_MAX)
+	if (!c.classic && frames < FRAMES_MAX)
 		FUZZ_CHECK(meterable <= bound,
 			   "read %llu frames of 28 bytes or more, bound said %llu",
 			   (unsigned long long)meterable, (unsigned long long)bound);

@@ -33,7 +33,7 @@
 
 /*
  * Allocations nfxdp-cat asks for beyond this fail, as they may on a small
- * machine: cat_file() allocates a batch's length (up to 256 MB) before
+ * machine: cat_file() allocates a batch's length (up to 64 MiB) before
  * reading it, which a 5-byte file can ask for, and under AddressSanitizer
  * that costs each execution 100 ms of page faults.
  */
@@ -323,7 +323,7 @@ static void one_message(struct cat_state *s, const struct cat_opts *o, const uin
 	FUZZ_CHECK(!err, "receive_batch: %s", zmq_strerror(err));
 	if (b) {
 		print_batch(s, o, b);
-		nfxdp__flow_batch__free_unpacked(b, NULL);
+		cat_decoded_free(b);
 	}
 }
 

@@ -475,6 +475,11 @@ static void print_row(FILE *f, void *arg)
 		format_csv_row(f, a->cols, a->flow);
 }
 
+static void print_brief(FILE *f, void *arg)
+{
+	format_brief(f, arg);
+}
+
 static void test_format(void)
 {
 	struct format_columns cols;
@@ -534,6 +539,31 @@ static void test_format(void)
 		ASSERT_TRUE(strstr(out, "\"bidirectional_bytes\":2300,") != NULL, "bytes");
 		ASSERT_TRUE(!strcmp(out + strlen(out) - 2, "}\n"), "closed");
 		free(out);
+	}
+	TEST("format: control characters escaped in CSV and brief lines")
+	{
+		struct row_arg a = { &cols, &r.msg, false };
+		char *src = r.msg.src_ip, *dst = r.msg.dst_ip, *mac = r.msg.dst_mac;
+		const char *want = "3,2,10.0.0.1\\x1b[2J\\x07,02:00:00:00:00:0a,1234,"
+				   "\xc3\x82\\xc2\\x9b31m\\xff,\"a\\x0d\\x0ab,\\\\\\x7f\",80,";
+
+		r.msg.src_ip = "10.0.0.1\x1b[2J\a";
+		r.msg.dst_ip = "\xc3\x82\xc2\x9b" "31m\xff";
+		r.msg.dst_mac = "a\r\nb,\\\x7f";
+		out = capture(print_row, &a);
+		ASSERT_TRUE(!strncmp(out, want, strlen(want)), out);
+		ASSERT_TRUE(!strchr(out, '\r') && strchr(out, '\n') == out + strlen(out) - 1,
+			    "one line");
+		free(out);
+		out = capture(print_brief, &r.msg);
+		ASSERT_TRUE(strstr(out, " 10.0.0.1\\x1b[2J\\x07:1234 ") != NULL, out);
+		ASSERT_TRUE(strstr(out, "-> \xc3\x82\\xc2\\x9b" "31m\\xff:80 ") != NULL, out);
+		ASSERT_TRUE(!strchr(out, 0x1b) && strchr(out, '\n') == out + strlen(out) - 1,
+			    "no escape byte, one line");
+		free(out);
+		r.msg.src_ip = src;
+		r.msg.dst_ip = dst;
+		r.msg.dst_mac = mac;
 	}
 	TEST("format: one field by name")
 	{
@@ -750,6 +780,26 @@ static void test_export_file(void)
 			}
 			off += hl + n;
 		}
+	}
+	TEST("file: created 0640 (umask 022), an existing file keeps its mode")
+	{
+		mode_t old = umask(022);
+		struct stat st;
+
+		for (int compress = 0; compress < 2; compress++) {
+			unlink(path);
+			ASSERT_EQ(file_exporter_open(&fx, path, FORMAT_CSV, compress, false,
+						     NULL), 0, "open");
+			ASSERT_EQ(file_exporter_close(&fx), 0, "close");
+			ASSERT_TRUE(!stat(path, &st), "stat");
+			ASSERT_EQ(st.st_mode & 07777, 0640, compress ? "gzip'd: mode" : "mode");
+		}
+		chmod(path, 0600);
+		ASSERT_EQ(file_exporter_open(&fx, path, FORMAT_CSV, false, true, NULL), 0,
+			  "append");
+		ASSERT_EQ(file_exporter_close(&fx), 0, "close");
+		ASSERT_TRUE(!stat(path, &st) && (st.st_mode & 07777) == 0600, "kept");
+		umask(old);
 	}
 	TEST("file: CSV with a header even when nothing was exported")
 	{

@@ -2,8 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +17,11 @@
 #define PCAP_MAGIC_US 0xa1b2c3d4
 #define PCAP_MAGIC_NS 0xa1b23c4d
 #define LINKTYPE_RAW 101
+
+/* Read buffer: a whole record of the largest captured length always fits. */
+#define READ_BUF (1U << 20)
+/* Classic pcap files up to this size have their records counted before reading. */
+#define COUNT_MAX_SIZE (64ULL << 20)
 
 struct pcap_file_header_ {
 	uint32_t magic;
@@ -35,164 +40,313 @@ struct pcap_record_ {
 	uint32_t len;
 };
 
+_Static_assert(READ_BUF >= sizeof(struct pcap_record_) + CAPTURE_MAX_CAPLEN,
+	       "a record of the largest captured length fits the read buffer");
+
 static uint32_t host32(const struct capture *c, uint32_t v)
 {
 	return c->swapped ? __builtin_bswap32(v) : v;
 }
 
-/* A classic pcap file, mapped; 1 when it is not one (try libpcap), else 0 or -errno. */
-static int open_mapped(struct capture *c, const char *path)
+/*
+ * At least @need bytes not yet handed out in the buffer, unless the file
+ * ends first. Returns how many there are; on a read error the capture is
+ * damaged (message given).
+ */
+static size_t fill(struct capture *c, size_t need)
 {
-	struct pcap_file_header_ h;
-	struct stat st;
-	uint32_t magic;
-	void *map;
-	int fd, err;
+	if (c->end - c->start >= need || c->damaged)
+		return c->end - c->start;
+	if (need > c->cap) {
+		/* A small file grew: the buffer of a large one, if it holds that much. */
+		struct stat st;
+		uint8_t *b;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		pr_warn("Couldn't open capture %s: %s\n", path, strerror(-err));
-		return err;
+		uint64_t more = need - (c->end - c->start);
+
+		if (!fstat(c->fd, &st) && c->read + more > (uint64_t)st.st_size)
+			return c->end - c->start;
+		b = realloc(c->buf, READ_BUF);
+
+		if (!b) {
+			pr_warn("Couldn't read capture %s: %s\n", c->path, strerror(ENOMEM));
+			c->damaged = true;
+			return c->end - c->start;
+		}
+		c->buf = b;
+		c->cap = READ_BUF;
 	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (size_t)st.st_size < sizeof(h) ||
-	    pread(fd, &h, sizeof(h), 0) != sizeof(h)) {
-		close(fd);
-		return 1;
+	memmove(c->buf, c->buf + c->start, c->end - c->start);
+	c->end -= c->start;
+	c->start = 0;
+	while (c->end < need) {
+		ssize_t n = read(c->fd, c->buf + c->end, c->cap - c->end);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			pr_warn("Couldn't read capture %s: %s (the frames before are metered)\n",
+				c->path, strerror(errno));
+			c->damaged = true;
+		}
+		if (n <= 0)
+			break;
+		c->end += n;
+		c->read += n;
 	}
-	magic = h.magic;
-	c->swapped = magic == __builtin_bswap32(PCAP_MAGIC_US) ||
-		     magic == __builtin_bswap32(PCAP_MAGIC_NS);
-	magic = host32(c, magic);
-	if (magic != PCAP_MAGIC_US && magic != PCAP_MAGIC_NS) {
-		close(fd);
-		return 1;
-	}
-	map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-	err = map == MAP_FAILED ? -errno : 0;
-	close(fd);
-	if (err)
-		return 1;
-	madvise(map, st.st_size, MADV_SEQUENTIAL | MADV_WILLNEED);
-	c->map = map;
-	c->size = st.st_size;
-	c->off = sizeof(h);
-	c->nano = magic == PCAP_MAGIC_NS;
-	c->dlt = host32(c, h.linktype) & 0x03ffffff; /* upper bits: FCS length */
-	if (c->dlt == LINKTYPE_RAW)
-		c->dlt = DLT_RAW;
-	return 0;
+	return c->end;
 }
 
-int capture_open(struct capture *c, const char *path)
+/* libpcap reads through a FILE that first gives back what telling the format read. */
+static ssize_t cookie_read(void *cookie, char *out, size_t len)
 {
-	char err[PCAP_ERRBUF_SIZE];
-	int r;
+	struct capture *c = cookie;
+	ssize_t n;
 
-	memset(c, 0, sizeof(*c));
-	c->path = path;
-	r = open_mapped(c, path);
-	if (r <= 0)
-		return r;
-	c->pcap = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
+	if (c->start < c->end) {
+		n = len < c->end - c->start ? len : c->end - c->start;
+		memcpy(out, c->buf + c->start, n);
+		c->start += n;
+		return n;
+	}
+	do
+		n = read(c->fd, out, len);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		c->read += n;
+	return n;
+}
+
+static int cookie_close(void *cookie)
+{
+	return 0; /* the descriptor is capture_close()'s */
+}
+
+static int open_libpcap(struct capture *c)
+{
+	cookie_io_functions_t io = { .read = cookie_read, .close = cookie_close };
+	char err[PCAP_ERRBUF_SIZE];
+
+	c->in = fopencookie(c, "r", io);
+	if (!c->in) {
+		pr_warn("Couldn't open capture %s: %s\n", c->path, strerror(errno));
+		return -ENOMEM;
+	}
+	/* On success the pcap_t owns the FILE. */
+	c->pcap = pcap_fopen_offline_with_tstamp_precision(c->in, PCAP_TSTAMP_PRECISION_NANO, err);
 	if (!c->pcap) {
-		pr_warn("Couldn't open capture %s: %s\n", path, err);
+		fclose(c->in);
+		c->in = NULL;
+		pr_warn("Couldn't open capture %s: %s\n", c->path, err);
 		return -EINVAL;
 	}
 	c->dlt = pcap_datalink(c->pcap);
 	return 0;
 }
 
-static int next_mapped(struct capture *c, struct capture_frame *f)
+/* True (and the file header read) when the capture is classic pcap. */
+static bool open_classic(struct capture *c)
 {
-	const struct pcap_record_ *r;
+	struct pcap_file_header_ h;
+	uint32_t magic;
 
-	if (c->off == c->size)
+	if (fill(c, sizeof(h)) < sizeof(h))
+		return false;
+	memcpy(&h, c->buf + c->start, sizeof(h));
+	magic = h.magic;
+	c->swapped = magic == __builtin_bswap32(PCAP_MAGIC_US) ||
+		     magic == __builtin_bswap32(PCAP_MAGIC_NS);
+	magic = host32(c, magic);
+	if (magic != PCAP_MAGIC_US && magic != PCAP_MAGIC_NS)
+		return false;
+	c->classic = true;
+	c->start += sizeof(h);
+	c->nano = magic == PCAP_MAGIC_NS;
+	c->dlt = host32(c, h.linktype) & 0x03ffffff; /* upper bits: FCS length */
+	if (c->dlt == LINKTYPE_RAW)
+		c->dlt = DLT_RAW;
+	return true;
+}
+
+int capture_open(struct capture *c, const char *path)
+{
+	struct stat st;
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	c->path = path;
+	if (!strcmp(path, "-"))
+		c->fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+	else
+		c->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (c->fd < 0) {
+		err = -errno;
+		pr_warn("Couldn't open capture %s: %s\n", path, strerror(-err));
+		return err;
+	}
+	if (!fstat(c->fd, &st) && S_ISREG(st.st_mode)) {
+		c->regular = true;
+		c->size = st.st_size;
+	}
+	/* A small file needs no more than its size (the fuzzer opens many). */
+	c->cap = c->regular && c->size < READ_BUF ? (c->size > 64 ? c->size : 64) : READ_BUF;
+	c->buf = malloc(c->cap);
+	if (!c->buf) {
+		pr_warn("Couldn't open capture %s: %s\n", path, strerror(ENOMEM));
+		capture_close(c);
+		return -ENOMEM;
+	}
+	if (open_classic(c))
 		return 0;
-	if (c->size - c->off < sizeof(*r))
-		goto damaged;
-	r = (const void *)(c->map + c->off);
-	f->caplen = host32(c, r->caplen);
-	f->len = host32(c, r->len);
-	if (f->caplen > c->size - c->off - sizeof(*r))
-		goto damaged;
-	f->ts_ns = (uint64_t)host32(c, r->sec) * 1000000000ULL +
-		   (uint64_t)host32(c, r->frac) * (c->nano ? 1 : 1000);
-	f->data = c->map + c->off + sizeof(*r);
-	c->off += sizeof(*r) + f->caplen;
-	return 1;
-damaged:
+	if (c->damaged) {
+		capture_close(c);
+		return -EIO;
+	}
+	err = open_libpcap(c);
+	if (err)
+		capture_close(c);
+	return err;
+}
+
+/* The end of the file: 0 where it should be, else -1 (a regular file shrank). */
+static int at_end(struct capture *c)
+{
+	if (!c->regular || c->read >= c->size)
+		return 0;
+	pr_warn("%s shrank while it was read (%llu of its %llu bytes read): the frames before "
+		"are metered\n", c->path, (unsigned long long)c->read, (unsigned long long)c->size);
+	c->damaged = true;
+	return -1;
+}
+
+static int cut_short(struct capture *c)
+{
+	if (c->damaged)
+		return -1;
+	if (c->regular && c->read < c->size)
+		return at_end(c);
 	pr_warn("%s: the file ends in the middle of frame %llu (the frames before it are metered)\n",
 		c->path, (unsigned long long)c->frames + 1);
-	c->off = c->size;
+	c->damaged = true;
 	return -1;
+}
+
+static int next_classic(struct capture *c, struct capture_frame *f)
+{
+	struct pcap_record_ r;
+	size_t have = fill(c, sizeof(r));
+
+	if (!have)
+		return c->damaged ? -1 : at_end(c);
+	if (have < sizeof(r))
+		return cut_short(c);
+	memcpy(&r, c->buf + c->start, sizeof(r));
+	f->caplen = host32(c, r.caplen);
+	f->len = host32(c, r.len);
+	if (f->caplen > CAPTURE_MAX_CAPLEN) {
+		pr_warn("%s: frame %llu claims %u captured bytes, more than any capture holds "
+			"(%u): the file is damaged (the frames before it are metered)\n", c->path,
+			(unsigned long long)c->frames + 1, f->caplen, CAPTURE_MAX_CAPLEN);
+		c->damaged = true;
+		return -1;
+	}
+	if (fill(c, sizeof(r) + f->caplen) < sizeof(r) + f->caplen)
+		return cut_short(c);
+	f->ts_ns = (uint64_t)host32(c, r.sec) * 1000000000ULL +
+		   (uint64_t)host32(c, r.frac) * (c->nano ? 1 : 1000);
+	f->data = c->buf + c->start + sizeof(r);
+	c->start += sizeof(r) + f->caplen;
+	return 1;
+}
+
+static int next_libpcap(struct capture *c, struct capture_frame *f)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int r = pcap_next_ex(c->pcap, &h, &data);
+
+	if (r == 1) {
+		f->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ULL + h->ts.tv_usec;
+		f->caplen = h->caplen;
+		f->len = h->len;
+		f->data = data;
+		return 1;
+	}
+	if (r == PCAP_ERROR) {
+		pr_warn("%s: %s (the frames before it are metered)\n", c->path,
+			pcap_geterr(c->pcap));
+		c->damaged = true;
+		return -1;
+	}
+	return 0;
 }
 
 int capture_next(struct capture *c, struct capture_frame *f)
 {
-	struct pcap_pkthdr *h;
-	const u_char *data;
-	int r;
+	int r = c->classic ? next_classic(c, f) : next_libpcap(c, f);
 
-	if (c->map) {
-		r = next_mapped(c, f);
-	} else {
-		r = pcap_next_ex(c->pcap, &h, &data);
-		if (r == 1) {
-			f->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ULL + h->ts.tv_usec;
-			f->caplen = h->caplen;
-			f->len = h->len;
-			f->data = data;
-		} else if (r == PCAP_ERROR) {
-			pr_warn("%s: %s (the frames before it are metered)\n", c->path,
-				pcap_geterr(c->pcap));
-			r = -1;
-		} else {
-			r = 0;
-		}
-	}
 	c->frames += r == 1;
 	return r;
 }
 
 uint64_t capture_position(const struct capture *c)
 {
-	FILE *f;
-	long pos;
-
-	if (c->map)
-		return c->off;
-	f = pcap_file(c->pcap);
-	pos = f ? ftell(f) : -1;
-	return pos > 0 ? pos : 0;
+	return c->classic ? c->read - (c->end - c->start) : c->read;
 }
 
 void capture_close(struct capture *c)
 {
-	if (c->map)
-		munmap((void *)c->map, c->size);
 	if (c->pcap)
-		pcap_close(c->pcap);
+		pcap_close(c->pcap); /* and the FILE under it */
+	if (c->fd > 0)
+		close(c->fd);
+	free(c->buf);
 	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
+
+/* Whole records of a classic pcap file, as next_classic() will read them. */
+static uint64_t count_records(const struct capture *c, uint64_t limit)
+{
+	size_t len = c->size < READ_BUF ? c->size : READ_BUF;
+	uint8_t *chunk = malloc(len ? len : 1);
+	uint64_t off = sizeof(struct pcap_file_header_), n = 0;
+
+	while (chunk && n < limit) {
+		ssize_t got = pread(c->fd, chunk, len, off);
+		size_t i = 0;
+
+		while (got > 0 && (size_t)got - i >= sizeof(struct pcap_record_) && n < limit) {
+			struct pcap_record_ r;
+			uint32_t caplen;
+
+			memcpy(&r, chunk + i, sizeof(r));
+			caplen = host32(c, r.caplen);
+			if (caplen > CAPTURE_MAX_CAPLEN) {
+				got = 0; /* next_classic() stops there too */
+				break;
+			}
+			if (caplen > (size_t)got - i - sizeof(r))
+				break; /* in the next chunk, or cut off by the end */
+			i += sizeof(r) + caplen;
+			n++;
+		}
+		if (got <= 0 || !i)
+			break;
+		off += i;
+	}
+	free(chunk);
+	return n;
 }
 
 uint64_t capture_frames_bound(const struct capture *c, uint64_t limit)
 {
-	size_t off = c->off;
-	uint64_t n = 0;
-	struct stat st;
+	uint64_t n;
 
-	if (!c->map || c->size > (64 << 20))
-		return stat(c->path, &st) ? 0 : st.st_size / (sizeof(struct pcap_record_) + 28);
-	while (c->size - off >= sizeof(struct pcap_record_) && n < limit) {
-		const struct pcap_record_ *r = (const void *)(c->map + off);
-		uint32_t caplen = host32(c, r->caplen);
-
-		/* A frame the file ends in: next_mapped() stops before it, and so do we. */
-		if (caplen > c->size - off - sizeof(*r))
-			break;
-		off += sizeof(*r) + caplen;
-		n++;
-	}
-	return n;
+	if (!c->regular)
+		return limit;
+	if (c->classic && c->size <= COUNT_MAX_SIZE)
+		return count_records(c, limit);
+	n = c->size / (sizeof(struct pcap_record_) + 28);
+	return n < limit ? n : limit;
 }

@@ -19,6 +19,7 @@
 #include "record/batch.h"
 #include "record/format.h"
 #include "common/log.h"
+#include "cat/decode.h"
 #include "cat/spool.h"
 #include "export/curve.h"
 
@@ -72,7 +73,9 @@ static void usage(FILE *out)
 "      --cursor FILE  with --follow: save the offset after each batch printed\n"
 "                     (and the file's inode) in FILE and start from it: a\n"
 "                     restarted consumer loses nothing and repeats nothing,\n"
-"                     even if the --input file rotated once meanwhile\n"
+"                     even if the --input file rotated once meanwhile; a FILE\n"
+"                     that is not a cursor, or cannot be saved, stops it\n"
+"                     (exit 1) rather than print everything again\n"
 "  -f, --format FMT   jsonl (default), csv (header row of NFStream column names)\n"
 "                     or brief (one readable line per flow)\n"
 "  -n, --count N      exit after N flows\n"
@@ -166,23 +169,37 @@ static int parse_args(struct cat_opts *o, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * How far @seq is past @expected. Sequence numbers wrap at 2^64, so they
+ * compare as RFC 1982 serial numbers: the difference read as signed,
+ * negative for a sequence already seen.
+ */
+static int64_t seq_ahead(uint64_t seq, uint64_t expected)
+{
+	return (int64_t)(seq - expected);
+}
+
 /* Notes restarts and gaps from the batch's stream id and sequence number. */
 static void check_sequence(struct cat_state *s, const Nfxdp__FlowBatch *b)
 {
-	if (!s->have_seq && s->from_file && b->sequence > 0) {
+	if (!s->have_seq && s->from_file && seq_ahead(b->sequence, 0) > 0) {
 		s->lost_batches += b->sequence;
 		fprintf(stderr, "nfxdp-cat: gap: %" PRIu64 " batch(es) lost before sequence %" PRIu64
 				" (the first in the file)\n", b->sequence, b->sequence);
 	}
 	if (s->have_seq && b->stream_id != s->stream_id) {
+		char *heap;
+
 		fprintf(stderr, "nfxdp-cat: stream restarted (agent %s): new stream %016" PRIx64
-				", sequence %" PRIu64 "\n", b->agent, b->stream_id, b->sequence);
-	} else if (s->have_seq && b->sequence < s->next_seq) {
+				", sequence %" PRIu64 "\n", format_escaped(b->agent, &heap),
+			b->stream_id, b->sequence);
+		free(heap);
+	} else if (s->have_seq && seq_ahead(b->sequence, s->next_seq) < 0) {
 		/* MQTT QoS 1 after a reconnect, or a spool read twice. */
 		fprintf(stderr, "nfxdp-cat: repeated: sequence %" PRIu64 " again (expected %" PRIu64
 				")\n", b->sequence, s->next_seq);
 	} else if (s->have_seq && b->sequence != s->next_seq) {
-		uint64_t lost = b->sequence - s->next_seq;
+		uint64_t lost = seq_ahead(b->sequence, s->next_seq);
 
 		s->lost_batches += lost;
 		fprintf(stderr, "nfxdp-cat: gap: %" PRIu64 " batch(es) lost before sequence %" PRIu64
@@ -220,36 +237,6 @@ static bool print_batch(struct cat_state *s, const struct cat_opts *o, const Nfx
 	return true;
 }
 
-/*
- * Inflates a deflated batch into a buffer that grows as needed (up to 64 MB);
- * NULL when it is bad. Only the output buffer grows: the input is @len bytes.
- */
-static uint8_t *inflate_batch(const void *in, size_t len, size_t *out_len)
-{
-	static uint8_t *buf;
-	static size_t cap;
-	size_t want = len * 4 > 65536 ? len * 4 : 65536;
-	uLongf n;
-	int r;
-
-	for (;;) {
-		if (cap < want) {
-			free(buf);
-			buf = malloc(want);
-			cap = buf ? want : 0;
-			if (!buf)
-				return NULL;
-		}
-		n = cap;
-		r = uncompress(buf, &n, in, len);
-		if (r != Z_BUF_ERROR || cap >= (64U << 20))
-			break;
-		want = cap * 2; /* the batch is larger: grow and retry */
-	}
-	*out_len = n;
-	return r == Z_OK ? buf : NULL;
-}
-
 /* Receives one [topic][batch] message; returns the batch, NULL on timeout or bad data. */
 static Nfxdp__FlowBatch *receive_batch(void *sock, zmq_msg_t *msg, int *err)
 {
@@ -280,16 +267,102 @@ static Nfxdp__FlowBatch *receive_batch(void *sock, zmq_msg_t *msg, int *err)
 	data = zmq_msg_data(msg);
 	len = zmq_msg_size(msg);
 	if (!strcmp(topic, ZMQ_TOPIC_FLOWS_DEFLATED)) {
-		data = inflate_batch(data, len, &len);
-		if (!data) {
+		size_t packed = len;
+
+		data = cat_inflate(data, packed, &len);
+		if (!data && errno == E2BIG)
+			fprintf(stderr, "nfxdp-cat: a deflated batch of %zu bytes inflates to more than "
+					"%u times its size or %u MiB; skipped\n", packed,
+				CAT_INFLATE_RATIO, CAT_MAX_BATCH >> 20);
+		else if (!data)
 			fprintf(stderr, "nfxdp-cat: a deflated batch does not inflate; skipped\n");
+		if (!data)
 			return NULL;
-		}
 	}
-	b = nfxdp__flow_batch__unpack(NULL, len, data);
-	if (!b)
+	b = cat_decode(data, len);
+	if (!b && errno == E2BIG)
+		fprintf(stderr, "nfxdp-cat: a batch of %zu bytes would take more memory to decode than "
+				"%u times its size and 1 MiB; skipped\n", len, CAT_DECODE_RATIO);
+	else if (!b)
 		fprintf(stderr, "nfxdp-cat: a message of %zu bytes is not a flow batch; skipped\n", len);
 	return b;
+}
+
+/*
+ * libzmq drops a publisher that breaks the protocol (a message over
+ * CAT_MAX_BATCH) and, unlike after a lost connection, never connects to it
+ * again: the stream would stop without a word. A disconnection that no
+ * attempt to reconnect follows within a second is said, and the endpoint
+ * connected again.
+ */
+struct conn_watch {
+	void *mon;	/* the socket's monitor events */
+	double lost_at; /* a disconnection no retry has followed yet; 0: none */
+};
+
+static void watch_open(struct conn_watch *w, void *ctx, void *sock)
+{
+	int zero = 0, events = ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED |
+			       ZMQ_EVENT_CONNECT_DELAYED | ZMQ_EVENT_CONNECTED;
+	char addr[64];
+
+	w->mon = NULL;
+	w->lost_at = 0;
+	snprintf(addr, sizeof(addr), "inproc://nfxdp-cat-monitor-%p", sock);
+	if (zmq_socket_monitor(sock, addr, events))
+		return;
+	w->mon = zmq_socket(ctx, ZMQ_PAIR);
+	if (w->mon)
+		zmq_setsockopt(w->mon, ZMQ_LINGER, &zero, sizeof(zero));
+	if (w->mon && zmq_connect(w->mon, addr)) {
+		zmq_close(w->mon);
+		w->mon = NULL;
+	}
+}
+
+/* The next monitor event, or 0 when there is none. */
+static int watch_event(struct conn_watch *w)
+{
+	uint8_t ev[6];
+	char endpoint[256];
+	int more = 0;
+	size_t len = sizeof(more);
+	uint16_t id;
+
+	if (zmq_recv(w->mon, ev, sizeof(ev), ZMQ_DONTWAIT) < (int)sizeof(ev))
+		return 0;
+	zmq_getsockopt(w->mon, ZMQ_RCVMORE, &more, &len);
+	if (more)
+		zmq_recv(w->mon, endpoint, sizeof(endpoint), 0);
+	memcpy(&id, ev, sizeof(id));
+	return id;
+}
+
+static void watch_check(struct conn_watch *w, void *sock, const char *endpoint)
+{
+	double now = clock_secs(CLOCK_MONOTONIC);
+	int ev;
+
+	if (!w->mon)
+		return;
+	while ((ev = watch_event(w)))
+		w->lost_at = ev == ZMQ_EVENT_DISCONNECTED ? now : 0;
+	if (!w->lost_at || now - w->lost_at < 1.0)
+		return;
+	fprintf(stderr, "nfxdp-cat: %s broke the protocol (a message over %u MiB?) and was "
+			"dropped: connecting again\n", endpoint, CAT_MAX_BATCH >> 20);
+	zmq_disconnect(sock, endpoint);
+	if (zmq_connect(sock, endpoint))
+		pr_warn("Couldn't connect to %s: %s\n", endpoint, zmq_strerror(errno));
+	w->lost_at = 0;
+}
+
+static void watch_close(struct conn_watch *w, void *sock)
+{
+	if (!w->mon)
+		return;
+	zmq_socket_monitor(sock, NULL, 0);
+	zmq_close(w->mon);
 }
 
 /* Reads length-delimited batches from a file (gzread reads plain files too). */
@@ -361,8 +434,14 @@ static int cat_file(struct cat_state *s, const struct cat_opts *o)
 		if (!n)
 			break;
 		used = varint_decode(hdr, n, &len);
-		if (!used || len > (256U << 20)) {
+		if (!used) {
 			pr_warn("%s: not a file of length-delimited flow batches\n", o->input);
+			status = 1;
+			break;
+		}
+		if (len > CAT_MAX_BATCH) {
+			pr_warn("%s: a batch of %" PRIu64 " bytes, more than nfxdp-cat reads (%u MiB)\n",
+				o->input, len, CAT_MAX_BATCH >> 20);
 			status = 1;
 			break;
 		}
@@ -376,14 +455,16 @@ static int cat_file(struct cat_state *s, const struct cat_opts *o)
 			status = 1;
 			break;
 		}
-		b = nfxdp__flow_batch__unpack(NULL, len, buf);
+		b = cat_decode(buf, len);
 		if (!b) {
-			pr_warn("%s: a batch of %" PRIu64 " bytes does not decode\n", o->input, len);
+			pr_warn("%s: a batch of %" PRIu64 " bytes %s\n", o->input, len,
+				errno == E2BIG ? "would take more memory to decode than allowed" :
+						 "does not decode");
 			status = 1;
 			break;
 		}
 		more = print_batch(s, o, b);
-		nfxdp__flow_batch__free_unpacked(b, NULL);
+		cat_decoded_free(b);
 		if (!more)
 			break;
 	}
@@ -398,6 +479,8 @@ int main(int argc, char **argv)
 	struct cat_opts o = { 0 };
 	struct cat_state s = { 0 };
 	int r, rcvtimeo = 200, status = 0;
+	int64_t max_msg = CAT_MAX_BATCH;
+	struct conn_watch watch;
 	void *ctx, *sock;
 	double deadline = 0;
 	zmq_msg_t msg;
@@ -420,13 +503,17 @@ int main(int argc, char **argv)
 	if (o.stats)
 		zmq_setsockopt(sock, ZMQ_SUBSCRIBE, ZMQ_TOPIC_STATS, strlen(ZMQ_TOPIC_STATS));
 	zmq_setsockopt(sock, ZMQ_RCVTIMEO, &rcvtimeo, sizeof(rcvtimeo));
+	/* A larger message is no batch of nfxdp's: libzmq drops the peer before reading it. */
+	zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max_msg, sizeof(max_msg));
 	if (o.curve_server_key && curve_client(sock, o.curve_server_key)) {
 		zmq_close(sock);
 		zmq_ctx_term(ctx);
 		return 2;
 	}
+	watch_open(&watch, ctx, sock);
 	if (zmq_connect(sock, o.endpoint)) {
 		pr_warn("Couldn't connect to %s: %s\n", o.endpoint, zmq_strerror(errno));
+		watch_close(&watch, sock);
 		zmq_close(sock);
 		zmq_ctx_term(ctx);
 		return 1;
@@ -436,12 +523,15 @@ int main(int argc, char **argv)
 		deadline = clock_secs(CLOCK_MONOTONIC) + o.timeout_s;
 	while (!stop) {
 		int err;
-		Nfxdp__FlowBatch *b = receive_batch(sock, &msg, &err);
+		Nfxdp__FlowBatch *b;
+
+		watch_check(&watch, sock, o.endpoint);
+		b = receive_batch(sock, &msg, &err);
 
 		if (b) {
 			bool more = print_batch(&s, &o, b);
 
-			nfxdp__flow_batch__free_unpacked(b, NULL);
+			cat_decoded_free(b);
 			if (!more)
 				break;
 			continue;
@@ -466,6 +556,7 @@ int main(int argc, char **argv)
 
 		zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero));
 	}
+	watch_close(&watch, sock);
 	zmq_close(sock);
 	zmq_ctx_term(ctx);
 	return status;

@@ -13,9 +13,11 @@
 #include "common/clock.h"
 #include "record/batch.h"
 #include "common/log.h"
+#include "cat/decode.h"
 #include "cat/spool.h"
 
-#define MAX_BATCH (256U << 20)
+/* What the reader takes from the file at a time: a backlog is not read whole. */
+#define READ_CHUNK (1U << 20)
 
 /*
  * Where a consumer is: an offset in the file with inode @ino, so a restart
@@ -27,37 +29,65 @@ struct spool_cursor {
 	ino_t ino;
 };
 
-static struct spool_cursor cursor_load(const char *path)
+/*
+ * The cursor in @path: "OFFSET INODE" (or "OFFSET", an older one). None
+ * yet: offset 0. One that cannot be read, or is not a cursor, is refused
+ * (message given, -1): starting over from 0 would print everything again.
+ */
+static int cursor_load(const char *path, struct spool_cursor *c)
 {
-	struct spool_cursor c = {};
 	unsigned long long ino = 0;
-	long long off = 0;
-	FILE *f;
+	long long off = -1;
+	char text[128];
+	int end = 0, fd;
+	ssize_t n;
 
-	if (!path || !(f = fopen(path, "r")))
-		return c;
-	if (fscanf(f, "%lld %llu", &off, &ino) >= 1 && off >= 0) {
-		c.off = off;
-		c.ino = ino;
-	}
-	fclose(f);
-	return c;
-}
-
-/* Written aside, then renamed: a consumer killed mid-write keeps the old one. */
-static int cursor_save(const char *path, off_t off, ino_t ino)
-{
-	char tmp[4200];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f || fprintf(f, "%lld %llu\n", (long long)off, (unsigned long long)ino) < 0 ||
-	    fclose(f) || rename(tmp, path)) {
-		pr_warn("Couldn't save the cursor %s: %s\n", path, strerror(errno));
+	*c = (struct spool_cursor){};
+	if (!path)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	n = fd < 0 ? -1 : read(fd, text, sizeof(text) - 1);
+	if (n < 0) {
+		pr_warn("Couldn't read the cursor %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
-	return 0;
+	close(fd);
+	text[n] = '\0';
+	if ((sscanf(text, "%lld %llu %n", &off, &ino, &end) == 2 ||
+	     sscanf(text, "%lld %n", &off, &end) == 1) && off >= 0 && text[end] == '\0') {
+		c->off = off;
+		c->ino = ino;
+		return 0;
+	}
+	pr_warn("%s is not a cursor nfxdp-cat wrote (\"OFFSET INODE\"): not starting over from "
+		"the beginning, which would print everything again; remove it to do so\n", path);
+	return -1;
+}
+
+/* Written aside, then renamed: a consumer killed mid-write keeps the old one. 0 or -errno. */
+static int cursor_save(const char *path, off_t off, ino_t ino)
+{
+	char tmp[4200], text[64];
+	int fd, len, err = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	len = snprintf(text, sizeof(text), "%lld %llu\n", (long long)off, (unsigned long long)ino);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != len)
+		err = errno ? -errno : -EIO;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
 }
 
 /*
@@ -71,11 +101,11 @@ static int next_record(const uint8_t *buf, size_t avail, size_t *used, Nfxdp__Fl
 
 	if (!hdr)
 		return avail >= 10 ? -1 : 0;
-	if (len > MAX_BATCH)
+	if (len > CAT_MAX_BATCH)
 		return -1;
 	if (avail - hdr < len)
 		return 0;
-	*b = nfxdp__flow_batch__unpack(NULL, len, buf + hdr);
+	*b = cat_decode(buf + hdr, len);
 	if (!*b)
 		return -1;
 	*used = hdr + len;
@@ -88,28 +118,51 @@ struct spool_buf {
 	size_t cap;
 };
 
-/* Appends what the file holds past what was read; false on a read error. */
-static bool fill(int fd, struct spool_buf *sb)
+/*
+ * The bytes the reader needs next: a chunk, or the whole of the batch the
+ * buffer starts with when that is longer (CAT_MAX_BATCH at most).
+ */
+static size_t wanted(const struct spool_buf *sb)
 {
-	for (;;) {
-		ssize_t n;
+	uint64_t len = 0;
+	size_t hdr = varint_decode(sb->data, sb->len < 10 ? sb->len : 10, &len);
 
-		if (sb->cap - sb->len < 65536) {
-			size_t cap = sb->cap ? sb->cap * 2 : 1 << 20;
-			uint8_t *p = realloc(sb->data, cap);
+	if (hdr && len <= CAT_MAX_BATCH && hdr + len > READ_CHUNK)
+		return hdr + len;
+	return READ_CHUNK;
+}
 
-			if (!p)
-				return false;
-			sb->data = p;
-			sb->cap = cap;
-		}
-		n = read(fd, sb->data + sb->len, sb->cap - sb->len);
+/*
+ * Reads on from the file until the buffer holds what the reader needs next
+ * (or the file ends): a backlog is read a chunk at a time, never whole.
+ * Returns the bytes read, -1 on a read error.
+ */
+static ssize_t fill(int fd, struct spool_buf *sb)
+{
+	size_t want = wanted(sb);
+	ssize_t got = 0;
+
+	if (sb->cap < want) {
+		uint8_t *p = realloc(sb->data, want);
+
+		if (!p)
+			return -1;
+		sb->data = p;
+		sb->cap = want;
+	}
+	while (sb->len < want) {
+		ssize_t n = read(fd, sb->data + sb->len, want - sb->len);
+
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return n == 0;
+		if (n < 0)
+			return -1;
+		if (!n)
+			break;
 		sb->len += n;
+		got += n;
 	}
+	return got;
 }
 
 /* The file being read: which one, how far, and what is read but not handed on. */
@@ -126,23 +179,28 @@ static int drain(struct spool_follow *sf, struct spool_in *in)
 	struct spool_buf *sb = &in->sb;
 	size_t off = 0, used;
 	Nfxdp__FlowBatch *b;
-	int r, status = 0;
+	int r, status = 0, err;
 
 	while ((r = next_record(sb->data + off, sb->len - off, &used, &b)) > 0) {
 		bool more = sf->fn(sf->ctx, b);
 
-		nfxdp__flow_batch__free_unpacked(b, NULL);
+		cat_decoded_free(b);
 		off += used;
 		in->pos += used;
 		/* The batch is out (the callback flushed it), then the cursor moves. */
-		if (sf->cursor)
-			cursor_save(sf->cursor, in->pos, in->ino);
+		if (sf->cursor && (err = cursor_save(sf->cursor, in->pos, in->ino))) {
+			pr_warn("Couldn't save the cursor %s: %s: stopping, at offset %lld (a "
+				"restart would print what follows it again)\n", sf->cursor,
+				strerror(-err), (long long)in->pos);
+			status = -1;
+			break;
+		}
 		if (!more) {
 			status = 1;
 			break;
 		}
 	}
-	if (r < 0) {
+	if (r < 0 && !status) {
 		pr_warn("%s: not a batch at offset %lld\n", sf->path, (long long)in->pos);
 		status = -1;
 	}
@@ -206,7 +264,7 @@ static int next_file(struct spool_follow *sf, struct spool_in *in)
 	const char *next = sf->path;
 	struct stat cur, st;
 	ino_t ino;
-	int fd;
+	int fd, err;
 
 	if (in->sb.len)
 		pr_warn("%s: %zu bytes after the last whole batch of the rotated file, skipped\n",
@@ -224,8 +282,11 @@ static int next_file(struct spool_follow *sf, struct spool_in *in)
 	in->pos = 0;
 	in->sb.len = 0;
 	/* The old file is done: a restart must not look for it, two rotations on. */
-	if (sf->cursor)
-		cursor_save(sf->cursor, 0, ino);
+	if (sf->cursor && (err = cursor_save(sf->cursor, 0, ino))) {
+		pr_warn("Couldn't save the cursor %s: %s: stopping at the start of %s\n",
+			sf->cursor, strerror(-err), sf->path);
+		return -1;
+	}
 	return 0;
 }
 
@@ -247,7 +308,7 @@ static bool batch_at(int fd, off_t off)
 		return true;
 	n = pread(fd, hdr, sizeof(hdr), off);
 	hl = n > 0 ? varint_decode(hdr, n, &len) : 0;
-	if (!hl || len > MAX_BATCH)
+	if (!hl || len > CAT_MAX_BATCH)
 		return false;
 	if (off + (off_t)(hl + len) > st.st_size)
 		return true;
@@ -256,10 +317,9 @@ static bool batch_at(int fd, off_t off)
 		free(buf);
 		return true;
 	}
-	b = nfxdp__flow_batch__unpack(NULL, len, buf);
+	b = cat_decode(buf, len);
 	free(buf);
-	if (b)
-		nfxdp__flow_batch__free_unpacked(b, NULL);
+	cat_decoded_free(b);
 	return b != NULL;
 }
 
@@ -270,11 +330,13 @@ static bool batch_at(int fd, off_t off)
  */
 static int open_start(struct spool_follow *sf, struct spool_in *in)
 {
-	struct spool_cursor c = cursor_load(sf->cursor);
+	struct spool_cursor c;
 	char old[4200];
 	ino_t ino;
-	int fd;
+	int fd, err;
 
+	if (cursor_load(sf->cursor, &c))
+		return -1;
 	in->fd = open_file(sf->path, &in->ino);
 	if (in->fd < 0)
 		return -1;
@@ -308,6 +370,13 @@ static int open_start(struct spool_follow *sf, struct spool_in *in)
 		close(in->fd);
 		return -1;
 	}
+	/* A cursor that cannot be saved would have a restart print everything again. */
+	if (sf->cursor && (err = cursor_save(sf->cursor, c.off, in->ino))) {
+		pr_warn("Couldn't save the cursor %s: %s: not following without it (a restart "
+			"would print everything again)\n", sf->cursor, strerror(-err));
+		close(in->fd);
+		return -1;
+	}
 	return 0;
 }
 
@@ -319,6 +388,7 @@ int spool_follow_run(struct spool_follow *sf)
 	if (open_start(sf, &in))
 		return 1;
 	while (!*sf->stop) {
+		ssize_t got;
 		bool rot;
 		int r;
 
@@ -329,7 +399,8 @@ int spool_follow_run(struct spool_follow *sf)
 		}
 		/* Seen before reading: the writer has finished with the old file by then. */
 		rot = rotated(sf, &in);
-		if (!fill(in.fd, &in.sb)) {
+		got = fill(in.fd, &in.sb);
+		if (got < 0) {
 			pr_warn("Couldn't read %s: %s\n", sf->path, strerror(errno));
 			status = 1;
 			break;
@@ -339,6 +410,9 @@ int spool_follow_run(struct spool_follow *sf)
 			status = r < 0 ? 1 : 0;
 			break;
 		}
+		/* More may be there already (a backlog, a rotated file's end): read on. */
+		if (got > 0)
+			continue;
 		if (rot) {
 			if (next_file(sf, &in)) {
 				status = 1;

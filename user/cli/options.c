@@ -162,7 +162,7 @@ const struct option_def nfx_options[] = {
 	  OPT_STRING, F(pin_dir), .example = "/sys/fs/bpf/other" },
 	{ "pcap", 'r', "FILE...", INPUT,
 	  "read pcap/pcapng files, one after another, as one capture (flow time is capture "
-	  "time)",
+	  "time); a FIFO works, - is standard input",
 	  OPT_CUSTOM, F(n_pcaps), FIELD_INT, .parse = add_pcap, .example = "a.pcap" },
 	{ "replay-mode", 0, "MODE", INPUT,
 	  "batch (frame headers in batches through the meter's replay entry point) or frame "
@@ -248,7 +248,9 @@ const struct option_def nfx_options[] = {
 	  OPT_U32, F(batch_flows), .min = 1, .max = 65536, .example = "7" },
 	{ "batch-ms", 0, "MS", EXPORT, "send a batch at most MS after its first flow",
 	  OPT_U32, F(batch_ms), .min = 1, .max = 3600000, .example = "20" },
-	{ "output", 'o', "PATH|-", EXPORT, "also write flows to a file (or stdout)",
+	{ "output", 'o', "PATH|-", EXPORT,
+	  "also write flows to a file (or stdout); a new file is created 0640 (less if the "
+	  "umask says so)",
 	  OPT_STRING, F(output), .example = "-" },
 	{ "output-rotate", 0, "SIZE", EXPORT,
 	  "once the file holds SIZE bytes (k, M, G: powers of 1024), rename it PATH.1 "

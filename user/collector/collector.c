@@ -524,6 +524,9 @@ int collector_stats(struct collector *c, struct stat_item *items, int max)
 	meter_counters_hook(c->m, HOOK_EGRESS, cnt);
 	ITEM("egress_frames_seen", cnt[NFX_FRAMES_SEEN]);
 	ITEM("egress_frames_metered", cnt[NFX_FRAMES_METERED]);
+	for (int i = 0; i < MODE_COUNTERS_MAX; i++)
+		if (c->facts.counters[i].name)
+			ITEM(c->facts.counters[i].name, *c->facts.counters[i].value);
 #undef ITEM
 	for (int i = 0; i < c->n_ex && n < max; i++)
 		n += c->ex[i]->ops->own_stats(c->ex[i], items + n, max - n);
@@ -573,6 +576,14 @@ void collector_report(struct collector *c, const char *when)
 {
 	print_stats(c, when);
 	publish_stats(c);
+}
+
+uint64_t collector_flows_evicted(struct collector *c)
+{
+	uint64_t cnt[NFX_COUNTER_MAX];
+
+	meter_counters(c->m, cnt);
+	return evicted_estimate(c, cnt);
 }
 
 void collector_metrics(struct collector *c, struct metrics_snapshot *s)

@@ -22,11 +22,19 @@
 
 struct flowfilter;
 
+/* A count the mode keeps of its input, shown with the stats (NULL name: none). */
+struct mode_counter {
+	const char *name;
+	const uint64_t *value;
+};
+#define MODE_COUNTERS_MAX 2
+
 /* What the mode tells the collector about its input. */
 struct mode_facts {
 	const char *source; /* the input, named in every batch: interfaces or capture files */
 	bool capture_time;  /* the meter runs on capture time, Unix time already */
 	bool live;	    /* packets keep arriving while the collector scans */
+	struct mode_counter counters[MODE_COUNTERS_MAX];
 };
 
 struct collector_opts {
@@ -123,6 +131,8 @@ void collector_leave(struct collector *c);
 int collector_stats(struct collector *c, struct stat_item *items, int max);
 /* Stats on stderr and as JSON on the sinks' side channel ("stats" on ZeroMQ). */
 void collector_report(struct collector *c, const char *when);
+/* Flows the kernel's LRU evicted before they could be closed (an estimate while live). */
+uint64_t collector_flows_evicted(struct collector *c);
 /* The collector's part of a /metrics snapshot. */
 void collector_metrics(struct collector *c, struct metrics_snapshot *s);
 /* Closes the sinks and lets go of the meter (not destroyed); 1 when a sink lost anything. */

@@ -14,6 +14,13 @@
 #include "record/batch.h"
 #include "common/log.h"
 
+/*
+ * Flow records are not for every user of the machine: a file nfxdp creates
+ * is readable by its group (a consumer's), not by others; the umask may
+ * take more. A file that exists keeps its mode.
+ */
+#define FILE_MODE 0640
+
 /* A gzFile behind a FILE *, so every format writes through stdio unchanged. */
 static ssize_t gz_write(void *cookie, const char *buf, size_t len)
 {
@@ -34,8 +41,8 @@ static int gz_close(void *cookie)
 static FILE *gz_open(const char *path, int *fdp)
 {
 	cookie_io_functions_t io = { .write = gz_write, .close = gz_close };
-	int fd = strcmp(path, "-") ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) :
-				   dup(STDOUT_FILENO);
+	int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+	int fd = strcmp(path, "-") ? open(path, flags, FILE_MODE) : dup(STDOUT_FILENO);
 	gzFile gz;
 	FILE *f;
 
@@ -57,13 +64,25 @@ static FILE *gz_open(const char *path, int *fdp)
 /* @path as --output asks: gzip'd, continued or new; *fd is the file under it. */
 static FILE *open_stream(const char *path, bool compress, bool append, int *fd)
 {
+	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC);
 	FILE *f;
 
 	if (compress)
 		return gz_open(path, fd);
-	f = strcmp(path, "-") ? fopen(path, append ? "a" : "w") : stdout;
-	if (f)
-		*fd = fileno(f);
+	if (!strcmp(path, "-")) {
+		*fd = STDOUT_FILENO;
+		return stdout;
+	}
+	*fd = open(path, flags, FILE_MODE);
+	if (*fd < 0)
+		return NULL;
+	f = fdopen(*fd, append ? "a" : "w");
+	if (!f) {
+		int err = errno;
+
+		close(*fd);
+		errno = err;
+	}
 	return f;
 }
 

@@ -143,9 +143,24 @@ static int put_ip(struct writer *w, const struct pkt_spec *s, int version, const
 	return 0;
 }
 
+/* Cisco FabricPath: outer switch addresses, ethertype 0x8903, FTag 1 and TTL 32. */
+static void put_fabricpath(struct writer *w)
+{
+	static const uint8_t hdr[16] = { 0x0a, 0, 0, 0, 0, 0x01, 0x0a, 0, 0, 0, 0, 0x02,
+					 0x89, 0x03, 0x00, 0x60 };
+	uint8_t *p = put(w, sizeof(hdr));
+
+	if (p)
+		memcpy(p, hdr, sizeof(hdr));
+}
+
 static void put_link(struct writer *w, const struct pkt_spec *s, uint16_t ethertype)
 {
-	uint8_t *p = put(w, 14);
+	uint8_t *p;
+
+	if (s->fabricpath)
+		put_fabricpath(w);
+	p = put(w, 14);
 
 	if (!p)
 		return;
@@ -196,10 +211,11 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 	uint16_t et = s->ethertype ? s->ethertype : first_v == 6 ? 0x86dd : 0x0800;
 	size_t l4 = l4_header_len(s) + s->payload;
 	size_t inner_hdr = inner_v == 6 ? 40 + ipv6_ext_len(s) : (s->ipv4_ihl ? s->ipv4_ihl : 5) * 4;
+	size_t link = s->fabricpath ? 16 : 0; /* where the Ethernet header starts */
 
 	put_link(&w, s, et);
 	if (s->llc_snap && !w.overflow)
-		put16(buf + 12, w.len - 14 + (inner_v ? inner_hdr + l4 : 0) +
+		put16(buf + link + 12, w.len - link - 14 + (inner_v ? inner_hdr + l4 : 0) +
 					(s->outer_version ? (s->outer_version == 6 ? 40 : 20) : 0));
 	if (s->outer_version &&
 	    put_ip(&w, s, s->outer_version, s->outer_src, s->outer_dst, inner_v == 6 ? 41 : 4,

@@ -13,6 +13,7 @@ struct pkt_spec {
 	uint8_t smac[6];
 	uint8_t dmac[6];
 	/* link layer extras, outermost first */
+	bool fabricpath; /* a Cisco FabricPath header (16 bytes) before the frame */
 	uint16_t vlan_tpid[4];
 	uint16_t vlan_id[4];
 	int n_vlans;

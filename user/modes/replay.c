@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +16,12 @@
 #include "flow.h"
 #include "modes/replay.h"
 #include "modes/setup.h"
+
+/*
+ * The longest frame a record may claim: Linux hands a capture frames of up
+ * to 512 KiB aggregated by segmentation offload (BIG TCP); 1 MiB leaves room.
+ */
+#define REPLAY_MAX_WIRE_LEN (1U << 20)
 
 /* Frame mode: nfx_meta and the largest frame a test run takes (linear part and frags). */
 #define FRAME_BUF (64 * 1024)
@@ -47,10 +52,16 @@ struct replay {
 	uint32_t frames;	   /* in slots from first, not yet metered */
 	uint32_t capacity;	   /* REPLAY_SLOTS, or HALF when pipelined */
 	uint32_t room;		   /* frames the batch being filled may hold */
+	bool held;		   /* the last frame read waits for the next one's time */
+	size_t held_len;	   /* frame mode: its bytes in buf */
+	bool have_prev;
+	uint64_t prev_ts;	   /* the time the frame before it was metered at */
 	struct pipeline *pl;	   /* NULL: one thread reads and meters */
 	uint8_t *buf;		   /* frame mode */
 	uint64_t next_scan_ns;
 	uint64_t scan_every_ns;
+	bool damaged; /* a capture ended early, or frames or flows were lost */
+	uint64_t len_clamped; /* records whose original length could not be */
 	/* progress */
 	bool progress;
 	uint64_t packets;
@@ -151,24 +162,38 @@ static int run_batch(struct replay *r)
 }
 
 /*
+ * The original length a record claims, unless no frame can have it: less
+ * than the bytes captured of it, or more than any link nfxdp meters carries
+ * (frames aggregated by segmentation offload included). Then the captured
+ * length, counted in capture_len_clamped (PARITY.md).
+ */
+static uint32_t wire_len(struct replay *r, const struct capture_frame *cf)
+{
+	if (cf->len >= cf->caplen && cf->len <= REPLAY_MAX_WIRE_LEN)
+		return cf->len;
+	__atomic_fetch_add(&r->len_clamped, 1, __ATOMIC_RELAXED); /* the stats read it */
+	return cf->caplen;
+}
+
+/*
  * The frame as the meter sees it: Ethernet (other link headers replaced),
  * at most @cap bytes in @out. Fills the lengths of @f; returns the bytes
  * written.
  */
-static size_t frame_for_meter(int dlt, const struct capture_frame *cf, uint8_t *out, size_t cap,
-			      struct replay_frame *f)
+static size_t frame_for_meter(struct replay *r, int dlt, const struct capture_frame *cf,
+			      uint8_t *out, size_t cap, struct replay_frame *f)
 {
 	size_t written = 0;
 	long eth_caplen = linktype_to_ethernet(dlt, cf->data, cf->caplen, out, cap, &written);
 
-	f->wire_len = cf->len;
+	f->wire_len = wire_len(r, cf);
 	if (eth_caplen < 0 || cf->caplen < MIN_FRAME_LEN) {
 		/* Shorter than its own link header, or than NFStream's minimum: too short. */
 		f->caplen = f->frame_len = cf->caplen < MIN_FRAME_LEN ? cf->caplen : 0;
 		return 0;
 	}
 	f->caplen = eth_caplen;
-	f->frame_len = eth_caplen + (cf->len - cf->caplen);
+	f->frame_len = eth_caplen + (f->wire_len - cf->caplen);
 	return written;
 }
 
@@ -188,28 +213,101 @@ static uint32_t batch_room(struct replay *r)
 	return room < r->capacity ? room : r->capacity;
 }
 
-static int add_frame(struct replay *r, int dlt, const struct capture_frame *cf)
+static bool far_apart(uint64_t a, uint64_t b)
 {
-	struct replay_slot *sl = &r->slots[r->first + r->frames++];
+	return (a > b ? a - b : b - a) > NFX_TIME_JUMP_NS;
+}
 
-	if (r->frames == 1)
-		r->room = batch_room(r);
-	sl->f.ts_ns = cf->ts_ns;
-	sl->f.kept = frame_for_meter(dlt, cf, sl->frame.b, PARSE_WINDOW, &sl->f);
-	if (r->frames >= r->room || scan_due(r, cf->ts_ns))
+/*
+ * Time that jumps (PARITY.md, NFX_TIME_JUMP_NS): a frame far from both its
+ * neighbours while they are close to each other is a lone frame whose
+ * clock went wrong, not time passing (captures merged, a quiet link): it
+ * takes its predecessor's time, flagged for the meter to count. A frame is
+ * settled once the next one is read (@has_next false: it was the last).
+ */
+static void settle_time(struct replay *r, uint64_t *ts, uint32_t *flags, uint64_t next,
+			bool has_next)
+{
+	if (r->have_prev && has_next && far_apart(*ts, r->prev_ts) && far_apart(next, *ts) &&
+	    !far_apart(next, r->prev_ts)) {
+		*ts = r->prev_ts;
+		*flags |= REPLAY_F_RESTAMPED;
+	}
+	r->prev_ts = *ts;
+	r->have_prev = true;
+}
+
+/* Batch mode: the frame added last settled, and its batch run when it ends there. */
+static int settle_slot(struct replay *r, uint64_t next, bool has_next)
+{
+	struct replay_frame *f;
+	uint32_t flags;
+	uint64_t ts;
+
+	if (!r->held)
+		return 0;
+	r->held = false;
+	f = &r->slots[r->first + r->frames - 1].f;
+	ts = f->ts_ns;
+	flags = f->flags;
+	settle_time(r, &ts, &flags, next, has_next);
+	f->ts_ns = ts;
+	f->flags = flags;
+	if (r->frames >= r->room || scan_due(r, ts))
 		return run_batch(r);
 	return 0;
 }
 
-/* Frame mode: the whole frame through nfx_meter, time and lengths in data_meta. */
+/* Batch mode: the frame's header bytes into the next slot, held until the next is read. */
+static int add_frame(struct replay *r, int dlt, const struct capture_frame *cf)
+{
+	struct replay_slot *sl;
+	int err = settle_slot(r, cf->ts_ns, true);
+
+	if (err)
+		return err;
+	sl = &r->slots[r->first + r->frames++];
+	if (r->frames == 1)
+		r->room = batch_room(r);
+	sl->f.ts_ns = cf->ts_ns;
+	sl->f.flags = 0;
+	sl->f.kept = frame_for_meter(r, dlt, cf, sl->frame.b, PARSE_WINDOW, &sl->f);
+	r->held = true;
+	return 0;
+}
+
+/* Frame mode: the frame held in the buffer settled, then through nfx_meter. */
+static int settle_frame(struct replay *r, uint64_t next, bool has_next)
+{
+	struct nfx_meta *meta = (void *)r->buf;
+	uint64_t ts = meta->ts_ns;
+	uint32_t flags = meta->flags;
+	int err;
+
+	if (!r->held)
+		return 0;
+	r->held = false;
+	settle_time(r, &ts, &flags, next, has_next);
+	meta->ts_ns = ts;
+	meta->flags = flags;
+	scan_due(r, ts);
+	err = meter_run_frame(&r->m, r->buf, sizeof(*meta), sizeof(*meta) + r->held_len);
+	if (!err)
+		after_frames(r);
+	return err;
+}
+
+/* Frame mode: the whole frame, time and lengths in data_meta, held until the next is read. */
 static int run_frame(struct replay *r, int dlt, const struct capture_frame *cf)
 {
 	struct nfx_meta *meta = (void *)r->buf;
 	struct replay_frame f = { 0 };
+	int err = settle_frame(r, cf->ts_ns, true);
 	size_t n;
-	int err;
 
-	n = frame_for_meter(dlt, cf, r->buf + sizeof(*meta), FRAME_BUF - sizeof(*meta), &f);
+	if (err)
+		return err;
+	n = frame_for_meter(r, dlt, cf, r->buf + sizeof(*meta), FRAME_BUF - sizeof(*meta), &f);
 	/* A test buffer holds at least an Ethernet header; still too short to meter. */
 	if (n < 14) {
 		memset(r->buf + sizeof(*meta) + n, 0, 14 - n);
@@ -220,19 +318,17 @@ static int run_frame(struct replay *r, int dlt, const struct capture_frame *cf)
 	meta->wire_len = f.wire_len;
 	meta->frame_len = f.frame_len;
 	meta->magic = NFX_META_MAGIC;
-	scan_due(r, cf->ts_ns);
-	err = meter_run_frame(&r->m, r->buf, sizeof(*meta), sizeof(*meta) + n);
-	if (!err)
-		after_frames(r);
-	return err;
+	r->held_len = n;
+	r->held = true;
+	return 0;
 }
 
 static int replay_file(struct replay *r, struct capture *cap)
 {
 	struct capture_frame cf;
-	int ret = 0;
+	int ret = 0, got;
 
-	while (capture_next(cap, &cf) == 1 && !mode_stop) {
+	while ((got = capture_next(cap, &cf)) == 1 && !mode_stop) {
 		r->packets++;
 		ret = r->cfg->replay_frames ? run_frame(r, cap->dlt, &cf) : add_frame(r, cap->dlt, &cf);
 		if (ret)
@@ -240,6 +336,9 @@ static int replay_file(struct replay *r, struct capture *cap)
 		if (r->progress && !(r->packets & 0xfff))
 			show_progress(r, cap, false);
 	}
+	/* What was read is metered and flushed; the exit status says the rest is not. */
+	if (got < 0)
+		r->damaged = true;
 	r->bytes_done += cap->size ? cap->size : capture_position(cap);
 	capture_close(cap);
 	return ret;
@@ -252,6 +351,10 @@ static int read_captures(struct replay *r)
 
 	for (int i = 0; !err && i < r->cfg->n_pcaps && !mode_stop; i++)
 		err = replay_file(r, &r->caps[i]);
+	if (!err && r->cfg->replay_frames)
+		err = settle_frame(r, 0, false);
+	else if (!err)
+		err = settle_slot(r, 0, false);
 	if (!err && !r->cfg->replay_frames)
 		err = run_batch(r);
 	return err;
@@ -368,7 +471,8 @@ static int replay_setup(struct replay *r)
 
 /*
  * The flow cache never needs more entries than the captures can hold
- * frames: a smaller one is allocated, and scanned, faster.
+ * frames: a smaller one is allocated, and scanned, faster. A FIFO or a pipe
+ * has no size to tell: --max-flows entries, scanned as live.
  */
 static uint32_t cache_size(const struct replay *r, const struct nfx_config *cfg, bool *may_fill)
 {
@@ -386,7 +490,11 @@ static uint32_t cache_size(const struct replay *r, const struct nfx_config *cfg,
 static int open_meter(struct replay *r, const char *source, bool *may_fill)
 {
 	const struct nfx_config *cfg = r->cfg;
-	struct mode_facts facts = { .source = source, .capture_time = true };
+	struct mode_facts facts = {
+		.source = source,
+		.capture_time = true,
+		.counters = { { "capture_len_clamped", &r->len_clamped } },
+	};
 	struct collector_opts co;
 	struct meter_opts mo;
 	int err;
@@ -399,8 +507,11 @@ static int open_meter(struct replay *r, const char *source, bool *may_fill)
 	 * allocates entries as flows come, not an LRU map allocating all at load.
 	 */
 	mo.grow_on_demand = !*may_fill;
-	pr_info("flow cache: %u entries (the captures hold at most that many frames)\n",
-		mo.max_flows);
+	if (*may_fill)
+		pr_info("flow cache: %u entries (--max-flows)\n", mo.max_flows);
+	else
+		pr_info("flow cache: %u entries (the captures hold at most that many frames)\n",
+			mo.max_flows);
 	err = meter_load(&r->m, &mo);
 	if (err)
 		return err;
@@ -454,6 +565,36 @@ static int replay_capture(struct replay *r)
 	return err;
 }
 
+/* Frames metered at another time than their own: said (PARITY.md). */
+static void report_time(struct replay *r)
+{
+	uint64_t cnt[NFX_COUNTER_MAX];
+
+	if (meter_counters(&r->m, cnt) || !cnt[NFX_TIME_RESTAMPED])
+		return;
+	pr_warn("%" PRIu64 " frames were metered at another time than their own: alone more "
+		"than an hour away from the frames around them, or more than an hour behind the "
+		"capture's time (time_restamped)\n", cnt[NFX_TIME_RESTAMPED]);
+}
+
+/* Frames the meter could not count, flows the full cache lost: said, and true. */
+static bool report_losses(struct replay *r)
+{
+	uint64_t cnt[NFX_COUNTER_MAX], frames, flows;
+
+	if (meter_counters(&r->m, cnt))
+		return false;
+	frames = cnt[NFX_LOST_INSERT_FAILED] + cnt[NFX_LOST_BUSY];
+	flows = collector_flows_evicted(&r->c);
+	if (frames)
+		pr_warn("%" PRIu64 " frames were not metered: the flow cache refused them "
+			"(lost_insert_failed, lost_busy)\n", frames);
+	if (flows)
+		pr_warn("%" PRIu64 " flows were evicted from the full flow cache before they "
+			"could be exported (flows_evicted_estimated): raise --max-flows\n", flows);
+	return frames || flows;
+}
+
 int replay_run(const struct nfx_config *cfg)
 {
 	static struct replay r;
@@ -472,6 +613,9 @@ int replay_run(const struct nfx_config *cfg)
 	if (!err) {
 		r.scan_every_ns = scan_interval_ns(cfg, may_fill);
 		err = replay_capture(&r);
+		report_time(&r);
+		if (report_losses(&r))
+			r.damaged = true;
 	}
 	if (r.c.m)
 		err = collector_close(&r.c) || err;
@@ -479,5 +623,5 @@ int replay_run(const struct nfx_config *cfg)
 		meter_destroy(&r.m);
 	close_captures(&r, cfg);
 	free(r.buf);
-	return err ? 1 : 0;
+	return err || r.damaged ? 1 : 0;
 }

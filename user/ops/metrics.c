@@ -35,6 +35,7 @@ static const struct {
 	{ "flows_created", "Flow entries the meter created." },
 	{ "expired_on_arrival", "Flows a packet found expired and closed itself." },
 	{ "expiry_deferred", "Expirations put off because the export ring was full." },
+	{ "time_restamped", "Replayed frames metered at another time than their own (PARITY.md)." },
 };
 
 /* ---- rendering ---------------------------------------------------------- */

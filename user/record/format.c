@@ -141,41 +141,6 @@ static const char *value_text(char *buf, size_t len, const ProtobufCFieldDescrip
 	return *heap;
 }
 
-void format_csv_header(FILE *out, const struct format_columns *cols)
-{
-	for (int i = 0; i < cols->n; i++)
-		fprintf(out, "%s%s", i ? "," : "", cols->f[i]->name);
-	fputc('\n', out);
-}
-
-static void csv_cell(FILE *out, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, out);
-		return;
-	}
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
-}
-
-void format_csv_row(FILE *out, const struct format_columns *cols, const Nfxdp__Flow *f)
-{
-	char buf[4096], *heap;
-
-	for (int i = 0; i < cols->n; i++) {
-		if (i)
-			fputc(',', out);
-		csv_cell(out, value_text(buf, sizeof(buf), cols->f[i], f, true, &heap));
-		free(heap);
-	}
-	fputc('\n', out);
-}
-
 /* Bytes of the UTF-8 sequence @s starts (RFC 3629), or 0 when it is not one. */
 static int utf8_len(const unsigned char *s)
 {
@@ -205,6 +170,98 @@ static int utf8_len(const unsigned char *s)
 		if (s[i] < 0x80 || s[i] > 0xbf)
 			return 0;
 	return n;
+}
+
+/*
+ * Bytes of @s to escape at @s: C0 controls, DEL, C1 controls (U+0080 to
+ * U+009F, which terminals act on too), a byte that is not UTF-8, and the
+ * backslash that starts an escape. 0 for a character kept, whose length
+ * then goes in *@keep.
+ */
+static int unsafe_len(const unsigned char *s, int *keep)
+{
+	int n;
+
+	if (*s < 0x20 || *s == 0x7f || *s == '\\')
+		return 1;
+	if (*s < 0x80) {
+		*keep = 1;
+		return 0;
+	}
+	n = utf8_len(s);
+	if (!n)
+		return 1;
+	if (s[0] == 0xc2 && s[1] < 0xa0)
+		return 2;
+	*keep = n;
+	return 0;
+}
+
+const char *format_escaped(const char *s, char **heap)
+{
+	const unsigned char *p;
+	int keep, bad;
+	char *o;
+
+	*heap = NULL;
+	for (p = (const unsigned char *)s; p && *p; p += bad ? bad : keep)
+		if ((bad = unsafe_len(p, &keep)))
+			break;
+	if (!p || !*p || !(*heap = malloc(4 * strlen(s) + 1)))
+		return s ? s : "";
+	o = *heap;
+	for (p = (const unsigned char *)s; *p;) {
+		bad = unsafe_len(p, &keep);
+		for (int i = 0; i < bad; i++)
+			o += p[i] == '\\' ? sprintf(o, "\\\\") : sprintf(o, "\\x%02x", p[i]);
+		if (!bad) {
+			memcpy(o, p, keep);
+			o += keep;
+		}
+		p += bad ? bad : keep;
+	}
+	*o = '\0';
+	return *heap;
+}
+
+void format_csv_header(FILE *out, const struct format_columns *cols)
+{
+	for (int i = 0; i < cols->n; i++)
+		fprintf(out, "%s%s", i ? "," : "", cols->f[i]->name);
+	fputc('\n', out);
+}
+
+/* A cell: control characters escaped (no line breaks), quoted when it holds , or ". */
+static void csv_cell(FILE *out, const char *text)
+{
+	char *heap;
+	const char *s = format_escaped(text, &heap);
+
+	if (!strpbrk(s, ",\"")) {
+		fputs(s, out);
+	} else {
+		fputc('"', out);
+		for (; *s; s++) {
+			if (*s == '"')
+				fputc('"', out);
+			fputc(*s, out);
+		}
+		fputc('"', out);
+	}
+	free(heap);
+}
+
+void format_csv_row(FILE *out, const struct format_columns *cols, const Nfxdp__Flow *f)
+{
+	char buf[4096], *heap;
+
+	for (int i = 0; i < cols->n; i++) {
+		if (i)
+			fputc(',', out);
+		csv_cell(out, value_text(buf, sizeof(buf), cols->f[i], f, true, &heap));
+		free(heap);
+	}
+	fputc('\n', out);
 }
 
 /* A JSON string: JSON text is UTF-8, so a byte that is not becomes U+FFFD. */
@@ -298,11 +355,16 @@ static const char *proto_name(uint32_t p, char *buf, size_t len)
 
 void format_brief(FILE *out, const Nfxdp__Flow *f)
 {
-	char src[64], dst[64], pbuf[16];
+	char src[64], dst[64], pbuf[16], *hs, *hd;
 	bool v6 = f->ip_version == 6;
 
-	snprintf(src, sizeof(src), v6 ? "[%s]:%u" : "%s:%u", f->src_ip, f->src_port);
-	snprintf(dst, sizeof(dst), v6 ? "[%s]:%u" : "%s:%u", f->dst_ip, f->dst_port);
+	/* Addresses nfxdp wrote are safe; a stream's may hold anything. */
+	snprintf(src, sizeof(src), v6 ? "[%s]:%u" : "%s:%u", format_escaped(f->src_ip, &hs),
+		 f->src_port);
+	snprintf(dst, sizeof(dst), v6 ? "[%s]:%u" : "%s:%u", format_escaped(f->dst_ip, &hd),
+		 f->dst_port);
+	free(hs);
+	free(hd);
 	fprintf(out, "#%-5" PRIu64 " %-9s %-28s -> %-28s %-6s %6" PRIu64 " pkts %10" PRIu64
 		     " bytes %7" PRIu64 " ms",
 		f->id, flow_expiry_name(f->expiration_id), src, dst,

@@ -39,6 +39,14 @@ void format_json(FILE *out, const struct format_columns *cols, const Nfxdp__Flow
 /* One line a person reads: id, expiry, endpoints, protocol, totals, duration. */
 void format_brief(FILE *out, const Nfxdp__Flow *f);
 
+/*
+ * @s with what a terminal or a line-based reader would act on escaped as
+ * \xHH (C0 and C1 controls, DEL, bytes that are not UTF-8) and \ as \\:
+ * @s itself when there is none, else a copy in *@heap, which the caller
+ * frees (*@heap is NULL otherwise).
+ */
+const char *format_escaped(const char *s, char **heap);
+
 /* Value of the field called @name in @f as text (for tests and tools); -1 when unknown. */
 int format_field(char *buf, size_t len, const Nfxdp__Flow *f, const char *name);
 
