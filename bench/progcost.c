@@ -35,7 +35,8 @@
 
 #include "capture/capture.h"
 #include "gencap/craft.h"
-#include "select/packet_filter.h"
+#include "select/pcap_ebpf.h"
+#include "select/pcap_filter.h"
 #include "flow.h"
 #include "capture/linktype.h"
 #include "meter/meter.h"
@@ -215,14 +216,15 @@ int main(int argc, char **argv)
 	struct meter_opts o = { .idle_timeout_ms = 120000, .active_timeout_ms = 1800000,
 				.natural_expiry = true, .decode_tunnels = true,
 				.programs = LOAD_METER | LOAD_REPLAY, .ring_bytes = 8 << 20 };
-	static struct filter_compiled filter;
+	static struct pcap_filter filter;
+	static struct pcap_ebpf filter_ebpf;
 	const char *captures[MAX_CAPTURES];
 	int n_captures = 0;
 	uint32_t flows = 0, max_flows = 0;
 	uint8_t frame[PKT_MAX];
 	struct replay_slot *slots;
 	struct meter m;
-	char err[512];
+	char err[4096];
 	size_t len;
 	int c, bare;
 
@@ -241,11 +243,13 @@ int main(int argc, char **argv)
 			captures[n_captures++] = optarg;
 			break;
 		case 'f':
-			if (filter_compile(optarg, &filter, err, sizeof(err))) {
-				fprintf(stderr, "progcost: --filter: %s\n", err);
+			if (pcap_filter_compile(&filter, optarg, PCAP_FILTER_ETHERNET, err,
+						sizeof(err)) ||
+			    pcap_ebpf_translate(&filter, PARSE_WINDOW, &filter_ebpf, err, sizeof(err))) {
+				fprintf(stderr, "progcost: %s\n", err);
 				return 2;
 			}
-			o.filter = &filter;
+			o.filter = &filter_ebpf;
 			break;
 		default: return 2;
 		}
