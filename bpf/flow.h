@@ -64,7 +64,8 @@ struct replay_frame {
 	__u32 frame_len; /* length of the whole frame as parsed (link header as Ethernet) */
 	__u32 caplen;	 /* bytes of it captured */
 	__u16 kept;	 /* bytes of it in the slot: min(caplen, PARSE_WINDOW) */
-	__u16 prefilter; /* enum prefilter */
+	__u8 prefilter;	 /* enum prefilter */
+	__u8 outcome;	 /* written by the meter: the counter the frame ended in */
 };
 
 /*

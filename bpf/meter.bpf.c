@@ -501,20 +501,19 @@ static long replay_one(__u32 i, struct replay_walk *w)
 	s->frame_len = sl->f.frame_len;
 	s->wire_len = sl->f.wire_len;
 	w->cnt->c[NFX_FRAMES_SEEN]++;
-	if (sampled_out(s)) {
-		w->cnt->c[NFX_SAMPLED_OUT]++;
-		return 0;
-	}
-	if (cfg_snaplen && s->caplen > read_window())
+	if (sampled_out(s))
+		r = NFX_SAMPLED_OUT;
+	else if (filtered_out(&sl->frame, s->caplen < read_window() ? s->caplen : read_window(),
+			      s->wire_len, sl->f.prefilter))
+		r = NFX_FILTERED_OUT;
+	else
+		r = meter_frame(s, &sl->frame, w->cnt);
+	if (r != NFX_SAMPLED_OUT && cfg_snaplen && s->caplen > read_window())
 		w->cnt->c[NFX_TRUNCATED]++;
-	if (filtered_out(&sl->frame, s->caplen < read_window() ? s->caplen : read_window(),
-			 s->wire_len, sl->f.prefilter)) {
-		w->cnt->c[NFX_FILTERED_OUT]++;
-		return 0;
-	}
-	r = meter_frame(s, &sl->frame, w->cnt);
 	replay_advance(r, s->ts);
 	count(w->cnt, r);
+	/* Each frame's outcome, for a caller that wants more than the totals. */
+	sl->f.outcome = r;
 	return 0;
 }
 

@@ -403,6 +403,9 @@ static int replay_one(struct harness *h, struct replay_slot *slots, const uint8_
 	if (bpf_prog_test_run_opts(h->replay_fd, &opts))
 		return -1;
 	harness_counters(h, after);
+	/* The slot tells the counter its frame ended in. */
+	if (after[slots[0].f.outcome] != before[slots[0].f.outcome] + 1)
+		return -1;
 	if (after[NFX_FILTERED_OUT] > before[NFX_FILTERED_OUT])
 		return NFX_FILTERED_OUT;
 	return after[NFX_FRAMES_METERED] > before[NFX_FRAMES_METERED] ? NFX_FRAMES_METERED : -1;

@@ -6,22 +6,28 @@
  * handle (its link type), as tcpdump -r and NFStream's bpf_filter do.
  *
  *   pcapcount EXPR FILE...            ->  NAME LINKTYPE FRAMES PASSED
- *   pcapcount -w OUT EXPR FILE        the frames passed, into the pcap OUT
- *   pcapcount -l EXPR FILE            one line per frame: 1 passed, 0 not
+ *   pcapcount -w OUT EXPR FILE...     the frames passed, into the pcap OUT (the
+ *                                     files of OUT's link type, the first's)
+ *   pcapcount -s SNAPLEN EXPR FILE... each frame's first SNAPLEN bytes only, as
+ *                                     tcpdump -s SNAPLEN captures them
  *
- * Exit status 2 when libpcap refuses the expression (its message on stderr).
+ * A file for whose link type libpcap refuses the expression is listed with
+ * "refused" for PASSED (its message on stderr), and the exit status is 2.
  */
 #include <pcap/pcap.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static int count(const char *expr, const char *path, const char *out, int lines)
+static pcap_dumper_t *dump;
+static int dump_dlt = -1;
+
+static int count(const char *expr, const char *path, const char *out, unsigned int snaplen)
 {
 	char err[PCAP_ERRBUF_SIZE];
 	struct bpf_program prog;
 	struct pcap_pkthdr *h;
-	pcap_dumper_t *dump = NULL;
 	unsigned long n = 0, passed = 0;
 	const u_char *d;
 	pcap_t *p = pcap_open_offline(path, err);
@@ -34,28 +40,32 @@ static int count(const char *expr, const char *path, const char *out, int lines)
 	}
 	if (pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN)) {
 		fprintf(stderr, "pcapcount: %s: %s\n", path, pcap_geterr(p));
+		printf("%s %d - refused\n", name ? name + 1 : path, pcap_datalink(p));
 		pcap_close(p);
 		return 2;
 	}
-	if (out && !(dump = pcap_dump_open(p, out))) {
-		fprintf(stderr, "pcapcount: %s: %s\n", out, pcap_geterr(p));
-		pcap_close(p);
-		return 1;
+	if (out && !dump) {
+		dump = pcap_dump_open(p, out);
+		dump_dlt = pcap_datalink(p);
+		if (!dump) {
+			fprintf(stderr, "pcapcount: %s: %s\n", out, pcap_geterr(p));
+			pcap_close(p);
+			return 1;
+		}
 	}
 	while ((r = pcap_next_ex(p, &h, &d)) == 1) {
-		int pass = pcap_offline_filter(&prog, h, d) != 0;
+		struct pcap_pkthdr cut = *h;
+		int pass;
 
+		if (snaplen && cut.caplen > snaplen)
+			cut.caplen = snaplen;
+		pass = pcap_offline_filter(&prog, &cut, d) != 0;
 		n++;
 		passed += pass;
-		if (lines)
-			printf("%d\n", pass);
-		if (pass && dump)
+		if (pass && dump && pcap_datalink(p) == dump_dlt)
 			pcap_dump((u_char *)dump, h, d);
 	}
-	if (!lines)
-		printf("%s %d %lu %lu\n", name ? name + 1 : path, pcap_datalink(p), n, passed);
-	if (dump)
-		pcap_dump_close(dump);
+	printf("%s %d %lu %lu\n", name ? name + 1 : path, pcap_datalink(p), n, passed);
 	pcap_freecode(&prog);
 	pcap_close(p);
 	return r == -2 ? 0 : 1;
@@ -64,25 +74,28 @@ static int count(const char *expr, const char *path, const char *out, int lines)
 int main(int argc, char **argv)
 {
 	const char *out = NULL;
-	int lines = 0, c, ret = 0;
+	unsigned int snaplen = 0;
+	int c, ret = 0;
 
-	while ((c = getopt(argc, argv, "w:l")) != -1) {
+	while ((c = getopt(argc, argv, "w:s:")) != -1) {
 		if (c == 'w')
 			out = optarg;
-		else if (c == 'l')
-			lines = 1;
+		else if (c == 's')
+			snaplen = strtoul(optarg, NULL, 10);
 		else
 			return 1;
 	}
-	if (argc - optind < 2 || (out && argc - optind != 2)) {
-		fprintf(stderr, "usage: pcapcount [-w OUT | -l] EXPR FILE...\n");
+	if (argc - optind < 2) {
+		fprintf(stderr, "usage: pcapcount [-w OUT] [-s SNAPLEN] EXPR FILE...\n");
 		return 1;
 	}
-	for (int i = optind + 1; i < argc && ret != 2; i++) {
-		int r = count(argv[optind], argv[i], out, lines);
+	for (int i = optind + 1; i < argc; i++) {
+		int r = count(argv[optind], argv[i], out, snaplen);
 
 		if (r > ret)
 			ret = r;
 	}
+	if (dump)
+		pcap_dump_close(dump);
 	return ret;
 }

@@ -206,7 +206,7 @@ static uint32_t batch_room(struct replay *r)
 }
 
 /* --filter's verdict on a frame of a capture that is not Ethernet (enum prefilter). */
-static uint16_t prefilter(const struct pcap_filter *pf, const struct capture_frame *cf)
+static uint8_t prefilter(const struct pcap_filter *pf, const struct capture_frame *cf)
 {
 	if (!pf)
 		return PREFILTER_NONE;

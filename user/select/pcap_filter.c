@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,44 +43,80 @@ static bool token_end(const char *s, size_t i)
 	return !s[i] || s[i] == ' ' || s[i] == '\t' || is_paren(s[i]) || is_paren(s[i - 1]);
 }
 
-/*
- * libpcap says what is wrong, not where (its parser reports "syntax
- * error"). Where: the first token past the longest beginning of @expr that
- * compiles on its own.
- */
-static size_t error_column(pcap_t *p, const char *expr)
+/* Whether @msg has the word @tok (not as a piece of a longer one). */
+static bool names(const char *msg, const char *tok)
 {
-	size_t best = 0, n = strlen(expr);
+	size_t len = strlen(tok);
+
+	for (const char *at = strstr(msg, tok); at; at = strstr(at + 1, tok))
+		if ((at == msg || !isalnum((unsigned char)at[-1])) && !isalnum((unsigned char)at[len]))
+			return true;
+	return false;
+}
+
+/*
+ * libpcap says what is wrong, not where. A syntax error: where the longest
+ * beginning of @expr that compiles on its own ends (the first token past
+ * it). Otherwise, when the message names a token of the expression ("unknown
+ * host 'foo'", "illegal port number 99999 > 65535"): that token, the
+ * longest such. -1 when neither says anything.
+ */
+static long error_column(pcap_t *p, const char *expr, const char *why, bool *syntax)
+{
+	size_t best = 0, n = strlen(expr), tok_len = 0;
+	long col = -1;
 	int probes = 0;
 
-	for (size_t i = 1; i <= n && probes < MAX_PROBES; i++) {
-		if (!token_end(expr, i))
-			continue;
-		probes++;
-		if (compiles(p, expr, i))
-			best = i;
+	*syntax = strstr(why, "syntax error") != NULL;
+	if (*syntax) {
+		for (size_t i = 1; i <= n && probes < MAX_PROBES; i++) {
+			if (!token_end(expr, i))
+				continue;
+			probes++;
+			if (compiles(p, expr, i))
+				best = i;
+		}
+		while (expr[best] == ' ' || expr[best] == '\t')
+			best++;
+		return best;
 	}
-	while (expr[best] == ' ' || expr[best] == '\t')
-		best++;
-	return best;
+	for (size_t i = 0; i < n;) {
+		size_t len = strcspn(expr + i, " \t()");
+		char tok[256];
+
+		if (len >= 2 && len > tok_len && len < sizeof(tok)) {
+			memcpy(tok, expr + i, len);
+			tok[len] = '\0';
+			if (names(why, tok)) {
+				col = i;
+				tok_len = len;
+			}
+		}
+		i += len ? len : 1;
+	}
+	return col;
 }
 
 static void error_message(pcap_t *p, const char *expr, int dlt, char *err, size_t errlen)
 {
 	char why[PCAP_ERRBUF_SIZE + 64];
-	size_t col;
+	bool syntax;
+	long col;
 	int n;
 
 	snprintf(why, sizeof(why), "%s", pcap_geterr(p));
-	col = error_column(p, expr);
-	n = snprintf(err, errlen, "Couldn't compile --filter '%s'%s%s: %s\n  %s\n  ", expr,
+	col = error_column(p, expr, why, &syntax);
+	n = snprintf(err, errlen, "Couldn't compile --filter '%s'%s%s: %s", expr,
 		     dlt == PCAP_FILTER_ETHERNET ? "" : " for link type ",
-		     dlt == PCAP_FILTER_ETHERNET ? "" : pcap_filter_dlt_name(dlt), why, expr);
-	for (size_t i = 0; n > 0 && (size_t)n + 2 < errlen && i < col; i++)
+		     dlt == PCAP_FILTER_ETHERNET ? "" : pcap_filter_dlt_name(dlt), why);
+	if (col < 0 || n < 0 || (size_t)n >= errlen)
+		return;
+	n += snprintf(err + n, errlen - n, "\n  %s\n  ", expr);
+	for (long i = 0; (size_t)n + 2 < errlen && i < col; i++)
 		err[n++] = expr[i] == '\t' ? '\t' : ' ';
-	if (n > 0 && (size_t)n + 1 < errlen) {
-		snprintf(err + n, errlen - n, "^ libpcap accepts the expression up to here");
-	}
+	if ((size_t)n + 1 < errlen)
+		snprintf(err + n, errlen - n, "^%s", syntax ? " libpcap accepts what comes before" :
+							     "");
 }
 
 int pcap_filter_compile(struct pcap_filter *f, const char *expr, int dlt, char *err,
