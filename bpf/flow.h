@@ -35,6 +35,19 @@ struct nfx_meta {
 	__u32 frame_len; /* the whole frame as handed in: other link headers become Ethernet */
 	__u32 magic;
 	__u32 flags;	 /* REPLAY_F_* */
+	__u32 prefilter; /* enum prefilter */
+};
+
+/*
+ * --filter on a replayed frame: the kernel's filter reads Ethernet frames;
+ * a capture of another link type is filtered in user space, on the frame as
+ * captured, and the verdict travels with the frame (so that the kernel
+ * counts it where it counts its own).
+ */
+enum prefilter {
+	PREFILTER_NONE = 0, /* the kernel's filter decides */
+	PREFILTER_KEEP = 1,
+	PREFILTER_DROP = 2,
 };
 
 /*
@@ -63,6 +76,8 @@ struct replay_frame {
 	__u32 caplen;	 /* bytes of it captured */
 	__u16 kept;	 /* bytes of it in the slot: min(caplen, PARSE_WINDOW) */
 	__u16 flags;	 /* REPLAY_F_* */
+	__u8 prefilter;	 /* enum prefilter */
+	__u8 outcome;	 /* written by the meter: the counter the frame ended in */
 };
 
 /*
@@ -304,50 +319,8 @@ FLOW_INLINE __u64 flow_last_seen(const struct flow_entry *e)
 }
 
 /*
- * --filter: the collector compiles the expression into a postfix program of
- * tests and boolean operators, which the meter runs on every parsed frame,
- * and a longest-prefix-match trie of the address prefixes it names.
- */
-#define FILTER_MAX_INSNS 64
-enum filter_op {
-	FOP_PROTO,   /* protocol == lo */
-	FOP_PORT,    /* lo <= port <= hi, of dir */
-	FOP_NET,     /* address of dir in prefix set `set` */
-	FOP_VLAN,    /* lo <= vlan id <= hi */
-	FOP_VERSION, /* IP version == lo */
-	FOP_HASH,    /* flow_key_hash() % hi == lo: slice lo of hi */
-	FOP_TRUE,
-	FOP_AND,     /* the two values on top of the stack */
-	FOP_OR,
-	FOP_NOT,     /* the value on top */
-};
-enum filter_dir {
-	FDIR_ANY = 0, /* either the packet's sender or its receiver */
-	FDIR_SRC = 1, /* the packet's sender */
-	FDIR_DST = 2,
-};
-struct filter_insn {
-	__u8 op;  /* enum filter_op */
-	__u8 dir; /* enum filter_dir */
-	__u16 set;
-	__u32 lo;
-	__u32 hi;
-};
-struct filter_prog {
-	__u32 len;
-	__u32 _pad;
-	struct filter_insn insn[FILTER_MAX_INSNS];
-};
-/* Key of the prefix trie: prefixlen counts the 32 bits of set, then address bits. */
-struct filter_net_key {
-	__u32 prefixlen;
-	__u32 set; /* a prefix set of the expression; IPv6 sets are odd */
-	__u8 addr[16];
-};
-
-/*
  * A hash of a flow key that is the same in the kernel and in the collector
- * and does not depend on a map's random seed: hash K/N slices and flow
+ * and does not depend on a map's random seed: --hash-slice and flow
  * sampling pick the same flows in every process, both directions together.
  */
 FLOW_INLINE __u32 flow_key_hash(const struct flow_key *k)
@@ -447,7 +420,7 @@ struct collector_state {
 	X(FRAMES_SEEN, "frames_seen")                                                          \
 	X(FRAMES_METERED, "frames_metered")                                                    \
 	X(SAMPLED_OUT, "frames_sampled_out")		    /* --sample */                     \
-	X(FILTERED_OUT, "frames_filtered_out")	    /* --filter */                     \
+	X(FILTERED_OUT, "frames_filtered_out")	    /* --filter, --hash-slice */       \
 	X(IGNORE_NON_IP, "ignored_non_ip")		    /* ARP, LLDP, ... */               \
 	X(IGNORE_FRAGMENT, "ignored_fragment")		    /* IP fragment but the first */    \
 	X(IGNORE_TOO_SHORT, "ignored_too_short")	    /* < link header + 28 bytes */     \

@@ -91,7 +91,9 @@ const volatile __u32 cfg_splt = 0;	    /* --splt N: struct flow_splt, N <= SPLT_
 const volatile __u32 cfg_sample_n = 0;	    /* --sample N: 1 in N frames, 0 or 1: all */
 const volatile __u8 cfg_sample_systematic = 0; /* every N-th frame (per CPU), else random */
 const volatile __u32 cfg_snaplen = 0;	    /* --snaplen: header bytes any stage may read */
-const volatile __u8 cfg_filter = 0;	    /* --filter: filter_prog and filter_nets */
+const volatile __u8 cfg_pcap_filter = 0;    /* --filter: pcap_filter() is replaced */
+const volatile __u32 cfg_hash_n = 0;	    /* --hash-slice K/N: N, 0: off */
+const volatile __u32 cfg_hash_k = 0;	    /* ... and K */
 
 /*
  * Capture time as the meter sees it: the latest timestamp of a metered
@@ -112,22 +114,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct replay_slot);
 } replay_slots SEC(".maps");
-
-/* --filter, written by the collector before the program is attached. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct filter_prog);
-} filter_prog SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 4096);
-	__type(key, struct filter_net_key);
-	__type(value, __u8);
-} filter_nets SEC(".maps");
 
 /* Userspace only: see struct collector_state. */
 struct {
@@ -347,103 +333,39 @@ static __always_inline int sampled_out(struct scratch *s)
 	return bpf_get_prandom_u32() % cfg_sample_n != 0;
 }
 
-struct filter_run {
-	struct pkt *p;
-	struct filter_prog *fp;
-	__u64 stack; /* values, top in bit 0 */
-};
-
-static __always_inline const __u8 *pkt_addr(const struct pkt *p, int receiver)
+/*
+ * --filter: the collector loads the programs with this function's body
+ * replaced by the pcap-filter expression translated to eBPF (see
+ * meter/filter_splice.c); nonzero keeps the frame. The first @len bytes of
+ * @buf are the frame's (len <= PARSE_WINDOW), @wire_len its length on the
+ * wire (pcap's "len"). Global, so the verifier checks whatever body it has
+ * against these argument types alone, and out of line, so there is one body
+ * to replace. The stub keeps every frame; the asm makes it use its
+ * arguments, or clang leaves them unset in the callers (the verifier then
+ * refuses the call), and the volatile keeps clang from folding its answer
+ * into them.
+ */
+__noinline int pcap_filter(const struct frame_buf *buf, __u32 len, __u32 wire_len)
 {
-	return (p->from_hi ^ receiver) ? p->key.addr_hi : p->key.addr_lo;
+	volatile int keep = 1;
+
+	asm volatile("" : : "r"(buf), "r"(len), "r"(wire_len));
+	return keep;
 }
 
-static __always_inline __u16 pkt_port(const struct pkt *p, int receiver)
+/*
+ * --filter, on the frame's first @n bytes before any parsing: the pcap
+ * filter, or the verdict user space took on a captured frame of another
+ * link type (enum prefilter). True when the frame is not metered.
+ */
+static __always_inline int filtered_out(const struct frame_buf *buf, __u32 n, __u32 wire_len,
+					__u32 prefilter)
 {
-	return bpf_ntohs((p->from_hi ^ receiver) ? p->key.port_hi : p->key.port_lo);
-}
-
-static __always_inline int in_set(const struct pkt *p, int receiver, __u16 set)
-{
-	struct filter_net_key k = {
-		.prefixlen = 32 + (p->key.ip_version == 6 ? 128 : 32),
-		.set = set | (p->key.ip_version == 6),
-	};
-
-	__builtin_memcpy(k.addr, pkt_addr(p, receiver), 16);
-	return bpf_map_lookup_elem(&filter_nets, &k) != NULL;
-}
-
-/* One test of the filter on the packet, per its direction. */
-static __always_inline int filter_test(const struct filter_insn *in, const struct pkt *p)
-{
-	int r = 0;
-
-	for (int who = 0; who < 2; who++) {
-		if ((in->dir == FDIR_SRC && who) || (in->dir == FDIR_DST && !who))
-			continue;
-		if (in->op == FOP_PORT) {
-			__u16 port = pkt_port(p, who);
-
-			r |= port >= in->lo && port <= in->hi;
-		} else if (in->op == FOP_NET) {
-			r |= in_set(p, who, in->set);
-		}
-	}
-	return r;
-}
-
-static long filter_step(__u32 i, struct filter_run *run)
-{
-	const struct filter_insn *in;
-	const struct pkt *p = run->p;
-	__u64 a, b;
-
-	if (i >= run->fp->len || i >= FILTER_MAX_INSNS)
-		return 1;
-	in = &run->fp->insn[i];
-	switch (in->op) {
-	case FOP_AND:
-	case FOP_OR:
-		a = run->stack & 1;
-		b = (run->stack >> 1) & 1;
-		run->stack = (run->stack >> 2) << 1 | (in->op == FOP_AND ? a & b : a | b);
+	if (!cfg_pcap_filter)
 		return 0;
-	case FOP_NOT:
-		run->stack ^= 1;
-		return 0;
-	case FOP_PROTO:
-		a = p->key.protocol == in->lo;
-		break;
-	case FOP_VLAN:
-		a = p->key.vlan_id >= in->lo && p->key.vlan_id <= in->hi;
-		break;
-	case FOP_VERSION:
-		a = p->key.ip_version == in->lo;
-		break;
-	case FOP_HASH:
-		a = in->hi && flow_key_hash(&p->key) % in->hi == in->lo;
-		break;
-	case FOP_TRUE:
-		a = 1;
-		break;
-	default:
-		a = filter_test(in, p);
-	}
-	run->stack = run->stack << 1 | a;
-	return 0;
-}
-
-/* --filter: runs the collector's program on the parsed packet. */
-__noinline int filter_match(struct pkt *p)
-{
-	__u32 zero = 0;
-	struct filter_run run = { .p = p, .fp = bpf_map_lookup_elem(&filter_prog, &zero) };
-
-	if (!p || !run.fp || !run.fp->len)
-		return 1;
-	bpf_loop(FILTER_MAX_INSNS, filter_step, &run, 0);
-	return run.stack & 1;
+	if (prefilter != PREFILTER_NONE)
+		return prefilter == PREFILTER_DROP;
+	return !pcap_filter(buf, n, wire_len);
 }
 
 /* The IP header(s) and the transport header; negative reason or 0. */
@@ -500,7 +422,8 @@ __noinline int meter_frame(struct scratch *s, struct frame_buf *frame, struct nf
 		}
 	}
 	flow_key_order(p);
-	if (cfg_filter && !filter_match(p))
+	/* --hash-slice: on the ordered key, so both directions fall alike. */
+	if (cfg_hash_n && flow_key_hash(&p->key) % cfg_hash_n != cfg_hash_k)
 		return NFX_FILTERED_OUT;
 	packet_amount(s, p);
 	return flow_meter(s, cnt);
@@ -589,7 +512,7 @@ int nfx_meter(struct xdp_md *ctx)
 	struct nfx_meta *meta = (void *)(long)ctx->data_meta;
 	struct nfx_counters *cnt = percpu(&counters, HOOK_INGRESS);
 	struct scratch *s = percpu(&scratch_map, HOOK_INGRESS);
-	__u32 caplen, n;
+	__u32 caplen, n, prefilter = PREFILTER_NONE;
 	int replayed, r;
 
 	if (!cnt || !s)
@@ -610,6 +533,7 @@ int nfx_meter(struct xdp_md *ctx)
 		s->entry_flags = 0;
 		s->hw_vlan = 0;
 		s->obs = 0;
+		prefilter = meta->prefilter;
 	} else {
 		s->ts = rx_time(ctx, s);
 		s->wire_len = s->frame_len = caplen;
@@ -619,6 +543,10 @@ int nfx_meter(struct xdp_md *ctx)
 	barrier_var(n); /* keep the bound check on the register the helper gets */
 	if (n < 1 || n > PARSE_WINDOW || bpf_xdp_load_bytes(ctx, 0, &s->frame, n)) {
 		cnt->c[NFX_IGNORE_TOO_SHORT]++;
+		return XDP_PASS;
+	}
+	if (filtered_out(&s->frame, n, s->wire_len, prefilter)) {
+		cnt->c[NFX_FILTERED_OUT]++;
 		return XDP_PASS;
 	}
 	r = meter_frame(s, &s->frame, cnt);
@@ -664,6 +592,10 @@ int nfx_egress(struct __sk_buff *skb)
 		cnt->c[NFX_IGNORE_TOO_SHORT]++;
 		return TC_NEXT;
 	}
+	if (filtered_out(&s->frame, n, s->wire_len, PREFILTER_NONE)) {
+		cnt->c[NFX_FILTERED_OUT]++;
+		return TC_NEXT;
+	}
 	r = meter_frame(s, &s->frame, cnt);
 	count(cnt, r);
 	return TC_NEXT;
@@ -692,14 +624,17 @@ static long replay_one(__u32 i, struct replay_walk *w)
 	s->obs = 0;
 	s->gso_segs = 0;
 	w->cnt->c[NFX_FRAMES_SEEN]++;
-	if (sampled_out(s)) {
-		w->cnt->c[NFX_SAMPLED_OUT]++;
-		return 0;
-	}
-	copy_len(w->cnt, s->caplen);
-	r = meter_frame(s, &sl->frame, w->cnt);
+	if (sampled_out(s))
+		r = NFX_SAMPLED_OUT;
+	else if (filtered_out(&sl->frame, copy_len(w->cnt, s->caplen), s->wire_len,
+			      sl->f.prefilter))
+		r = NFX_FILTERED_OUT;
+	else
+		r = meter_frame(s, &sl->frame, w->cnt);
 	replay_advance(r, s->ts);
 	count(w->cnt, r);
+	/* Each frame's outcome, for a caller that wants more than the totals. */
+	sl->f.outcome = r;
 	return 0;
 }
 

@@ -54,7 +54,9 @@ needs_root() {
 
 run_suite layout python3 scripts/check-layout.py
 run_suite unit "$B/tests/test_unit"
+run_suite unit-filter "$B/tests/test_pcap_filter"
 needs_root bpf && run_suite bpf "$B/tests/test_meter"
+needs_root bpf-filter && run_suite bpf-filter "$B/tests/test_filter"
 for t in tests/e2e/test_*.sh; do
 	name=e2e-$(basename "$t" .sh | sed 's/^test_//')
 	needs_root "$name" && run_suite "$name" bash "$t"

@@ -4,9 +4,12 @@
 
 TEST_CFLAGS = $(NFX_CFLAGS) -Itests/lib -Itests/tools
 TEST_LIB_OBJS := $(BUILD)/tests/test.o
-TEST_BINS := $(BUILD)/tests/test_unit $(BUILD)/tests/test_meter $(BUILD)/tests/inject \
+TEST_BINS := $(BUILD)/tests/test_unit $(BUILD)/tests/test_pcap_filter $(BUILD)/tests/test_meter \
+	     $(BUILD)/tests/test_filter \
+	     $(BUILD)/tests/inject \
 	     $(BUILD)/tests/pcapinfo $(BUILD)/tests/ipfix_send $(BUILD)/tests/mqtt_send \
-	     $(BUILD)/tests/nicinfo_demo $(BUILD)/tests/vlan_push $(BUILD)/tests/metrics_demo
+	     $(BUILD)/tests/nicinfo_demo $(BUILD)/tests/vlan_push $(BUILD)/tests/metrics_demo \
+	     $(BUILD)/tests/pcapcount $(BUILD)/tests/filterdiff $(BUILD)/tests/mkfiltercap
 # python/nfxdp imports flow_pb2 from here (NFXDP_PB_DIR overrides); the
 # generated code must match the installed python3-protobuf, so it is never
 # committed.
@@ -28,9 +31,14 @@ $(BUILD)/tests/%.o: tests/tools/%.c | $(GEN_HDRS) $(BUILD)/tests
 	$(Q)$(CC) $(TEST_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/tests/test_meter: tests/bpf/test_meter.c $(BUILD)/tests/harness.o $(TEST_LIB_OBJS) $(LIB)
+$(BUILD)/tests/test_filter: tests/bpf/test_filter.c $(BUILD)/tests/harness.o $(TEST_LIB_OBJS) $(LIB)
 $(BUILD)/tests/test_unit: tests/unit/test_unit.c $(TEST_LIB_OBJS) $(LIB)
+$(BUILD)/tests/test_pcap_filter: tests/unit/test_pcap_filter.c $(TEST_LIB_OBJS) $(LIB)
 $(BUILD)/tests/inject: tests/tools/inject.c $(LIB)
 $(BUILD)/tests/pcapinfo: tests/tools/pcapinfo.c
+$(BUILD)/tests/pcapcount: tests/tools/pcapcount.c
+$(BUILD)/tests/filterdiff: tests/tools/filterdiff.c $(LIB)
+$(BUILD)/tests/mkfiltercap: tests/tools/mkfiltercap.c $(LIB)
 $(BUILD)/tests/ipfix_send: tests/tools/ipfix_send.c $(BUILD)/tests/pbfile.o $(LIB)
 $(BUILD)/tests/mqtt_send: tests/tools/mqtt_send.c $(BUILD)/tests/pbfile.o $(LIB)
 $(BUILD)/tests/nicinfo_demo: tests/tools/nicinfo_demo.c $(LIB)

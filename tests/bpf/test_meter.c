@@ -3,6 +3,7 @@
  * The XDP meter through BPF_PROG_TEST_RUN on crafted frames: parsing,
  * keys, direction, counters, flags, ignored reasons, timestamps from
  * data_meta, expiry on arrival, the closer and the entry life cycle.
+ * --filter and --hash-slice: tests/bpf/test_filter.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,7 +20,6 @@
 
 #include "common/clock.h"
 #include "meter/counters.h"
-#include "select/packet_filter.h"
 #include "harness.h"
 #include "common/log.h"
 #include "meter.skel.h"
@@ -1046,130 +1046,6 @@ static void test_features(void)
 	(void)ps;
 }
 
-struct filter_case {
-	const char *expr;
-	struct pkt_spec spec;
-	int metered; /* 1: kept, 0: filtered out */
-};
-
-static const struct filter_case filter_cases[] = {
-	{ "tcp", { V4, TCP(1, 2) }, 1 },
-	{ "tcp", { V4, UDP(1, 2) }, 0 },
-	{ "udp and port 53", { V4, UDP(5353, 53) }, 1 },
-	{ "udp and port 53", { V4, UDP(5353, 54) }, 0 },
-	{ "src port 5353", { V4, UDP(5353, 53) }, 1 },
-	{ "src port 53", { V4, UDP(5353, 53) }, 0 },
-	{ "dst port 53", { V4, UDP(5353, 53) }, 1 },
-	{ "portrange 1000-2000", { V4, TCP(40000, 1500) }, 1 },
-	{ "portrange 1000-2000", { V4, TCP(40000, 2001) }, 0 },
-	{ "src portrange 1000-2000", { V4, TCP(40000, 1500) }, 0 },
-	{ "net 198.18.0.0/24", { V4, TCP(1, 2) }, 1 },
-	{ "net 198.18.1.0/24", { V4, TCP(1, 2) }, 0 },
-	{ "src net 198.18.0.0/31", { V4, TCP(1, 2) }, 1 },
-	{ "dst net 198.18.0.0/31", { V4, TCP(1, 2) }, 0 },
-	{ "host 198.18.0.2", { V4, TCP(1, 2) }, 1 },
-	{ "src host 198.18.0.2", { V4, TCP(1, 2) }, 0 },
-	{ "net fd00::/16", { V6, UDP(1, 2) }, 1 },
-	{ "net fd00::/128", { V6, UDP(1, 2) }, 0 },
-	{ "net fd00::1/128", { V6, UDP(1, 2) }, 1 },
-	{ "dst net fd00::2/127", { V6, UDP(1, 2) }, 1 },
-	{ "net 198.18.0.0/16", { V6, UDP(1, 2) }, 0 },
-	{ "net fd00::/8", { V4, UDP(1, 2) }, 0 },
-	{ "ip6", { V6, UDP(1, 2) }, 1 },
-	{ "ip", { V6, UDP(1, 2) }, 0 },
-	{ "icmp6", { V6, .proto = 58 }, 1 },
-	{ "proto 47", { V4, .proto = 47 }, 1 },
-	{ "vlan 100", { V4, UDP(1, 2), .n_vlans = 1, .vlan_tpid = { 0x8100 }, .vlan_id = { 100 } }, 1 },
-	{ "vlan 101-200", { V4, UDP(1, 2), .n_vlans = 1, .vlan_tpid = { 0x8100 }, .vlan_id = { 100 } }, 0 },
-	{ "not tcp", { V4, TCP(1, 2) }, 0 },
-	{ "tcp or udp", { V4, UDP(1, 2) }, 1 },
-	{ "! (tcp || port 2) && ip", { V4, UDP(1, 2) }, 0 },
-	{ "(tcp and port 2) or (udp and port 3)", { V4, UDP(1, 3) }, 1 },
-	{ "not not not icmp", { V4, .proto = 1 }, 0 },
-};
-
-/* --filter: each form keeps exactly the frames it selects. */
-static void test_filter(void)
-{
-	for (size_t i = 0; i < sizeof(filter_cases) / sizeof(filter_cases[0]); i++) {
-		const struct filter_case *fc = &filter_cases[i];
-		static struct filter_compiled compiled;
-		struct meter_opts o;
-		struct harness h;
-		char name[160], err[512];
-
-		snprintf(name, sizeof(name), "filter: '%s' %s %s", fc->expr,
-			 fc->metered ? "keeps" : "drops", fc->spec.ip_version == 6 ? "ipv6" : "ipv4");
-		TEST(name)
-		{
-			if (!ASSERT_EQ(filter_compile(fc->expr, &compiled, err, sizeof(err)), 0, err))
-				continue;
-			harness_default_opts(&o);
-			o.filter = &compiled;
-			if (!ASSERT_EQ(harness_open(&h, &o), 0, "load with the filter"))
-				continue;
-			ASSERT_EQ(harness_run_spec(&h, &fc->spec, SEC_NS),
-				  fc->metered ? NFX_FRAMES_METERED : NFX_FILTERED_OUT, "outcome");
-			harness_close(&h);
-		}
-	}
-}
-
-/* hash K/N for N = 4: every flow in exactly one slice. */
-static void test_filter_hash(void)
-{
-	static struct filter_compiled compiled[4];
-	struct harness h[4];
-	int in_slices[300] = { 0 }, none = 0, two = 0, loaded = 4;
-
-	for (int k = 0; k < 4; k++) {
-		struct meter_opts o;
-		char expr[32], err[256];
-
-		snprintf(expr, sizeof(expr), "hash %d/4", k);
-		if (filter_compile(expr, &compiled[k], err, sizeof(err))) {
-			TEST("filter: hash K/4: compile") ASSERT_TRUE(false, err);
-			loaded = k;
-			break;
-		}
-		harness_default_opts(&o);
-		o.filter = &compiled[k];
-		if (!load(&h[k], &o, "filter: hash K/4")) {
-			loaded = k;
-			break;
-		}
-	}
-	if (loaded < 4) {
-		while (loaded--)
-			harness_close(&h[loaded]);
-		return;
-	}
-	TEST("filter: hash K/4 splits flows into 4 slices, both directions alike")
-	{
-		for (int f = 0; f < 300; f++) {
-			struct pkt_spec s = { V4, UDP(1000 + f, 53) }, r;
-
-			r = s;
-			spec_reverse(&r);
-			for (int k = 0; k < 4; k++) {
-				int a = harness_run_spec(&h[k], &s, SEC_NS);
-				int b = harness_run_spec(&h[k], &r, SEC_NS);
-
-				ASSERT_EQ(a, b, "both directions in the same slice");
-				in_slices[f] += a == NFX_FRAMES_METERED;
-			}
-			none += in_slices[f] == 0;
-			two += in_slices[f] > 1;
-		}
-		ASSERT_EQ(none, 0, "flows in no slice");
-		ASSERT_EQ(two, 0, "flows in two slices");
-		for (int k = 0; k < 4; k++)
-			ASSERT_TRUE(harness_flow_count(&h[k]) > 40, "every slice has flows");
-	}
-	for (int k = 0; k < 4; k++)
-		harness_close(&h[k]);
-}
-
 /* --sample: systematic exactly 1 in N, random within statistical bounds. */
 static void test_sampling(void)
 {
@@ -1541,8 +1417,6 @@ int main(int argc, char **argv)
 	test_entry_states();
 	test_tunnels();
 	test_features();
-	test_filter();
-	test_filter_hash();
 	test_sampling();
 	test_snaplen();
 	test_concurrent_writers();

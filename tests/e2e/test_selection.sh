@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# Selection on real captures: hash K/N slices partition the flows, --filter
+# Selection on real captures: --hash-slice K/N partitions the flows, --filter
 # and its negation split them, --flow-sample keeps every record of a flow
 # together, --flow-filter keeps what it says, --sample is recorded.
 SUITE=e2e-selection
@@ -17,10 +17,10 @@ for name in skype.pcap 1kxun.pcap; do
 	keys "$T/all.csv" | sort -u >"$T/all.keys"
 	: >"$T/slices.keys"
 	for k in 0 1 2 3; do
-		"$NFXDP" --pcap "$f" --filter "hash $k/4" --output "$T/s$k.csv" 2>/dev/null
+		"$NFXDP" --pcap "$f" --hash-slice "$k/4" --output "$T/s$k.csv" 2>/dev/null
 		keys "$T/s$k.csv" | sort -u >>"$T/slices.keys"
 	done
-	check "$name: hash K/4 slices hold every flow once" \
+	check "$name: --hash-slice K/4 slices hold every flow once" \
 		"$(sort "$T/slices.keys" | uniq -d | wc -l) $(sort -u "$T/slices.keys" | cmp -s - "$T/all.keys" && echo same)" \
 		"0 same"
 	"$NFXDP" --pcap "$f" --filter tcp --output "$T/tcp.csv" 2>/dev/null

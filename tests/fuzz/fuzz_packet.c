@@ -30,7 +30,10 @@
  *    different results;
  *  - for plain Ethernet + IPv4/IPv6 (extension headers included, no
  *    IP-in-IP, no UDP tunnel ports), the outcome and key equal those of a
- *    userspace reference parser written from the rules in bpf/parse.h.
+ *    userspace reference parser written from the rules in bpf/parse.h;
+ *  - with the --filter (a pcap-filter expression, spliced into the meter as
+ *    eBPF), a frame is filtered out exactly when libpcap's own interpreter
+ *    rejects its first 100 bytes (the --snaplen).
  *
  * Needs root and BPF: without them it exits with FUZZ_EXIT_SKIP.
  */
@@ -45,7 +48,8 @@
 #include <bpf/libbpf.h>
 
 #include "meter/counters.h"
-#include "select/packet_filter.h"
+#include "select/pcap_ebpf.h"
+#include "select/pcap_filter.h"
 #include "fuzz.h"
 #include "harness.h"
 #include "common/log.h"
@@ -61,15 +65,21 @@ struct inst {
 	int flows_fd;
 	struct replay_slot *slots; /* replay_slots, mapped */
 	bool reference; /* defaults: compare with ref_parse() */
+	bool filtered;	/* with the --filter: compare with libpcap's verdict */
 	bool tunnels;
 	bool link_bytes;
 };
 
 static struct inst inst[2] = {
 	{ .name = "defaults", .reference = true, .tunnels = true, .link_bytes = true },
-	{ .name = "snaplen 100, filter, no tunnels, payload accounting, statistical, splt 8" },
+	{ .name = "snaplen 100, filter, no tunnels, payload accounting, statistical, splt 8",
+	  .filtered = true },
 };
-static struct filter_compiled filter;
+#define FILTER_SNAPLEN 100
+static const char filter_expr[] = "not (udp and port 53) and not vlan 7 and not net 10.0.0.0/8 "
+				  "and not tcp[tcpflags] & tcp-rst != 0 and not less 40";
+static struct pcap_filter filter;
+static struct pcap_ebpf filter_ebpf;
 
 /*
  * libFuzzer sees coverage of userspace code only, not of the BPF program.
@@ -127,7 +137,7 @@ static const char *counter_name(int c)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct meter_opts o;
-	char err[256];
+	char err[4096];
 	cpu_set_t cpus;
 	int cpu;
 
@@ -146,8 +156,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	CPU_SET(cpu < 0 ? 0 : cpu, &cpus);
 	sched_setaffinity(0, sizeof(cpus), &cpus);
 
-	if (filter_compile("not (udp and port 53) and not vlan 7 and not net 10.0.0.0/8", &filter,
-			   err, sizeof(err))) {
+	if (pcap_filter_compile(&filter, filter_expr, PCAP_FILTER_ETHERNET, err, sizeof(err)) ||
+	    pcap_ebpf_translate(&filter, PARSE_WINDOW, &filter_ebpf, err, sizeof(err))) {
 		fprintf(stderr, "fuzz_packet: %s\n", err);
 		exit(1);
 	}
@@ -158,8 +168,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		o.programs = LOAD_METER | LOAD_REPLAY;
 		o.ring_bytes = 1 << 20;
 		if (i == 1) {
-			o.snaplen = 100;
-			o.filter = &filter;
+			o.snaplen = FILTER_SNAPLEN;
+			o.filter = &filter_ebpf;
 			o.decode_tunnels = false;
 			o.accounting = ACCOUNT_PAYLOAD;
 			o.statistical = true;
@@ -623,6 +633,14 @@ static void one_instance(struct inst *in, const uint8_t *frame, size_t len)
 		FUZZ_CHECK(ref == NO_OPINION || ref == o1,
 			   "[%s] ended in %s, the reference says %s", in->name, counter_name(o1),
 			   counter_name(ref));
+	}
+	if (in->filtered) {
+		bool keep = pcap_filter_match(&filter, frame,
+					      len < FILTER_SNAPLEN ? len : FILTER_SNAPLEN, len);
+
+		FUZZ_CHECK((o1 == NFX_FILTERED_OUT) == !keep,
+			   "[%s] ended in %s, libpcap %s the frame", in->name, counter_name(o1),
+			   keep ? "keeps" : "rejects");
 	}
 	first(in, frame, len, o1, ref, &want, want_flags, d1, &k1, &e1, t1);
 

@@ -16,7 +16,8 @@
 #include "meter/meter.h"
 #include "record/format.h"
 
-struct filter_compiled;
+struct pcap_filter;
+struct pcap_ebpf;
 struct flowfilter;
 
 #define MAX_IFACES METER_MAX_IFACES
@@ -56,7 +57,9 @@ struct nfx_config {
 	int sample_systematic; /* every N-th frame, else at random */
 	bool scale_sampled;    /* multiply exported counts by N */
 	uint32_t snaplen;      /* header bytes any stage may read; 0: PARSE_WINDOW */
-	const struct filter_compiled *filter; /* --filter, NULL: none */
+	const struct pcap_filter *filter;     /* --filter, compiled for Ethernet; NULL: none */
+	const struct pcap_ebpf *filter_ebpf;  /* ... translated for the kernel */
+	int hash_slice_k, hash_slice_n;	      /* --hash-slice K/N; N = 0: off */
 	const struct flowfilter *flow_filter; /* --flow-filter, NULL: none */
 	uint32_t flow_sample_n;		      /* --flow-sample: 1 in N flows by key hash */
 

@@ -5,6 +5,7 @@
  * configuration file's parser from this table; the unit tests go through
  * it to check every option.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,8 @@
 #include "common/log.h"
 #include "flow.h"
 #include "select/flow_filter.h"
-#include "select/packet_filter.h"
+#include "select/pcap_ebpf.h"
+#include "select/pcap_filter.h"
 
 /* Ethernet and an IPv4 header: less cannot be parsed at all. */
 #define MIN_SNAPLEN 34
@@ -81,18 +83,51 @@ static int add_pcap(struct nfx_config *cfg, const char *arg)
 	return 0;
 }
 
-/* The compiled filters live as long as the process. */
+/*
+ * The compiled filters live as long as the process. --filter is compiled
+ * for Ethernet, what the meter parses (capture replay compiles it again
+ * for a capture of another link type), and translated for the kernel now:
+ * an expression the meter cannot run is refused before anything is loaded.
+ */
 static int set_filter(struct nfx_config *cfg, const char *expr)
 {
-	static struct filter_compiled compiled;
-	char err[1024];
+	static struct pcap_filter compiled;
+	static struct pcap_ebpf translated;
+	char err[4096];
 
-	if (filter_compile(expr, &compiled, err, sizeof(err))) {
+	pcap_filter_free(&compiled);
+	pcap_ebpf_free(&translated);
+	cfg->filter = NULL;
+	cfg->filter_ebpf = NULL;
+	if (pcap_filter_compile(&compiled, expr, PCAP_FILTER_ETHERNET, err, sizeof(err)) ||
+	    pcap_ebpf_translate(&compiled, PARSE_WINDOW, &translated, err, sizeof(err))) {
 		pr_warn("%s\n", err);
 		return -1;
 	}
 	cfg->filter = &compiled;
+	cfg->filter_ebpf = &translated;
 	return 0;
+}
+
+/* K/N, 0 <= K < N. */
+static int set_hash_slice(struct nfx_config *cfg, const char *arg)
+{
+	unsigned long k, n;
+	char *end;
+
+	errno = 0;
+	k = strtoul(arg, &end, 10);
+	if (!errno && end != arg && *end == '/' && end[1] >= '0' && end[1] <= '9') {
+		n = strtoul(end + 1, &end, 10);
+		if (!errno && !*end && arg[0] >= '0' && arg[0] <= '9' && n >= 1 &&
+		    n <= (1UL << 31) && k < n) {
+			cfg->hash_slice_k = k;
+			cfg->hash_slice_n = n;
+			return 0;
+		}
+	}
+	pr_warn("--hash-slice: '%s' is not K/N with 0 <= K < N <= 2147483648\n", arg);
+	return -1;
 }
 
 static int set_flow_filter(struct nfx_config *cfg, const char *expr)
@@ -211,17 +246,23 @@ const struct option_def nfx_options[] = {
 	  "export packets, bytes and flag counts multiplied by N",
 	  OPT_FLAG, F(scale_sampled) },
 	{ "filter", 0, "EXPR", SELECTION,
-	  "meter only the packets EXPR selects, e.g. 'tcp and port 443 and not net "
-	  "198.18.0.0/24'; tests: tcp udp icmp icmp6 sctp proto P ip ip6 [src|dst] port N, "
-	  "portrange N-M, host A, net A/L, vlan N[-M], hash K/N (slice K of N, by flow key); "
-	  "and or not ( )",
-	  OPT_CUSTOM, F(filter), FIELD_PTR, .parse = set_filter, .example = "tcp and port 443" },
+	  "meter only the frames EXPR selects, in the pcap-filter language (tcpdump's, "
+	  "pcap-filter(7), compiled by libpcap), e.g. 'tcp port 443', 'udp dst port 53', "
+	  "'src net 10.1.0.0/16 and not icmp', 'tcp[tcpflags] & tcp-syn != 0'; run in the "
+	  "kernel on each frame's first 256 bytes (fewer with --snaplen), before any parsing. "
+	  "Not --flow-filter's language: that one picks flows by record field",
+	  OPT_CUSTOM, F(filter), FIELD_PTR, .parse = set_filter, .example = "tcp port 443" },
+	{ "hash-slice", 0, "K/N", SELECTION,
+	  "meter only the flows whose key hash falls in slice K of N (0 <= K < N), both "
+	  "directions alike: N collectors with K = 0..N-1 split a link's flows with no overlap "
+	  "and no gap",
+	  OPT_CUSTOM, F(hash_slice_n), FIELD_INT, .parse = set_hash_slice, .example = "1/4" },
 	{ "snaplen", 0, "BYTES", SELECTION,
 	  "read at most BYTES of each frame's headers (the parse window: 256)",
 	  OPT_U32, F(snaplen), .min = MIN_SNAPLEN, .max = 65535, .example = "96" },
 	{ "flow-filter", 0, "EXPR", SELECTION,
-	  "export only the flows EXPR selects, by record field (its own language, not "
-	  "--filter's): 'bidirectional_packets >= 3 and protocol == 6'",
+	  "export only the flows EXPR selects, by record field, in a language of its own (not "
+	  "--filter's pcap-filter): 'bidirectional_packets >= 3 and protocol == 6'",
 	  OPT_CUSTOM, F(flow_filter), FIELD_PTR, .parse = set_flow_filter,
 	  .example = "protocol == 6" },
 	{ "flow-sample", 0, "N", SELECTION, "export 1 in N flows, chosen by flow key hash",

@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 
 #include "flow.h"
+#include "meter/filter_splice.h"
 #include "meter/hwmeter.h"
 #include "common/log.h"
 #include "meter.skel.h"
@@ -56,8 +57,11 @@ static int load_bound(struct meter *m, struct attachment *a)
 	bpf_program__set_ifindex(prog, a->ifindex);
 	bpf_program__set_flags(prog, bpf_program__flags(prog) | BPF_F_XDP_DEV_BOUND_ONLY);
 	err = share_maps(m, hw);
-	if (!err)
+	if (!err) {
+		filter_splice_set(m->opts.filter, bpf_object__btf(hw->obj));
 		err = meter_hw_bpf__load(hw);
+		filter_splice_set(NULL, NULL);
+	}
 	if (err) {
 		meter_hw_bpf__destroy(hw);
 		return err;

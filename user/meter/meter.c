@@ -14,8 +14,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "select/packet_filter.h"
 #include "flow.h"
+#include "meter/filter_splice.h"
 #include "meter/meter.h"
 #include "meter/hwmeter.h"
 #include "meter/rodata.h"
@@ -103,25 +103,6 @@ static const char *load_hint(int err)
 	}
 }
 
-/* --filter: the program and the prefixes, into the maps the meter reads. */
-static int load_filter(struct meter *m, const struct filter_compiled *f)
-{
-	__u32 zero = 0;
-	__u8 one = 1;
-	int err;
-
-	if (bpf_map_update_elem(bpf_map__fd(m->skel->maps.filter_prog), &zero, &f->prog, 0))
-		goto fail;
-	for (int i = 0; i < f->n_nets; i++)
-		if (bpf_map_update_elem(bpf_map__fd(m->skel->maps.filter_nets), &f->nets[i], &one, 0))
-			goto fail;
-	return 0;
-fail:
-	err = -errno;
-	pr_warn("Couldn't load the filter into the meter: %s\n", strerror(-err));
-	return err;
-}
-
 /* The maps a restarted collector needs; the others are rebuilt from options. */
 static struct bpf_map **pinned_maps(struct meter_bpf *skel, int *n)
 {
@@ -176,6 +157,9 @@ int meter_load(struct meter *m, const struct meter_opts *o)
 	int err;
 
 	memset(m, 0, sizeof(*m));
+	err = filter_splice_init();
+	if (err)
+		return err;
 	skel = meter_bpf__open();
 	if (!skel) {
 		err = -errno;
@@ -207,7 +191,14 @@ int meter_load(struct meter *m, const struct meter_opts *o)
 		pr_warn("Couldn't pin maps in %s: path too long\n", o->pin_dir);
 		goto fail;
 	}
+	filter_splice_set(o->filter, bpf_object__btf(skel->obj));
 	err = meter_bpf__load(skel);
+	if (filter_splice_set(NULL, NULL) == 0 && o->filter && !err) {
+		pr_warn("Couldn't put --filter into the meter: its programs have no %s()\n",
+			FILTER_SPLICE_FUNC);
+		err = -ENOENT;
+		goto fail;
+	}
 	if (err) {
 		explain_load_error(o, found, err);
 		goto fail;
@@ -218,11 +209,6 @@ int meter_load(struct meter *m, const struct meter_opts *o)
 	if (o->pin_dir)
 		snprintf(m->pin_dir, sizeof(m->pin_dir), "%s", o->pin_dir);
 	m->entry_size = flow_entry_size(o->statistical, o->splt);
-	if (o->filter) {
-		err = load_filter(m, o->filter);
-		if (err)
-			goto fail;
-	}
 	return 0;
 fail:
 	meter_bpf__destroy(skel);

@@ -17,7 +17,7 @@
 
 struct meter_bpf;
 struct meter_hw_bpf;
-struct filter_compiled;
+struct pcap_ebpf;
 
 enum xdp_mode {
 	XDP_MODE_NATIVE,
@@ -66,7 +66,8 @@ struct meter_opts {
 	uint32_t sample_n;
 	bool sample_systematic;
 	uint32_t snaplen;
-	const struct filter_compiled *filter;
+	const struct pcap_ebpf *filter; /* --filter, NULL: none */
+	uint32_t hash_k, hash_n;	 /* --hash-slice K/N; n = 0: off */
 	uint32_t splt;	    /* --splt N, 0: off */
 	bool single_writer; /* capture replay: one frame at a time, no atomics needed */
 	/*

@@ -19,7 +19,9 @@
 		(rodata)->cfg_sample_n = (o)->sample_n;                                        \
 		(rodata)->cfg_sample_systematic = (o)->sample_systematic;                      \
 		(rodata)->cfg_snaplen = (o)->snaplen;                                          \
-		(rodata)->cfg_filter = (o)->filter != NULL;                                    \
+		(rodata)->cfg_pcap_filter = (o)->filter != NULL;                               \
+		(rodata)->cfg_hash_n = (o)->hash_n;                                            \
+		(rodata)->cfg_hash_k = (o)->hash_k;                                            \
 		(rodata)->cfg_splt = (o)->splt;                                                \
 	} while (0)
 

@@ -16,6 +16,7 @@
 #include "flow.h"
 #include "modes/replay.h"
 #include "modes/setup.h"
+#include "select/pcap_filter.h"
 
 /*
  * The longest frame a record may claim: Linux hands a capture frames of up
@@ -33,6 +34,9 @@
  */
 #define HALF (REPLAY_SLOTS / 2)
 
+/* Link types of the captures --filter is compiled for besides Ethernet. */
+#define MAX_LINKTYPES 16
+
 struct pipeline {
 	pthread_t reader;
 	pthread_mutex_t lock;
@@ -47,6 +51,14 @@ struct replay {
 	struct collector c;
 	const struct nfx_config *cfg;
 	struct capture *caps; /* every file, opened before metering starts */
+	/*
+	 * --filter for each capture that is not Ethernet: libpcap runs it on
+	 * the frame as captured (the kernel's runs on Ethernet frames).
+	 */
+	const struct pcap_filter **prefilter;
+	struct pcap_filter linktype_filter[MAX_LINKTYPES];
+	int n_linktype_filters;
+	bool bad_filter; /* --filter refused for a capture's link type: exit status 2 */
 	struct replay_slot *slots; /* the meter's replay slots, memory-mapped */
 	uint32_t first;		   /* slot the reader fills from: 0, or HALF when pipelined */
 	uint32_t frames;	   /* in slots from first, not yet metered */
@@ -190,7 +202,12 @@ static size_t frame_for_meter(struct replay *r, int dlt, const struct capture_fr
 	if (eth_caplen < 0 || cf->caplen < MIN_FRAME_LEN) {
 		/* Shorter than its own link header, or than NFStream's minimum: too short. */
 		f->caplen = f->frame_len = cf->caplen < MIN_FRAME_LEN ? cf->caplen : 0;
-		return 0;
+		/* The kernel's --filter still reads an Ethernet one, as captured. */
+		if (dlt != PCAP_FILTER_ETHERNET)
+			return 0;
+		written = cf->caplen < cap ? cf->caplen : cap;
+		memcpy(out, cf->data, written);
+		return written;
 	}
 	f->caplen = eth_caplen;
 	f->frame_len = eth_caplen + (f->wire_len - cf->caplen);
@@ -211,6 +228,15 @@ static uint32_t batch_room(struct replay *r)
 		return r->capacity;
 	room = collector_room(&r->c);
 	return room < r->capacity ? room : r->capacity;
+}
+
+/* --filter's verdict on a frame of a capture that is not Ethernet (enum prefilter). */
+static uint8_t prefilter(const struct pcap_filter *pf, const struct capture_frame *cf)
+{
+	if (!pf)
+		return PREFILTER_NONE;
+	return pcap_filter_match(pf, cf->data, cf->caplen, cf->len) ? PREFILTER_KEEP :
+								      PREFILTER_DROP;
 }
 
 static bool far_apart(uint64_t a, uint64_t b)
@@ -259,7 +285,8 @@ static int settle_slot(struct replay *r, uint64_t next, bool has_next)
 }
 
 /* Batch mode: the frame's header bytes into the next slot, held until the next is read. */
-static int add_frame(struct replay *r, int dlt, const struct capture_frame *cf)
+static int add_frame(struct replay *r, int dlt, const struct pcap_filter *pf,
+		     const struct capture_frame *cf)
 {
 	struct replay_slot *sl;
 	int err = settle_slot(r, cf->ts_ns, true);
@@ -272,6 +299,7 @@ static int add_frame(struct replay *r, int dlt, const struct capture_frame *cf)
 	sl->f.ts_ns = cf->ts_ns;
 	sl->f.flags = 0;
 	sl->f.kept = frame_for_meter(r, dlt, cf, sl->frame.b, PARSE_WINDOW, &sl->f);
+	sl->f.prefilter = prefilter(pf, cf);
 	r->held = true;
 	return 0;
 }
@@ -298,7 +326,8 @@ static int settle_frame(struct replay *r, uint64_t next, bool has_next)
 }
 
 /* Frame mode: the whole frame, time and lengths in data_meta, held until the next is read. */
-static int run_frame(struct replay *r, int dlt, const struct capture_frame *cf)
+static int run_frame(struct replay *r, int dlt, const struct pcap_filter *pf,
+		     const struct capture_frame *cf)
 {
 	struct nfx_meta *meta = (void *)r->buf;
 	struct replay_frame f = { 0 };
@@ -318,19 +347,23 @@ static int run_frame(struct replay *r, int dlt, const struct capture_frame *cf)
 	meta->wire_len = f.wire_len;
 	meta->frame_len = f.frame_len;
 	meta->magic = NFX_META_MAGIC;
+	meta->prefilter = prefilter(pf, cf);
 	r->held_len = n;
 	r->held = true;
 	return 0;
 }
 
-static int replay_file(struct replay *r, struct capture *cap)
+static int replay_file(struct replay *r, int i)
 {
+	struct capture *cap = &r->caps[i];
+	const struct pcap_filter *pf = r->prefilter[i];
 	struct capture_frame cf;
 	int ret = 0, got;
 
 	while ((got = capture_next(cap, &cf)) == 1 && !mode_stop) {
 		r->packets++;
-		ret = r->cfg->replay_frames ? run_frame(r, cap->dlt, &cf) : add_frame(r, cap->dlt, &cf);
+		ret = r->cfg->replay_frames ? run_frame(r, cap->dlt, pf, &cf) :
+					      add_frame(r, cap->dlt, pf, &cf);
 		if (ret)
 			break;
 		if (r->progress && !(r->packets & 0xfff))
@@ -350,7 +383,7 @@ static int read_captures(struct replay *r)
 	int err = 0;
 
 	for (int i = 0; !err && i < r->cfg->n_pcaps && !mode_stop; i++)
-		err = replay_file(r, &r->caps[i]);
+		err = replay_file(r, i);
 	if (!err && r->cfg->replay_frames)
 		err = settle_frame(r, 0, false);
 	else if (!err)
@@ -413,11 +446,36 @@ static int replay_pipelined(struct replay *r)
 	return err ? err : pl.err;
 }
 
+/*
+ * --filter compiled for a capture of link type @dlt other than Ethernet
+ * (once per link type); NULL after libpcap's message when it refuses.
+ */
+static const struct pcap_filter *linktype_filter(struct replay *r, int dlt, const char *path)
+{
+	char err[4096];
+	struct pcap_filter *pf;
+
+	for (int i = 0; i < r->n_linktype_filters; i++)
+		if (r->linktype_filter[i].dlt == dlt)
+			return &r->linktype_filter[i];
+	if (r->n_linktype_filters == MAX_LINKTYPES)
+		return NULL;
+	pf = &r->linktype_filter[r->n_linktype_filters];
+	if (pcap_filter_compile(pf, r->cfg->filter->expr, dlt, err, sizeof(err))) {
+		pr_warn("%s\n(%s is of link type %s)\n", err, path, pcap_filter_dlt_name(dlt));
+		r->bad_filter = true;
+		return NULL;
+	}
+	r->n_linktype_filters++;
+	return pf;
+}
+
 /* Opens every file first: a bad one stops the run before anything is metered. */
 static int open_captures(struct replay *r, const struct nfx_config *cfg)
 {
 	r->caps = calloc(cfg->n_pcaps, sizeof(*r->caps));
-	if (!r->caps)
+	r->prefilter = calloc(cfg->n_pcaps, sizeof(*r->prefilter));
+	if (!r->caps || !r->prefilter)
 		return -ENOMEM;
 	for (int i = 0; i < cfg->n_pcaps; i++) {
 		struct capture *c = &r->caps[i];
@@ -430,6 +488,11 @@ static int open_captures(struct replay *r, const struct nfx_config *cfg)
 				cfg->pcaps[i], c->dlt, linktype_supported_names());
 			return -EOPNOTSUPP;
 		}
+		if (cfg->filter && c->dlt != PCAP_FILTER_ETHERNET) {
+			r->prefilter[i] = linktype_filter(r, c->dlt, cfg->pcaps[i]);
+			if (!r->prefilter[i])
+				return -EINVAL;
+		}
 	}
 	return 0;
 }
@@ -440,6 +503,11 @@ static void close_captures(struct replay *r, const struct nfx_config *cfg)
 		capture_close(&r->caps[i]);
 	free(r->caps);
 	r->caps = NULL;
+	free(r->prefilter);
+	r->prefilter = NULL;
+	for (int i = 0; i < r->n_linktype_filters; i++)
+		pcap_filter_free(&r->linktype_filter[i]);
+	r->n_linktype_filters = 0;
 }
 
 static void total_size(struct replay *r)
@@ -623,5 +691,7 @@ int replay_run(const struct nfx_config *cfg)
 		meter_destroy(&r.m);
 	close_captures(&r, cfg);
 	free(r.buf);
+	if (r.bad_filter)
+		return 2;
 	return err || r.damaged ? 1 : 0;
 }

@@ -37,7 +37,9 @@ void mode_meter_opts(struct meter_opts *o, const struct nfx_config *cfg)
 	o->sample_n = cfg->sample_n;
 	o->sample_systematic = cfg->sample_systematic;
 	o->snaplen = cfg->snaplen;
-	o->filter = cfg->filter;
+	o->filter = cfg->filter_ebpf;
+	o->hash_k = cfg->hash_slice_k;
+	o->hash_n = cfg->hash_slice_n;
 	o->splt = cfg->splt;
 	o->max_flows = cfg->max_flows;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Boolean expressions over tests, shared by --filter and --flow-filter:
- * tokens, "and"/"or"/"not" (also "&&", "||", "!") and parentheses, turned
- * into postfix order. Each language parses its own tests through a callback.
+ * Boolean expressions over tests, for --flow-filter: tokens, "and"/"or"/"not"
+ * (also "&&", "||", "!") and parentheses, turned into postfix order. The
+ * language parses its own tests through a callback.
  * Errors name the offending token and point at it with a caret.
  */
 #ifndef NFXDP_SELECT_BOOLEXPR_H
