@@ -293,7 +293,9 @@ void config_usage(FILE *out)
 		"\n"
 		"expiration_id in records: 0 idle, 1 active, 2 natural, 3 emergency, 4 flush\n"
 		"(exit, --detach or end of capture). SIGINT/SIGTERM detach the program, then\n"
-		"flush; with --persist they leave both in place for the next nfxdp.\n");
+		"flush; with --persist they leave both in place for the next nfxdp. SIGHUP\n"
+		"reopens the --output file (logrotate), SIGUSR1 prints the counters, SIGUSR2\n"
+		"is ignored.\n");
 }
 
 /* ---- the configuration file --------------------------------------------- */

@@ -95,6 +95,20 @@ void collector_send(struct collector *c)
 		state_save(c, false);
 }
 
+void collector_reopen(struct collector *c)
+{
+	int reopened = 0;
+
+	collector_send(c);
+	for (int i = 0; i < c->n_ex; i++) {
+		struct exporter *x = c->ex[i];
+
+		if (x->ops->reopen && !x->ops->reopen(x))
+			reopened++;
+	}
+	pr_info("SIGHUP: batch sent, %d output file(s) reopened\n", reopened);
+}
+
 /* --scale-sampled: estimates of the link's counts from the sampled ones. */
 static void scale_counts(Nfxdp__Flow *f, uint32_t n)
 {

@@ -101,6 +101,8 @@ int collector_wait(struct collector *c, int timeout_ms);
 void collector_service(struct collector *c, uint64_t now_ms);
 /* Sends whatever is batched. */
 void collector_send(struct collector *c);
+/* Sends whatever is batched, then every sink reopens its output (SIGHUP). */
+void collector_reopen(struct collector *c);
 /* Closes the flows whose timeout has passed at meter time @now_ns. */
 void collector_scan(struct collector *c, uint64_t now_ns);
 /* Emergency expiry when the cache is past its hard watermark (meter time @now_ns). */

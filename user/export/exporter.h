@@ -49,6 +49,12 @@ struct exporter_ops {
 	int (*own_stats)(struct exporter *x, struct stat_item *items, int max);
 	/* Optional: waits up to @timeout_ms for someone to take batches; true if there is. */
 	bool (*ready)(struct exporter *x, int timeout_ms);
+	/*
+	 * Optional: closes and opens again what the sink writes to (SIGHUP: a
+	 * file renamed by logrotate is left, a new one started at its path);
+	 * 0, or a negative errno when it keeps the old one.
+	 */
+	int (*reopen)(struct exporter *x);
 	/* Optional: a side message (the stats as JSON) on the sink's own channel. */
 	void (*side)(struct exporter *x, const char *topic, const void *buf, size_t len);
 	/*

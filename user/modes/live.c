@@ -79,6 +79,7 @@ static bool loop(struct live *l)
 		}
 		collector_pressure(&l->c, clock_meter_ns());
 		collector_service(&l->c, now);
+		mode_handle_signals(&l->c);
 		if (next_stats && now >= next_stats) {
 			collector_report(&l->c, "periodic");
 			next_stats = now + stats_every;

@@ -9,20 +9,51 @@
 #include "modes/setup.h"
 
 volatile sig_atomic_t mode_stop;
+volatile sig_atomic_t mode_reopen;
+volatile sig_atomic_t mode_report;
 
 static void on_signal(int sig)
 {
-	mode_stop = 1;
+	if (sig == SIGHUP)
+		mode_reopen = 1;
+	else if (sig == SIGUSR1)
+		mode_report = 1;
+	else
+		mode_stop = 1;
 }
 
+/*
+ * SIGHUP and SIGUSR1 kill a process by default, flow cache and all: each
+ * gets a handler, or is ignored (SIGUSR2, reserved). They restart the
+ * system call they interrupt, so a blocking read or write in a library
+ * (libpcap, stdio) never sees EINTR because of them; poll and epoll return
+ * early all the same, and the loop acts on the flag.
+ */
 void mode_install_signals(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction stop = { .sa_handler = on_signal };
+	struct sigaction ask = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&stop.sa_mask);
+	sigemptyset(&ask.sa_mask);
+	sigaction(SIGINT, &stop, NULL);
+	sigaction(SIGTERM, &stop, NULL);
+	sigaction(SIGHUP, &ask, NULL);
+	sigaction(SIGUSR1, &ask, NULL);
+	signal(SIGUSR2, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+void mode_handle_signals(struct collector *c)
+{
+	if (mode_reopen) {
+		mode_reopen = 0;
+		collector_reopen(c);
+	}
+	if (mode_report) {
+		mode_report = 0;
+		collector_report(c, "SIGUSR1");
+	}
 }
 
 void mode_meter_opts(struct meter_opts *o, const struct nfx_config *cfg)
