@@ -53,6 +53,7 @@ void config_defaults(struct nfx_config *cfg)
 	cfg->decode_tunnels = mo.decode_tunnels;
 	cfg->poll_ms = 1000;
 	cfg->zmq_endpoint = DEFAULT_ZMQ_ENDPOINT;
+	cfg->zmq_wait_ms = ZMQ_WAIT_MS_DEFAULT;
 	cfg->batch_flows = co.batch_flows;
 	cfg->batch_ms = co.batch_ms;
 	cfg->format = FORMAT_CSV;

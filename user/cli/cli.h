@@ -62,7 +62,7 @@ struct nfx_config {
 	const char *zmq_endpoint; /* NULL: no ZeroMQ */
 	bool zmq_chosen;	  /* --zmq or --no-zmq given: another sink does not turn it off */
 	const char *zmq_curve;	  /* CURVE key pair file: an encrypted stream */
-	uint64_t zmq_wait_ms;	  /* wait for a first subscriber before the first batch */
+	uint64_t zmq_wait_ms;	  /* hold batches for a first subscriber this long after binding */
 	uint32_t batch_flows;
 	uint32_t batch_ms;
 	const char *output;	/* file sink, "-" for stdout */

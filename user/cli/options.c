@@ -215,9 +215,11 @@ const struct option_def nfx_options[] = {
 	  "write a new key pair to FILE and FILE.pub, and exit",
 	  OPT_ACTION, .cli_only = true },
 	{ "zmq-wait", 0, "S", EXPORT,
-	  "before the first batch, wait up to S seconds for a subscriber (PUB drops what nobody "
-	  "subscribed to yet)",
-	  OPT_SECONDS, F(zmq_wait_ms), .example = "2" },
+	  "for S seconds after binding, hold batches back (up to the high-water mark) until a "
+	  "first subscriber joins, since PUB/SUB drops what nobody subscribed to yet; metering, "
+	  "the loop and signals go on meanwhile, and a short run (--pcap, --detach) waits at "
+	  "its end for what is left of the S seconds (0: publish at once)",
+	  OPT_SECONDS, F(zmq_wait_ms), .example = "5" },
 	{ "batch-flows", 0, "N", EXPORT, "flows per batch message",
 	  OPT_U32, F(batch_flows), .min = 1, .max = 65536, .example = "7" },
 	{ "batch-ms", 0, "MS", EXPORT, "send a batch at most MS after its first flow",

@@ -95,6 +95,7 @@ static int end(struct live *l)
 
 	meter_detach_all(&l->m);
 	err = collector_flush(&l->c, 0);
+	collector_settle(&l->c, &mode_stop);
 	collector_report(&l->c, "exit");
 	if (l->m.pin_dir[0]) {
 		meter_unpin(&l->m);
@@ -108,6 +109,7 @@ static int end(struct live *l)
 static int leave(struct live *l)
 {
 	collector_leave(&l->c);
+	collector_settle(&l->c, &mode_stop);
 	collector_report(&l->c, "exit");
 	pr_info("left metering %s with the flow cache pinned in %s: start nfxdp again with the "
 		"same interfaces to resume, or end it with nfxdp --detach\n", l->source,

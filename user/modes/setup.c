@@ -87,7 +87,6 @@ void mode_collector_opts(struct collector_opts *o, const struct nfx_config *cfg)
 	o->flow_filter = cfg->flow_filter;
 	o->scale_sampled = cfg->scale_sampled;
 	o->persist = cfg->persist;
-	o->ready_wait_ms = cfg->zmq_wait_ms;
 }
 
 static int open_file(struct collector *c, const struct nfx_config *cfg)
@@ -114,6 +113,7 @@ static int open_zmq(struct collector *c, const struct nfx_config *cfg)
 		.compress = cfg->compress,
 		.curve_key = cfg->zmq_curve,
 		.hwm = zmq_hwm_for(cfg->batch_flows, cfg->statistical, cfg->splt),
+		.wait_ms = cfg->zmq_wait_ms,
 	};
 	int err;
 	struct exporter *x = zmq_exporter_new(&o, &err);
