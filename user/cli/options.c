@@ -125,7 +125,8 @@ const struct option_def nfx_options[] = {
 	{ "persist", 0, NULL, INPUT,
 	  "keep metering when nfxdp stops or crashes: the XDP link and the flow cache stay "
 	  "pinned in bpffs, and nfxdp started again on the same interfaces resumes them (same "
-	  "stream, next sequence number)",
+	  "stream, next sequence number). Refused where the pins could not outlive nfxdp (ip "
+	  "netns exec without the host's bpffs: use IFACE@NETNS from the host)",
 	  OPT_FLAG, F(persist) },
 	{ "detach", 0, "IFACE", INPUT,
 	  "end a --persist meter: detach it from IFACE (as given to --iface), export every flow "
