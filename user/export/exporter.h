@@ -64,7 +64,8 @@ struct exporter_ops {
 	void (*side)(struct exporter *x, const char *topic, const void *buf, size_t len);
 	/*
 	 * Gives what is queued up to @linger_ms to leave, then frees the sink;
-	 * a negative errno when something was lost in the end (a last write).
+	 * a negative errno when it lost anything, in the end (a last write, a
+	 * queue that did not drain) or before, after saying so.
 	 */
 	int (*close)(struct exporter *x, int linger_ms);
 };

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stddef.h>
@@ -767,11 +768,18 @@ static int ix_own_stats(struct exporter *x, struct stat_item *items, int max)
 	return exporter_put_stats(items, max, own, sizeof(own) / sizeof(own[0]));
 }
 
+/* What did not leave in time is lost: said, and it makes the exit status 1. */
 static int ix_close(struct exporter *x, int linger_ms)
 {
+	uint64_t dropped;
+
 	ipfix_exporter_close(IX(x), linger_ms);
+	dropped = IX(x)->records_dropped;
+	if (dropped)
+		pr_warn("%" PRIu64 " flow record(s) could not be sent to IPFIX collector %s\n",
+			dropped, IX(x)->host_port);
 	free(x);
-	return 0;
+	return dropped ? -EIO : 0;
 }
 
 static const struct exporter_ops ipfix_ops = {
