@@ -58,6 +58,7 @@ void config_defaults(struct nfx_config *cfg)
 	cfg->batch_ms = co.batch_ms;
 	cfg->format = FORMAT_CSV;
 	cfg->ipfix_template_s = io.template_refresh_s;
+	cfg->ipfix_biflow = !io.uniflow;
 	cfg->mqtt_qos = qo.qos;
 	cfg->mqtt_queue = qo.max_pending;
 }

@@ -70,6 +70,7 @@ struct nfx_config {
 	int format;		/* enum out_format */
 	bool compress;		/* zlib: files gzip'd, ZeroMQ batches deflated */
 	const char *ipfix;	    /* --ipfix [udp://|tcp://]HOST[:PORT]; NULL: none */
+	bool ipfix_biflow;	    /* RFC 5103 biflow records, else one per direction */
 	uint32_t ipfix_domain;	    /* observation domain id */
 	uint32_t ipfix_template_s;  /* UDP: templates again every S seconds */
 	uint32_t ipfix_msg_size;    /* bytes per message; 0: 1400 UDP, 16384 TCP */

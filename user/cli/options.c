@@ -243,6 +243,11 @@ const struct option_def nfx_options[] = {
 	  "export IPFIX (RFC 7011, biflows as RFC 5103) to a collector: "
 	  "[udp://|tcp://]HOST[:PORT] (UDP; 4739)",
 	  OPT_STRING, F(ipfix), .example = "tcp://127.0.0.1:4739" },
+	{ "ipfix-biflow", 0, "on|off", EXPORT,
+	  "on: a biflow record per flow (RFC 5103: reverse elements for the reverse "
+	  "direction); off: a record per direction, for collectors that drop reverse "
+	  "elements (pmacct's default print plugin)",
+	  OPT_ONOFF, F(ipfix_biflow), .choices = onoff, .example = "off" },
 	{ "ipfix-domain", 0, "N", EXPORT, "IPFIX observation domain id",
 	  OPT_U32, F(ipfix_domain), .min = 0, .max = UINT32_MAX, .example = "7" },
 	{ "ipfix-template-refresh", 0, "S", EXPORT,

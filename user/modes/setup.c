@@ -132,6 +132,8 @@ static int open_ipfix(struct collector *c, const struct nfx_config *cfg)
 	o.template_refresh_s = cfg->ipfix_template_s;
 	o.max_msg = cfg->ipfix_msg_size;
 	o.statistical = cfg->statistical;
+	o.accounting = cfg->accounting;
+	o.uniflow = !cfg->ipfix_biflow;
 	x = ipfix_exporter_new(cfg->ipfix, &o, &err);
 	return x ? collector_add_exporter(c, x) : err;
 }
