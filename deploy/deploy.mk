@@ -7,8 +7,8 @@
 #   make deploy-images    localhost/nfxdp and localhost/nfxdp-cat (podman)
 #   make container-test   the images, metering a veth between two namespaces
 #   make deploy-check     every deployment check, ends with "N passed, N failed"
-#   make install-deploy   binaries, man pages, systemd unit and env file under
-#                         $(DESTDIR)$(PREFIX)
+#   make install-deploy   binaries, man pages, systemd unit, its user (sysusers.d)
+#                         and env file under $(DESTDIR)$(PREFIX)
 
 ifndef NFXDP_DEPLOY_MK
 NFXDP_DEPLOY_MK := 1
@@ -16,6 +16,7 @@ NFXDP_DEPLOY_MK := 1
 HELP2MAN ?= help2man
 SYSCONFDIR ?= $(PREFIX)/etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 MANDIR ?= $(PREFIX)/share/man
 MAN_DIR := $(BUILD)/man
 MAN_PAGES := $(MAN_DIR)/nfxdp.8 $(MAN_DIR)/nfxdp-cat.1
@@ -69,13 +70,14 @@ deploy-check: all tests man
 # substituted. An existing env file is kept: it holds the site's options.
 install-deploy: all man
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/nfxdp
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/nfxdp $(DESTDIR)$(SYSUSERSDIR)
 	install -m 755 $(BUILD)/nfxdp $(BUILD)/nfxdp-cat $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(MAN_DIR)/nfxdp.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 $(MAN_DIR)/nfxdp-cat.1 $(DESTDIR)$(MANDIR)/man1/
 	sed -e 's|/usr/local/etc|$(SYSCONFDIR)|g' -e 's|/usr/local/bin|$(PREFIX)/bin|g' \
 		deploy/nfxdp.service > $(DESTDIR)$(UNITDIR)/nfxdp.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/nfxdp.service
+	install -m 644 deploy/nfxdp.sysusers $(DESTDIR)$(SYSUSERSDIR)/nfxdp.conf
 	[ -e $(DESTDIR)$(SYSCONFDIR)/nfxdp/nfxdp.env ] || \
 		install -m 644 deploy/nfxdp.env $(DESTDIR)$(SYSCONFDIR)/nfxdp/nfxdp.env
 

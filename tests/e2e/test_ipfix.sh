@@ -4,7 +4,8 @@
 # nfxdp --pcap into a CSV and a pb file; the pb file goes through the IPFIX
 # exporter (tests/tools/ipfix_send) to nfdump's nfcapd and pmacct's nfacctd
 # on loopback, and every flow they store must be nfxdp's: addresses, ports,
-# packets and bytes in both directions, times, flags, MACs, VLAN; for
+# packets and bytes in both directions, the biflow's times (RFC 5103),
+# flags, MACs, VLAN; for
 # nfacctd also the flow id, end reason, reverse times and flags and nfxdp's
 # enterprise elements. Then an independent decoder (Python, below) checks
 # what collectors do not show: template refresh over UDP, sequence numbers,
@@ -63,8 +64,10 @@ counter() {
 	echo "$1" | grep -o "\b$2=[0-9-]*" | cut -d= -f2
 }
 
+# IP bytes: octetDeltaCount is what collectors show, and it holds IP bytes
+# only (test_ipfix_semantics.sh checks the other --accounting modes).
 meter() {
-	"$NFXDP" --pcap "$1" --natural-expiry off --no-zmq "${@:2}" 2>>"$T/nfxdp.err"
+	"$NFXDP" --pcap "$1" --natural-expiry off --no-zmq --accounting ip "${@:2}" 2>>"$T/nfxdp.err"
 }
 
 cat >"$T/ipfix.py" <<'EOF'
@@ -97,7 +100,7 @@ def nfx_key(r):
     return (ip(r["src_ip"]), ip(r["dst_ip"]), int(r["src_port"]), int(r["dst_port"]),
             int(r["protocol"]), int(r["src2dst_packets"]), int(r["src2dst_bytes"]),
             int(r["dst2src_packets"]), int(r["dst2src_bytes"]),
-            int(r["src2dst_first_seen_ms"]), int(r["src2dst_last_seen_ms"]),
+            int(r["bidirectional_first_seen_ms"]), int(r["bidirectional_last_seen_ms"]),
             int(r["src2dst_tcp_flags"]), r["src_mac"], r["dst_mac"], int(r["vlan_id"]))
 
 def report(name, got, want):
@@ -142,7 +145,7 @@ def full_key(r):
     n = lambda c: int(r[c])
     return (n("id"), ip(r["src_ip"]), ip(r["dst_ip"]), n("src_port"), n("dst_port"),
             n("protocol"), n("ip_version"), n("vlan_id"), r["src_mac"], r["dst_mac"],
-            n("src2dst_first_seen_ms"), n("src2dst_last_seen_ms"), n("src2dst_tcp_flags"),
+            n("bidirectional_first_seen_ms"), n("bidirectional_last_seen_ms"), n("src2dst_tcp_flags"),
             n("src2dst_packets"), n("src2dst_bytes"), n("dst2src_first_seen_ms"),
             n("dst2src_last_seen_ms"), n("dst2src_tcp_flags"), n("dst2src_packets"),
             n("dst2src_bytes"), END_REASON[n("expiration_id")], n("tunnel_id"),
@@ -344,7 +347,7 @@ via_nfcapd() {
 	pid=$!
 	PIDS+=("$pid")
 	wait_log "$dir.log" "Startup" || { fail "$name: nfcapd starts"; return; }
-	out=$("$SEND" "$T/$name.pb" "127.0.0.1:$port" 2>>"$T/send.err")
+	out=$("$SEND" --accounting ip "$T/$name.pb" "127.0.0.1:$port" 2>>"$T/send.err")
 	wait_for 10 drained "$port"
 	stop "$pid"
 	check "$name: exporter sent every flow to nfcapd" \
@@ -380,7 +383,7 @@ via_nfacctd() {
 	PIDS+=("$pid")
 	NFACCTD_PIDS+=("$pid")
 	wait_log "$dir.log" "waiting for NetFlow/IPFIX data" || { fail "$name: nfacctd starts"; return; }
-	out=$("$SEND" "$T/$name.pb" "127.0.0.1:$port" 2>>"$T/send.err")
+	out=$("$SEND" --accounting ip "$T/$name.pb" "127.0.0.1:$port" 2>>"$T/send.err")
 	wait_for 10 drained "$port"
 	# nfacctd's core then hands the records to its print plugin, and shows no
 	# sign of it (tried: a 1 s print_refresh_time never wrote them before
@@ -423,7 +426,7 @@ collect() {
 	wait_for 5 test -s "$T/port"
 	local scheme=
 	[ "$proto" = tcp ] && [[ " $* " != *" --tcp "* ]] && scheme=tcp://
-	"$SEND" "$@" "$T/small.pb" "${scheme}127.0.0.1:$(cat "$T/port")" >"$T/sent" 2>>"$T/send.err"
+	"$SEND" --accounting ip "$@" "$T/small.pb" "${scheme}127.0.0.1:$(cat "$T/port")" >"$T/sent" 2>>"$T/send.err"
 	wait "$pid"
 	cat "$T/collect.out"
 }
@@ -462,13 +465,13 @@ check "tcp reconnect: exporter's sent count is what arrived" "$(counter "$SENT" 
 # No collector at all: nothing blocks, nothing is fatal, every record is counted.
 port=$(free_port tcp)
 start=$(date +%s%N)
-out=$("$SEND" --tcp --linger-ms 0 "$T/small.pb" "127.0.0.1:$port" 2>>"$T/send.err")
+out=$("$SEND" --accounting ip --tcp --linger-ms 0 "$T/small.pb" "127.0.0.1:$port" 2>>"$T/send.err")
 status=$?
 ms=$((($(date +%s%N) - start) / 1000000))
 check "tcp, no collector: exit 0, every record counted dropped" \
 	"$status $(counter "$out" records_sent) $(counter "$out" records_dropped)" "0 0 $N"
 check "tcp, no collector: the sender is not held up (under 3 s)" "$([ "$ms" -lt 3000 ] && echo yes)" yes
-out=$("$SEND" --linger-ms 0 "$T/small.pb" "127.0.0.1:$(free_port udp)" 2>>"$T/send.err")
+out=$("$SEND" --accounting ip --linger-ms 0 "$T/small.pb" "127.0.0.1:$(free_port udp)" 2>>"$T/send.err")
 check "udp, no collector: exit 0, sends counted as failures, not fatal" "$?" 0
 
 # Sampling travels with every record: samplingInterval (34) is --sample's N,

@@ -185,6 +185,11 @@ def check_daemonset(d):
     res(n + ": one collector container", len(col) == 1)
     mounts = {m["mountPath"] for c in col for m in c.get("volumeMounts") or []}
     res(n + ": mounts bpffs and /sys", {"/sys/fs/bpf", "/sys"} <= mounts, sorted(mounts))
+    # Crash-safe: the cache pinned where the next container finds it.
+    args = col[0].get("args") or [] if col else []
+    pins = arg_value(args, "--pin-dir", "/sys/fs/bpf/nfxdp")
+    res(n + ": crash-safe: --persist, pins on the host's bpffs (%s)" % pins,
+        "--persist" in args and (pins + "/").startswith("/sys/fs/bpf/"), args)
 
 
 def check_sidecar(where, spec):

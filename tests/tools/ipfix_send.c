@@ -6,6 +6,7 @@
  *
  *   ipfix_send [--tcp] [--statistical] [--domain N] [--max-msg BYTES] [--refresh-s S]
  *              [--refresh-msgs N] [--pace-ms MS] [--linger-ms MS] [--reconnect-ms MS]
+ *              [--accounting link|ip|transport|payload] [--uniflow]
  *              FILE [udp://|tcp://]HOST:PORT
  */
 #include <errno.h>
@@ -71,7 +72,9 @@ static int parse_args(struct send_args *a, int argc, char **argv)
 		{ "refresh-msgs", required_argument, NULL, 'n' },
 		{ "pace-ms", required_argument, NULL, 'p' }, { "linger-ms", required_argument, NULL, 'l' },
 		{ "reconnect-ms", required_argument, NULL, 'r' },
-		{ "statistical", no_argument, NULL, 'S' }, {}
+		{ "statistical", no_argument, NULL, 'S' },
+		{ "accounting", required_argument, NULL, 'a' },
+		{ "uniflow", no_argument, NULL, 'u' }, {}
 	};
 	int c;
 
@@ -82,6 +85,11 @@ static int parse_args(struct send_args *a, int argc, char **argv)
 		switch (c) {
 		case 't': a->tcp = true; break;
 		case 'S': a->o.statistical = true; break;
+		case 'u': a->o.uniflow = true; break;
+		case 'a':
+			a->o.accounting = !strcmp(optarg, "ip") ? 1 : !strcmp(optarg, "transport") ? 2 :
+					  !strcmp(optarg, "payload") ? 3 : 0;
+			break;
 		case 'd': a->o.domain_id = strtoul(optarg, NULL, 0); break;
 		case 'm': a->o.max_msg = strtoul(optarg, NULL, 0); break;
 		case 's': a->o.template_refresh_s = strtoul(optarg, NULL, 0); break;
@@ -113,7 +121,8 @@ int main(int argc, char **argv)
 	if (parse_args(&a, argc, argv)) {
 		fprintf(stderr, "usage: ipfix_send [--tcp] [--statistical] [--domain N] [--max-msg BYTES] "
 				"[--refresh-s S] [--refresh-msgs N] [--pace-ms MS] [--linger-ms MS] "
-				"[--reconnect-ms MS] FILE [udp://|tcp://]HOST:PORT\n");
+				"[--reconnect-ms MS] [--accounting link|ip|transport|payload] "
+				"[--uniflow] FILE [udp://|tcp://]HOST:PORT\n");
 		return 2;
 	}
 	buf = pbfile_read(a.file, &len);

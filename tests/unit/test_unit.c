@@ -864,6 +864,41 @@ static void test_export_file(void)
 		file_exporter_close(&fx);
 		log_set_level(LOG_WARN);
 	}
+	TEST("file: SIGHUP reopens a gzip CSV: in place a second member, after a rename a new file")
+	{
+		char old[64], cmd[256], line[4096];
+		const uint8_t *buf;
+		size_t len;
+		FILE *p;
+		int rows = 0, headers = 0;
+
+		snprintf(old, sizeof(old), "%s.1", path);
+		ASSERT_EQ(file_exporter_open(&fx, path, FORMAT_CSV, true, false, NULL), 0, "open");
+		buf = batch_pack(&b, &len);
+		ASSERT_EQ(file_exporter_write(&fx, &b.msg, buf, len), 0, "write");
+		ASSERT_EQ(file_exporter_reopen(&fx), 0, "reopen in place");
+		ASSERT_EQ(file_exporter_write(&fx, &b.msg, buf, len), 0, "write to the second member");
+		ASSERT_EQ(rename(path, old), 0, "rename (logrotate)");
+		ASSERT_EQ(file_exporter_reopen(&fx), 0, "reopen after the rename");
+		ASSERT_EQ(file_exporter_write(&fx, &b.msg, buf, len), 0, "write to the new file");
+		ASSERT_EQ(file_exporter_close(&fx), 0, "close");
+		snprintf(cmd, sizeof(cmd), "gzip -dc %s", old);
+		p = popen(cmd, "r");
+		while (p && fgets(line, sizeof(line), p))
+			!strncmp(line, "id,", 3) ? headers++ : rows++;
+		ASSERT_EQ(p ? pclose(p) : -1, 0, "the renamed file decompresses whole");
+		ASSERT_EQ(headers * 100 + rows, 1 * 100 + 2 * b.msg.n_flows,
+			  "one header, both batches (100 x headers + rows)");
+		snprintf(cmd, sizeof(cmd), "gzip -dc %s", path);
+		p = popen(cmd, "r");
+		headers = rows = 0;
+		while (p && fgets(line, sizeof(line), p))
+			!strncmp(line, "id,", 3) ? headers++ : rows++;
+		ASSERT_EQ(p ? pclose(p) : -1, 0, "the new file decompresses");
+		ASSERT_EQ(headers * 100 + rows, 1 * 100 + b.msg.n_flows, "its own header, one batch");
+		ASSERT_EQ(fx.reopens, 2, "reopens counted");
+		unlink(old);
+	}
 	batch_free(&b);
 	unlink(path);
 }

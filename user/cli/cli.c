@@ -54,10 +54,12 @@ void config_defaults(struct nfx_config *cfg)
 	cfg->decode_tunnels = mo.decode_tunnels;
 	cfg->poll_ms = 1000;
 	cfg->zmq_endpoint = DEFAULT_ZMQ_ENDPOINT;
+	cfg->zmq_wait_ms = ZMQ_WAIT_MS_DEFAULT;
 	cfg->batch_flows = co.batch_flows;
 	cfg->batch_ms = co.batch_ms;
 	cfg->format = FORMAT_CSV;
 	cfg->ipfix_template_s = io.template_refresh_s;
+	cfg->ipfix_biflow = !io.uniflow;
 	cfg->mqtt_qos = qo.qos;
 	cfg->mqtt_queue = qo.max_pending;
 }
@@ -299,7 +301,9 @@ void config_usage(FILE *out)
 		"\n"
 		"expiration_id in records: 0 idle, 1 active, 2 natural, 3 emergency, 4 flush\n"
 		"(exit, --detach or end of capture). SIGINT/SIGTERM detach the program, then\n"
-		"flush; with --persist they leave both in place for the next nfxdp.\n");
+		"flush; with --persist they leave both in place for the next nfxdp. SIGHUP\n"
+		"reopens the --output file (logrotate), SIGUSR1 prints the counters, SIGUSR2\n"
+		"is ignored.\n");
 }
 
 /* ---- the configuration file --------------------------------------------- */

@@ -67,7 +67,7 @@ struct nfx_config {
 	const char *zmq_endpoint; /* NULL: no ZeroMQ */
 	bool zmq_chosen;	  /* --zmq or --no-zmq given: another sink does not turn it off */
 	const char *zmq_curve;	  /* CURVE key pair file: an encrypted stream */
-	uint64_t zmq_wait_ms;	  /* wait for a first subscriber before the first batch */
+	uint64_t zmq_wait_ms;	  /* hold batches for a first subscriber this long after binding */
 	uint32_t batch_flows;
 	uint32_t batch_ms;
 	const char *output;	/* file sink, "-" for stdout */
@@ -75,6 +75,7 @@ struct nfx_config {
 	int format;		/* enum out_format */
 	bool compress;		/* zlib: files gzip'd, ZeroMQ batches deflated */
 	const char *ipfix;	    /* --ipfix [udp://|tcp://]HOST[:PORT]; NULL: none */
+	bool ipfix_biflow;	    /* RFC 5103 biflow records, else one per direction */
 	uint32_t ipfix_domain;	    /* observation domain id */
 	uint32_t ipfix_template_s;  /* UDP: templates again every S seconds */
 	uint32_t ipfix_msg_size;    /* bytes per message; 0: 1400 UDP, 16384 TCP */

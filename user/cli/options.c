@@ -186,7 +186,8 @@ const struct option_def nfx_options[] = {
 	{ "persist", 0, NULL, INPUT,
 	  "keep metering when nfxdp stops or crashes: the XDP link and the flow cache stay "
 	  "pinned in bpffs, and nfxdp started again on the same interfaces resumes them (same "
-	  "stream, next sequence number)",
+	  "stream, next sequence number). Refused where the pins could not outlive nfxdp (ip "
+	  "netns exec without the host's bpffs: use IFACE@NETNS from the host)",
 	  OPT_FLAG, F(persist) },
 	{ "detach", 0, "IFACE", INPUT,
 	  "end a --persist meter: detach it from IFACE (as given to --iface), export every flow "
@@ -282,9 +283,11 @@ const struct option_def nfx_options[] = {
 	  "write a new key pair to FILE and FILE.pub, and exit",
 	  OPT_ACTION, .cli_only = true },
 	{ "zmq-wait", 0, "S", EXPORT,
-	  "before the first batch, wait up to S seconds for a subscriber (PUB drops what nobody "
-	  "subscribed to yet)",
-	  OPT_SECONDS, F(zmq_wait_ms), .example = "2" },
+	  "for S seconds after binding, hold batches back (up to the high-water mark) until a "
+	  "first subscriber joins, since PUB/SUB drops what nobody subscribed to yet; metering, "
+	  "the loop and signals go on meanwhile, and a short run (--pcap, --detach) waits at "
+	  "its end for what is left of the S seconds (0: publish at once)",
+	  OPT_SECONDS, F(zmq_wait_ms), .example = "5" },
 	{ "batch-flows", 0, "N", EXPORT, "flows per batch message",
 	  OPT_U32, F(batch_flows), .min = 1, .max = 65536, .example = "7" },
 	{ "batch-ms", 0, "MS", EXPORT, "send a batch at most MS after its first flow",
@@ -309,6 +312,11 @@ const struct option_def nfx_options[] = {
 	  "export IPFIX (RFC 7011, biflows as RFC 5103) to a collector: "
 	  "[udp://|tcp://]HOST[:PORT] (UDP; 4739)",
 	  OPT_STRING, F(ipfix), .example = "tcp://127.0.0.1:4739" },
+	{ "ipfix-biflow", 0, "on|off", EXPORT,
+	  "on: a biflow record per flow (RFC 5103: reverse elements for the reverse "
+	  "direction); off: a record per direction, for collectors that drop reverse "
+	  "elements (pmacct's default print plugin)",
+	  OPT_ONOFF, F(ipfix_biflow), .choices = onoff, .example = "off" },
 	{ "ipfix-domain", 0, "N", EXPORT, "IPFIX observation domain id",
 	  OPT_U32, F(ipfix_domain), .min = 0, .max = UINT32_MAX, .example = "7" },
 	{ "ipfix-template-refresh", 0, "S", EXPORT,

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "collector/collector.h"
@@ -60,26 +61,11 @@ static void state_save(struct collector *c, bool stopping)
 	}
 }
 
-/* Before the first batch: each sink that can tell waits for a taker. */
-static void wait_ready(struct collector *c)
-{
-	for (int i = 0; i < c->n_ex; i++) {
-		struct exporter *x = c->ex[i];
-
-		if (x->ops->ready && !x->ops->ready(x, c->o.ready_wait_ms))
-			pr_warn("nobody takes flows from the %s sink after %.1f s: sending anyway\n",
-				x->ops->name, c->o.ready_wait_ms / 1000.0);
-	}
-}
-
 void collector_send(struct collector *c)
 {
 	struct batch_view b = { .msg = &c->batch.msg };
 
 	if (c->batch.msg.n_flows) {
-		/* This process's first batch: a resumed stream's sequence is not 0. */
-		if (!c->sent_any && c->o.ready_wait_ms)
-			wait_ready(c);
 		b.packed = batch_pack(&c->batch, &b.len);
 		if (!b.packed)
 			pr_warn("Couldn't pack a batch of %zu flows: out of memory\n",
@@ -87,12 +73,25 @@ void collector_send(struct collector *c)
 		for (int i = 0; b.packed && i < c->n_ex; i++)
 			c->ex[i]->ops->send(c->ex[i], &b);
 		batch_clear(&c->batch);
-		c->sent_any = true;
 	}
 	/* Sent, then committed, then noted: a crash in between repeats nothing. */
 	event_ring_commit(&c->ring);
 	if (c->o.persist)
 		state_save(c, false);
+}
+
+void collector_reopen(struct collector *c)
+{
+	int reopened = 0;
+
+	collector_send(c);
+	for (int i = 0; i < c->n_ex; i++) {
+		struct exporter *x = c->ex[i];
+
+		if (x->ops->reopen && !x->ops->reopen(x))
+			reopened++;
+	}
+	pr_info("SIGHUP: batch sent, %d output file(s) reopened\n", reopened);
 }
 
 /* --scale-sampled: estimates of the link's counts from the sampled ones. */
@@ -450,6 +449,31 @@ int collector_open(struct collector *c, struct meter *m, const struct collector_
 	if (m->pin_dir[0])
 		state_save(c, false);
 	return 0;
+}
+
+/* True while a sink holds batches back for a taker that may still come (@give_up: no more). */
+static bool holding(struct collector *c, bool give_up)
+{
+	bool any = false;
+
+	for (int i = 0; i < c->n_ex; i++) {
+		struct exporter *x = c->ex[i];
+
+		if (x->ops->service)
+			x->ops->service(x);
+		if (x->ops->settle)
+			any |= x->ops->settle(x, give_up);
+	}
+	return any;
+}
+
+void collector_settle(struct collector *c, const volatile sig_atomic_t *stop)
+{
+	struct timespec tick = { 0, 20 * 1000000L };
+
+	while (!*stop && holding(c, false))
+		nanosleep(&tick, NULL); /* a signal cuts it short */
+	holding(c, true);
 }
 
 int collector_add_exporter(struct collector *c, struct exporter *x)

@@ -10,6 +10,7 @@
 #ifndef NFXDP_COLLECTOR_COLLECTOR_H
 #define NFXDP_COLLECTOR_COLLECTOR_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -46,7 +47,6 @@ struct collector_opts {
 	bool scale_sampled;	     /* counts multiplied by the packet sampling rate */
 	/* The meter is pinned (--persist): records stay in the ring until sent. */
 	bool persist;
-	uint64_t ready_wait_ms; /* before the first batch, wait for a taker (--zmq-wait) */
 };
 
 void collector_opts_default(struct collector_opts *o);
@@ -86,7 +86,6 @@ struct collector {
 	uint64_t flows_filtered_out;	 /* --flow-filter */
 	int64_t clock_offset_ns;	 /* meter clock to Unix time */
 	uint64_t resumes;		 /* --persist: how many collectors came before */
-	bool sent_any;			 /* a batch went out from this process */
 	bool lost;			 /* a sink lost batches or records */
 };
 
@@ -110,6 +109,8 @@ int collector_wait(struct collector *c, int timeout_ms);
 void collector_service(struct collector *c, uint64_t now_ms);
 /* Sends whatever is batched. */
 void collector_send(struct collector *c);
+/* Sends whatever is batched, then every sink reopens its output (SIGHUP). */
+void collector_reopen(struct collector *c);
 /* Closes the flows whose timeout has passed at meter time @now_ns. */
 void collector_scan(struct collector *c, uint64_t now_ns);
 /* Emergency expiry when the cache is past its hard watermark (meter time @now_ns). */
@@ -125,6 +126,12 @@ uint64_t collector_room(struct collector *c);
 int collector_flush(struct collector *c, uint64_t now_ns);
 /* --persist: the flows due now out, the stream's position saved for the next collector. */
 void collector_leave(struct collector *c);
+/*
+ * Before closing: gives the sinks that hold batches for a taker (ZeroMQ's
+ * first subscriber, --zmq-wait) the rest of their wait, returning as soon as
+ * none holds any or *@stop is set (SIGINT, SIGTERM).
+ */
+void collector_settle(struct collector *c, const volatile sig_atomic_t *stop);
 
 #define STATS_MAX 64
 /* The figures of the stats: the meter's counters, the collector's, each sink's. */

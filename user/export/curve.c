@@ -48,17 +48,37 @@ int curve_keygen(const char *path)
 	return 0;
 }
 
-/* The key after @label in @path ("public X" / "secret X"), or a bare key file. */
-static int read_key(const char *path, const char *label, char key[CURVE_KEY_LEN + 1])
+/* A key file is two short lines: reading stops here (/dev/zero never ends). */
+#define KEY_FILE_MAX 4096
+
+/* @path opened for reading if it is a regular file; NULL after a message. */
+static FILE *open_key_file(const char *path)
 {
-	char line[256], word[64], val[128];
+	struct stat st;
 	FILE *f = fopen(path, "r");
 
 	if (!f) {
 		pr_warn("Couldn't read CURVE key file %s: %s\n", path, strerror(errno));
-		return -1;
+		return NULL;
 	}
-	while (fgets(line, sizeof(line), f)) {
+	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
+		pr_warn("Couldn't read CURVE key file %s: not a regular file (make one with "
+			"nfxdp --curve-keygen FILE)\n", path);
+		fclose(f);
+		return NULL;
+	}
+	return f;
+}
+
+/* The key after @label in @path ("public X" / "secret X"), or a bare key file. */
+static int read_key(const char *path, const char *label, char key[CURVE_KEY_LEN + 1])
+{
+	char line[256], word[64], val[128];
+	FILE *f = open_key_file(path);
+
+	if (!f)
+		return -1;
+	while (ftell(f) < KEY_FILE_MAX && fgets(line, sizeof(line), f)) {
 		int n = sscanf(line, "%63s %127s", word, val);
 		const char *k = n == 2 && !strcmp(word, label) ? val :
 				n == 1 && !strcmp(label, "public") ? word : NULL;

@@ -47,13 +47,25 @@ struct exporter_ops {
 	void (*stats)(struct exporter *x, struct exporter_stats *st);
 	/* Figures of its own for the stats line, named "<name>_..."; returns how many. */
 	int (*own_stats)(struct exporter *x, struct stat_item *items, int max);
-	/* Optional: waits up to @timeout_ms for someone to take batches; true if there is. */
-	bool (*ready)(struct exporter *x, int timeout_ms);
+	/*
+	 * Optional: true while the sink holds batches back for a taker that may
+	 * still come in time (ZeroMQ's first subscriber); @give_up: stop
+	 * waiting and send what is held now. Never blocks. A mode about to
+	 * close gives it that time (collector_settle()).
+	 */
+	bool (*settle)(struct exporter *x, bool give_up);
+	/*
+	 * Optional: closes and opens again what the sink writes to (SIGHUP: a
+	 * file renamed by logrotate is left, a new one started at its path);
+	 * 0, or a negative errno when it keeps the old one.
+	 */
+	int (*reopen)(struct exporter *x);
 	/* Optional: a side message (the stats as JSON) on the sink's own channel. */
 	void (*side)(struct exporter *x, const char *topic, const void *buf, size_t len);
 	/*
 	 * Gives what is queued up to @linger_ms to leave, then frees the sink;
-	 * a negative errno when something was lost in the end (a last write).
+	 * a negative errno when it lost anything, in the end (a last write, a
+	 * queue that did not drain) or before, after saying so.
 	 */
 	int (*close)(struct exporter *x, int linger_ms);
 };

@@ -38,10 +38,11 @@ static int gz_close(void *cookie)
 	return gzclose(cookie) == Z_OK ? 0 : EOF;
 }
 
-static FILE *gz_open(const char *path, int *fdp)
+/* A new gzip stream; @append: after what the file holds (gzip members concatenate). */
+static FILE *gz_open(const char *path, bool append, int *fdp)
 {
 	cookie_io_functions_t io = { .write = gz_write, .close = gz_close };
-	int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC);
 	int fd = strcmp(path, "-") ? open(path, flags, FILE_MODE) : dup(STDOUT_FILENO);
 	gzFile gz;
 	FILE *f;
@@ -68,7 +69,7 @@ static FILE *open_stream(const char *path, bool compress, bool append, int *fd)
 	FILE *f;
 
 	if (compress)
-		return gz_open(path, fd);
+		return gz_open(path, append, fd);
 	if (!strcmp(path, "-")) {
 		*fd = STDOUT_FILENO;
 		return stdout;
@@ -86,6 +87,21 @@ static FILE *open_stream(const char *path, bool compress, bool append, int *fd)
 	return f;
 }
 
+/* @f (on @fd), opened for fx: where it ends, whether a failed write can be cut off. */
+static void adopt_stream(struct file_exporter *fx, FILE *f, int fd)
+{
+	struct stat st;
+	bool regular = f != stdout && !fstat(fd, &st) && S_ISREG(st.st_mode);
+
+	fx->f = f;
+	fx->fd = fd;
+	/* A CSV file continued keeps the header it has (a new or truncated one is empty). */
+	if (regular && st.st_size > 0)
+		fx->header_done = true;
+	fx->rewindable = regular && !fx->compress && !fseek(f, 0, SEEK_END);
+	fx->good_end = fx->rewindable ? ftell(f) : 0;
+}
+
 int file_exporter_open(struct file_exporter *fx, const char *path, enum out_format format,
 		       bool compress, bool append, const struct record_features *feat)
 {
@@ -96,21 +112,43 @@ int file_exporter_open(struct file_exporter *fx, const char *path, enum out_form
 	fx->append = append;
 	format_columns_for(&fx->cols, feat && feat->statistical, feat && feat->splt);
 	fx->f = open_stream(path, compress, append, &fx->fd);
-	/* A CSV file continued keeps the header it has. */
-	if (fx->f && append && fx->f != stdout && !fseek(fx->f, 0, SEEK_END))
-		fx->header_done = ftell(fx->f) > 0;
-	if (fx->f && !compress && fx->f != stdout) {
-		struct stat st;
-
-		fx->rewindable = !fstat(fileno(fx->f), &st) && S_ISREG(st.st_mode);
-		fx->good_end = fx->rewindable ? ftell(fx->f) : 0;
-	}
 	if (!fx->f) {
 		int err = errno;
 
 		pr_warn("Couldn't open output file %s: %s\n", path, strerror(err));
 		return -err;
 	}
+	adopt_stream(fx, fx->f, fx->fd);
+	return 0;
+}
+
+/*
+ * SIGHUP: from now on the file at the path. logrotate has renamed the old
+ * one (or copied and truncated it): the new stream goes after what the path
+ * holds, or starts a new file. It is opened before the old one is closed, so
+ * a failure leaves nfxdp writing where it was.
+ */
+int file_exporter_reopen(struct file_exporter *fx)
+{
+	int fd, err;
+	FILE *f;
+
+	if (!fx->f || fx->f == stdout)
+		return -EINVAL;
+	f = open_stream(fx->path, fx->compress, true, &fd);
+	if (!f) {
+		err = errno;
+		pr_warn("Couldn't reopen %s: %s (writing on to the file open before)\n", fx->path,
+			strerror(err));
+		return -err;
+	}
+	/* Every batch went out whole (fflush after each): only a gzip stream's end is left. */
+	if (fclose(fx->f))
+		pr_warn("Couldn't finish writing %s before reopening it: %s\n", fx->path,
+			strerror(errno));
+	fx->header_done = false;
+	adopt_stream(fx, f, fd);
+	fx->reopens++;
 	return 0;
 }
 
@@ -303,6 +341,7 @@ static int fx_own_stats(struct exporter *x, struct stat_item *items, int max)
 	const struct stat_item own[] = {
 		{ "file_batches_dropped", FX(x)->batches_dropped },
 		{ "file_rotations", FX(x)->rotations },
+		{ "file_reopens", FX(x)->reopens },
 	};
 
 	return exporter_put_stats(items, max, own, sizeof(own) / sizeof(own[0]));
@@ -319,11 +358,17 @@ static int fx_close(struct exporter *x, int linger_ms)
 	return err;
 }
 
+static int fx_reopen(struct exporter *x)
+{
+	return file_exporter_reopen(FX(x));
+}
+
 static const struct exporter_ops file_ops = {
 	.name = "file",
 	.send = fx_send,
 	.stats = fx_stats,
 	.own_stats = fx_own_stats,
+	.reopen = fx_reopen,
 	.close = fx_close,
 };
 

@@ -29,6 +29,7 @@ struct file_exporter {
 	uint64_t rotate_size;	  /* rename to PATH.1 at this size; 0: never */
 	bool rotate_failed;	  /* reported once, until a rotation succeeds */
 	uint64_t rotations;
+	uint64_t reopens;	  /* SIGHUP */
 };
 
 /*
@@ -44,6 +45,8 @@ int file_exporter_open(struct file_exporter *fx, const char *path, enum out_form
 int file_exporter_rotate_at(struct file_exporter *fx, uint64_t size);
 int file_exporter_write(struct file_exporter *fx, const Nfxdp__FlowBatch *b,
 			const uint8_t *packed, size_t len);
+/* SIGHUP: a new stream at the same path (see file.c); 0, or -errno keeping the old one. */
+int file_exporter_reopen(struct file_exporter *fx);
 int file_exporter_close(struct file_exporter *fx);
 
 struct file_opts {

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 
 #include "common/clock.h"
 #include "export/ipfix.h"
+#include "flow.h"
 #include "common/log.h"
 
 #define MSG_HDR_LEN 16
@@ -25,7 +27,7 @@
 #define UDP_WARN_MS 60000
 /* Templates (at most 8 bytes a field) and one record must fit. */
 #define MIN_MSG(stat)                                                                          \
-	(MSG_HDR_LEN + SET_HDR_LEN + 2 * (4 + (N_FIELDS + ((stat) ? N_STAT : 0)) * 8) +        \
+	(MSG_HDR_LEN + SET_HDR_LEN + 4 * (4 + (N_FIELDS + ((stat) ? N_STAT : 0)) * 8) +        \
 	 SET_HDR_LEN + IPFIX_MAX_RECORD)
 /*
  * The --statistical features are flow.proto's fields 30 to 77 (sizes,
@@ -47,6 +49,14 @@ enum ipfix_val {
 	V_SAMPLING,
 };
 
+/* The records a field is in: biflow (RFC 5103) ones, uniflow ones (--ipfix-biflow off). */
+#define IN_BI 0x1
+#define IN_UNI 0x2
+#define IN_ALL (IN_BI | IN_UNI)
+/* The --accounting modes a field is in (bit 1 << enum accounting). */
+#define ACCT(mode) (1u << (mode))
+#define ACCT_ALL 0xf
+
 struct ipfix_field {
 	uint16_t id;
 	uint16_t len;
@@ -54,6 +64,8 @@ struct ipfix_field {
 	enum ipfix_val val;
 	uint16_t off; /* V_NUM: the member's offset in Nfxdp__Flow and its size */
 	uint16_t size;
+	uint8_t in;   /* IN_BI, IN_UNI */
+	uint8_t acct; /* ACCT(mode)s */
 };
 
 #define NUM(member) V_NUM, offsetof(Nfxdp__Flow, member), sizeof(((Nfxdp__Flow *)0)->member)
@@ -61,9 +73,21 @@ struct ipfix_field {
 #define NFX IPFIX_PEN_NFXDP
 
 /*
- * One table drives both the template and the records, so they cannot
+ * One table drives both the templates and the records, so they cannot
  * disagree. The address elements are IPv4's; IPv6 swaps them (field_of()).
- * Forward elements take src2dst, RFC 5103 reverse elements dst2src.
+ * A biflow record has forward elements for src2dst and RFC 5103 reverse
+ * elements for dst2src; its flowStart and flowEnd are the biflow's (the
+ * first and last packet either way), so a collector that reads only them
+ * (nfdump, nfacctd) shows the biflow's duration, and the reverse ones the
+ * reverse direction's. A uniflow record (--ipfix-biflow off) is one
+ * direction, its own times.
+ *
+ * Bytes go in the element that says what was counted (--accounting):
+ * link, whole frames: layer2OctetDeltaCount (352); ip: octetDeltaCount (1),
+ * "the IP header and payload" (RFC 7012); transport, the transport header
+ * and payload: no IANA element, nfxdp's own (1000 + the field's number);
+ * payload: transportOctetDeltaCount (401). octetDeltaCount in every mode
+ * would need the meter to count IP bytes beside the mode's: it does not.
  *
  * Reverse timestamps and flags come before their forward elements: some
  * collectors (nfdump 1.7) map only reverse counters to their own fields
@@ -75,33 +99,51 @@ struct ipfix_field {
  * collectors (pmacct 1.7) read only the first octet.
  */
 static const struct ipfix_field fields[] = {
-	{ 8, 4, 0, V_SRC_ADDR },		     /* sourceIPv4Address */
-	{ 12, 4, 0, V_DST_ADDR },		     /* destinationIPv4Address */
-	{ 7, 2, 0, NUM(src_port) },		     /* sourceTransportPort */
-	{ 11, 2, 0, NUM(dst_port) },		     /* destinationTransportPort */
-	{ 4, 1, 0, NUM(protocol) },		     /* protocolIdentifier */
-	{ 60, 1, 0, NUM(ip_version) },		     /* ipVersion */
-	{ 58, 2, 0, NUM(vlan_id) },		     /* vlanId */
-	{ 56, 6, 0, V_SRC_MAC },		     /* sourceMacAddress */
-	{ 80, 6, 0, V_DST_MAC },		     /* destinationMacAddress */
-	{ 148, 8, 0, NUM(id) },			     /* flowId */
-	{ 152, 8, REV, NUM(dst2src_first_seen_ms) }, /* reverseFlowStartMilliseconds */
-	{ 153, 8, REV, NUM(dst2src_last_seen_ms) },  /* reverseFlowEndMilliseconds */
-	{ 6, 1, REV, NUM(dst2src_tcp_flags) },	     /* reverseTcpControlBits */
-	{ 152, 8, 0, NUM(src2dst_first_seen_ms) },   /* flowStartMilliseconds */
-	{ 153, 8, 0, NUM(src2dst_last_seen_ms) },    /* flowEndMilliseconds */
-	{ 6, 1, 0, NUM(src2dst_tcp_flags) },	     /* tcpControlBits */
-	{ 1, 8, 0, NUM(src2dst_bytes) },	     /* octetDeltaCount */
-	{ 2, 8, 0, NUM(src2dst_packets) },	     /* packetDeltaCount */
-	{ 1, 8, REV, NUM(dst2src_bytes) },	     /* reverseOctetDeltaCount */
-	{ 2, 8, REV, NUM(dst2src_packets) },	     /* reversePacketDeltaCount */
-	{ 136, 1, 0, V_END_REASON },		     /* flowEndReason */
-	{ IPFIX_NFXDP_IE_TUNNEL_ID, 1, NFX, NUM(tunnel_id) },	     /* nfxdp tunnelId */
-	{ IPFIX_NFXDP_IE_EXPIRATION_ID, 1, NFX, NUM(expiration_id) }, /* nfxdp expirationId */
-	{ 34, 4, 0, V_SAMPLING },		     /* samplingInterval */
+	{ 8, 4, 0, V_SRC_ADDR, .in = IN_ALL, .acct = ACCT_ALL },   /* sourceIPv4Address */
+	{ 12, 4, 0, V_DST_ADDR, .in = IN_ALL, .acct = ACCT_ALL },  /* destinationIPv4Address */
+	{ 7, 2, 0, NUM(src_port), IN_ALL, ACCT_ALL },		   /* sourceTransportPort */
+	{ 11, 2, 0, NUM(dst_port), IN_ALL, ACCT_ALL },		   /* destinationTransportPort */
+	{ 4, 1, 0, NUM(protocol), IN_ALL, ACCT_ALL },		   /* protocolIdentifier */
+	{ 60, 1, 0, NUM(ip_version), IN_ALL, ACCT_ALL },	   /* ipVersion */
+	{ 58, 2, 0, NUM(vlan_id), IN_ALL, ACCT_ALL },		   /* vlanId */
+	{ 56, 6, 0, V_SRC_MAC, .in = IN_ALL, .acct = ACCT_ALL },   /* sourceMacAddress */
+	{ 80, 6, 0, V_DST_MAC, .in = IN_ALL, .acct = ACCT_ALL },   /* destinationMacAddress */
+	{ 148, 8, 0, NUM(id), IN_ALL, ACCT_ALL },		   /* flowId */
+	{ 152, 8, REV, NUM(dst2src_first_seen_ms), IN_BI, ACCT_ALL }, /* reverseFlowStartMilliseconds */
+	{ 153, 8, REV, NUM(dst2src_last_seen_ms), IN_BI, ACCT_ALL },  /* reverseFlowEndMilliseconds */
+	{ 6, 1, REV, NUM(dst2src_tcp_flags), IN_BI, ACCT_ALL },	      /* reverseTcpControlBits */
+	{ 152, 8, 0, NUM(bidirectional_first_seen_ms), IN_BI, ACCT_ALL }, /* flowStartMilliseconds */
+	{ 153, 8, 0, NUM(bidirectional_last_seen_ms), IN_BI, ACCT_ALL },  /* flowEndMilliseconds */
+	{ 152, 8, 0, NUM(src2dst_first_seen_ms), IN_UNI, ACCT_ALL },	   /* flowStartMilliseconds */
+	{ 153, 8, 0, NUM(src2dst_last_seen_ms), IN_UNI, ACCT_ALL },	   /* flowEndMilliseconds */
+	{ 6, 1, 0, NUM(src2dst_tcp_flags), IN_ALL, ACCT_ALL },	   /* tcpControlBits */
+	{ 352, 8, 0, NUM(src2dst_bytes), IN_ALL, ACCT(ACCOUNT_LINK) }, /* layer2OctetDeltaCount */
+	{ 1, 8, 0, NUM(src2dst_bytes), IN_ALL, ACCT(ACCOUNT_IP) },	/* octetDeltaCount */
+	{ IPFIX_NFXDP_IE_SRC2DST_BYTES, 8, NFX, NUM(src2dst_bytes), IN_ALL,
+	  ACCT(ACCOUNT_TRANSPORT) },					/* nfxdp src2dstBytes */
+	{ 401, 8, 0, NUM(src2dst_bytes), IN_ALL, ACCT(ACCOUNT_PAYLOAD) }, /* transportOctetDeltaCount */
+	{ 2, 8, 0, NUM(src2dst_packets), IN_ALL, ACCT_ALL },		/* packetDeltaCount */
+	{ 352, 8, REV, NUM(dst2src_bytes), IN_BI, ACCT(ACCOUNT_LINK) }, /* reverseLayer2OctetDeltaCount */
+	{ 1, 8, REV, NUM(dst2src_bytes), IN_BI, ACCT(ACCOUNT_IP) },	 /* reverseOctetDeltaCount */
+	{ IPFIX_NFXDP_IE_DST2SRC_BYTES, 8, NFX, NUM(dst2src_bytes), IN_BI,
+	  ACCT(ACCOUNT_TRANSPORT) },					 /* nfxdp dst2srcBytes */
+	{ 401, 8, REV, NUM(dst2src_bytes), IN_BI, ACCT(ACCOUNT_PAYLOAD) }, /* reverseTransportOctetDeltaCount */
+	{ 2, 8, REV, NUM(dst2src_packets), IN_BI, ACCT_ALL },		   /* reversePacketDeltaCount */
+	{ 136, 1, 0, V_END_REASON, .in = IN_ALL, .acct = ACCT_ALL },	   /* flowEndReason */
+	{ IPFIX_NFXDP_IE_TUNNEL_ID, 1, NFX, NUM(tunnel_id), IN_ALL, ACCT_ALL }, /* nfxdp tunnelId */
+	{ IPFIX_NFXDP_IE_EXPIRATION_ID, 1, NFX, NUM(expiration_id), IN_ALL,
+	  ACCT_ALL },							   /* nfxdp expirationId */
+	{ 34, 4, 0, V_SAMPLING, .in = IN_ALL, .acct = ACCT_ALL },	   /* samplingInterval */
 };
 
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
+
+/* True when field @i is in the records of @o's form (biflow or not) and accounting. */
+static bool field_in(unsigned i, const struct ipfix_opts *o, bool uniflow)
+{
+	return (fields[i].in & (uniflow ? IN_UNI : IN_BI)) &&
+	       (fields[i].acct & ACCT(o->accounting & 3));
+}
 
 static struct ipfix_field field_of(unsigned i, bool v6)
 {
@@ -213,14 +255,21 @@ static size_t put_stat(const Nfxdp__Flow *f, const ProtobufCFieldDescriptor *d, 
 	return stat_len(d);
 }
 
-static uint16_t template_id(bool v6, bool statistical)
+/* A record's form: biflow or uniflow, with the --statistical features or not. */
+struct form {
+	bool uniflow;
+	bool stat;
+};
+
+static uint16_t template_id(bool v6, struct form fm)
 {
-	if (statistical)
-		return v6 ? IPFIX_TEMPLATE_V6_STAT : IPFIX_TEMPLATE_V4_STAT;
-	return v6 ? IPFIX_TEMPLATE_V6 : IPFIX_TEMPLATE_V4;
+	if (fm.uniflow)
+		return (fm.stat ? IPFIX_TEMPLATE_UNI_V4_STAT : IPFIX_TEMPLATE_UNI_V4) + v6;
+	return (fm.stat ? IPFIX_TEMPLATE_V4_STAT : IPFIX_TEMPLATE_V4) + v6;
 }
 
-size_t ipfix_encode_flow(const Nfxdp__Flow *f, bool statistical, uint8_t *out, uint16_t *tid)
+static size_t encode(const Nfxdp__Flow *f, const struct ipfix_opts *o, struct form fm,
+		     uint8_t *out, uint16_t *tid)
 {
 	uint8_t src[16], dst[16];
 	size_t n = 0;
@@ -231,6 +280,8 @@ size_t ipfix_encode_flow(const Nfxdp__Flow *f, bool statistical, uint8_t *out, u
 	for (unsigned i = 0; i < N_FIELDS; i++) {
 		struct ipfix_field fd = field_of(i, v6);
 
+		if (!field_in(i, o, fm.uniflow))
+			continue;
 		if (fd.val == V_SRC_ADDR)
 			memcpy(out + n, src, fd.len);
 		else if (fd.val == V_DST_ADDR)
@@ -243,29 +294,77 @@ size_t ipfix_encode_flow(const Nfxdp__Flow *f, bool statistical, uint8_t *out, u
 			put_be(out + n, flow_number(f, &fd), fd.len);
 		n += fd.len;
 	}
-	for (unsigned i = 0; statistical && i < N_STAT; i++)
+	for (unsigned i = 0; fm.stat && i < N_STAT; i++)
 		n += put_stat(f, stat_field(i), out + n);
-	*tid = template_id(v6, statistical);
+	*tid = template_id(v6, fm);
 	return n;
 }
 
-/* The template set with both templates; returns its length. */
-static size_t put_templates(uint8_t *out, bool statistical)
+/* The reverse direction of @f as a flow of its own: endpoints swapped, dst2src counts. */
+static void reverse_of(const Nfxdp__Flow *f, Nfxdp__Flow *r)
 {
+	*r = *f;
+	r->src_ip = f->dst_ip;
+	r->dst_ip = f->src_ip;
+	r->src_port = f->dst_port;
+	r->dst_port = f->src_port;
+	r->src_mac = f->dst_mac;
+	r->dst_mac = f->src_mac;
+	r->src2dst_first_seen_ms = f->dst2src_first_seen_ms;
+	r->src2dst_last_seen_ms = f->dst2src_last_seen_ms;
+	r->src2dst_packets = f->dst2src_packets;
+	r->src2dst_bytes = f->dst2src_bytes;
+	r->src2dst_tcp_flags = f->dst2src_tcp_flags;
+}
+
+size_t ipfix_encode_flow(const Nfxdp__Flow *f, const struct ipfix_opts *o, bool reverse,
+			 uint8_t *out, uint16_t *tid)
+{
+	struct form fm = { .uniflow = o->uniflow, .stat = o->statistical && !reverse };
+	Nfxdp__Flow r;
+
+	if (!reverse)
+		return encode(f, o, fm, out, tid);
+	reverse_of(f, &r);
+	return encode(&r, o, fm, out, tid);
+}
+
+/* One template: its id, its fields; returns its length. */
+static size_t put_template(uint8_t *out, const struct ipfix_opts *o, bool v6, struct form fm)
+{
+	size_t n = 4;
+	int count = 0;
+
+	for (unsigned i = 0; i < N_FIELDS; i++) {
+		struct ipfix_field fd = field_of(i, v6);
+
+		if (!field_in(i, o, fm.uniflow))
+			continue;
+		n += put_spec(out + n, fd.id, fd.len, fd.pen);
+		count++;
+	}
+	for (unsigned i = 0; fm.stat && i < N_STAT; i++, count++)
+		n += put_spec(out + n, 1000 + STAT_FIRST + i, stat_len(stat_field(i)),
+			      IPFIX_PEN_NFXDP);
+	put_be(out, template_id(v6, fm), 2);
+	put_be(out + 2, count, 2);
+	return n;
+}
+
+/*
+ * The template set: IPv4 and IPv6 templates of the records @o makes
+ * (uniflow with --statistical: the forward records' and the reverse
+ * ones', which carry no features); returns its length.
+ */
+static size_t put_templates(uint8_t *out, const struct ipfix_opts *o)
+{
+	struct form fm = { .uniflow = o->uniflow, .stat = o->statistical };
 	size_t n = SET_HDR_LEN;
 
 	for (int v6 = 0; v6 <= 1; v6++) {
-		put_be(out + n, template_id(v6, statistical), 2);
-		put_be(out + n + 2, N_FIELDS + (statistical ? N_STAT : 0), 2);
-		n += 4;
-		for (unsigned i = 0; i < N_FIELDS; i++) {
-			struct ipfix_field fd = field_of(i, v6);
-
-			n += put_spec(out + n, fd.id, fd.len, fd.pen);
-		}
-		for (unsigned i = 0; statistical && i < N_STAT; i++)
-			n += put_spec(out + n, 1000 + STAT_FIRST + i, stat_len(stat_field(i)),
-				      IPFIX_PEN_NFXDP);
+		n += put_template(out + n, o, v6, fm);
+		if (o->uniflow && o->statistical)
+			n += put_template(out + n, o, v6, (struct form){ .uniflow = true });
 	}
 	put_be(out, SET_ID_TEMPLATE, 2);
 	put_be(out + 2, n, 2);
@@ -535,7 +634,14 @@ int ipfix_exporter_open(struct ipfix_exporter *x, const char *host_port, bool tc
 	}
 	if (tcp)
 		ipfix_exporter_service(x); /* a collector not up yet is retried */
-	pr_info("exporting IPFIX to %s over %s\n", host_port, tcp ? "TCP" : "UDP");
+	pr_info("exporting IPFIX to %s over %s, %s records\n", host_port, tcp ? "TCP" : "UDP",
+		x->o.uniflow ? "uniflow" : "biflow");
+	if (x->o.accounting == ACCOUNT_LINK)
+		pr_warn("IPFIX: --accounting link counts whole frames: they go in "
+			"layer2OctetDeltaCount (352), and octetDeltaCount (IP bytes) is left out "
+			"(the meter counts one of the two); collectors that read only "
+			"octetDeltaCount (nfdump) show no bytes: --accounting ip gives them IP "
+			"bytes\n");
 	return 0;
 }
 
@@ -558,7 +664,7 @@ static void msg_begin(struct ipfix_exporter *x)
 	x->msg_records = 0;
 	x->msg_templates = templates_due(x);
 	if (x->msg_templates)
-		x->msg_len += put_templates(x->msg + x->msg_len, x->o.statistical);
+		x->msg_len += put_templates(x->msg + x->msg_len, &x->o);
 }
 
 static void set_close(struct ipfix_exporter *x)
@@ -684,15 +790,21 @@ int ipfix_exporter_send(struct ipfix_exporter *x, const Nfxdp__FlowBatch *b)
 	}
 	msg_begin(x);
 	for (size_t i = 0; i < b->n_flows; i++) {
-		uint16_t tid;
-		size_t len = ipfix_encode_flow(b->flows[i], x->o.statistical, rec, &tid);
+		const Nfxdp__Flow *f = b->flows[i];
+		/* Uniflow records: the reverse direction is one more, when it saw a packet. */
+		int records = x->o.uniflow && f->dst2src_packets ? 2 : 1;
 
-		if (!len) {
-			x->records_invalid++;
-			continue;
+		for (int r = 0; r < records; r++) {
+			uint16_t tid;
+			size_t len = ipfix_encode_flow(f, &x->o, r, rec, &tid);
+
+			if (!len) {
+				x->records_invalid++;
+				break;
+			}
+			if (msg_add(x, tid, rec, len))
+				err = -EAGAIN;
 		}
-		if (msg_add(x, tid, rec, len))
-			err = -EAGAIN;
 	}
 	if (msg_send(x))
 		err = -EAGAIN;
@@ -767,11 +879,18 @@ static int ix_own_stats(struct exporter *x, struct stat_item *items, int max)
 	return exporter_put_stats(items, max, own, sizeof(own) / sizeof(own[0]));
 }
 
+/* What did not leave in time is lost: said, and it makes the exit status 1. */
 static int ix_close(struct exporter *x, int linger_ms)
 {
+	uint64_t dropped;
+
 	ipfix_exporter_close(IX(x), linger_ms);
+	dropped = IX(x)->records_dropped;
+	if (dropped)
+		pr_warn("%" PRIu64 " flow record(s) could not be sent to IPFIX collector %s\n",
+			dropped, IX(x)->host_port);
 	free(x);
-	return 0;
+	return dropped ? -EIO : 0;
 }
 
 static const struct exporter_ops ipfix_ops = {

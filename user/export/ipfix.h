@@ -4,7 +4,8 @@
  * or TCP. Two templates, one for IPv4 flows and one for IPv6 flows, carry
  * IANA information elements for the forward (src2dst) direction, RFC 5103
  * reverse elements (PEN 29305) for dst2src, and nfxdp's own elements under
- * IPFIX_PEN_NFXDP. docs/stream.md lists every element.
+ * IPFIX_PEN_NFXDP; or, for collectors that drop reverse elements, a
+ * uniflow record per direction. docs/stream.md lists every element.
  *
  * Sending never blocks the caller for long: UDP datagrams go out
  * non-blocking, TCP messages queue in a bounded buffer drained without
@@ -37,12 +38,20 @@
 #define IPFIX_PEN_NFXDP 32473
 #define IPFIX_NFXDP_IE_EXPIRATION_ID 1002 /* unsigned8: Flow.expiration_id */
 #define IPFIX_NFXDP_IE_TUNNEL_ID 1012	  /* unsigned8: 0 none, 1 GTP-U, 2 CAPWAP, 3 TZSP */
+/* unsigned64: Flow.src2dst_bytes and dst2src_bytes with --accounting transport. */
+#define IPFIX_NFXDP_IE_SRC2DST_BYTES 1022
+#define IPFIX_NFXDP_IE_DST2SRC_BYTES 1027
 
 #define IPFIX_TEMPLATE_V4 256
 #define IPFIX_TEMPLATE_V6 257
 /* The same with the --statistical features appended (nfxdp elements 1030..1077). */
 #define IPFIX_TEMPLATE_V4_STAT 258
 #define IPFIX_TEMPLATE_V6_STAT 259
+/* Uniflow records (--ipfix-biflow off): no reverse elements; then with the features. */
+#define IPFIX_TEMPLATE_UNI_V4 260
+#define IPFIX_TEMPLATE_UNI_V6 261
+#define IPFIX_TEMPLATE_UNI_V4_STAT 262
+#define IPFIX_TEMPLATE_UNI_V6_STAT 263
 
 struct ipfix_opts {
 	uint32_t domain_id;	       /* observation domain id in every message header */
@@ -52,6 +61,8 @@ struct ipfix_opts {
 	uint32_t tcp_queue;	       /* TCP: bytes queued while the collector is slow */
 	uint32_t reconnect_ms;	       /* TCP: wait between connection attempts */
 	bool statistical;	       /* records carry the --statistical features */
+	int accounting;		       /* enum accounting: which element holds the bytes */
+	bool uniflow;		       /* a record per direction, no reverse elements */
 };
 
 /* A message waiting in the TCP queue. */
@@ -132,11 +143,13 @@ struct exporter *ipfix_exporter_new(const char *target, const struct ipfix_opts 
 
 /*
  * Encodes one flow as a data record of template *@tid into @out (at least
- * IPFIX_MAX_RECORD bytes); returns its length, 0 when its addresses do not
- * parse. Exposed for the unit tests.
+ * IPFIX_MAX_RECORD bytes), as @o has records made; @reverse (uniflow
+ * records only): the record of its reverse direction. Returns its length,
+ * 0 when its addresses do not parse. Exposed for the unit tests.
  */
 #define IPFIX_MAX_RECORD 512
-size_t ipfix_encode_flow(const Nfxdp__Flow *f, bool statistical, uint8_t *out, uint16_t *tid);
+size_t ipfix_encode_flow(const Nfxdp__Flow *f, const struct ipfix_opts *o, bool reverse,
+			 uint8_t *out, uint16_t *tid);
 /* flowEndReason (IANA) for an nfxdp expiration id. */
 uint8_t ipfix_end_reason(uint32_t expiration_id);
 

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +19,7 @@
 #define MQTTS_PORT 8883
 #define CLIENT_ID_MAX 23 /* every MQTT 3.1.1 broker must take this many bytes */
 #define OS_CA_PATH "/etc/ssl/certs"
+#define MQTT_CONNECT_TIMEOUT_MS 10000 /* a broker that never answers a connection attempt */
 
 void mqtt_opts_default(struct mqtt_opts *o)
 {
@@ -210,8 +214,37 @@ static void reconnect(struct mqtt_exporter *m)
 {
 	int rc = mosquitto_reconnect_async(m->mosq);
 
+	m->attempt_ms = clock_ms(CLOCK_MONOTONIC);
+	m->attempt_failed = false;
 	if (rc)
 		lost(m, rc);
+}
+
+/*
+ * An attempt that has not connected yet: failed, or not answered in time.
+ * libmosquitto (2.0) says nothing when the TCP connection under a TLS one is
+ * refused: it goes on looping on a dead socket. Its socket tells (an error,
+ * or a hang-up); the broker's silence is bounded by MQTT_CONNECT_TIMEOUT_MS.
+ */
+static void check_attempt(struct mqtt_exporter *m, int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (m->connected || m->attempt_failed)
+		return;
+	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP))) {
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) || !err)
+			err = ECONNREFUSED; /* read by libmosquitto already */
+	} else if (clock_ms(CLOCK_MONOTONIC) - m->attempt_ms >= MQTT_CONNECT_TIMEOUT_MS) {
+		err = ETIMEDOUT;
+	}
+	if (!err)
+		return;
+	m->attempt_failed = true;
+	errno = err;
+	lost(m, MOSQ_ERR_ERRNO);
 }
 
 static int publish(struct mqtt_exporter *m, const void *buf, size_t len)
@@ -247,12 +280,15 @@ void mqtt_exporter_service(struct mqtt_exporter *m)
 
 	if (!m->mosq)
 		return;
-	if (mosquitto_socket(m->mosq) < 0) {
+	if (mosquitto_socket(m->mosq) < 0 || m->attempt_failed) {
 		m->connected = false;
 		if (clock_ms(CLOCK_MONOTONIC) >= m->retry_ms)
 			reconnect(m);
 		return;
 	}
+	check_attempt(m, mosquitto_socket(m->mosq));
+	if (m->attempt_failed)
+		return;
 	rc = mosquitto_loop(m->mosq, 0, 1);
 	if (rc)
 		lost(m, rc);
@@ -333,6 +369,7 @@ int mqtt_exporter_open(struct mqtt_exporter *m, const char *url, const struct mq
 		goto fail;
 	/* Non-blocking connect; a broker that is down now is retried by service. */
 	rc = mosquitto_connect_async(m->mosq, m->host, m->port, o->keepalive_s ? o->keepalive_s : 30);
+	m->attempt_ms = clock_ms(CLOCK_MONOTONIC);
 	if (rc == MOSQ_ERR_INVAL) {
 		pr_warn("Couldn't connect to MQTT broker %s: %s\n", url, mosq_error(rc));
 		goto fail;
@@ -425,6 +462,9 @@ static int mx_close(struct exporter *x, int linger_ms)
 
 	mqtt_exporter_close(MX(x), linger_ms);
 	dropped = MX(x)->batches_dropped;
+	if (dropped)
+		pr_warn("%" PRIu64 " batch(es) of flows were not delivered to MQTT broker %s "
+			"(refused, or never acknowledged)\n", dropped, MX(x)->url);
 	free(MX(x)->password);
 	free(x);
 	return dropped ? -EIO : 0;

@@ -53,6 +53,8 @@ struct mqtt_exporter {
 	bool connected;	  /* the broker took our CONNECT */
 	bool failing;	  /* down: warn once per outage, not per attempt */
 	uint64_t retry_ms; /* next connection attempt (monotonic) */
+	uint64_t attempt_ms; /* the current attempt began */
+	bool attempt_failed; /* its socket failed: the next retry starts a new one */
 	unsigned backoff_s;
 
 	struct mqtt_held *held; /* FIFO ring of batches waiting for a connection */

@@ -80,6 +80,7 @@ static bool loop(struct live *l)
 		}
 		collector_pressure(&l->c, clock_meter_ns());
 		collector_service(&l->c, now);
+		mode_handle_signals(&l->c);
 		if (next_stats && now >= next_stats) {
 			collector_report(&l->c, "periodic");
 			next_stats = now + stats_every;
@@ -95,6 +96,7 @@ static int end(struct live *l)
 
 	meter_detach_all(&l->m);
 	err = collector_flush(&l->c, 0);
+	collector_settle(&l->c, &mode_stop);
 	collector_report(&l->c, "exit");
 	if (l->m.pin_dir[0]) {
 		meter_unpin(&l->m);
@@ -108,6 +110,7 @@ static int end(struct live *l)
 static int leave(struct live *l)
 {
 	collector_leave(&l->c);
+	collector_settle(&l->c, &mode_stop);
 	collector_report(&l->c, "exit");
 	pr_info("left metering %s with the flow cache pinned in %s: start nfxdp again with the "
 		"same interfaces to resume, or end it with nfxdp --detach\n", l->source,

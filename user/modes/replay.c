@@ -119,6 +119,7 @@ static void after_frames(struct replay *r)
 	if (r->scan_every_ns)
 		collector_pressure(&r->c, now);
 	collector_service(&r->c, clock_ms(CLOCK_MONOTONIC));
+	mode_handle_signals(&r->c);
 }
 
 /* True when the frame at @ts may start a scan. */
@@ -629,6 +630,7 @@ static int replay_capture(struct replay *r)
 		err = collector_flush(&r->c, meter_replay_clock(&r->m));
 	else
 		collector_flush(&r->c, meter_replay_clock(&r->m));
+	collector_settle(&r->c, &mode_stop);
 	collector_report(&r->c, "end of capture");
 	return err;
 }
@@ -672,10 +674,10 @@ int replay_run(const struct nfx_config *cfg)
 
 	memset(&r, 0, sizeof(r));
 	r.cfg = cfg;
+	mode_install_signals(); /* before a FIFO's open, which waits for its writer */
 	err = open_captures(&r, cfg);
 	if (!err) {
 		sources(cfg, source, sizeof(source));
-		mode_install_signals();
 		err = open_meter(&r, source, &may_fill);
 	}
 	if (!err) {

@@ -9,20 +9,51 @@
 #include "modes/setup.h"
 
 volatile sig_atomic_t mode_stop;
+volatile sig_atomic_t mode_reopen;
+volatile sig_atomic_t mode_report;
 
 static void on_signal(int sig)
 {
-	mode_stop = 1;
+	if (sig == SIGHUP)
+		mode_reopen = 1;
+	else if (sig == SIGUSR1)
+		mode_report = 1;
+	else
+		mode_stop = 1;
 }
 
+/*
+ * SIGHUP and SIGUSR1 kill a process by default, flow cache and all: each
+ * gets a handler, or is ignored (SIGUSR2, reserved). They restart the
+ * system call they interrupt, so a blocking read or write in a library
+ * (libpcap, stdio) never sees EINTR because of them; poll and epoll return
+ * early all the same, and the loop acts on the flag.
+ */
 void mode_install_signals(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction stop = { .sa_handler = on_signal };
+	struct sigaction ask = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&stop.sa_mask);
+	sigemptyset(&ask.sa_mask);
+	sigaction(SIGINT, &stop, NULL);
+	sigaction(SIGTERM, &stop, NULL);
+	sigaction(SIGHUP, &ask, NULL);
+	sigaction(SIGUSR1, &ask, NULL);
+	signal(SIGUSR2, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+void mode_handle_signals(struct collector *c)
+{
+	if (mode_reopen) {
+		mode_reopen = 0;
+		collector_reopen(c);
+	}
+	if (mode_report) {
+		mode_report = 0;
+		collector_report(c, "SIGUSR1");
+	}
 }
 
 void mode_meter_opts(struct meter_opts *o, const struct nfx_config *cfg)
@@ -58,7 +89,6 @@ void mode_collector_opts(struct collector_opts *o, const struct nfx_config *cfg)
 	o->flow_filter = cfg->flow_filter;
 	o->scale_sampled = cfg->scale_sampled;
 	o->persist = cfg->persist;
-	o->ready_wait_ms = cfg->zmq_wait_ms;
 }
 
 static int open_file(struct collector *c, const struct nfx_config *cfg)
@@ -85,6 +115,7 @@ static int open_zmq(struct collector *c, const struct nfx_config *cfg)
 		.compress = cfg->compress,
 		.curve_key = cfg->zmq_curve,
 		.hwm = zmq_hwm_for(cfg->batch_flows, cfg->statistical, cfg->splt),
+		.wait_ms = cfg->zmq_wait_ms,
 	};
 	int err;
 	struct exporter *x = zmq_exporter_new(&o, &err);
@@ -103,6 +134,8 @@ static int open_ipfix(struct collector *c, const struct nfx_config *cfg)
 	o.template_refresh_s = cfg->ipfix_template_s;
 	o.max_msg = cfg->ipfix_msg_size;
 	o.statistical = cfg->statistical;
+	o.accounting = cfg->accounting;
+	o.uniflow = !cfg->ipfix_biflow;
 	x = ipfix_exporter_new(cfg->ipfix, &o, &err);
 	return x ? collector_add_exporter(c, x) : err;
 }

@@ -15,8 +15,18 @@
 
 /* Set by SIGINT and SIGTERM: the mode stops, exports what it holds, exits. */
 extern volatile sig_atomic_t mode_stop;
-/* SIGINT and SIGTERM set mode_stop; SIGPIPE is ignored. */
+/* Set by SIGHUP: the open batch goes out and the output files are reopened (logrotate). */
+extern volatile sig_atomic_t mode_reopen;
+/* Set by SIGUSR1: the stats are printed (and published) now. */
+extern volatile sig_atomic_t mode_report;
+/*
+ * SIGINT and SIGTERM set mode_stop, SIGHUP mode_reopen, SIGUSR1
+ * mode_report; SIGUSR2 and SIGPIPE are ignored. No signal a daemon is
+ * commonly sent kills nfxdp with flows in its cache.
+ */
 void mode_install_signals(void);
+/* Does what SIGHUP and SIGUSR1 asked for since the last call; between polls. */
+void mode_handle_signals(struct collector *c);
 
 void mode_meter_opts(struct meter_opts *o, const struct nfx_config *cfg);
 void mode_collector_opts(struct collector_opts *o, const struct nfx_config *cfg);

@@ -274,6 +274,10 @@ static void render_collector(struct out *o, const struct metrics_snapshot *s, do
 		family(o, "last_poll_age_seconds", "gauge", "Time since the collector last polled.");
 		out_printf(o, "nfxdp_last_poll_age_seconds %.3f\n", age_s);
 	}
+	family(o, "http_connections_closed_total", "counter",
+	       "HTTP connections closed for holding the server: a request or idleness past 2 s, "
+	       "or the oldest when 16 are open.");
+	sample_u64(o, "http_connections_closed_total", s->http_conns_cut);
 	family(o, "healthy", "gauge", "1 when /healthz answers 200.");
 	out_printf(o, "nfxdp_healthy %d\n", metrics_health(s, age_s, why, sizeof(why)) ? 0 : 1);
 }
@@ -339,6 +343,7 @@ static void take_snapshot(struct metrics_server *m, struct metrics_snapshot *s, 
 	*s = m->snap;
 	*age_s = m->published ? (clock_ns(CLOCK_MONOTONIC) - m->last_publish_ns) / 1e9 : -1;
 	pthread_mutex_unlock(&m->lock);
+	s->http_conns_cut = m->conns_cut; /* the HTTP thread's, like this call */
 }
 
 static enum MHD_Result respond(struct MHD_Connection *conn, unsigned int status, char *body,
@@ -408,6 +413,87 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!strcmp(url, "/"))
 		return respond_text(conn, MHD_HTTP_OK, "nfxdp: /metrics /healthz\n");
 	return respond_text(conn, MHD_HTTP_NOT_FOUND, "not found: try /metrics or /healthz\n");
+}
+
+/* ---- connections: slow clients never hold the server --------------------- */
+
+static void conn_cut(struct metrics_server *m, struct metrics_conn *c)
+{
+	/* libmicrohttpd sees the connection end and closes it (its thread: this one). */
+	if (!c->cut && !shutdown(c->fd, SHUT_RDWR))
+		m->conns_cut++;
+	c->cut = true;
+}
+
+/*
+ * A new connection: those whose request (or idleness) has run past
+ * METRICS_HTTP_REQUEST_MS are closed, then the longest-running ones until
+ * METRICS_HTTP_CONNECTIONS are left, the new one included.
+ */
+static void conns_trim(struct metrics_server *m, const struct metrics_conn *fresh)
+{
+	uint64_t now = clock_ms(CLOCK_MONOTONIC);
+	int live = 0;
+
+	for (int i = 0; i < METRICS_HTTP_CONNECTIONS_MAX; i++) {
+		struct metrics_conn *c = &m->conns[i];
+
+		if (c->used && c != fresh && now - c->since_ms > METRICS_HTTP_REQUEST_MS)
+			conn_cut(m, c);
+		live += c->used && !c->cut;
+	}
+	while (live > METRICS_HTTP_CONNECTIONS) {
+		struct metrics_conn *oldest = NULL;
+
+		for (int i = 0; i < METRICS_HTTP_CONNECTIONS_MAX; i++) {
+			struct metrics_conn *c = &m->conns[i];
+
+			if (c->used && !c->cut && c != fresh &&
+			    (!oldest || c->since_ms < oldest->since_ms))
+				oldest = c;
+		}
+		if (!oldest)
+			break;
+		conn_cut(m, oldest);
+		live--;
+	}
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct metrics_server *m = cls;
+	struct metrics_conn *c = *socket_context;
+	const union MHD_ConnectionInfo *info;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (c)
+			c->used = false;
+		return;
+	}
+	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	for (int i = 0; info && i < METRICS_HTTP_CONNECTIONS_MAX; i++) {
+		c = &m->conns[i];
+		if (c->used)
+			continue;
+		*c = (struct metrics_conn){ .conn = conn, .fd = info->connect_fd, .used = true,
+					    .since_ms = clock_ms(CLOCK_MONOTONIC) };
+		*socket_context = c;
+		conns_trim(m, c);
+		return;
+	}
+}
+
+/* A request answered: the connection's clock starts again (keep-alive). */
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct metrics_conn *c = info ? info->socket_context : NULL;
+
+	if (c)
+		c->since_ms = clock_ms(CLOCK_MONOTONIC);
 }
 
 /*
@@ -526,15 +612,18 @@ int metrics_open(struct metrics_server *m, const char *addr_port)
 		return fd;
 	/*
 	 * One internal thread: scrapes are rare and cheap, and it never touches
-	 * the poll loop. It starts with every signal blocked, so SIGINT and
+	 * the poll loop. The callbacks that keep slow clients from holding the
+	 * connections run in it too. It starts with every signal blocked, so SIGINT and
 	 * SIGTERM keep interrupting the collector's thread, not this one.
 	 */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	m->daemon = MHD_start_daemon(MHD_USE_POLL_INTERNAL_THREAD, 0, NULL, NULL, on_request, m,
 				     MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
-				     (unsigned int)32, MHD_OPTION_CONNECTION_TIMEOUT,
-				     (unsigned int)10, MHD_OPTION_END);
+				     (unsigned int)METRICS_HTTP_CONNECTIONS_MAX,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+				     MHD_OPTION_NOTIFY_CONNECTION, on_connection, m,
+				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, m, MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!m->daemon) {
 		close(fd);

@@ -63,10 +63,32 @@ struct metrics_snapshot {
 	int n_ifaces;
 	bool attached; /* every interface in ifaces[] has the program attached */
 	uint32_t poll_interval_ms;
+	uint64_t http_conns_cut; /* the HTTP server's own: filled in as it serves */
+};
+
+/*
+ * Connections the HTTP server keeps at once; a new one past that closes the
+ * one whose request has run longest. Slow clients (a header line every few
+ * seconds resets libmicrohttpd's inactivity timeout) cannot hold every
+ * connection: a probe always gets one.
+ */
+#define METRICS_HTTP_CONNECTIONS 16
+#define METRICS_HTTP_CONNECTIONS_MAX 64 /* libmicrohttpd's own limit: room to close */
+#define METRICS_HTTP_REQUEST_MS 2000	/* a request, or an idle connection, this long: closed */
+
+/* A connection of the HTTP server (its thread's alone). */
+struct metrics_conn {
+	struct MHD_Connection *conn;
+	int fd;
+	uint64_t since_ms; /* accepted, or its last request answered */
+	bool used;
+	bool cut;	   /* shut down: libmicrohttpd closes it next */
 };
 
 struct metrics_server {
 	struct MHD_Daemon *daemon;
+	struct metrics_conn conns[METRICS_HTTP_CONNECTIONS_MAX];
+	uint64_t conns_cut; /* for slowness or to make room */
 	pthread_mutex_t lock; /* guards snap, published and last_publish_ns */
 	struct metrics_snapshot snap;
 	bool published;
