@@ -522,7 +522,9 @@ static void test_format(void)
 			"[],[],[]," /* no SPLT */
 			"1000999999,1700000005,1000999999,1500000000,1001000000,1700000005," /* ns */
 			"27,18," /* TCP flags 0x1b, 0x12 */
-			"[],0,false,0\n"; /* splt_piat_us, sampling_rate, sampling_scaled, timestamp_source */
+			"[],0,false,0," /* splt_piat_us, sampling_rate, sampling_scaled, timestamp_source */
+			/* each direction's ifindex, ifname, hook; hooks; ToS; ICMP: a replayed flow's */
+			"0,,0,0,,0,0,0,0,0,0\n";
 
 		out = capture(print_row, &a);
 		ASSERT_STREQ(out, want, "the whole row");
