@@ -9,12 +9,12 @@
 # RetransSegs: a veth hands the far end the unsegmented packet) and the
 # bytes follow the rule in README ("What a host sends"). Then a clsact
 # filter instead of tcx, --direction, and both ends metered by two
-# collectors, each seeing every flow once.
+# collectors, each seeing every flow once. The IPFIX records (to nfdump's
+# nfcapd) say which interface and hook saw each direction.
 SUITE=e2e-egress
 . "$(dirname "$0")/lib.sh"
 need_root
-command -v tcpdump >/dev/null || { fail "tcpdump is installed (make deps)"; exit 1; }
-command -v iperf3 >/dev/null || { fail "iperf3 is installed (make deps)"; exit 1; }
+need_tools tcpdump iperf3 nfcapd nfdump
 PCAPSUM="python3 $TOP/tests/e2e/pcapsum.py"
 A_IP=198.18.0.1
 B_IP=198.18.0.2
@@ -130,10 +130,20 @@ EOF
 # --- offloads off: frame for frame, every accounting mode ---------------------------
 # (The stack still hands TC egress GSO packets and segments them after it, in
 # software: what reaches va is segments, and so must the counts be.)
+# The link run's flows also go to nfdump's nfcapd as IPFIX.
+NFCAPD_PORT=$(free_port udp)
+mkdir "$T/nfcapd"
+nfcapd -w "$T/nfcapd" -p "$NFCAPD_PORT" -b 127.0.0.1 -t 3600 >"$T/nfcapd.log" 2>&1 &
+NFCAPD_PID=$!
+PIDS+=("$NFCAPD_PID")
+wait_for 10 has_line "$T/nfcapd.log" Startup
+
 offloads off
 for mode in link ip transport payload; do
 	capture "off-$mode" || { fail "$mode: tcpdump starts"; continue; }
-	meter "off-$mode" --accounting "$mode" || { fail "$mode: nfxdp starts"; continue; }
+	ipfix=()
+	[ "$mode" = link ] && ipfix=(--ipfix "127.0.0.1:$NFCAPD_PORT")
+	meter "off-$mode" --accounting "$mode" "${ipfix[@]}" || { fail "$mode: nfxdp starts"; continue; }
 	traffic
 	stop_meter
 	stop_capture
@@ -149,6 +159,17 @@ check "a ping: one flow, 4 requests sent (egress) and 4 replies received (ingres
 check "a ping: icmp_type 8 (echo request), the interface named as given" \
 	"$($FLOWS "$csv" --where protocol=1 --get icmp_type,icmp_code,src2dst_ifname,dst2src_ifname)" \
 	"8 0 vb@$NS_B vb@$NS_B"
+# IPFIX: the interface of each direction's first packet in ingressInterface
+# (10) when B received it, egressInterface (14) when B sent it, and
+# flowDirection (61); nfdump shows the forward direction's (B's requests).
+udp_drained() { [ -n "$(ss -Huln "sport = :$1" | awk '$2 == 0')" ]; }
+wait_for 10 udp_drained "$NFCAPD_PORT"
+kill -TERM "$NFCAPD_PID"
+wait "$NFCAPD_PID"
+VB_INDEX=$(ip -n "$NS_B" -o link show vb | cut -d: -f1)
+check "IPFIX: the ping's requests left by vb (egressInterface $VB_INDEX, flowDirection egress)" \
+	"$(nfdump -R "$T/nfcapd" -q -o 'fmt:%in %out %dir' 'proto icmp' 2>&1 | tr -s ' ' | sed 's/^ //')" \
+	"0 $VB_INDEX E"
 check "stats count frames per hook" \
 	"$(($(stat "$T/off-link.log" ingress_frames_seen) + $(stat "$T/off-link.log" egress_frames_seen)))" \
 	"$(stat "$T/off-link.log" frames_seen)"

@@ -14,6 +14,7 @@
 
 #include "common/clock.h"
 #include "export/ipfix.h"
+#include "record/record.h"
 #include "flow.h"
 #include "common/log.h"
 
@@ -25,10 +26,6 @@
 #define TCP_MAX_MSG 16384
 #define MAX_MSG 65535 /* the header's 16-bit length */
 #define UDP_WARN_MS 60000
-/* Templates (at most 8 bytes a field) and one record must fit. */
-#define MIN_MSG(stat)                                                                          \
-	(MSG_HDR_LEN + SET_HDR_LEN + 4 * (4 + (N_FIELDS + ((stat) ? N_STAT : 0)) * 8) +        \
-	 SET_HDR_LEN + IPFIX_MAX_RECORD)
 /*
  * The --statistical features are flow.proto's fields 30 to 77 (sizes,
  * inter-arrival times, TCP flag counts), exported as nfxdp elements 1000 +
@@ -47,6 +44,10 @@ enum ipfix_val {
 	V_DST_MAC,
 	V_END_REASON,
 	V_SAMPLING,
+	V_IN_IF,    /* the direction's interface when the host received its first packet */
+	V_OUT_IF,   /* ... when the host sent it */
+	V_FLOW_DIR, /* flowDirection: 0 ingress, 1 egress */
+	V_ICMP,	    /* icmpTypeCode: type * 256 + code */
 };
 
 /* The records a field is in: biflow (RFC 5103) ones, uniflow ones (--ipfix-biflow off). */
@@ -134,6 +135,15 @@ static const struct ipfix_field fields[] = {
 	{ IPFIX_NFXDP_IE_EXPIRATION_ID, 1, NFX, NUM(expiration_id), IN_ALL,
 	  ACCT_ALL },							   /* nfxdp expirationId */
 	{ 34, 4, 0, V_SAMPLING, .in = IN_ALL, .acct = ACCT_ALL },	   /* samplingInterval */
+	{ 10, 4, REV, V_IN_IF, .in = IN_BI, .acct = ACCT_ALL },	   /* reverseIngressInterface */
+	{ 14, 4, REV, V_OUT_IF, .in = IN_BI, .acct = ACCT_ALL },	   /* reverseEgressInterface */
+	{ 61, 1, REV, V_FLOW_DIR, .in = IN_BI, .acct = ACCT_ALL },	   /* reverseFlowDirection */
+	{ 5, 1, REV, NUM(dst2src_tos), IN_BI, ACCT_ALL },		   /* reverseIpClassOfService */
+	{ 10, 4, 0, V_IN_IF, .in = IN_ALL, .acct = ACCT_ALL },	   /* ingressInterface */
+	{ 14, 4, 0, V_OUT_IF, .in = IN_ALL, .acct = ACCT_ALL },	   /* egressInterface */
+	{ 61, 1, 0, V_FLOW_DIR, .in = IN_ALL, .acct = ACCT_ALL },	   /* flowDirection */
+	{ 5, 1, 0, NUM(src2dst_tos), IN_ALL, ACCT_ALL },		   /* ipClassOfService */
+	{ 32, 2, 0, V_ICMP, .in = IN_ALL, .acct = ACCT_ALL },	   /* icmpTypeCodeIPv4 */
 };
 
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -153,6 +163,8 @@ static struct ipfix_field field_of(unsigned i, bool v6)
 		f.id = 27, f.len = 16; /* sourceIPv6Address */
 	else if (v6 && f.val == V_DST_ADDR)
 		f.id = 28, f.len = 16; /* destinationIPv6Address */
+	else if (v6 && f.val == V_ICMP)
+		f.id = 139; /* icmpTypeCodeIPv6 */
 	return f;
 }
 
@@ -190,10 +202,32 @@ static uint64_t sampling_interval(const Nfxdp__Flow *f)
 	return f->sampling_scaled || !f->sampling_rate ? 1 : f->sampling_rate;
 }
 
+/*
+ * Where a direction was observed (V_IN_IF, V_OUT_IF, V_FLOW_DIR): the
+ * interface of its first packet goes in ingressInterface when the host
+ * received it (XDP), in egressInterface when the host sent it (tc egress);
+ * the other is 0, as is either for a capture file's flows. The reverse
+ * elements are the dst2src direction's.
+ */
+static uint64_t observation(const Nfxdp__Flow *f, const struct ipfix_field *fd)
+{
+	bool rev = fd->pen == IPFIX_PEN_REVERSE;
+	uint32_t hook = rev ? f->dst2src_hook : f->src2dst_hook;
+	uint32_t ifindex = rev ? f->dst2src_ifindex : f->src2dst_ifindex;
+
+	if (fd->val == V_FLOW_DIR)
+		return hook == RECORD_HOOK_EGRESS;
+	return (hook == RECORD_HOOK_EGRESS) == (fd->val == V_OUT_IF) ? ifindex : 0;
+}
+
 static uint64_t flow_number(const Nfxdp__Flow *f, const struct ipfix_field *fd)
 {
 	const void *p = (const char *)f + fd->off;
 
+	if (fd->val == V_IN_IF || fd->val == V_OUT_IF || fd->val == V_FLOW_DIR)
+		return observation(f, fd);
+	if (fd->val == V_ICMP)
+		return (f->icmp_type & 0xff) << 8 | (f->icmp_code & 0xff);
 	if (fd->val == V_END_REASON)
 		return ipfix_end_reason(f->expiration_id);
 	if (fd->val == V_SAMPLING)
@@ -315,6 +349,9 @@ static void reverse_of(const Nfxdp__Flow *f, Nfxdp__Flow *r)
 	r->src2dst_packets = f->dst2src_packets;
 	r->src2dst_bytes = f->dst2src_bytes;
 	r->src2dst_tcp_flags = f->dst2src_tcp_flags;
+	r->src2dst_ifindex = f->dst2src_ifindex;
+	r->src2dst_hook = f->dst2src_hook;
+	r->src2dst_tos = f->dst2src_tos;
 }
 
 size_t ipfix_encode_flow(const Nfxdp__Flow *f, const struct ipfix_opts *o, bool reverse,
@@ -369,6 +406,31 @@ static size_t put_templates(uint8_t *out, const struct ipfix_opts *o)
 	put_be(out, SET_ID_TEMPLATE, 2);
 	put_be(out + 2, n, 2);
 	return n;
+}
+
+/* The longest record @o makes: IPv6 addresses, every field of the form. */
+static size_t max_record(const struct ipfix_opts *o)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < N_FIELDS; i++)
+		if (field_in(i, o, o->uniflow))
+			n += field_of(i, true).len;
+	for (unsigned i = 0; o->statistical && i < N_STAT; i++)
+		n += stat_len(stat_field(i));
+	return n;
+}
+
+/* The smallest message that holds the templates and one record. */
+static size_t min_msg(const struct ipfix_opts *o)
+{
+	uint8_t *t = malloc(MAX_MSG);
+	size_t n = MSG_HDR_LEN + SET_HDR_LEN + max_record(o);
+
+	if (t)
+		n += put_templates(t, o);
+	free(t);
+	return t ? n : MAX_MSG;
 }
 
 const char *ipfix_target(const char *arg, bool *tcp)
@@ -618,8 +680,14 @@ int ipfix_exporter_open(struct ipfix_exporter *x, const char *host_port, bool tc
 		ipfix_opts_default(&x->o);
 	if (!x->o.max_msg || x->o.max_msg > MAX_MSG)
 		x->o.max_msg = x->o.max_msg > MAX_MSG ? MAX_MSG : tcp ? TCP_MAX_MSG : UDP_MAX_MSG;
-	if (x->o.max_msg < MIN_MSG(x->o.statistical))
-		x->o.max_msg = MIN_MSG(x->o.statistical);
+	/* The record buffers hold IPFIX_MAX_RECORD bytes: a table that outgrew it stops here. */
+	if (max_record(&x->o) > IPFIX_MAX_RECORD) {
+		pr_warn("IPFIX records of %zu bytes exceed IPFIX_MAX_RECORD (%d)\n",
+			max_record(&x->o), IPFIX_MAX_RECORD);
+		return -E2BIG;
+	}
+	if (x->o.max_msg < min_msg(&x->o))
+		x->o.max_msg = min_msg(&x->o);
 	if (x->o.tcp_queue < x->o.max_msg)
 		x->o.tcp_queue = x->o.max_msg;
 	x->templates_due = true;

@@ -147,7 +147,7 @@ struct exporter *ipfix_exporter_new(const char *target, const struct ipfix_opts 
  * records only): the record of its reverse direction. Returns its length,
  * 0 when its addresses do not parse. Exposed for the unit tests.
  */
-#define IPFIX_MAX_RECORD 512
+#define IPFIX_MAX_RECORD 1024
 size_t ipfix_encode_flow(const Nfxdp__Flow *f, const struct ipfix_opts *o, bool reverse,
 			 uint8_t *out, uint16_t *tid);
 /* flowEndReason (IANA) for an nfxdp expiration id. */
