@@ -502,21 +502,6 @@ static void test_snaplen(void)
 	}
 }
 
-static void spec_reverse(struct pkt_spec *s)
-{
-	const char *a = s->src;
-	uint16_t p = s->sport;
-	uint8_t m[6];
-
-	s->src = s->dst;
-	s->dst = a;
-	s->sport = s->dport;
-	s->dport = p;
-	memcpy(m, s->smac, 6);
-	memcpy(s->smac, s->dmac, 6);
-	memcpy(s->dmac, m, 6);
-}
-
 /* --hash-slice K/4: every flow in exactly one slice, both directions alike. */
 static void test_hash_slice(void)
 {
@@ -539,7 +524,7 @@ static void test_hash_slice(void)
 			struct pkt_spec s = { V4, UDP(1000 + f, 53) }, r;
 
 			r = s;
-			spec_reverse(&r);
+			pkt_spec_reverse(&r);
 			for (int k = 0; k < 4; k++) {
 				int a = harness_run_spec(&h[k], &s, SEC_NS);
 				int b = harness_run_spec(&h[k], &r, SEC_NS);
@@ -559,6 +544,44 @@ static void test_hash_slice(void)
 		harness_close(&h[k]);
 }
 
+/*
+ * The egress program (SEC("tc")) gets the filter spliced in too: what the
+ * host sends is filtered as what it receives, and counted the same way.
+ */
+static void test_egress(void)
+{
+	struct pkt_spec tcp = { V4, TCP(1, 443) }, udp = { V4, UDP(1, 53) };
+	uint8_t t[PKT_MAX], u[PKT_MAX];
+	size_t tl = pkt_build(&tcp, t, sizeof(t)), ul = pkt_build(&udp, u, sizeof(u));
+	uint64_t c[NFX_COUNTER_MAX];
+	struct pcap_filter f;
+	struct pcap_ebpf e;
+	struct harness h;
+	char err[1024];
+
+	TEST("filter: the egress program filters as XDP does, in its own counters")
+	{
+		if (!ASSERT_EQ(pcap_filter_compile(&f, "tcp port 443", PCAP_FILTER_ETHERNET, err,
+						   sizeof(err)), 0, err))
+			continue;
+		if (!ASSERT_EQ(open_with(&h, &f, &e, LOAD_METER | LOAD_EGRESS, 0), 0, "load")) {
+			pcap_filter_free(&f);
+			continue;
+		}
+		ASSERT_EQ(harness_run_egress(&h, t, tl, 0, 0), NFX_FRAMES_METERED, "tcp 443 sent");
+		ASSERT_EQ(harness_run_egress(&h, u, ul, 0, 0), NFX_FILTERED_OUT, "udp 53 sent");
+		ASSERT_EQ(harness_run_live(&h, u, ul), NFX_FILTERED_OUT, "udp 53 received");
+		harness_counters_hook(&h, HOOK_EGRESS, c);
+		ASSERT_EQ(c[NFX_FILTERED_OUT], 1, "egress: filtered out");
+		ASSERT_EQ(c[NFX_FRAMES_METERED], 1, "egress: metered");
+		harness_counters_hook(&h, HOOK_INGRESS, c);
+		ASSERT_EQ(c[NFX_FILTERED_OUT], 1, "ingress: filtered out");
+		harness_close(&h);
+		pcap_ebpf_free(&e);
+		pcap_filter_free(&f);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	test_suite = "bpf-filter";
@@ -570,5 +593,6 @@ int main(int argc, char **argv)
 	test_replay();
 	test_snaplen();
 	test_hash_slice();
+	test_egress();
 	return test_summary();
 }

@@ -282,21 +282,6 @@ static void test_parse_limits(void)
 	harness_close(&h);
 }
 
-static void spec_reverse(struct pkt_spec *s)
-{
-	const char *a = s->src;
-	uint16_t p = s->sport;
-	uint8_t m[6];
-
-	s->src = s->dst;
-	s->dst = a;
-	s->sport = s->dport;
-	s->dport = p;
-	memcpy(m, s->smac, 6);
-	memcpy(s->smac, s->dmac, 6);
-	memcpy(s->dmac, m, 6);
-}
-
 /* Both directions share an entry; src is the first packet's sender. */
 static void test_direction(void)
 {
@@ -316,7 +301,7 @@ static void test_direction(void)
 			fwd.dst = "198.18.0.3";
 		}
 		rev = fwd;
-		spec_reverse(&rev);
+		pkt_spec_reverse(&rev);
 		TEST(first_from_hi ? "direction: first packet from the hi endpoint" :
 				     "direction: first packet from the lo endpoint")
 		{
@@ -361,7 +346,7 @@ static void test_tcp_flags(void)
 	if (!load(&h, NULL, "tcp flags"))
 		return;
 	s2c = c2s;
-	spec_reverse(&s2c);
+	pkt_spec_reverse(&s2c);
 	TEST("tcp flags: OR per direction, FIN from one side does not end the flow")
 	{
 		for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
@@ -532,7 +517,7 @@ static void test_expiry_on_arrival(void)
 		struct pkt_spec a = { V4, TCP(9000, 80), .tcp_flags = 0x02 }, b;
 
 		b = a;
-		spec_reverse(&b);
+		pkt_spec_reverse(&b);
 		harness_run_spec(&h, &a, 50 * SEC_NS);
 		b.tcp_flags = 0x12;
 		harness_run_spec(&h, &b, 50 * SEC_NS + 1);
@@ -981,7 +966,7 @@ static void test_features(void)
 				      .payload = seq[i].payload };
 
 		if (seq[i].rev)
-			spec_reverse(&s);
+			pkt_spec_reverse(&s);
 		harness_run_spec(&h, &s, seq[i].ms * MS_NS + 123);
 		ps[seq[i].rev][n[seq[i].rev]++] = 14 + 20 + 20 + seq[i].payload;
 	}
@@ -1233,7 +1218,7 @@ static void test_replay_batch(void)
 		if (i % 5 == 0)
 			s.ip_version = 6, s.src = "fd00::1", s.dst = "fd00::2";
 		if (i % 3 == 1)
-			spec_reverse(&s);
+			pkt_spec_reverse(&s);
 		len = frame_of(&s, frame);
 		harness_run(&a, frame, len, len + 4, i * MS_NS);
 		memset(sl, 0, sizeof(*sl));
@@ -1287,10 +1272,7 @@ static size_t build_reply(const struct pkt_spec *s, uint8_t *frame)
 {
 	struct pkt_spec r = *s;
 
-	r.src = s->dst;
-	r.dst = s->src;
-	r.sport = s->dport;
-	r.dport = s->sport;
+	pkt_spec_reverse(&r);
 	return pkt_build(&r, frame, PKT_MAX);
 }
 
@@ -1335,6 +1317,123 @@ static void test_egress_meets_xdp(void)
 		harness_counters(&h, in);
 		ASSERT_EQ(in[NFX_FRAMES_METERED], 2, "total");
 	}
+	harness_close(&h);
+}
+
+/* One hook's program run rounds * repeat times on @cpu over one frame (no data_meta: live). */
+struct hook_writer {
+	int prog_fd, cpu, rounds, repeat, err;
+	const uint8_t *frame;
+	size_t len;
+};
+
+static void *hook_writer(void *p)
+{
+	struct hook_writer *w = p;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = w->frame, .data_size_in = w->len,
+		    .repeat = w->repeat);
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(w->cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	for (int i = 0; i < w->rounds && !w->err; i++)
+		w->err = bpf_prog_test_run_opts(w->prog_fd, &opts);
+	return NULL;
+}
+
+/*
+ * Exactly once with both hooks: XDP on one CPU meters a flow's replies while
+ * TC egress on the other meters its requests, into the one entry; every
+ * packet of each direction counted once, in that direction, by its hook.
+ */
+static void test_egress_races_xdp(void)
+{
+	struct pkt_spec t = { V4, TCP(1200, 80), .payload = 10, .tcp_flags = 0x10 };
+	uint8_t out_frame[PKT_MAX], in_frame[PKT_MAX];
+	const int rounds = 20, repeat = 10000;
+	const uint64_t each = (uint64_t)rounds * repeat;
+	uint64_t c_in[NFX_COUNTER_MAX], c_out[NFX_COUNTER_MAX];
+	struct hook_writer w[2];
+	struct flow_entry e;
+	struct flow_key k;
+	struct harness h;
+	pthread_t th[2];
+	size_t out_len, in_len;
+	int d_out;
+
+	if (!load(&h, NULL, "egress: XDP and TC race"))
+		return;
+	out_len = pkt_build(&t, out_frame, sizeof(out_frame));
+	in_len = build_reply(&t, in_frame);
+	w[0] = (struct hook_writer){ h.meter_fd, 0, rounds, repeat, 0, in_frame, in_len };
+	w[1] = (struct hook_writer){ h.egress_fd, ncpus() > 1, rounds, repeat, 0, out_frame,
+				     out_len };
+	TEST("egress: XDP (replies) and TC (requests) on two CPUs, one entry, every packet once")
+	{
+		for (int i = 0; i < 2; i++)
+			pthread_create(&th[i], NULL, hook_writer, &w[i]);
+		for (int i = 0; i < 2; i++) {
+			pthread_join(th[i], NULL);
+			ASSERT_EQ(w[i].err, 0, "test run");
+		}
+		ASSERT_EQ(ncpus(), 2, "this machine has two CPUs to race");
+		ASSERT_EQ(harness_flow_count(&h), 1, "one entry");
+		test_key(&k, 4, t.src, 1200, t.dst, 80, 6, 0, NULL);
+		ASSERT_EQ(harness_lookup(&h, &k, &e), 0, "found");
+		/* Which packet came first is the race's: src is its sender. */
+		d_out = (e.dir[DIR_SRC2DST].obs & FLOW_OBS_EGRESS) ? DIR_SRC2DST : DIR_DST2SRC;
+		ASSERT_EQ(e.dir[d_out].packets, each, "requests, counted at egress");
+		ASSERT_EQ(e.dir[!d_out].packets, each, "replies, counted at ingress");
+		ASSERT_EQ(e.dir[d_out].bytes, each * out_len, "request bytes");
+		ASSERT_EQ(e.dir[!d_out].bytes, each * in_len, "reply bytes");
+		ASSERT_TRUE(!(e.dir[!d_out].obs & FLOW_OBS_EGRESS), "replies seen at ingress");
+		ASSERT_EQ(e.flags & (FLOW_F_HOOK_INGRESS | FLOW_F_HOOK_EGRESS),
+			  FLOW_F_HOOK_INGRESS | FLOW_F_HOOK_EGRESS, "both hooks");
+		ASSERT_EQ(e.ctl & ~FLOW_GEN_MASK, FLOW_CTL(FLOW_LIVE), "no writer left inside");
+		harness_counters_hook(&h, HOOK_INGRESS, c_in);
+		harness_counters_hook(&h, HOOK_EGRESS, c_out);
+		ASSERT_EQ(c_in[NFX_FRAMES_METERED], each, "ingress counter");
+		ASSERT_EQ(c_out[NFX_FRAMES_METERED], each, "egress counter");
+	}
+	harness_close(&h);
+}
+
+/* --sample and --snaplen at egress: as at XDP, in the egress hook's counters. */
+static void test_egress_options(void)
+{
+	struct pkt_spec u = { V4, UDP(1300, 53), .payload = 100 };
+	uint8_t frame[PKT_MAX];
+	uint64_t c[NFX_COUNTER_MAX];
+	struct meter_opts o;
+	struct harness h;
+	cpu_set_t set, old;
+	size_t len = pkt_build(&u, frame, sizeof(frame));
+	int metered = 0;
+
+	harness_default_opts(&o);
+	o.sample_n = 10;
+	o.sample_systematic = true;
+	o.snaplen = 64;
+	if (!load(&h, &o, "egress: options"))
+		return;
+	/* One CPU: the systematic count is per CPU. */
+	sched_getaffinity(0, sizeof(old), &old);
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	TEST("egress: --sample 10 (systematic) meters exactly 10 of 100; --snaplen 64 counts cut frames")
+	{
+		for (int i = 0; i < 100; i++)
+			metered += harness_run_egress(&h, frame, len, 0, 0) == NFX_FRAMES_METERED;
+		ASSERT_EQ(metered, 10, "metered");
+		harness_counters_hook(&h, HOOK_EGRESS, c);
+		ASSERT_EQ(c[NFX_FRAMES_SEEN], 100, "seen");
+		ASSERT_EQ(c[NFX_SAMPLED_OUT], 90, "sampled out");
+		ASSERT_EQ(c[NFX_TRUNCATED], 10, "truncated: the metered ones, longer than 64 bytes");
+		ASSERT_TRUE(len > 64, "the frame is longer than the snaplen");
+	}
+	sched_setaffinity(0, sizeof(old), &old);
 	harness_close(&h);
 }
 
@@ -1423,6 +1522,8 @@ int main(int argc, char **argv)
 	test_close_race();
 	test_replay_batch();
 	test_egress_meets_xdp();
+	test_egress_races_xdp();
+	test_egress_options();
 	test_egress_gso();
 	return test_summary();
 }

@@ -12,7 +12,8 @@
 # collector's expiry of its flow meet again and again.
 #
 # Scenarios: plain; --statistical --splt 8 (per-record consistency of the
-# features too); cache pressure (--max-flows far below the flows: what is
+# features too); both hooks: CPU 0's frames metered by TC egress as B sends
+# them, CPU 1's by XDP as B receives them, into the same entries; cache pressure (--max-flows far below the flows: what is
 # not exported is counted, lost_* and flows_evicted_estimated), with
 # one-frame flows (exact) and with shared flows of several frames.
 #
@@ -29,7 +30,7 @@ EO_SHARED=${EO_SHARED:-1000}	 # ... of which this many are the other's too
 EO_TICKERS=${EO_TICKERS:-200}	 # flows sending one frame per idle timeout, per CPU
 EO_PRESSURE_FLOWS=${EO_PRESSURE_FLOWS:-20000} # one-frame flows per sender, cache pressure
 EO_PRESSURE_CAP=${EO_PRESSURE_CAP:-2048}
-EO_SCENARIOS=${EO_SCENARIOS:-"plain features pressure pressure-shared"}
+EO_SCENARIOS=${EO_SCENARIOS:-"plain features both-hooks pressure pressure-shared"}
 IDLE_MS=500
 ACTIVE_MS=1000
 
@@ -62,11 +63,12 @@ counters_map() {
 	done
 }
 
-# percpu_frames MAP_ID: frames_seen of CPU 0 and CPU 1 (the first counter
-# of each CPU's value in bpftool's BTF-formatted dump).
+# percpu_frames MAP_ID: frames_seen of CPU 0 and CPU 1, both hooks (the
+# first counter of each CPU's value in bpftool's BTF-formatted dump: a key
+# per hook, a value per CPU).
 percpu_frames() {
 	bpftool map dump id "$1" 2>/dev/null | grep -o '"c": \[[0-9]*' | grep -o '[0-9]*$' |
-		head -2 | paste -sd ' '
+		awk -v n="$(nproc)" '{ i = (NR - 1) % n; if (i < 2) c[i] += $1 } END { print c[0] + 0, c[1] + 0 }'
 }
 
 # lines_as_many A B: A has as many lines as B, or more.
@@ -237,14 +239,20 @@ wait_senders() {
 }
 
 # run_senders DIR: the bulk senders on CPU 0 and 1 and a ticker group on
-# each, all at once; their reports in DIR/*.rep.
+# each, all at once; their reports in DIR/*.rep. With EO_CPU0_EGRESS set,
+# CPU 0's senders send from B through vb's qdisc layer (its TC egress hook
+# meters them, on CPU 0) while CPU 1's arrive at vb's XDP: both hooks
+# update the shared flows at once.
 run_senders() {
 	local d=$1 per_flow ticks pids=()
 	local common=(--iface va --tcp-every 2 --reverse-every 3 --v6-every 5 --rst-every 24)
+	local cpu0=(ip netns exec "$NS_A" "$SEND" "${common[@]}")
 
+	[ -n "${EO_CPU0_EGRESS:-}" ] &&
+		cpu0=(ip netns exec "$NS_B" "$SEND" "${common[@]:2}" --iface vb --qdisc)
 	per_flow=$((EO_RATE * EO_SECONDS / EO_FLOWS))
 	ticks=$((EO_SECONDS * 1000 / IDLE_MS + 1))
-	taskset -c 0 ip netns exec "$NS_A" "$SEND" "${common[@]}" --first 0 --flows "$EO_FLOWS" \
+	taskset -c 0 "${cpu0[@]}" --first 0 --flows "$EO_FLOWS" \
 		--per-flow "$per_flow" --rate "$EO_RATE" --report "$d/bulk0.rep" 2>>"$d/send.log" &
 	pids+=($!)
 	taskset -c 1 ip netns exec "$NS_A" "$SEND" "${common[@]}" --first $((EO_FLOWS - EO_SHARED)) \
@@ -252,7 +260,7 @@ run_senders() {
 		--report "$d/bulk1.rep" 2>>"$d/send.log" &
 	pids+=($!)
 	# One frame of each ticker flow every IDLE_MS: rate = flows / idle.
-	taskset -c 0 ip netns exec "$NS_A" "$SEND" "${common[@]}" --first 200000 \
+	taskset -c 0 "${cpu0[@]}" --first 200000 \
 		--flows "$EO_TICKERS" --per-flow "$ticks" --rate $((EO_TICKERS * 1000 / IDLE_MS)) \
 		--report "$d/tick0.rep" 2>>"$d/send.log" &
 	pids+=($!)
@@ -299,6 +307,10 @@ scenario() {
 		"$(frames_in "$d/bulk0.rep" "$d/tick0.rep") $(frames_in "$d/bulk1.rep" "$d/tick1.rep")"
 	check "$name: frames seen = frames sent" "$(statz "$d/nfxdp.log" frames_seen)" \
 		"$(val "$d/check.txt" packets_sent)"
+	[ -n "${EO_CPU0_EGRESS:-}" ] &&
+		check "$name: TC egress metered CPU 0's frames, XDP the rest" \
+			"$(statz "$d/nfxdp.log" egress_frames_metered) $(statz "$d/nfxdp.log" ingress_frames_metered)" \
+			"$(frames_in "$d/bulk0.rep" "$d/tick0.rep") $(($(frames_in "$d"/*.rep) - $(frames_in "$d/bulk0.rep" "$d/tick0.rep")))"
 	check "$name: every key sent is exported, no other" \
 		"$(val "$d/check.txt" keys_exported) $(val "$d/check.txt" keys_unexpected)" \
 		"$(val "$d/check.txt" keys_sent) 0"
@@ -456,6 +468,10 @@ for sc in $EO_SCENARIOS; do
 	features)
 		EO_CHECK_ARGS=(--statistical --splt 8)
 		scenario features --statistical --splt 8
+		;;
+	both-hooks)
+		EO_CHECK_ARGS=(--statistical --splt 8)
+		EO_CPU0_EGRESS=1 IFACES="vb@$NS_B:both" scenario both-hooks --statistical --splt 8
 		;;
 	pressure)
 		pressure

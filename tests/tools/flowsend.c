@@ -63,6 +63,7 @@ struct opts {
 	uint64_t first, flows, count, per_flow, rate;
 	uint64_t tcp_every, reverse_every, v6_every, rst_every;
 	uint32_t payload_max;
+	bool qdisc; /* through the qdisc layer, so TC egress meters the frames */
 };
 
 struct flow_tally {
@@ -77,7 +78,7 @@ static void usage(void)
 "       [--rate PPS] [--report FILE] [--smac M] [--dmac M]\n"
 "       [--src A --dst B] [--src6 A --dst6 B] [--sport P] [--dport P]\n"
 "       [--tcp-every K] [--rst-every K] [--reverse-every K] [--v6-every K]\n"
-"       [--payload-max N]\n");
+"       [--payload-max N] [--qdisc]\n");
 }
 
 static int parse_u64(const char *name, const char *s, uint64_t *v)
@@ -116,6 +117,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		{ "reverse-every", required_argument, NULL, 'v' },
 		{ "v6-every", required_argument, NULL, '6' },
 		{ "payload-max", required_argument, NULL, 'l' },
+		{ "qdisc", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -163,6 +165,9 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		case 'R': err = parse_u64("rst-every", optarg, &o->rst_every); break;
 		case 'v': err = parse_u64("reverse-every", optarg, &o->reverse_every); break;
 		case '6': err = parse_u64("v6-every", optarg, &o->v6_every); break;
+		case 'q':
+			o->qdisc = true;
+			break;
 		case 'l':
 			err = parse_u64("payload-max", optarg, &v);
 			if (!err && v > 400)
@@ -299,8 +304,11 @@ int main(int argc, char **argv)
 	 * Straight to the driver: the transmit queue is then the sending CPU's
 	 * (modulo the queues there are), so two senders on two CPUs feed two
 	 * receive queues of a multiqueue veth, metered on both CPUs at once.
+	 * --qdisc: through the qdisc layer instead, where TC egress programs
+	 * run, on the sending CPU.
 	 */
-	setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one));
+	if (!o.qdisc)
+		setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one));
 
 	start = mono_ns();
 	while (j < o.count) {

@@ -38,6 +38,21 @@ static void put32(uint8_t *p, uint32_t v)
 	put16(p + 2, v);
 }
 
+void pkt_spec_reverse(struct pkt_spec *s)
+{
+	const char *a = s->src;
+	uint16_t p = s->sport;
+	uint8_t m[6];
+
+	s->src = s->dst;
+	s->dst = a;
+	s->sport = s->dport;
+	s->dport = p;
+	memcpy(m, s->smac, 6);
+	memcpy(s->smac, s->dmac, 6);
+	memcpy(s->dmac, m, 6);
+}
+
 int pkt_parse_mac(const char *s, uint8_t mac[6])
 {
 	unsigned int b[6];

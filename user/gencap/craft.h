@@ -53,6 +53,9 @@ struct pkt_spec {
 /* Builds the frame; returns its length (0 when it does not fit or an address is bad). */
 size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap);
 
+/* @s as the other endpoint sends it: addresses, ports and MACs swapped. */
+void pkt_spec_reverse(struct pkt_spec *s);
+
 /* Parses "aa:bb:cc:dd:ee:ff"; returns 0 or -1. */
 int pkt_parse_mac(const char *s, uint8_t mac[6]);
 
