@@ -23,7 +23,7 @@ run_suite() {
 	shift
 	[ -n "$filter" ] && [[ "$name" != *$filter* ]] && return
 	echo "== $name"
-	local before status out
+	local before status out start=$SECONDS
 	before=$(wc -l <"$log")
 	timeout --kill-after=30 "$suite_timeout" "$@" 2>&1 | tee -a "$log"
 	status=${PIPESTATUS[0]}
@@ -35,6 +35,7 @@ run_suite() {
 	elif ! grep -q '^\(PASS\|FAIL\|SKIP\) ' <<<"$out"; then
 		echo "FAIL $name: printed no PASS, FAIL or SKIP line" | tee -a "$log"
 	fi
+	echo "-- $name: $((SECONDS - start)) s"
 }
 
 # needs_root NAME: whether suite NAME (when selected) can run; says SKIP or

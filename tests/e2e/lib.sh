@@ -159,6 +159,13 @@ free_port() {
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM)
 s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "$1"
 }
+# wait_log FILE PATTERN: until a daemon says it is ready (5 s at most); its
+# log on stderr when it never does.
+wait_log() {
+	wait_for 5 has_line "$1" "$2" && return 0
+	cat "$1" >&2
+	return 1
+}
 # subscribers LOG: flow subscribers nfxdp last reported (-v), 0 before any.
 subscribers() {
 	grep -o '^nfxdp: [0-9]* flow subscriber(s)' "$1" 2>/dev/null | awk '{ n = $2 } END { print n + 0 }'
@@ -258,6 +265,22 @@ nfstream_ref() {
 		fi
 	done
 	return 1
+}
+
+# need_tools TOOL...: tools (or files) a suite needs. make deps installs
+# them (scripts/deps.sh), so in CI a missing one fails the suite; elsewhere
+# it skips it.
+need_tools() {
+	local t
+	for t in "$@"; do
+		[ -e "$t" ] || command -v "$t" >/dev/null && continue
+		if [ -n "${CI:-}" ]; then
+			fail "$t not found (make deps installs it)"
+			exit 1
+		fi
+		echo "SKIP $SUITE: $t not found (make deps installs it)"
+		exit 0
+	done
 }
 
 need_ref() {

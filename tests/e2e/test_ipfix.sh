@@ -19,31 +19,10 @@ need_ref
 SEND=$B/tests/ipfix_send
 CAPTURES=(skype.pcap 1kxun.pcap mdns.pcap 6in4tunnel.pcap 4in4tunnel.pcap gtp-u.pcap capwap.pcap)
 
-# need_tools TOOL...: until the Makefile includes tests/issue9.mk (which
-# builds the drivers; scripts/deps.sh then installs deps-issue9.txt) a
-# missing tool skips the suite; after that CI counts it as a failure.
-need_tools() {
-	local t
-	for t in "$@"; do
-		command -v "$t" >/dev/null && continue
-		if [ -n "${CI:-}" ] && grep -q 'tests/issue9.mk' "$TOP/Makefile"; then
-			fail "$t not found (make issue9; packages: tests/e2e/deps-issue9.txt)"
-			exit 1
-		fi
-		echo "SKIP $SUITE: $t not found (make issue9; packages: tests/e2e/deps-issue9.txt)"
-		exit 0
-	done
-}
 need_tools "$SEND" nfcapd nfdump nfacctd python3
 
 # --- helpers -------------------------------------------------------------------
 
-# wait_log FILE PATTERN: until a daemon says it listens (5 s at most).
-wait_log() {
-	wait_for 5 has_line "$1" "$2" && return 0
-	cat "$1" >&2
-	return 1
-}
 
 # drained PORT: the UDP socket on PORT has read every datagram sent to it.
 drained() { [ -n "$(ss -Huln "sport = :$1" | awk '$2 == 0')" ]; }

@@ -21,14 +21,6 @@ for t in "$SEND" nfcapd nfdump nfacctd; do
 	command -v "$t" >/dev/null || { fail "$t is installed (scripts/deps.sh)"; exit 1; }
 done
 
-free_port() {
-	python3 -c 'import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_log() {
-	for _ in $(seq 50); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-	return 1
-}
 meter() { "$NFXDP" --pcap "$1" --natural-expiry off --no-zmq "${@:2}" 2>>"$T/nfxdp.err"; }
 
 # A decoder of its own: UDP messages in, each data record's elements out,
@@ -108,7 +100,7 @@ for mode in link ip transport payload; do
 		"$(cat "$T/decode.out")" "records=$n bytes_ok=$n flows=$n"
 done
 check "--accounting link: says octetDeltaCount is left out, and what to do" \
-	"$("$SEND" --accounting link --linger-ms 0 "$T/link.pb" "127.0.0.1:$(free_port)" 2>&1 >/dev/null |
+	"$("$SEND" --accounting link --linger-ms 0 "$T/link.pb" "127.0.0.1:$(free_port udp)" 2>&1 >/dev/null |
 		grep -c 'layer2OctetDeltaCount (352), and octetDeltaCount (IP bytes) is left out.*--accounting ip gives them IP bytes')" 1
 check "frame and IP bytes differ on this capture (the elements tell them apart)" \
 	"$([ "$($FLOWS "$T/link.csv" --sum bidirectional_bytes)" -gt "$($FLOWS "$T/ip.csv" --sum bidirectional_bytes)" ] && echo yes)" yes
@@ -119,7 +111,7 @@ meter "$DNS" --accounting ip --format csv --output "$T/dns.csv"
 check "the DNS capture: a query and its answer 23 ms later, one packet each way" \
 	"$($FLOWS "$T/dns.csv" --get src2dst_packets,dst2src_packets,src2dst_duration_ms,bidirectional_duration_ms)" \
 	"1 1 0 23"
-port=$(free_port)
+port=$(free_port udp)
 mkdir "$T/nfcapd"
 nfcapd -w "$T/nfcapd" -p "$port" -b 127.0.0.1 -t 3600 >"$T/nfcapd.log" 2>&1 &
 pid=$!
@@ -142,7 +134,7 @@ for j in json.load(open(sys.argv[1])):
 nfacctd_run() {
 	local name=$1 port dir=$T/nfacctd.$1
 	shift
-	port=$(free_port)
+	port=$(free_port udp)
 	mkdir -p "$dir"
 	cat >"$dir/nfacctd.conf" <<-EOF
 		daemonize: false

@@ -10,9 +10,6 @@ SUITE=e2e-metrics-abuse
 need_root
 PY3=/usr/bin/python3
 
-free_port() {
-	$PY3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 probe() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$MPORT$1"; }
 
 # slow.py PORT N SECONDS MODE: N clients for SECONDS; MODE "dribble" sends a

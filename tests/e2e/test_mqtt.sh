@@ -17,29 +17,11 @@ PY3=${PYTHON:-/usr/bin/python3}
 export PYTHONPATH=$TOP/python NFXDP_PB_DIR=$B/python
 TOPIC=nfxdp/test/flows
 
-# need_tools TOOL...: until the Makefile includes tests/issue9.mk (which
-# builds the drivers; scripts/deps.sh then installs deps-issue9.txt) a
-# missing tool skips the suite; after that CI counts it as a failure.
-need_tools() {
-	local t
-	for t in "$@"; do
-		[ -e "$t" ] || command -v "$t" >/dev/null && continue
-		if [ -n "${CI:-}" ] && grep -q 'tests/issue9.mk' "$TOP/Makefile"; then
-			fail "$t not found (make issue9; packages: tests/e2e/deps-issue9.txt)"
-			exit 1
-		fi
-		echo "SKIP $SUITE: $t not found (make issue9; packages: tests/e2e/deps-issue9.txt)"
-		exit 0
-	done
-}
 need_tools "$SEND" "$NFXDP_PB_DIR/flow_pb2.py" mosquitto mosquitto_sub mosquitto_passwd openssl \
 	"$PY3"
 
 # --- helpers -------------------------------------------------------------------
 
-free_port() {
-	"$PY3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # counter LINE NAME: NAME=value from mqtt_send's summary line.
 counter() {

@@ -14,21 +14,6 @@ need_root
 PY3=${PYTHON:-/usr/bin/python3}
 export PYTHONPATH=$TOP/python NFXDP_PB_DIR=$B/python
 
-# need_tools TOOL...: until the Makefile includes tests/issue9.mk (which
-# generates flow_pb2.py; scripts/deps.sh then installs deps-issue9.txt) a
-# missing tool skips the suite; after that CI counts it as a failure.
-need_tools() {
-	local t
-	for t in "$@"; do
-		[ -e "$t" ] || command -v "$t" >/dev/null && continue
-		if [ -n "${CI:-}" ] && grep -q 'tests/issue9.mk' "$TOP/Makefile"; then
-			fail "$t not found (make issue9; packages: tests/e2e/deps-issue9.txt)"
-			exit 1
-		fi
-		echo "SKIP $SUITE: $t not found (make issue9; packages: tests/e2e/deps-issue9.txt)"
-		exit 0
-	done
-}
 need_tools "$PY3" "$NFXDP_PB_DIR/flow_pb2.py"
 if ! "$PY3" -c 'import zmq, google.protobuf, pandas' 2>/dev/null; then
 	need_tools python3-zmq-protobuf-pandas # not a command: skips or fails as above

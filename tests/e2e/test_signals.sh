@@ -9,20 +9,10 @@ SUITE=e2e-signals
 . "$(dirname "$0")/lib.sh"
 need_root
 
-# wait_until SECONDS CMD...: polls CMD every 0.1 s; false when time runs out.
-wait_until() {
-	local n=$(($1 * 10))
-	shift
-	while [ "$n" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
 has_flow() { [ -s "$1" ] && [ "$($FLOWS "$1" --where "src_port=$2" --count)" -gt 0 ]; }
-lines() { grep -c -- "$2" "$1"; }
-at_least() { [ "$(lines "$1" "$2")" -ge "$3" ]; }
+# matching FILE PATTERN: lines of FILE with PATTERN.
+matching() { grep -c -- "$2" "$1"; }
+at_least() { [ "$(matching "$1" "$2")" -ge "$3" ]; }
 
 A=(--smac 02:00:00:00:aa:01 --dmac 02:00:00:00:aa:02 --src 198.18.0.1 --dst 198.18.0.2)
 send() { in_a "$INJECT" --iface va "${A[@]}" --proto udp --dport 53 "$@"; }
@@ -34,15 +24,15 @@ export IFACES=vb@$NS_B
 start_nfxdp "$T/hup.log" --output "$T/f.csv" --idle-timeout 0.5 --poll-ms 100 \
 	--batch-ms 100 || { fail "nfxdp starts"; exit 1; }
 send --sport 1000 --count 3
-wait_until 10 has_flow "$T/f.csv" 1000 || fail "the first flow reaches the file"
+poll_until 10 has_flow "$T/f.csv" 1000 || fail "the first flow reaches the file"
 mv "$T/f.csv" "$T/f.csv.1"
 kill -HUP "$NFXDP_PID"
-wait_until 10 at_least "$T/hup.log" 'SIGHUP: batch sent, 1 output file(s) reopened' 1
+poll_until 10 at_least "$T/hup.log" 'SIGHUP: batch sent, 1 output file(s) reopened' 1
 check "SIGHUP: says the file was reopened, nfxdp goes on" \
-	"$(lines "$T/hup.log" 'SIGHUP: batch sent, 1 output file(s) reopened') $(kill -0 "$NFXDP_PID" 2>/dev/null && echo alive)" \
+	"$(matching "$T/hup.log" 'SIGHUP: batch sent, 1 output file(s) reopened') $(kill -0 "$NFXDP_PID" 2>/dev/null && echo alive)" \
 	"1 alive"
 send --sport 2000 --count 4
-wait_until 10 has_flow "$T/f.csv" 2000 || fail "the second flow reaches the new file"
+poll_until 10 has_flow "$T/f.csv" 2000 || fail "the second flow reaches the new file"
 kill -TERM "$NFXDP_PID"
 wait "$NFXDP_PID"
 check "SIGHUP: exit status after SIGTERM" "$?" 0
@@ -57,21 +47,21 @@ check "SIGHUP: counted" "$(stat "$T/hup.log" file_reopens)" 1
 start_nfxdp "$T/live.log" --output "$T/g.csv" --idle-timeout 600 --poll-ms 100 ||
 	{ fail "nfxdp starts (long idle timeout)"; exit 1; }
 send --sport 3000 --count 5
-in_cache() { kill -USR1 "$NFXDP_PID"; wait_until 2 grep -q 'stats (SIGUSR1).* frames_metered=5' "$T/live.log"; }
-wait_until 10 in_cache
+in_cache() { kill -USR1 "$NFXDP_PID"; poll_until 2 grep -q 'stats (SIGUSR1).* frames_metered=5' "$T/live.log"; }
+poll_until 10 in_cache
 check "SIGUSR1: the stats, now, with the flow's 5 frames" \
 	"$(grep -c 'stats (SIGUSR1).* frames_metered=5' "$T/live.log" | awk '{ print ($1 > 0) }')" 1
-usr1=$(lines "$T/live.log" 'stats (SIGUSR1)')
+usr1=$(matching "$T/live.log" 'stats (SIGUSR1)')
 kill -USR2 "$NFXDP_PID"
 kill -USR1 "$NFXDP_PID"
-wait_until 10 at_least "$T/live.log" 'stats (SIGUSR1)' $((usr1 + 1))
+poll_until 10 at_least "$T/live.log" 'stats (SIGUSR1)' $((usr1 + 1))
 check "SIGUSR2: ignored (SIGUSR1 after it is still answered)" \
-	"$(lines "$T/live.log" 'stats (SIGUSR1)') $(kill -0 "$NFXDP_PID" 2>/dev/null && echo alive)" \
+	"$(matching "$T/live.log" 'stats (SIGUSR1)') $(kill -0 "$NFXDP_PID" 2>/dev/null && echo alive)" \
 	"$((usr1 + 1)) alive"
 kill -HUP "$NFXDP_PID"
-wait_until 10 at_least "$T/live.log" 'output file(s) reopened' 1
+poll_until 10 at_least "$T/live.log" 'output file(s) reopened' 1
 check "SIGHUP with nothing batched: the file reopened in place" \
-	"$(lines "$T/live.log" 'SIGHUP: batch sent, 1 output file(s) reopened')" 1
+	"$(matching "$T/live.log" 'SIGHUP: batch sent, 1 output file(s) reopened')" 1
 kill -TERM "$NFXDP_PID"
 wait "$NFXDP_PID"
 check "after SIGUSR1, SIGUSR2 and SIGHUP: exit status 0 on SIGTERM" "$?" 0
@@ -101,6 +91,6 @@ wait "$RPID"
 check "capture from a FIFO, SIGHUP, SIGUSR1, SIGUSR2 midway: exit status" "$?" 0
 check "capture from a FIFO: every packet in a record" \
 	"$($FLOWS "$T/fifo.csv" --sum bidirectional_packets)" "$want"
-check "capture from a FIFO: SIGUSR1 answered" "$(lines "$T/fifo.log" 'stats (SIGUSR1)')" 1
+check "capture from a FIFO: SIGUSR1 answered" "$(matching "$T/fifo.log" 'stats (SIGUSR1)')" 1
 
 exit $FAILED

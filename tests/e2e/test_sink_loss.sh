@@ -11,9 +11,6 @@ need_root
 PY3=/usr/bin/python3
 command -v mosquitto >/dev/null || { fail "mosquitto is installed (scripts/deps.sh)"; exit 1; }
 
-free_port() {
-	$PY3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 "$B/nfxdp-gencap" -o "$T/cap.pcap" --packets 2000 --flows 100 --duration 2 --seed 5 \
 	>/dev/null 2>&1 || fail "nfxdp-gencap"

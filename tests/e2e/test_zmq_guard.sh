@@ -16,20 +16,6 @@ PY3=/usr/bin/python3
 ROGUE="$PY3 $TOP/tests/tools/zmq_rogue.py"
 $PY3 -c 'import zmq' 2>/dev/null || { fail "python3-zmq is installed (scripts/deps.sh)"; exit 1; }
 
-free_port() {
-	$PY3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# wait_until SECONDS CMD...: polls CMD every 0.1 s; false when time runs out.
-wait_until() {
-	local n=$(($1 * 10))
-	shift
-	while [ "$n" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
 logged() { grep -q -- "$2" "$1"; }
 healthz() { curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$MPORT/healthz"; }
 # stat_now NAME: a counter of nfxdp's stats, now (SIGUSR1).
@@ -37,7 +23,7 @@ stat_now() {
 	local n
 	n=$(grep -c 'stats (SIGUSR1)' "$LOG")
 	kill -USR1 "$NFXDP_PID"
-	wait_until 5 test "$(grep -c 'stats (SIGUSR1)' "$LOG")" -gt "$n"
+	poll_until 5 test "$(grep -c 'stats (SIGUSR1)' "$LOG")" -gt "$n"
 	stat "$LOG" "$1"
 }
 # settled NAME: the counter once two looks 0.3 s apart agree.
@@ -65,13 +51,13 @@ want=$($FLOWS "$T/want.csv" --count)
 "$NFXDP" --pcap "$T/cap.pcap" --zmq "$ENDPOINT" -v 2>"$T/pcap.log" &
 RPID=$!
 PIDS+=("$RPID")
-wait_until 10 logged "$T/pcap.log" "publishing flows on $ENDPOINT" || fail "--pcap --zmq binds"
+poll_until 10 logged "$T/pcap.log" "publishing flows on $ENDPOINT" || fail "--pcap --zmq binds"
 "$CAT" "$ENDPOINT" --format csv >"$T/late.csv" 2>"$T/late.err" &
 CAT_PID=$!
 PIDS+=("$CAT_PID")
 wait "$RPID"
 check "--pcap --zmq, a subscriber joining after the start: exit status" "$?" 0
-wait_until 5 test "$($FLOWS "$T/late.csv" --count 2>/dev/null)" = "$want"
+poll_until 5 test "$($FLOWS "$T/late.csv" --count 2>/dev/null)" = "$want"
 kill -TERM "$CAT_PID"
 wait "$CAT_PID"
 check "--pcap --zmq, by default: the late subscriber gets every flow, none unheard" \
@@ -98,13 +84,13 @@ wait "$NFXDP_PID"
 "$NFXDP" --detach "$IFACES" --pin-dir "$T/bpffs" --zmq "$ENDPOINT" -v >"$T/detach.log" 2>&1 &
 DPID=$!
 PIDS+=("$DPID")
-wait_until 10 logged "$T/detach.log" "publishing flows on" || fail "--detach binds"
+poll_until 10 logged "$T/detach.log" "publishing flows on" || fail "--detach binds"
 "$CAT" "$ENDPOINT" --format csv >"$T/detach.csv" 2>/dev/null &
 CAT_PID=$!
 PIDS+=("$CAT_PID")
 wait "$DPID"
 check "--detach, a subscriber joining after the start: exit status" "$?" 0
-wait_until 5 test -s "$T/detach.csv"
+poll_until 5 test -s "$T/detach.csv"
 kill -TERM "$CAT_PID"
 wait "$CAT_PID"
 check "--detach, by default: the subscriber gets the flow left in the cache" \
@@ -116,9 +102,9 @@ MPORT=$(free_port)
 start_nfxdp "$T/live.log" --zmq-wait 30 --idle-timeout 0.2 --poll-ms 100 --batch-ms 50 \
 	--metrics "127.0.0.1:$MPORT" --output "$T/live.csv" || fail "nfxdp --zmq-wait 30 starts"
 send --sport 2000 --flows 3 --count 3
-wait_until 10 test "$($FLOWS "$T/live.csv" --count 2>/dev/null)" = 3
+poll_until 10 test "$($FLOWS "$T/live.csv" --count 2>/dev/null)" = 3
 kill -USR1 "$NFXDP_PID"
-wait_until 5 logged "$T/live.log" 'stats (SIGUSR1)'
+poll_until 5 logged "$T/live.log" 'stats (SIGUSR1)'
 check "--zmq-wait 30, no subscriber: the batch is held, the file sink has it already" \
 	"$(stat "$T/live.log" zmq_batches_held) $($FLOWS "$T/live.csv" --count)" "1 3"
 check "--zmq-wait 30, holding: /healthz answers 200 (the loop runs)" "$(healthz)" 200
@@ -135,7 +121,7 @@ check "--zmq-wait 30, SIGTERM while holding: exit 0 within 2 s, the held batch p
 start_nfxdp "$T/bound.log" --zmq-wait 60 --idle-timeout 0.2 --poll-ms 100 --batch-flows 1 \
 	--batch-ms 10 || fail "nfxdp --zmq-wait 60 --batch-flows 1 starts"
 send --sport 10000 --flows 1200 --count 1200 --rate 20000
-wait_until 20 logged "$T/bound.log" 'a high-water mark of batches held: publishing the 1000 batch'
+poll_until 20 logged "$T/bound.log" 'a high-water mark of batches held: publishing the 1000 batch'
 check "--zmq-wait 60: at a high-water mark of held batches (1000) they go out, the wait ends" \
 	"$(grep -c 'a high-water mark of batches held: publishing the 1000 batch(es)' "$T/bound.log")" 1
 kill -TERM "$NFXDP_PID"
@@ -154,9 +140,9 @@ start_nfxdp "$T/rogue.log" --zmq "$ZEP" --zmq-wait 0 --idle-timeout 0.2 --poll-m
 "$CAT" "$ZEP" --format csv >"$T/legit.csv" 2>"$T/legit.err" &
 CAT_PID=$!
 PIDS+=("$CAT_PID")
-wait_until 5 test "$(healthz)" = 200
+poll_until 5 test "$(healthz)" = 200
 send --sport 3000 --count 2
-wait_until 10 test -s "$T/legit.csv"
+poll_until 10 test -s "$T/legit.csv"
 warm=$(kb "$NFXDP_PID" VmRSS)
 # Each rogue connects from an address of its own: 127.0.0.2 sends 100,000
 # random topics of 32 to 62 bytes (left alone: about 80 MB more, and the loop
@@ -177,7 +163,7 @@ $ROGUE 127.0.0.1 "$ZPORT" 2000 --source 127.0.0.3 --min-len 600 --max-len 1000 -
 	>"$T/rogue2.out" 2>&1
 refused2=$(settled zmq_subscriptions_refused)
 send --sport 4000 --count 3
-wait_until 10 test "$($FLOWS "$T/legit.csv" --where src_port=4000 --count 2>/dev/null)" = 1
+poll_until 10 test "$($FLOWS "$T/legit.csv" --where src_port=4000 --count 2>/dev/null)" = 1
 peak=$(kb "$NFXDP_PID" VmRSS)
 kill -TERM "$NFXDP_PID"
 wait "$NFXDP_PID"
