@@ -10,8 +10,11 @@ paces it: after the handshake it writes COUNT subscription messages to
 random topics of MIN..MAX bytes (none a prefix of nfxdp's topics) as fast
 as the publisher's TCP window allows. When the publisher closes the
 connection it connects again and goes on where it was, until every
-subscription is written or S seconds pass. Prints
-"sent=N connections=N refused=N" at the end.
+subscription is written or S seconds pass. Loopback's socket buffers can
+take every subscription before the publisher reads the first, so once all
+are written it waits (until S seconds) for the publisher to close the last
+connection too. Prints "sent=N connections=N refused=N cut=N" at the end,
+cut being the connections the publisher closed.
 """
 import argparse
 import random
@@ -62,6 +65,20 @@ def connect(host, port, source, deadline):
     return s
 
 
+def closed_by_peer(s, deadline):
+    """1 once the publisher closes s, 0 if it is still open at the deadline."""
+    while time.time() < deadline:
+        s.settimeout(max(0.05, min(0.5, deadline - time.time())))
+        try:
+            if not s.recv(65536):
+                return 1
+        except socket.timeout:
+            continue
+        except OSError:
+            return 1
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("host")
@@ -76,7 +93,7 @@ def main():
     rng = random.Random(a.port)
     subs = topics(rng, a.count, a.min_len, a.max_len)
     deadline = time.time() + a.seconds
-    sent = connections = refused = 0
+    sent = connections = refused = cut = 0
     while sent < len(subs) and time.time() < deadline:
         try:
             s = connect(a.host, a.port, a.source, deadline)
@@ -90,10 +107,11 @@ def main():
                 s.settimeout(max(0.1, deadline - time.time()))
                 s.sendall(b"".join(subs[sent:sent + 256]))
                 sent = min(len(subs), sent + 256)
+            cut += closed_by_peer(s, deadline)
         except OSError:
-            pass
+            cut += 1
         s.close()
-    print(f"sent={sent} connections={connections} refused={refused}")
+    print(f"sent={sent} connections={connections} refused={refused} cut={cut}")
     return 0
 
 
