@@ -432,6 +432,12 @@ static int mx_send(struct exporter *x, const struct batch_view *b)
 	return err;
 }
 
+/* The end-of-stream batch: one more message, so a subscriber knows it has them all. */
+static int mx_end(struct exporter *x, const struct batch_view *end, const char *json, size_t len)
+{
+	return mqtt_exporter_send(MX(x), end->packed, end->len);
+}
+
 static void mx_service(struct exporter *x)
 {
 	mqtt_exporter_service(MX(x));
@@ -476,6 +482,7 @@ static const struct exporter_ops mqtt_ops = {
 	.service = mx_service,
 	.stats = mx_stats,
 	.own_stats = mx_own_stats,
+	.end = mx_end,
 	.close = mx_close,
 };
 
