@@ -173,6 +173,16 @@ $(env -u NFXDP PATH=$T/bin:/usr/bin:/bin $CHK run 'nfxdp.find_nfxdp()')" \
 $T/bin/nfxdp
 $([ -x "$TOP/build/nfxdp" ] && echo "$TOP/build/nfxdp" || echo "$T/bin/nfxdp")"
 
+# An nfxdp that stops before the end of its stream: an error, not a short DataFrame.
+printf '#!/bin/sh\necho "nfxdp: Couldn'"'"'t load BPF programs: Operation not permitted" >&2\nexit 1\n' >"$T/bin/failing"
+printf '#!/bin/sh\nexit 0\n' >"$T/bin/silent"
+chmod +x "$T/bin/failing" "$T/bin/silent"
+for b in failing:1 silent:0; do
+	got=$(NFXDP=$T/bin/${b%%:*} SRC=$P/dhcp.pcap $CHK run '(lambda: [0 for _ in NFStreamer(source=SRC)])()' 2>&1 | grep '^RuntimeError')
+	check "an nfxdp that ends (status ${b#*:}) before its end of stream: RuntimeError" \
+		"${got%%:*}: $(grep -c "nfxdp ended (exit status ${b#*:}) before the end of its stream" <<<"$got")" "RuntimeError: 1"
+done
+
 # --- what is missing, said ----------------------------------------------------------------
 for m in zmq:python3-zmq google.protobuf:python3-protobuf pandas:python3-pandas; do
 	got=$("$PY3" -c "
