@@ -273,7 +273,7 @@ static bool print_batch(struct cat_state *s, const struct cat_opts *o, const Nfx
 }
 
 /* The number after "KEY": in the JSON object @js (@len bytes), or -1. */
-static int64_t json_number(const char *js, size_t len, const char *key)
+static int64_t stats_number(const char *js, size_t len, const char *key)
 {
 	char text[8192], *at;
 
@@ -298,7 +298,7 @@ static void stats_message(struct cat_state *s, const struct cat_opts *o, const c
 	if (!memmem(js, len, "\"end_of_stream\":true", 19))
 		return;
 	s->ended = true;
-	sent = json_number(js, len, "\"batches_sent\"");
+	sent = stats_number(js, len, "\"batches_sent\"");
 	if (!s->have_seq && sent > 0) {
 		s->lost_batches += sent;
 		fprintf(stderr, "nfxdp-cat: gap: the stream ended with %" PRId64 " batch(es), none "
@@ -311,7 +311,7 @@ static void stats_message(struct cat_state *s, const struct cat_opts *o, const c
 	if (o->until_end)
 		fprintf(stderr, "nfxdp-cat: end of stream %016" PRIx64 ": %" PRId64 " batch(es), %"
 				PRId64 " flow(s) exported\n", s->stream_id, sent,
-			json_number(js, len, "\"flows_exported\""));
+			stats_number(js, len, "\"flows_exported\""));
 }
 
 /* Receives one [topic][batch] message; returns the batch, NULL on timeout or bad data. */
