@@ -35,7 +35,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps check demo bench clean install layout asan
+.PHONY: all deps check demo bench clean install layout asan python
 
 BPF_HDRS := $(wildcard bpf/*.h)
 # Generated headers every user object may include: made before any compiles.
@@ -76,6 +76,20 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/flow.pb-c.c $(BUILD)/flow.pb-c.h: proto/flow.proto | $(BUILD)
 	$(call msg,PROTOC,$@)
 	$(Q)$(PROTOC_C) --proto_path=proto --c_out=$(BUILD) $<
+
+# The Python package's schema module, generated here, never at import time:
+# generated code must match the protobuf runtime it runs on (Debian's
+# python3-protobuf with Debian's protoc). Not committed (.gitignore); `pip
+# install ./python` ships it. `make python` (and `make tests`, `make check`)
+# makes it; protoc is Debian's protobuf-compiler.
+PROTOC ?= protoc
+PY_PKG_PB := python/nfxdp/flow_pb2.py
+
+python: $(PY_PKG_PB)
+
+$(PY_PKG_PB): proto/flow.proto
+	$(call msg,PROTOC,$@)
+	$(Q)$(PROTOC) --proto_path=proto --python_out=$(dir $@) $<
 
 $(BUILD)/obj/flow.pb-c.o: $(BUILD)/flow.pb-c.c | $(BUILD)/obj
 	$(call msg,CC,$@)
@@ -144,4 +158,4 @@ install: all
 	install -m 755 $(BUILD)/nfxdp $(BUILD)/nfxdp-cat $(BUILD)/nfxdp-gencap $(DESTDIR)$(PREFIX)/bin/
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(PY_PKG_PB)

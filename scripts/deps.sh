@@ -14,6 +14,7 @@ run=(iproute2 iputils-ping iperf3 curl python3 tcpreplay tcpdump ethtool procps
 	python3-prometheus-client python3-yaml help2man groff-base man-db systemd
 	nfdump pmacct mosquitto mosquitto-clients protobuf-compiler python3-protobuf
 	python3-zmq python3-pandas openssl
+	python3-venv python3-pip python3-setuptools python3-wheel # pip install ./python, offline
 	podman runc debootstrap) # the container suite (deploy/container-test.sh)
 
 want=("${build[@]}" "${run[@]}")

@@ -13,11 +13,10 @@ TEST_BINS := $(BUILD)/tests/test_unit $(BUILD)/tests/test_pcap_filter $(BUILD)/t
 # python/nfxdp imports flow_pb2 from here (NFXDP_PB_DIR overrides); the
 # generated code must match the installed python3-protobuf, so it is never
 # committed.
-PROTOC ?= protoc
 PY_PB := $(BUILD)/python/flow_pb2.py
 
 .PHONY: tests
-tests: $(TEST_BINS) $(PY_PB)
+tests: $(TEST_BINS) $(PY_PB) $(PY_PKG_PB)
 
 $(BUILD)/tests:
 	$(Q)mkdir -p $@

@@ -14,10 +14,9 @@ import logging
 import time
 import zlib
 
-import zmq
-from google.protobuf.message import DecodeError
-
 from . import schema
+
+DecodeError = schema.need("google.protobuf.message").DecodeError
 
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:5556"
 # A subscription matches topics by prefix: b"flows" takes both of these.
@@ -26,15 +25,6 @@ DECODERS = {b"flows": bytes, b"flowsz": zlib.decompress}
 
 log = logging.getLogger("nfxdp")
 
-# NFStreamer's options are the agent's here (nfxdp's command line).
-_AGENT_OPTIONS = {
-    "decode_tunnels": "--decode-tunnels", "bpf_filter": "--filter",
-    "promiscuous_mode": None, "snapshot_length": "--snaplen", "idle_timeout": "--idle-timeout",
-    "active_timeout": "--active-timeout", "accounting_mode": "--accounting", "udps": None,
-    "n_dissections": None, "statistical_analysis": "--statistical",
-    "splt_analysis": "--splt", "n_meters": None, "performance_report": None,
-    "system_visibility_mode": None, "system_visibility_poll_ms": None,
-}
 
 StreamEvent = collections.namedtuple("StreamEvent", "kind agent stream_id expected sequence lost")
 StreamEvent.__doc__ = """kind: "join" (first batch of a stream seen), "gap" (lost batches),
@@ -91,20 +81,16 @@ class Streamer:
 
     ``Streamer("tcp://127.0.0.1:5556").to_pandas()`` gives a DataFrame with
     NFStream's column names. ``source`` may also be a list of endpoints:
-    one socket then reads several agents (or forwarders), fair-queued. NFStreamer's metering options are accepted and
-    ignored with a note: they are the agent's (nfxdp's command line).
+    one socket then reads several agents (or forwarders), fair-queued.
     The socket subscribes at construction, so flows exported from then on
-    are received.
+    are received. (NFStreamer takes NFStream's parameters; this class is
+    the subscriber alone.)
     """
 
     def __init__(self, source=DEFAULT_ENDPOINT, topic=TOPIC, max_nflows=0, on_event=None,
-                 context=None, rcvhwm=10000, **nfstream_options):
-        for name in nfstream_options:
-            if name not in _AGENT_OPTIONS:
-                raise TypeError(f"Streamer() got an unexpected keyword argument '{name}'")
-            opt = _AGENT_OPTIONS[name]
-            log.info("%s is the agent's setting%s; ignored here", name,
-                     f" (nfxdp {opt})" if opt else "")
+                 context=None, rcvhwm=10000):
+        zmq = schema.need("zmq")
+        self._zmq = zmq
         self.source = source
         self.max_nflows = max_nflows
         self.on_event = on_event
@@ -146,7 +132,7 @@ class Streamer:
         """One decoded batch, or None when nothing came within wait_ms."""
         if not self._sock.poll(wait_ms):
             return None
-        frames = self._sock.recv_multipart(zmq.NOBLOCK)
+        frames = self._sock.recv_multipart(self._zmq.NOBLOCK)
         if len(frames) != 2 or frames[0] not in DECODERS:
             self.bad_messages += 1
             return None
@@ -215,10 +201,7 @@ class Streamer:
 
     def to_pandas(self, max_flows=None, timeout=None, idle_timeout=None):
         """A DataFrame of the flows, NFStream's column names in its order."""
-        import pandas as pd
-
+        pd = schema.need("pandas")
         rows, columns = self.rows(max_flows, timeout, idle_timeout)
         return pd.DataFrame(rows, columns=columns)
 
-
-NFStreamer = Streamer

@@ -319,7 +319,7 @@ static void one_message(struct cat_state *s, const struct cat_opts *o, const uin
 		fprintf(stderr, "fuzz_catmsg: zmq_send: %s\n", zmq_strerror(errno));
 		abort();
 	}
-	b = receive_batch(zrx, &zmsg, &err);
+	b = receive_batch(s, o, zrx, &zmsg, &err);
 	FUZZ_CHECK(!err, "receive_batch: %s", zmq_strerror(err));
 	if (b) {
 		print_batch(s, o, b);

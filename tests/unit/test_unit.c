@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "export/file.h"
+#include "export/zmq.h"
 #include "record/batch.h"
 #include "record/format.h"
 #include "common/log.h"
@@ -77,6 +78,25 @@ static void test_cli(void)
 		ASSERT_STREQ(c.pcaps[1], "b.pcapng", "order kept");
 		ASSERT_TRUE(c.zmq_endpoint == NULL, "no zmq unless asked");
 		ASSERT_EQ(c.format, FORMAT_JSONL, "jsonl");
+	}
+	TEST("cli: --pcap with no sink named prints CSV; --zmq and --no-zmq are sinks named")
+	{
+		ASSERT_EQ(parse(&c, "nfxdp --pcap a.pcap"), 0, "parsed");
+		ASSERT_STREQ(c.output, "-", "standard output");
+		ASSERT_EQ(c.format, FORMAT_CSV, "csv");
+		ASSERT_TRUE(c.zmq_endpoint == NULL, "no zmq: nobody would hear it");
+		ASSERT_EQ(parse(&c, "nfxdp --pcap a.pcap --format jsonl"), 0, "parsed");
+		ASSERT_STREQ(c.output, "-", "standard output, jsonl");
+		ASSERT_EQ(parse(&c, "nfxdp --pcap a.pcap --zmq ipc:///tmp/x"), 0, "parsed");
+		ASSERT_TRUE(c.output == NULL, "--zmq: no standard output");
+		ASSERT_STREQ(c.zmq_endpoint, "ipc:///tmp/x", "--zmq kept");
+		ASSERT_EQ(parse(&c, "nfxdp --pcap a.pcap --no-zmq"), 0, "parsed");
+		ASSERT_TRUE(c.output == NULL && c.zmq_endpoint == NULL, "--no-zmq: no sink at all");
+		ASSERT_EQ(parse(&c, "nfxdp --pcap a.pcap --ipfix 127.0.0.1"), 0, "parsed");
+		ASSERT_TRUE(c.output == NULL, "--ipfix: no standard output");
+		ASSERT_EQ(parse(&c, "nfxdp --iface a"), 0, "parsed");
+		ASSERT_TRUE(c.output == NULL, "live: ZeroMQ as before");
+		ASSERT_STREQ(c.zmq_endpoint, DEFAULT_ZMQ_ENDPOINT, "live: default endpoint");
 	}
 	TEST("cli: bad input is refused")
 	{

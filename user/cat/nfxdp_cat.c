@@ -36,6 +36,7 @@ struct cat_opts {
 	const char *curve_server_key; /* the publisher's CURVE public key (or its file) */
 	bool follow;	    /* --input: read on as the file grows */
 	const char *cursor; /* --follow: where reading stopped, kept across restarts */
+	bool until_end;	    /* stop at the stream's end-of-stream message */
 };
 
 struct cat_state {
@@ -48,6 +49,7 @@ struct cat_state {
 	uint64_t batches;
 	uint64_t lost_batches;
 	bool from_file; /* a file starts at sequence 0: a subscriber may join later */
+	bool ended;	/* the end-of-stream message came (--until-end) */
 };
 
 static volatile sig_atomic_t stop;
@@ -81,6 +83,12 @@ static void usage(FILE *out)
 "  -n, --count N      exit after N flows\n"
 "  -s, --stats        print the agent's stats messages (JSON) on stderr\n"
 "  -t, --timeout S    exit after S seconds (status 3 if --count was not reached)\n"
+"  -e, --until-end    exit at the end of the stream: the message nfxdp sends\n"
+"                     after its last batch (end of capture, nfxdp stopped\n"
+"                     without --persist), with its final counters; batches\n"
+"                     lost before it are reported. With --input, a file\n"
+"                     without one (nfxdp still writing, or killed) is said,\n"
+"                     status 3; so is --timeout before the end\n"
 "      --curve-server-key KEY|FILE  the stream is CURVE-encrypted (nfxdp\n"
 "                     --zmq-curve): the publisher's public key, or its .pub file\n"
 "  -h, --help         this text\n"
@@ -100,6 +108,7 @@ static int parse_args(struct cat_opts *o, int argc, char **argv)
 		{ "curve-server-key", required_argument, NULL, 'K' },
 		{ "follow", no_argument, NULL, 'F' },
 		{ "cursor", required_argument, NULL, 'C' },
+		{ "until-end", no_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -108,7 +117,7 @@ static int parse_args(struct cat_opts *o, int argc, char **argv)
 
 	o->endpoint = DEFAULT_ZMQ_ENDPOINT;
 	o->format = FORMAT_JSONL;
-	while ((c = getopt_long(argc, argv, "f:i:n:st:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ef:i:n:st:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			o->stats = true;
@@ -118,6 +127,9 @@ static int parse_args(struct cat_opts *o, int argc, char **argv)
 			break;
 		case 'F':
 			o->follow = true;
+			break;
+		case 'e':
+			o->until_end = true;
 			break;
 		case 'C':
 			o->cursor = optarg;
@@ -210,6 +222,25 @@ static void check_sequence(struct cat_state *s, const Nfxdp__FlowBatch *b)
 	s->next_seq = b->sequence + 1;
 }
 
+/* The counter @name of an end-of-stream batch, or 0. */
+static uint64_t end_counter(const Nfxdp__FlowBatch *b, const char *name)
+{
+	for (size_t i = 0; i < b->n_counters; i++)
+		if (!strcmp(b->counters[i]->name, name))
+			return b->counters[i]->value;
+	return 0;
+}
+
+/* The end-of-stream batch (a pb file, MQTT): with --until-end, said with the agent's totals. */
+static void end_of_stream(struct cat_state *s, const struct cat_opts *o, const Nfxdp__FlowBatch *b)
+{
+	s->ended = true;
+	if (o->until_end)
+		fprintf(stderr, "nfxdp-cat: end of stream %016" PRIx64 ": %" PRIu64 " batch(es), %" PRIu64
+			" flow(s) exported\n", b->stream_id, b->sequence,
+		end_counter(b, "flows_exported"));
+}
+
 /* Prints the flows of one batch; returns false once --count is reached. */
 static bool print_batch(struct cat_state *s, const struct cat_opts *o, const Nfxdp__FlowBatch *b)
 {
@@ -217,6 +248,10 @@ static bool print_batch(struct cat_state *s, const struct cat_opts *o, const Nfx
 	if (!s->batches)
 		format_columns_for(&s->cols, b->statistical, b->splt > 0);
 	check_sequence(s, b);
+	if (b->end_of_stream) {
+		end_of_stream(s, o, b);
+		return !o->until_end;
+	}
 	s->batches++;
 	for (size_t i = 0; i < b->n_flows; i++) {
 		if (o->format == FORMAT_CSV) {
@@ -237,8 +272,51 @@ static bool print_batch(struct cat_state *s, const struct cat_opts *o, const Nfx
 	return true;
 }
 
+/* The number after "KEY": in the JSON object @js (@len bytes), or -1. */
+static int64_t stats_number(const char *js, size_t len, const char *key)
+{
+	char text[8192], *at;
+
+	if (len >= sizeof(text))
+		return -1;
+	memcpy(text, js, len);
+	text[len] = '\0';
+	at = strstr(text, key);
+	return at && at[strlen(key)] == ':' ? strtoll(at + strlen(key) + 1, NULL, 10) : -1;
+}
+
+/*
+ * A stats message; the one marked "end_of_stream":true ends the stream.
+ * Its batches_sent is the number of batches the stream had: those after
+ * the last one received were lost.
+ */
+static void stats_message(struct cat_state *s, const struct cat_opts *o, const char *js,
+			  size_t len)
+{
+	int64_t sent;
+
+	if (!memmem(js, len, "\"end_of_stream\":true", 19))
+		return;
+	s->ended = true;
+	sent = stats_number(js, len, "\"batches_sent\"");
+	if (!s->have_seq && sent > 0) {
+		s->lost_batches += sent;
+		fprintf(stderr, "nfxdp-cat: gap: the stream ended with %" PRId64 " batch(es), none "
+				"received\n", sent);
+	} else if (s->have_seq && sent > 0 && seq_ahead(sent, s->next_seq) > 0) {
+		s->lost_batches += sent - s->next_seq;
+		fprintf(stderr, "nfxdp-cat: gap: %" PRIu64 " batch(es) lost before the end of the "
+				"stream\n", sent - s->next_seq);
+	}
+	if (o->until_end)
+		fprintf(stderr, "nfxdp-cat: end of stream %016" PRIx64 ": %" PRId64 " batch(es), %"
+				PRId64 " flow(s) exported\n", s->stream_id, sent,
+			stats_number(js, len, "\"flows_exported\""));
+}
+
 /* Receives one [topic][batch] message; returns the batch, NULL on timeout or bad data. */
-static Nfxdp__FlowBatch *receive_batch(void *sock, zmq_msg_t *msg, int *err)
+static Nfxdp__FlowBatch *receive_batch(struct cat_state *s, const struct cat_opts *o, void *sock,
+				       zmq_msg_t *msg, int *err)
 {
 	Nfxdp__FlowBatch *b;
 	char topic[16] = "";
@@ -261,7 +339,10 @@ static Nfxdp__FlowBatch *receive_batch(void *sock, zmq_msg_t *msg, int *err)
 		return NULL;
 	}
 	if (!strcmp(topic, ZMQ_TOPIC_STATS)) {
-		fprintf(stderr, "%.*s\n", (int)zmq_msg_size(msg), (const char *)zmq_msg_data(msg));
+		if (o->stats)
+			fprintf(stderr, "%.*s\n", (int)zmq_msg_size(msg),
+				(const char *)zmq_msg_data(msg));
+		stats_message(s, o, zmq_msg_data(msg), zmq_msg_size(msg));
 		return NULL;
 	}
 	data = zmq_msg_data(msg);
@@ -403,7 +484,7 @@ static int follow_file(struct cat_state *s, const struct cat_opts *o)
 	signal(SIGTERM, on_signal);
 	fc.sf = &sf;
 	status = spool_follow_run(&sf);
-	if (status == 3 && !o->count)
+	if (status == 3 && !o->count && !o->until_end)
 		status = 0;
 	return status;
 }
@@ -471,6 +552,11 @@ static int cat_file(struct cat_state *s, const struct cat_opts *o)
 	free(buf);
 	gzclose(f);
 	fflush(stdout);
+	if (!status && o->until_end && !s->ended) {
+		pr_warn("%s ends without the end of its stream: nfxdp is still writing it, or "
+			"stopped without finishing it\n", o->input);
+		status = 3;
+	}
 	return status;
 }
 
@@ -500,7 +586,7 @@ int main(int argc, char **argv)
 	ctx = zmq_ctx_new();
 	sock = zmq_socket(ctx, ZMQ_SUB);
 	zmq_setsockopt(sock, ZMQ_SUBSCRIBE, ZMQ_TOPIC_FLOWS, strlen(ZMQ_TOPIC_FLOWS));
-	if (o.stats)
+	if (o.stats || o.until_end)
 		zmq_setsockopt(sock, ZMQ_SUBSCRIBE, ZMQ_TOPIC_STATS, strlen(ZMQ_TOPIC_STATS));
 	zmq_setsockopt(sock, ZMQ_RCVTIMEO, &rcvtimeo, sizeof(rcvtimeo));
 	/* A larger message is no batch of nfxdp's: libzmq drops the peer before reading it. */
@@ -526,7 +612,9 @@ int main(int argc, char **argv)
 		Nfxdp__FlowBatch *b;
 
 		watch_check(&watch, sock, o.endpoint);
-		b = receive_batch(sock, &msg, &err);
+		b = receive_batch(&s, &o, sock, &msg, &err);
+		if (o.until_end && s.ended)
+			break;
 
 		if (b) {
 			bool more = print_batch(&s, &o, b);
@@ -542,7 +630,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		if (deadline && clock_secs(CLOCK_MONOTONIC) >= deadline) {
-			if (o.count)
+			if (o.count || o.until_end)
 				status = 3;
 			break;
 		}

@@ -540,6 +540,13 @@ static int check_config(struct nfx_config *cfg)
 		pr_warn("give either --iface IFACE or --pcap FILE\nTry 'nfxdp --help'.\n");
 		return -1;
 	}
+	/*
+	 * A capture file metered with no sink named prints its flows, as
+	 * nfdump and tshark do: a ZeroMQ socket nobody has joined yet would
+	 * take them to no one. --zmq and --no-zmq name the sinks themselves.
+	 */
+	if (cfg->n_pcaps && !cfg->output && !cfg->ipfix && !cfg->mqtt && !cfg->zmq_chosen)
+		cfg->output = "-";
 	/* Another sink turns the default ZeroMQ endpoint off; --zmq keeps it. */
 	if ((cfg->output || cfg->ipfix || cfg->mqtt) && !cfg->zmq_chosen)
 		cfg->zmq_endpoint = NULL;

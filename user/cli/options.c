@@ -198,7 +198,8 @@ const struct option_def nfx_options[] = {
 	  OPT_STRING, F(pin_dir), .example = "/sys/fs/bpf/other" },
 	{ "pcap", 'r', "FILE...", INPUT,
 	  "read pcap/pcapng files, one after another, as one capture (flow time is capture "
-	  "time); a FIFO works, - is standard input",
+	  "time); a FIFO works, - is standard input. With no --output, --zmq, --no-zmq, "
+	  "--ipfix or --mqtt, the flows go to standard output (--format, CSV by default)",
 	  OPT_CUSTOM, F(n_pcaps), FIELD_INT, .parse = add_pcap, .example = "a.pcap" },
 	{ "replay-mode", 0, "MODE", INPUT,
 	  "batch (frame headers in batches through the meter's replay entry point) or frame "
@@ -270,8 +271,8 @@ const struct option_def nfx_options[] = {
 	  OPT_U32, F(flow_sample_n), .min = 1, .max = 1U << 31, .example = "3" },
 
 	{ "zmq", 0, "ENDPOINT", EXPORT,
-	  "publish on a ZeroMQ PUB socket; the default unless --output, --ipfix or --mqtt "
-	  "is given",
+	  "publish on a ZeroMQ PUB socket; the default with --iface unless --output, --ipfix "
+	  "or --mqtt is given (with --pcap: only when asked)",
 	  OPT_CUSTOM, F(zmq_endpoint), FIELD_STR, .parse = set_zmq, .example = "ipc:///tmp/x" },
 	{ "no-zmq", 0, NULL, EXPORT, "do not publish on ZeroMQ",
 	  OPT_CUSTOM, F(zmq_endpoint), FIELD_STR, .parse = set_no_zmq },

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -574,24 +575,33 @@ static void print_stats(struct collector *c, const char *when)
 	fputc('\n', stderr);
 }
 
+/* The stats (@n @items) as one JSON object in @buf; its length, 0 when it does not fit. */
+static size_t stats_json(struct collector *c, const struct stat_item *items, int n, bool end,
+			 char *buf, size_t len)
+{
+	size_t used;
+
+	used = snprintf(buf, len, "{\"agent\":\"%s\",\"stream_id\":%" PRIu64 ",\"time_ns\":%" PRIu64
+			",\"end_of_stream\":%s", c->batch.msg.agent, c->batch.msg.stream_id,
+			clock_ns(CLOCK_REALTIME), end ? "true" : "false");
+	for (int i = 0; i < n && used < len; i++)
+		used += snprintf(buf + used, len - used, ",\"%s\":%" PRIu64, items[i].name,
+				 items[i].value);
+	if (used >= len - 1)
+		return 0;
+	buf[used++] = '}';
+	return used;
+}
+
 /* The stats as one JSON object, on the sinks' side channel ("stats" on ZeroMQ). */
 static void publish_stats(struct collector *c)
 {
 	struct stat_item items[STATS_MAX];
 	char buf[8192];
-	size_t used;
 	int n = collector_stats(c, items, STATS_MAX);
+	size_t used = stats_json(c, items, n, false, buf, sizeof(buf));
 
-	used = snprintf(buf, sizeof(buf), "{\"agent\":\"%s\",\"stream_id\":%" PRIu64
-					  ",\"time_ns\":%" PRIu64,
-			c->batch.msg.agent, c->batch.msg.stream_id, clock_ns(CLOCK_REALTIME));
-	for (int i = 0; i < n && used < sizeof(buf); i++)
-		used += snprintf(buf + used, sizeof(buf) - used, ",\"%s\":%" PRIu64, items[i].name,
-				 items[i].value);
-	if (used >= sizeof(buf) - 1)
-		return;
-	buf[used++] = '}';
-	for (int i = 0; i < c->n_ex; i++)
+	for (int i = 0; used && i < c->n_ex; i++)
 		if (c->ex[i]->ops->side)
 			c->ex[i]->ops->side(c->ex[i], "stats", buf, used);
 }
@@ -600,6 +610,59 @@ void collector_report(struct collector *c, const char *when)
 {
 	print_stats(c, when);
 	publish_stats(c);
+}
+
+/*
+ * The end-of-stream batch: the stream's header, no flows, the final
+ * counters, and as sequence the number of batches before it.
+ */
+static uint8_t *end_batch(struct collector *c, const struct stat_item *items, int n,
+			  size_t *len)
+{
+	Nfxdp__Counter counters[STATS_MAX], *ptrs[STATS_MAX];
+	Nfxdp__FlowBatch end = c->batch.msg;
+	uint8_t *buf;
+
+	for (int i = 0; i < n; i++) {
+		nfxdp__counter__init(&counters[i]);
+		counters[i].name = (char *)items[i].name;
+		counters[i].value = items[i].value;
+		ptrs[i] = &counters[i];
+	}
+	end.n_flows = 0;
+	end.flows = NULL;
+	end.end_of_stream = true;
+	end.n_counters = n;
+	end.counters = ptrs;
+	end.sent_time_ns = clock_ns(CLOCK_REALTIME);
+	buf = malloc(nfxdp__flow_batch__get_packed_size(&end));
+	if (buf)
+		*len = nfxdp__flow_batch__pack(&end, buf);
+	return buf;
+}
+
+void collector_end(struct collector *c, const char *when)
+{
+	struct stat_item items[STATS_MAX];
+	char json[8192];
+	struct batch_view b = { 0 };
+	int n;
+	size_t used;
+
+	collector_send(c);
+	print_stats(c, when);
+	n = collector_stats(c, items, STATS_MAX);
+	used = stats_json(c, items, n, true, json, sizeof(json));
+	b.packed = end_batch(c, items, n, &b.len);
+	if (!b.packed || !used) {
+		pr_warn("Couldn't make the end-of-stream message: out of memory\n");
+		c->lost = true;
+		return;
+	}
+	for (int i = 0; i < c->n_ex; i++)
+		if (c->ex[i]->ops->end && c->ex[i]->ops->end(c->ex[i], &b, json, used))
+			c->lost = true;
+	free((void *)b.packed);
 }
 
 uint64_t collector_flows_evicted(struct collector *c)

@@ -138,6 +138,13 @@ void collector_settle(struct collector *c, const volatile sig_atomic_t *stop);
 int collector_stats(struct collector *c, struct stat_item *items, int max);
 /* Stats on stderr and as JSON on the sinks' side channel ("stats" on ZeroMQ). */
 void collector_report(struct collector *c, const char *when);
+/*
+ * The stream ends: the stats on stderr, then every sink gets the
+ * end-of-stream message with the final counters (ZeroMQ: the stats message
+ * with "end_of_stream":true; a pb file: a batch with end_of_stream set).
+ * A collector leaving for the next one (--persist) does not end its stream.
+ */
+void collector_end(struct collector *c, const char *when);
 /* Flows the kernel's LRU evicted before they could be closed (an estimate while live). */
 uint64_t collector_flows_evicted(struct collector *c);
 /* The collector's part of a /metrics snapshot. */

@@ -63,6 +63,16 @@ struct exporter_ops {
 	/* Optional: a side message (the stats as JSON) on the sink's own channel. */
 	void (*side)(struct exporter *x, const char *topic, const void *buf, size_t len);
 	/*
+	 * Optional: the stream ends (end of capture, a collector stopping
+	 * without --persist), after every batch was handed over. @end is the
+	 * end-of-stream batch (no flows, end_of_stream set, the final
+	 * counters), @json the same counters as the stats message with
+	 * "end_of_stream":true. Each sink passes on what it can carry after
+	 * the stream's last batch; 0, or a negative errno when it could not.
+	 */
+	int (*end)(struct exporter *x, const struct batch_view *end, const char *json,
+		   size_t len);
+	/*
 	 * Gives what is queued up to @linger_ms to leave, then frees the sink;
 	 * a negative errno when it lost anything, in the end (a last write, a
 	 * queue that did not drain) or before, after saying so.

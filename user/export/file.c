@@ -301,6 +301,26 @@ int file_exporter_write(struct file_exporter *fx, const Nfxdp__FlowBatch *b,
 	return 0;
 }
 
+/*
+ * A pb file ends with the end-of-stream batch, so a reader knows it has the
+ * whole stream; the text formats have no place for it. Not a batch of flows:
+ * not counted as one, but a failure to write it is a loss.
+ */
+int file_exporter_end(struct file_exporter *fx, const uint8_t *packed, size_t len)
+{
+	if (fx->format != FORMAT_PB || (fx->failed && !fx->rewindable))
+		return 0;
+	errno = 0;
+	if (!write_pb(fx, packed, len) && !fflush(fx->f) && !ferror(fx->f))
+		return 0;
+	pr_warn("Couldn't write the end of the stream to %s: %s\n", fx->path,
+		strerror(errno ? errno : EIO));
+	fx->failed = true;
+	fx->batches_dropped++;
+	cut_back(fx);
+	return -EIO;
+}
+
 int file_exporter_close(struct file_exporter *fx)
 {
 	int err = 0;
@@ -326,6 +346,11 @@ int file_exporter_close(struct file_exporter *fx)
 static int fx_send(struct exporter *x, const struct batch_view *b)
 {
 	return file_exporter_write(FX(x), b->msg, b->packed, b->len);
+}
+
+static int fx_end(struct exporter *x, const struct batch_view *end, const char *json, size_t len)
+{
+	return file_exporter_end(FX(x), end->packed, end->len);
 }
 
 static void fx_stats(struct exporter *x, struct exporter_stats *st)
@@ -369,6 +394,7 @@ static const struct exporter_ops file_ops = {
 	.stats = fx_stats,
 	.own_stats = fx_own_stats,
 	.reopen = fx_reopen,
+	.end = fx_end,
 	.close = fx_close,
 };
 

@@ -45,6 +45,8 @@ int file_exporter_open(struct file_exporter *fx, const char *path, enum out_form
 int file_exporter_rotate_at(struct file_exporter *fx, uint64_t size);
 int file_exporter_write(struct file_exporter *fx, const Nfxdp__FlowBatch *b,
 			const uint8_t *packed, size_t len);
+/* The end-of-stream batch, in a pb file only (see file.c); 0 or -EIO. */
+int file_exporter_end(struct file_exporter *fx, const uint8_t *packed, size_t len);
 /* SIGHUP: a new stream at the same path (see file.c); 0, or -errno keeping the old one. */
 int file_exporter_reopen(struct file_exporter *fx);
 int file_exporter_close(struct file_exporter *fx);

@@ -432,6 +432,23 @@ static int mx_send(struct exporter *x, const struct batch_view *b)
 	return err;
 }
 
+/*
+ * The end-of-stream batch: one more message, so a subscriber knows it has
+ * them all. Not a batch of flows: counted apart from them when lost.
+ */
+static int mx_end(struct exporter *x, const struct batch_view *end, const char *json, size_t len)
+{
+	struct mqtt_exporter *m = MX(x);
+
+	if (!mqtt_exporter_send(m, end->packed, end->len)) {
+		m->end_queued = true;
+		return 0;
+	}
+	m->batches_dropped--;
+	m->end_lost = true;
+	return -EAGAIN;
+}
+
 static void mx_service(struct exporter *x)
 {
 	mqtt_exporter_service(MX(x));
@@ -458,16 +475,23 @@ static int mx_own_stats(struct exporter *x, struct stat_item *items, int max)
 
 static int mx_close(struct exporter *x, int linger_ms)
 {
-	uint64_t dropped;
+	struct mqtt_exporter *m = MX(x);
+	uint64_t before = m->batches_dropped, dropped;
 
-	mqtt_exporter_close(MX(x), linger_ms);
-	dropped = MX(x)->batches_dropped;
-	if (dropped)
+	mqtt_exporter_close(m, linger_ms);
+	/* Sent last: what is left unacknowledged at close ends with it. */
+	if (m->end_queued && m->batches_dropped > before) {
+		m->batches_dropped--;
+		m->end_lost = true;
+	}
+	dropped = m->batches_dropped;
+	if (dropped || m->end_lost)
 		pr_warn("%" PRIu64 " batch(es) of flows were not delivered to MQTT broker %s "
-			"(refused, or never acknowledged)\n", dropped, MX(x)->url);
-	free(MX(x)->password);
+			"(refused, or never acknowledged)%s\n", dropped, m->url,
+			m->end_lost ? ", nor the end of the stream" : "");
+	free(m->password);
 	free(x);
-	return dropped ? -EIO : 0;
+	return dropped || m->end_lost ? -EIO : 0;
 }
 
 static const struct exporter_ops mqtt_ops = {
@@ -476,6 +500,7 @@ static const struct exporter_ops mqtt_ops = {
 	.service = mx_service,
 	.stats = mx_stats,
 	.own_stats = mx_own_stats,
+	.end = mx_end,
 	.close = mx_close,
 };
 

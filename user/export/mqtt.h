@@ -65,6 +65,8 @@ struct mqtt_exporter {
 	uint64_t batches_queued;  /* taken by send (held or published) */
 	uint64_t batches_acked;	  /* acknowledged by the broker (QoS 0: written) */
 	uint64_t batches_dropped; /* queue full, or not acknowledged by close */
+	/* The end-of-stream batch: queued last, lost if anything is unacknowledged at close. */
+	bool end_queued, end_lost;
 	uint64_t bytes_queued;
 	uint64_t connects;
 	uint64_t records_queued, records_refused; /* in batches taken by send, or refused */

@@ -442,6 +442,14 @@ static void zx_side(struct exporter *x, const char *topic, const void *buf, size
 	send_topic(ZX(x), topic, buf, len);
 }
 
+/* The stats message marked as the end goes after every batch, held ones included. */
+static int zx_end(struct exporter *x, const struct batch_view *end, const char *json, size_t len)
+{
+	ZX(x)->wait_until_ms = 0;
+	release_held(ZX(x));
+	return send_topic(ZX(x), ZMQ_TOPIC_STATS, json, len);
+}
+
 static int zx_close(struct exporter *x, int linger_ms)
 {
 	zmq_exporter_close(ZX(x), linger_ms);
@@ -457,6 +465,7 @@ static const struct exporter_ops zmq_ops = {
 	.own_stats = zx_own_stats,
 	.settle = zx_settle,
 	.side = zx_side,
+	.end = zx_end,
 	.close = zx_close,
 };
 

@@ -97,7 +97,7 @@ static int end(struct live *l)
 	meter_detach_all(&l->m);
 	err = collector_flush(&l->c, 0);
 	collector_settle(&l->c, &mode_stop);
-	collector_report(&l->c, "exit");
+	collector_end(&l->c, "exit");
 	if (l->m.pin_dir[0]) {
 		meter_unpin(&l->m);
 		pr_info("detached; every flow exported and the pins removed\n");

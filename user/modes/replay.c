@@ -631,7 +631,7 @@ static int replay_capture(struct replay *r)
 	else
 		collector_flush(&r->c, meter_replay_clock(&r->m));
 	collector_settle(&r->c, &mode_stop);
-	collector_report(&r->c, "end of capture");
+	collector_end(&r->c, "end of capture");
 	return err;
 }
 
