@@ -422,17 +422,10 @@ class NFStreamer:
 
     def _flow_batches(self):
         """(batch, flows to take) pairs, up to max_nflows flows."""
-        left = self.max_nflows or None
         source = self._sub.batches() if self._sub is not None else self._batches()
         try:
-            for batch in source:
-                flows = list(batch.flows)
-                if left is not None:
-                    flows = flows[:left]
-                    left -= len(flows)
-                yield batch, flows
-                if left == 0:
-                    return
+            yield from self._limited(((b, list(b.flows)) for b in source), None,
+                                     interruptible=False)
         finally:
             source.close()
 
@@ -472,7 +465,9 @@ class NFStreamer:
             return pd.DataFrame(rows, columns=columns)
         return pd.DataFrame(rows, columns=columns) if rows else None
 
-    def _limited(self, batches, max_flows):
+    def _limited(self, batches, max_flows, interruptible=True):
+        """The batches' flows up to max_flows (else max_nflows); interruptible: Ctrl-C ends
+        them with what came so far, like NFStream on a live interface."""
         left = max_flows or self.max_nflows or None
         try:
             for batch, flows in batches:
@@ -483,7 +478,8 @@ class NFStreamer:
                 if left == 0:
                     return
         except KeyboardInterrupt:
-            return  # like NFStream on a live interface: what came so far
+            if not interruptible:
+                raise
 
     def to_csv(self, path=None, columns_to_anonymize=(), flows_per_file=0, rotate_files=0):
         """The flows as nfxdp's CSV (the same bytes as ``nfxdp --output F --format csv``);
