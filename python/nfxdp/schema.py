@@ -113,8 +113,8 @@ def iter_pb_file(path):
 def _shown(number, statistical, splt, dpi=False):
     # The same groups as field_shown() in user/format.c: --statistical
     # fields are numbered 30..89, --splt fields 90..99 and 108, --dpi
-    # fields 123..132.
-    if 123 <= number <= 132:
+    # fields 123..133.
+    if 123 <= number <= 133:
         return dpi
     if 30 <= number < 90:
         return statistical

@@ -77,6 +77,7 @@ static void collect(struct dpi *d, struct dpi_flow *f)
 	snprintf(a->category, sizeof(a->category), "%s",
 		 ndpi_category_get_name(d->ndpi, f->proto.category));
 	a->guessed = f->guessed;
+	a->ndpi_id = (uint32_t)f->proto.master_protocol << 16 | f->proto.app_protocol;
 	if (!nf)
 		return;
 	a->confidence = nf->confidence;

@@ -137,6 +137,7 @@ static int open_ipfix(struct collector *c, const struct nfx_config *cfg)
 	o.template_refresh_s = cfg->ipfix_template_s;
 	o.max_msg = cfg->ipfix_msg_size;
 	o.statistical = cfg->statistical;
+	o.dpi = cfg->dpi > 0;
 	o.accounting = cfg->accounting;
 	o.uniflow = !cfg->ipfix_biflow;
 	x = ipfix_exporter_new(cfg->ipfix, &o, &err);

@@ -20,7 +20,7 @@ void format_columns_all(struct format_columns *cols)
 /* Which feature a field belongs to, by its number in proto/flow.proto. */
 static bool field_shown(uint32_t id, bool statistical, bool splt, bool dpi)
 {
-	if (id >= 123 && id <= 132)
+	if (id >= 123 && id <= 133)
 		return dpi;
 	if (id >= 30 && id < 90)
 		return statistical;

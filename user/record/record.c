@@ -338,4 +338,5 @@ void record_set_app(struct flow_rec *r, const struct record_app *app)
 	m->user_agent = r->app.user_agent;
 	m->content_type = r->app.content_type;
 	m->application_dpi_cut = app->cut;
+	m->application_ndpi_id = app->ndpi_id;
 }

@@ -29,6 +29,7 @@ struct record_app {
 	char user_agent[256];
 	char content_type[64];
 	bool cut; /* packets of the first N never reached nDPI */
+	uint32_t ndpi_id; /* master << 16 | app */
 };
 
 /* timestamp_source in records (proto/flow.proto). */
