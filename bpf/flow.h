@@ -219,9 +219,9 @@ struct flow_entry {
  * marked FLOW_F_DPI_CUT.
  */
 #define DPI_MAX_PACKETS 255
-#define NFX_DEFAULT_DPI_RING (16U << 20)  /* ~8,000 packets of DPI_SNAP bytes */
+#define NFX_DEFAULT_DPI_RING (16U << 20)  /* ~10,000 full-size (1500-byte) packets */
 #define NFX_DEFAULT_DPI_FLOWS (1U << 16)  /* nDPI state: ~1 kB a flow */
-#define DPI_SNAP 2048		/* bytes from the IP header: a power of 2 */
+#define DPI_SNAP 32768		/* bytes from the IP header: a power of 2, in ip_len's 16 bits */
 #define DPI_DONE (1U << 31)	/* in dpi_packets: far above N, and adds cannot wrap it */
 #define DPI_DONE_BATCH 1024	/* flows nfx_dpi_done marks per run */
 

@@ -91,9 +91,13 @@ struct {
 	__type(value, struct scratch);
 } scratch_map SEC(".maps");
 
-/* --dpi: the event being built, per CPU and hook (too large for the stack). */
+/*
+ * --dpi: the event being built, one per CPU and hook (cpu * HOOK_COUNT +
+ * hook; max_entries set at load): an array, as a per-CPU map's values stop
+ * at 32 kB.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, HOOK_COUNT);
 	__type(key, __u32);
 	__type(value, struct dpi_event);
@@ -614,6 +618,14 @@ static __always_inline void dpi_submit(struct scratch *s, struct dpi_event *ev, 
 	cnt->c[NFX_DPI_PACKETS]++;
 }
 
+/* The CPU's DPI event buffer for @hook. */
+static __always_inline struct dpi_event *dpi_buffer(__u32 hook)
+{
+	__u32 i = bpf_get_smp_processor_id() * HOOK_COUNT + hook;
+
+	return bpf_map_lookup_elem(&dpi_scratch, &i);
+}
+
 /* --dpi at XDP: the claimed packet's bytes from the frame into the ring. */
 static __always_inline void dpi_emit_xdp(struct xdp_md *ctx, struct scratch *s,
 					 struct nfx_counters *cnt)
@@ -623,7 +635,7 @@ static __always_inline void dpi_emit_xdp(struct xdp_md *ctx, struct scratch *s,
 
 	if (!s->dpi_want)
 		return;
-	ev = percpu(&dpi_scratch, HOOK_INGRESS);
+	ev = dpi_buffer(HOOK_INGRESS);
 	len = dpi_len(s);
 	barrier_var(len); /* the bound checked on the register the helper gets */
 	if (!ev || len < 1 || len > DPI_SNAP || bpf_xdp_load_bytes(ctx, s->pkt.l3_off, ev->ip, len))
@@ -640,7 +652,7 @@ static __always_inline void dpi_emit_skb(struct __sk_buff *skb, struct scratch *
 
 	if (!s->dpi_want)
 		return;
-	ev = percpu(&dpi_scratch, HOOK_EGRESS);
+	ev = dpi_buffer(HOOK_EGRESS);
 	len = dpi_len(s);
 	barrier_var(len);
 	if (!ev || len < 1 || len > DPI_SNAP || bpf_skb_load_bytes(skb, s->pkt.l3_off, ev->ip, len))

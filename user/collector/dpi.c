@@ -100,6 +100,16 @@ static void collect(struct dpi *d, struct dpi_flow *f)
 	}
 }
 
+/*
+ * An application named, as ndpiReader and NFStream decide it: a category
+ * alone (nDPI's ndpi_is_protocol_detected() counts one) is no detection,
+ * and such a flow still gets nDPI's guess.
+ */
+static bool detected(const struct dpi_flow *f)
+{
+	return f->proto.app_protocol != NDPI_PROTOCOL_UNKNOWN;
+}
+
 /* The kernel sends no more packets of @f (a best effort: a full queue is sent first). */
 static void mark_done(struct dpi *d, const struct dpi_flow *f)
 {
@@ -119,7 +129,7 @@ static void finish(struct dpi *d, struct dpi_flow *f, bool tell_kernel)
 {
 	if (f->done)
 		return;
-	if (f->nf && !ndpi_is_protocol_detected(d->ndpi, f->proto))
+	if (f->nf && !detected(f))
 		f->proto = ndpi_detection_giveup(d->ndpi, f->nf, 1, &f->guessed);
 	collect(d, f);
 	if (f->nf) {
@@ -205,8 +215,7 @@ static int on_packet(void *ctx, void *data, size_t size)
 	f->proto = ndpi_detection_process_packet(d->ndpi, f->nf, d->ip, len, ev->ts_ns / 1000000);
 	f->fed++;
 	d->cnt.packets++;
-	if (ndpi_is_protocol_detected(d->ndpi, f->proto) &&
-	    !ndpi_extra_dissection_possible(d->ndpi, f->nf))
+	if (detected(f) && !ndpi_extra_dissection_possible(d->ndpi, f->nf))
 		finish(d, f, true);
 	else if (f->fed >= d->n)
 		finish(d, f, false); /* the kernel sends no more anyway */
