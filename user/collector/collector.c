@@ -459,7 +459,12 @@ int collector_open(struct collector *c, struct meter *m, const struct collector_
 	c->batch.msg.splt = m->opts.splt;
 	c->batch.msg.dpi = m->opts.dpi;
 	if (m->opts.dpi) {
-		c->dpi = dpi_open(m, m->opts.dpi, o->dpi_flows, &err);
+		/*
+		 * Live, scans close every flow by its active timeout; a capture
+		 * keeps an idle flow until its end, where it is flushed.
+		 */
+		c->dpi = dpi_open(m, m->opts.dpi, o->dpi_flows,
+				  facts->live ? o->expiry.active_ms : 0, &err);
 		if (!c->dpi)
 			return err;
 	}
@@ -569,6 +574,7 @@ int collector_stats(struct collector *c, struct stat_item *items, int max)
 		ITEM("dpi_flows_full", dc.flows_full);
 		ITEM("dpi_flows_in_dissection", dc.in_dissection);
 		ITEM("dpi_packets_fed", dc.packets);
+		ITEM("dpi_flows_stale", dc.stale);
 	}
 	meter_counters_hook(c->m, HOOK_INGRESS, cnt);
 	ITEM("ingress_frames_seen", cnt[NFX_FRAMES_SEEN]);

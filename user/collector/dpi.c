@@ -21,12 +21,16 @@
 #include "common/log.h"
 
 #define DPI_BUCKETS (1U << 16)
+/* Beyond its lifetime, a flow's close event may still be on its way: this much more. */
+#define DPI_STALE_GRACE_NS (60ULL * 1000000000ULL)
+#define DPI_SWEEP_EVENTS (1U << 16) /* a sweep every so many packets */
 
 /* A flow of the kernel's cache nDPI has seen packets of. */
 struct dpi_flow {
 	struct dpi_flow *next;	   /* in its bucket */
 	struct flow_key key;
 	uint32_t gen;		   /* which flow of the key: the entry's generation */
+	uint64_t first_ns;	   /* its first packet nDPI got, meter clock */
 	struct ndpi_flow_struct *nf; /* while in dissection; NULL once done */
 	ndpi_protocol proto;
 	uint8_t guessed;
@@ -41,6 +45,9 @@ struct dpi {
 	struct ring_buffer *rb;
 	struct meter *m;
 	uint32_t n, max_flows;
+	uint64_t lifetime_ns;	   /* see dpi_open(); 0: no sweep */
+	uint64_t now_ns;	   /* the latest packet's time */
+	uint32_t since_sweep;	   /* packets */
 	uint32_t n_done;	   /* requests queued for nfx_dpi_done */
 	struct dpi_flow *bucket[DPI_BUCKETS];
 	struct dpi_counts cnt;
@@ -154,6 +161,7 @@ static struct dpi_flow *flow_of(struct dpi *d, const struct dpi_event *ev)
 		return NULL;
 	f->key = ev->key;
 	f->gen = ev->gen;
+	f->first_ns = ev->ts_ns;
 	f->cut = ev->index != 0; /* its first packets went missing */
 	if (d->cnt.in_dissection < d->max_flows)
 		f->nf = ndpi_flow_malloc(SIZEOF_FLOW_STRUCT);
@@ -199,6 +207,30 @@ static uint32_t ip_packet(struct dpi *d, const struct dpi_event *ev)
 	return len;
 }
 
+/* Frees the state of flows older than any flow can be: their close never came. */
+static void sweep(struct dpi *d)
+{
+	for (uint32_t i = 0; i < DPI_BUCKETS; i++) {
+		struct dpi_flow **pp = &d->bucket[i];
+
+		while (*pp) {
+			struct dpi_flow *f = *pp;
+
+			if (f->first_ns + d->lifetime_ns + DPI_STALE_GRACE_NS >= d->now_ns) {
+				pp = &f->next;
+				continue;
+			}
+			*pp = f->next;
+			if (f->nf) {
+				ndpi_flow_free(f->nf);
+				d->cnt.in_dissection--;
+			}
+			free(f);
+			d->cnt.stale++;
+		}
+	}
+}
+
 static int on_packet(void *ctx, void *data, size_t size)
 {
 	struct dpi *d = ctx;
@@ -208,6 +240,12 @@ static int on_packet(void *ctx, void *data, size_t size)
 
 	if (size < DPI_EVENT_HDR_LEN || size < DPI_EVENT_HDR_LEN + ev->len)
 		return 0;
+	if (ev->ts_ns > d->now_ns)
+		d->now_ns = ev->ts_ns;
+	if (d->lifetime_ns && ++d->since_sweep >= DPI_SWEEP_EVENTS) {
+		d->since_sweep = 0;
+		sweep(d);
+	}
 	f = flow_of(d, ev);
 	if (!f || f->done)
 		return 0;
@@ -222,7 +260,8 @@ static int on_packet(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-struct dpi *dpi_open(struct meter *m, uint32_t n, uint32_t max_flows, int *err)
+struct dpi *dpi_open(struct meter *m, uint32_t n, uint32_t max_flows, uint64_t lifetime_ms,
+		     int *err)
 {
 	struct dpi *d = calloc(1, sizeof(*d));
 	NDPI_PROTOCOL_BITMASK all;
@@ -233,6 +272,7 @@ struct dpi *dpi_open(struct meter *m, uint32_t n, uint32_t max_flows, int *err)
 	d->m = m;
 	d->n = n;
 	d->max_flows = max_flows;
+	d->lifetime_ns = lifetime_ms * 1000000;
 	d->ndpi = ndpi_init_detection_module(ndpi_no_prefs);
 	if (!d->ndpi) {
 		pr_warn("Couldn't start nDPI\n");

@@ -26,10 +26,17 @@ struct dpi_counts {
 	uint64_t flows_full;  /* new flows not dissected: --dpi-flows in dissection already */
 	uint64_t packets;     /* packets fed to nDPI */
 	uint64_t in_dissection; /* now (a gauge) */
+	uint64_t stale;	      /* results dropped: their flow never closed (LRU eviction) */
 };
 
-/* Opens nDPI over @m's DPI ring, N packets a flow, @max_flows in dissection. */
-struct dpi *dpi_open(struct meter *m, uint32_t n, uint32_t max_flows, int *err);
+/*
+ * Opens nDPI over @m's DPI ring, N packets a flow, @max_flows in dissection.
+ * @lifetime_ms: no flow lives longer (the active timeout; 0: no bound):
+ * results of a flow older than that were not taken, as its close event
+ * never came (the kernel's LRU evicted it), and are dropped.
+ */
+struct dpi *dpi_open(struct meter *m, uint32_t n, uint32_t max_flows, uint64_t lifetime_ms,
+		     int *err);
 /* Feeds nDPI what the ring holds. 0 or -errno. */
 int dpi_drain(struct dpi *d);
 /*
