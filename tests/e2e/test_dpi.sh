@@ -153,10 +153,20 @@ check "live HTTP: the request seen at XDP, the answer at TC egress (hooks 3)" \
 
 # A 16 kB ring holds 10 packets of 1500 bytes: a 4 MB answer's first 200 packets
 # come faster than the collector, which waits on the export ring, reads it.
-IFACES="vb@$NS_B:both" start_nfxdp "$T/full.log" --dpi 200 --dpi-ring 16k || exit 1
+MPORT=$(free_port tcp)
+IFACES="vb@$NS_B:both" start_nfxdp "$T/full.log" --dpi 200 --dpi-ring 16k \
+	--metrics "127.0.0.1:$MPORT" || exit 1
 start_cat "$T/full.csv" || exit 1
 in_a curl -s -o /dev/null --local-port 45101 http://198.18.0.2:8000/big.bin || fail "curl big.bin"
 wait_for 10 has_flow "$T/full.csv" src_port=45101 protocol=6
+# /metrics: the ring's misses under their reason (refreshed every poll).
+ring_full_metric() {
+	curl -s "http://127.0.0.1:$MPORT/metrics" >"$T/metrics" &&
+		awk '$1 == "nfxdp_dpi_cut_total{reason=\"ring_full\"}" && $2 > 0 { ok = 1 } END { exit !ok }' "$T/metrics"
+}
+wait_for 10 ring_full_metric && pass "/metrics: nfxdp_dpi_cut_total{reason=\"ring_full\"} > 0"
+check "/metrics: flows_full counted apart, 0 here" \
+	"$(grep -c '^nfxdp_dpi_cut_total{reason="flows_full"} 0$' "$T/metrics")" 1
 stop_nfxdp
 check "ring full: counted (dpi_ring_full > 0)" \
 	"$(awk -v n="$(stat "$T/full.log" dpi_ring_full)" 'BEGIN { print (n > 0 ? "yes" : "no") }')" yes
