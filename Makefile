@@ -20,6 +20,10 @@ EXTRA_CFLAGS ?=
 NFX_CFLAGS = $(INCLUDES) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE $(CFLAGS) $(EXTRA_CFLAGS)
 DEPFLAGS = -MMD -MP
 LDLIBS := -lbpf -lelf -lz -lprotobuf-c -lzmq -lpcap -lm -lmosquitto -lpthread
+# nDPI (--dpi), through pkg-config: its headers are under include/ndpi.
+NDPI_CFLAGS := $(shell pkg-config --cflags libndpi 2>/dev/null)
+NDPI_LIBS := $(shell pkg-config --libs libndpi 2>/dev/null)
+LDLIBS += $(NDPI_LIBS)
 # Only nfxdp serves HTTP: nfxdp-cat stays free of libmicrohttpd.
 NFXDP_LDLIBS := $(LDLIBS) -lmicrohttpd
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf \
@@ -101,6 +105,8 @@ $(BUILD)/obj/%.o: user/%.c | $(GEN_HDRS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(NFX_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(call obj,user/collector/dpi.c): NFX_CFLAGS += $(NDPI_CFLAGS)
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)

@@ -158,6 +158,7 @@ enum flow_state {
 #define FLOW_F_TS_KERNEL (1U << 5) /* a packet stamped with the kernel clock (NIC metadata on) */
 #define FLOW_F_HOOK_INGRESS (1U << 6) /* a packet seen at XDP: received */
 #define FLOW_F_HOOK_EGRESS (1U << 7)  /* a packet seen at TC egress: sent by the host */
+#define FLOW_F_DPI_CUT (1U << 8) /* --dpi: a packet of the first N did not fit in the DPI ring */
 #define FLOW_F_ENDED(f) (((f) & FLOW_F_RST) || (((f) & FLOW_F_FIN_LO) && ((f) & FLOW_F_FIN_HI)))
 
 /* Index into flow_entry.dir[]: relative to the flow's first packet. */
@@ -203,7 +204,42 @@ struct flow_entry {
 	__u8 dst_mac[6];
 	__u8 tos[2];	     /* IPv4 ToS, IPv6 traffic class of each direction's first packet */
 	__u16 icmp;	     /* ICMP type << 8 | code of the flow's first packet */
+	__u32 dpi_packets;   /* --dpi: packets handed to DPI (claimed), DPI_DONE once no more are wanted */
 	struct flow_dir_counters dir[2]; /* enum flow_dir */
+};
+
+/*
+ * --dpi N: the first N packets of each flow (both directions, every hook)
+ * go to the collector's nDPI through a ring of their own (dpi_events), from
+ * their (innermost) IP header, at most DPI_SNAP bytes and no more than
+ * --snaplen allows. A packet claims its place with an atomic add on
+ * flow_entry.dpi_packets; once N are claimed, or the collector has set
+ * DPI_DONE (nDPI needs no more), a packet costs that one comparison. The
+ * meter never waits: a full ring is counted (dpi_ring_full) and the flow
+ * marked FLOW_F_DPI_CUT.
+ */
+#define DPI_MAX_PACKETS 255
+#define NFX_DEFAULT_DPI_RING (16U << 20)  /* ~10,000 full-size (1500-byte) packets */
+#define NFX_DEFAULT_DPI_FLOWS (1U << 16)  /* nDPI state: ~1 kB a flow */
+#define DPI_SNAP 32768		/* bytes from the IP header: a power of 2, in ip_len's 16 bits */
+#define DPI_DONE (1U << 31)	/* in dpi_packets: far above N, and adds cannot wrap it */
+#define DPI_DONE_BATCH 1024	/* flows nfx_dpi_done marks per run */
+
+struct dpi_event {
+	struct flow_key key;
+	__u64 ts_ns;	/* meter clock */
+	__u32 gen;	/* the entry's generation (FLOW_GEN_MASK >> 32): which flow of the key */
+	__u16 len;	/* bytes in ip[] */
+	__u8 dir;	/* enum flow_dir */
+	__u8 index;	/* the packet's place among the flow's first N, from 0 */
+	__u8 ip[DPI_SNAP];
+};
+#define DPI_EVENT_HDR_LEN ((__u32)__builtin_offsetof(struct dpi_event, ip))
+
+/* nfx_dpi_done input: flows whose detection is over. */
+struct dpi_done_req {
+	struct flow_key key;
+	__u32 gen;
 };
 
 /*
@@ -435,7 +471,9 @@ struct collector_state {
 	X(EXPIRED_ON_ARRIVAL, "expired_on_arrival")	    /* closed by a later packet */     \
 	X(EXPIRY_DEFERRED, "expiry_deferred")		    /* export ring full */             \
 	X(TRUNCATED, "truncated_by_snaplen")		    /* --snaplen cut the headers */    \
-	X(TIME_RESTAMPED, "time_restamped")		    /* see NFX_TIME_JUMP_NS */
+	X(TIME_RESTAMPED, "time_restamped")		    /* see NFX_TIME_JUMP_NS */ \
+	X(DPI_PACKETS, "dpi_packets")			    /* --dpi: handed to the DPI ring */ \
+	X(DPI_RING_FULL, "dpi_ring_full")		    /* --dpi: not handed, ring full */
 
 #define NFX_COUNTER_ENUM(id, name) NFX_##id,
 enum nfx_counter {

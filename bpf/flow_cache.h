@@ -472,6 +472,7 @@ __noinline int flow_create(const struct pkt *p, struct flow_entry_max *max)
 	__builtin_memcpy(init->dst_mac, p->dmac, 6);
 	init->tos[DIR_SRC2DST] = p->tos;
 	init->icmp = p->icmp;
+	init->dpi_packets = cfg_dpi ? 1 : 0; /* --dpi: the first packet's claim */
 	init->dir[DIR_SRC2DST].packets = p->segs;
 	init->dir[DIR_SRC2DST].bytes = p->bytes;
 	init->dir[DIR_SRC2DST].first_seen_ns = p->ts;

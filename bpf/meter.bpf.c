@@ -7,7 +7,8 @@
  *             data_meta;
  * nfx_egress  attached to an interface's TC egress hook: what the host sends;
  * nfx_replay  capture replay: many frames per BPF_PROG_TEST_RUN call;
- * nfx_close   run by the collector to close the flows it queued.
+ * nfx_close   run by the collector to close the flows it queued;
+ * nfx_dpi_done run by the collector on the flows nDPI needs no more of (--dpi).
  *
  * All share meter_frame()/flow_close(): a capture file, a received frame and
  * a sent one go through the same code and the same flow cache, so both
@@ -38,6 +39,12 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20);
 } flow_events SEC(".maps");
+
+/* --dpi: the first packets of each flow on their way to nDPI (size set at load). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} dpi_events SEC(".maps");
 
 /* Per CPU and per hook (enum meter_hook): totals are the sum of both. */
 struct {
@@ -70,6 +77,11 @@ struct scratch {
 	__u32 gso_size;	 /* ... and their payload bytes, the last one's excepted */
 	struct pkt pkt;
 	struct flow_entry_max init;
+	/* --dpi: set by flow_meter() when the packet is one of its flow's first N. */
+	__u8 dpi_want;
+	__u8 dpi_dir;	/* enum flow_dir */
+	__u8 dpi_index;
+	__u32 dpi_gen;	/* the entry's generation, FLOW_GEN_MASK >> 32 */
 };
 
 struct {
@@ -78,6 +90,18 @@ struct {
 	__type(key, __u32);
 	__type(value, struct scratch);
 } scratch_map SEC(".maps");
+
+/*
+ * --dpi: the event being built, one per CPU and hook (cpu * HOOK_COUNT +
+ * hook; max_entries set at load): an array, as a per-CPU map's values stop
+ * at 32 kB.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HOOK_COUNT);
+	__type(key, __u32);
+	__type(value, struct dpi_event);
+} dpi_scratch SEC(".maps");
 
 /* Configuration, set by the collector before load. 0 disables a timeout. */
 const volatile __u64 cfg_idle_timeout_ms = NFX_DEFAULT_IDLE_TIMEOUT_MS;
@@ -94,6 +118,7 @@ const volatile __u32 cfg_snaplen = 0;	    /* --snaplen: header bytes any stage m
 const volatile __u8 cfg_pcap_filter = 0;    /* --filter: pcap_filter() is replaced */
 const volatile __u32 cfg_hash_n = 0;	    /* --hash-slice K/N: N, 0: off */
 const volatile __u32 cfg_hash_k = 0;	    /* ... and K */
+const volatile __u32 cfg_dpi = 0;	    /* --dpi N: first N packets to nDPI, 0: off */
 
 /*
  * Capture time as the meter sees it: the latest timestamp of a metered
@@ -126,6 +151,10 @@ struct {
 /* nfx_close input, written by the collector through the skeleton. */
 struct close_req close_queue[CLOSE_BATCH];
 __u32 close_queue_len;
+
+/* nfx_dpi_done input, likewise. */
+struct dpi_done_req dpi_done_queue[DPI_DONE_BATCH];
+__u32 dpi_done_len;
 
 #include "flow_cache.h"
 
@@ -261,6 +290,30 @@ static __always_inline int expiry_on_arrival(const struct flow_entry *e, const s
 }
 
 /*
+ * --dpi: claims the packet's place among the first N of its flow (@gen:
+ * the entry's generation, @d: its direction). Past N, or once the collector
+ * set DPI_DONE, the first comparison is all it costs.
+ */
+static __always_inline void dpi_claim(struct scratch *s, struct flow_entry *e, __u64 gen,
+				      __u32 d)
+{
+	__u32 i;
+
+	if (e->dpi_packets >= cfg_dpi)
+		return;
+	if (cfg_single_writer)
+		i = e->dpi_packets++;
+	else
+		i = __sync_fetch_and_add(&e->dpi_packets, 1);
+	if (i >= cfg_dpi)
+		return;
+	s->dpi_want = 1;
+	s->dpi_index = i;
+	s->dpi_dir = d;
+	s->dpi_gen = gen >> 32;
+}
+
+/*
  * Counts the packet into its flow, creating the entry or replacing an
  * expired one. Returns the counter the frame ends in.
  */
@@ -271,6 +324,7 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt)
 	if (!s || !cnt)
 		return NFX_LOST_BUSY;
 	p = &s->pkt;
+	s->dpi_want = 0;
 
 	for (int round = 0; round < METER_ROUNDS; round++) {
 		struct flow_entry *e = bpf_map_lookup_elem(&flows, &p->key);
@@ -282,6 +336,13 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt)
 			err = flow_create(p, &s->init);
 			if (!err) {
 				cnt->c[NFX_FLOWS_CREATED]++;
+				if (cfg_dpi) {
+					/* flow_create() counted it: dpi_packets = 1. */
+					s->dpi_want = 1;
+					s->dpi_index = 0;
+					s->dpi_dir = DIR_SRC2DST;
+					s->dpi_gen = (s->init.e.ctl & FLOW_GEN_MASK) >> 32;
+				}
 				return NFX_FRAMES_METERED;
 			}
 			if (err == -EEXIST)
@@ -307,6 +368,8 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt)
 			flow_account_stats(entry_stats(e), p, d);
 		if (cfg_splt)
 			flow_account_splt(entry_splt(e), p, d);
+		if (cfg_dpi)
+			dpi_claim(s, e, gen, d);
 		flow_leave(e, gen);
 		return NFX_FRAMES_METERED;
 	}
@@ -505,6 +568,98 @@ static __always_inline __u32 copy_len(struct nfx_counters *cnt, __u32 caplen)
 	return caplen < read_window() ? caplen : read_window();
 }
 
+/* --dpi: the ring was full: the flow's record says its detection was cut short. */
+static __noinline void dpi_mark_cut(struct scratch *s)
+{
+	struct flow_entry *e;
+	__u64 gen;
+
+	if (!s)
+		return;
+	e = bpf_map_lookup_elem(&flows, &s->pkt.key);
+	if (!e || flow_enter(e, &s->pkt.key, &gen))
+		return;
+	if ((gen >> 32) == s->dpi_gen)
+		or_u32(&e->flags, FLOW_F_DPI_CUT);
+	flow_leave(e, gen);
+}
+
+/*
+ * Bytes of a claimed packet to hand to nDPI: from its IP header to the end
+ * of what there is, at most DPI_SNAP and within --snaplen; 0: none.
+ */
+static __always_inline __u32 dpi_len(const struct scratch *s)
+{
+	__u32 end = s->caplen, off = s->pkt.l3_off;
+
+	if (cfg_snaplen && cfg_snaplen < end)
+		end = cfg_snaplen;
+	if (off >= end)
+		return 0;
+	return end - off < DPI_SNAP ? end - off : DPI_SNAP;
+}
+
+/* The event's header; its ip[] holds @len bytes. Into the ring, or counted. */
+static __always_inline void dpi_submit(struct scratch *s, struct dpi_event *ev, __u32 len,
+				       struct nfx_counters *cnt)
+{
+	ev->key = s->pkt.key;
+	ev->ts_ns = s->ts;
+	ev->gen = s->dpi_gen;
+	ev->len = len;
+	ev->dir = s->dpi_dir;
+	ev->index = s->dpi_index;
+	if (bpf_ringbuf_output(&dpi_events, ev, DPI_EVENT_HDR_LEN + (len & (2 * DPI_SNAP - 1)),
+			       0)) {
+		cnt->c[NFX_DPI_RING_FULL]++;
+		dpi_mark_cut(s);
+		return;
+	}
+	cnt->c[NFX_DPI_PACKETS]++;
+}
+
+/* The CPU's DPI event buffer for @hook. */
+static __always_inline struct dpi_event *dpi_buffer(__u32 hook)
+{
+	__u32 i = bpf_get_smp_processor_id() * HOOK_COUNT + hook;
+
+	return bpf_map_lookup_elem(&dpi_scratch, &i);
+}
+
+/* --dpi at XDP: the claimed packet's bytes from the frame into the ring. */
+static __always_inline void dpi_emit_xdp(struct xdp_md *ctx, struct scratch *s,
+					 struct nfx_counters *cnt)
+{
+	struct dpi_event *ev;
+	__u32 len;
+
+	if (!s->dpi_want)
+		return;
+	ev = dpi_buffer(HOOK_INGRESS);
+	len = dpi_len(s);
+	barrier_var(len); /* the bound checked on the register the helper gets */
+	if (!ev || len < 1 || len > DPI_SNAP || bpf_xdp_load_bytes(ctx, s->pkt.l3_off, ev->ip, len))
+		return;
+	dpi_submit(s, ev, len, cnt);
+}
+
+/* --dpi at TC egress, likewise. */
+static __always_inline void dpi_emit_skb(struct __sk_buff *skb, struct scratch *s,
+					 struct nfx_counters *cnt)
+{
+	struct dpi_event *ev;
+	__u32 len;
+
+	if (!s->dpi_want)
+		return;
+	ev = dpi_buffer(HOOK_EGRESS);
+	len = dpi_len(s);
+	barrier_var(len);
+	if (!ev || len < 1 || len > DPI_SNAP || bpf_skb_load_bytes(skb, s->pkt.l3_off, ev->ip, len))
+		return;
+	dpi_submit(s, ev, len, cnt);
+}
+
 SEC("xdp.frags")
 int nfx_meter(struct xdp_md *ctx)
 {
@@ -553,6 +708,8 @@ int nfx_meter(struct xdp_md *ctx)
 	if (replayed)
 		replay_advance(r, s->ts);
 	count(cnt, r);
+	if (cfg_dpi && r == NFX_FRAMES_METERED)
+		dpi_emit_xdp(ctx, s, cnt);
 	return XDP_PASS;
 }
 
@@ -598,6 +755,8 @@ int nfx_egress(struct __sk_buff *skb)
 	}
 	r = meter_frame(s, &s->frame, cnt);
 	count(cnt, r);
+	if (cfg_dpi && r == NFX_FRAMES_METERED)
+		dpi_emit_skb(skb, s, cnt);
 	return TC_NEXT;
 }
 
@@ -688,6 +847,35 @@ int nfx_close(struct xdp_md *ctx)
 	__u32 n = close_queue_len;
 
 	bpf_loop(n < CLOSE_BATCH ? n : CLOSE_BATCH, close_one, NULL, 0);
+	return XDP_PASS;
+}
+
+static long dpi_done_one(__u32 i, void *unused)
+{
+	struct dpi_done_req *r;
+	struct flow_entry *e;
+	__u64 gen;
+
+	if (i >= DPI_DONE_BATCH)
+		return 1;
+	r = &dpi_done_queue[i];
+	e = bpf_map_lookup_elem(&flows, &r->key);
+	if (!e || flow_enter(e, &r->key, &gen))
+		return 0; /* closed, or being closed: nothing more will be claimed */
+	/* A racing claim may add one to it after: still far above any N. */
+	if ((gen >> 32) == r->gen)
+		e->dpi_packets = DPI_DONE;
+	flow_leave(e, gen);
+	return 0;
+}
+
+/* --dpi: the flows of dpi_done_queue[0..dpi_done_len) claim no more packets. */
+SEC("xdp")
+int nfx_dpi_done(struct xdp_md *ctx)
+{
+	__u32 n = dpi_done_len;
+
+	bpf_loop(n < DPI_DONE_BATCH ? n : DPI_DONE_BATCH, dpi_done_one, NULL, 0);
 	return XDP_PASS;
 }
 

@@ -8,12 +8,13 @@ set -euo pipefail
 # Build: BPF toolchain, libraries and code generators.
 build=(make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 	protobuf-c-compiler libprotobuf-c-dev libzmq3-dev libpcap-dev libmicrohttpd-dev
-	libmosquitto-dev libclang-rt-14-dev)
+	libmosquitto-dev libclang-rt-14-dev libndpi-dev)
 # Tests and demo: namespaces, traffic, capture replay.
 run=(iproute2 iputils-ping iperf3 curl python3 tcpreplay tcpdump ethtool procps
 	python3-prometheus-client python3-yaml help2man groff-base man-db systemd
 	nfdump pmacct mosquitto mosquitto-clients protobuf-compiler python3-protobuf
 	python3-zmq python3-pandas openssl
+	libndpi-bin # ndpiReader: the DPI suite's reference
 	python3-venv python3-pip python3-setuptools python3-wheel # pip install ./python, offline
 	podman runc debootstrap) # the container suite (deploy/container-test.sh)
 

@@ -110,9 +110,12 @@ def iter_pb_file(path):
         pos = start + n
 
 
-def _shown(number, statistical, splt):
+def _shown(number, statistical, splt, dpi=False):
     # The same groups as field_shown() in user/format.c: --statistical
-    # fields are numbered 30..89, --splt fields 90..99 and 108.
+    # fields are numbered 30..89, --splt fields 90..99 and 108, --dpi
+    # fields 123..133.
+    if 123 <= number <= 133:
+        return dpi
     if 30 <= number < 90:
         return statistical
     if 90 <= number < 100 or number == 108:
@@ -125,12 +128,14 @@ def flow_fields():
     return sorted(pb2().Flow.DESCRIPTOR.fields, key=lambda f: f.number)
 
 
-def columns_for(batch=None, statistical=None, splt=None):
-    """Column names a batch's flows carry: its statistical and splt flags decide."""
+def columns_for(batch=None, statistical=None, splt=None, dpi=None):
+    """Column names a batch's flows carry: its statistical, splt and dpi fields decide."""
     if batch is not None:
         statistical = batch.statistical if statistical is None else statistical
         splt = batch.splt > 0 if splt is None else splt
-    return [f.name for f in flow_fields() if _shown(f.number, bool(statistical), bool(splt))]
+        dpi = batch.dpi > 0 if dpi is None else dpi
+    return [f.name for f in flow_fields()
+            if _shown(f.number, bool(statistical), bool(splt), bool(dpi))]
 
 
 def flow_to_dict(flow, columns):

@@ -188,8 +188,10 @@ class Anonymizer:
 class NFStreamer:
     """NFStream's NFStreamer with nfxdp metering (see the module's text).
 
-    Parameters as NFStream's, defaults as NFStream's but n_dissections (0: nfxdp
-    has no application detection yet). nfxdp's own: ``on_event`` (a ZeroMQ
+    Parameters as NFStream's, defaults as NFStream's but n_dissections: 0 (off)
+    here, as nfxdp's --dpi (it costs collector CPU per flow and makes capture
+    replay go frame by frame); n_dissections=20 is NFStream's default and
+    gives its application columns (nDPI 4.2). nfxdp's own: ``on_event`` (a ZeroMQ
     source's gaps and restarts), ``nfxdp_options`` (more of nfxdp's command
     line, e.g. ``["--max-flows", "4096"]``). The flows come out with
     ``expiration_id`` 4 where the capture's end flushed them (NFStream: 0).
@@ -230,9 +232,6 @@ class NFStreamer:
             _refuse("udps", udps, "NFStream's plugins (NFPlugin) run Python on every packet; "
                     "nfxdp meters in the kernel and has no plugin interface")
         self.n_dissections = _whole("n_dissections", n_dissections, 0, 255)
-        if n_dissections:
-            _refuse("n_dissections", n_dissections, "nfxdp has no application detection "
-                    "(nDPI) yet: pass n_dissections=0")
         self.statistical_analysis = _flag("statistical_analysis", statistical_analysis)
         self.splt_analysis = _whole("splt_analysis", splt_analysis, 0, 65535)
         if splt_analysis > SPLT_MAX:
@@ -307,7 +306,7 @@ class NFStreamer:
                  "active_timeout": (1800, "--active-timeout"),
                  "accounting_mode": (0, "--accounting"),
                  "statistical_analysis": (False, "--statistical"),
-                 "splt_analysis": (0, "--splt")}
+                 "splt_analysis": (0, "--splt"), "n_dissections": (0, "--dpi")}
         for name, (default, option) in agent.items():
             if getattr(self, name) != default:
                 _refuse(name, getattr(self, name), "a ZeroMQ source is metered by its agent: "
@@ -332,6 +331,8 @@ class NFStreamer:
             cmd.append("--statistical")
         if self.splt_analysis:
             cmd += ["--splt", str(self.splt_analysis)]
+        if self.n_dissections:
+            cmd += ["--dpi", str(self.n_dissections)]
         return cmd + self.nfxdp_options + ["--output", "-", "--format", "pb"]
 
     # ---- running nfxdp ------------------------------------------------------------------

@@ -148,9 +148,9 @@ check "iteration: Flow objects with NFStream's attribute names, all $(csv_rows "
 check "promiscuous_mode=False on a file: the same flows (no effect, as in NFStream)" \
 	"$(r "$P/dhcp.pcap" 'NFStreamer(source=SRC, promiscuous_mode=False).to_pandas().equals(NFStreamer(source=SRC).to_pandas())')" \
 	True
-check "n_dissections=0 accepted (default here); 20 refused until application detection exists" \
-	"$(r "$P/dhcp.pcap" 'len(NFStreamer(source=SRC, n_dissections=0).to_pandas())') $(q "$P/dhcp.pcap" 'NFStreamer(source=SRC, n_dissections=20)')" \
-	"2 ValueError: n_dissections=20: nfxdp has no application detection (nDPI) yet: pass n_dissections=0"
+check "n_dissections=0 (default here): no application columns; 20: nDPI's, as NFStream's" \
+	"$(r "$P/dhcp.pcap" '"application_name" in NFStreamer(source=SRC, n_dissections=0).to_pandas().columns') $(r "$P/dhcp.pcap" '" ".join(NFStreamer(source=SRC, n_dissections=20).to_pandas().application_name)')" \
+	"False DHCP DHCP"
 for p in 'udps=[object()]' n_meters=2 performance_report=1 system_visibility_mode=1 \
 	socket_buffer_size=65536; do
 	got=$(q "$P/dhcp.pcap" "NFStreamer(source=SRC, $p)")

@@ -544,7 +544,9 @@ static void test_format(void)
 			"27,18," /* TCP flags 0x1b, 0x12 */
 			"[],0,false,0," /* splt_piat_us, sampling_rate, sampling_scaled, timestamp_source */
 			/* each direction's ifindex, ifname, hook; hooks; ToS; ICMP: a replayed flow's */
-			"0,,0,0,,0,0,0,0,0,0\n";
+			"0,,0,0,,0,0,0,0,0,0,"
+			/* --dpi's application columns, unset without it */
+			",,0,0,,,,,,false,0\n";
 
 		out = capture(print_row, &a);
 		ASSERT_STREQ(out, want, "the whole row");

@@ -246,7 +246,7 @@ static bool print_batch(struct cat_state *s, const struct cat_opts *o, const Nfx
 {
 	/* The columns follow the features of the stream's first batch. */
 	if (!s->batches)
-		format_columns_for(&s->cols, b->statistical, b->splt > 0);
+		format_columns_for(&s->cols, b->statistical, b->splt > 0, b->dpi > 0);
 	check_sequence(s, b);
 	if (b->end_of_stream) {
 		end_of_stream(s, o, b);

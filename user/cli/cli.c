@@ -53,6 +53,8 @@ void config_defaults(struct nfx_config *cfg)
 	cfg->accounting = mo.accounting;
 	cfg->decode_tunnels = mo.decode_tunnels;
 	cfg->poll_ms = 1000;
+	cfg->dpi_flows = NFX_DEFAULT_DPI_FLOWS;
+	cfg->dpi_ring = mo.dpi_ring_bytes;
 	cfg->zmq_endpoint = DEFAULT_ZMQ_ENDPOINT;
 	cfg->zmq_wait_ms = ZMQ_WAIT_MS_DEFAULT;
 	cfg->batch_flows = co.batch_flows;
@@ -533,6 +535,18 @@ static int check_rotate(const struct nfx_config *cfg)
 	return 0;
 }
 
+/* The DPI ring: a power of two, of whole pages, that a packet fits in. */
+static int check_dpi(const struct nfx_config *cfg)
+{
+	uint64_t r = cfg->dpi_ring;
+
+	if (r < 16384 || r > (1ULL << 30) || (r & (r - 1))) {
+		pr_warn("--dpi-ring: a power of two from 16k to 1G\n");
+		return -1;
+	}
+	return 0;
+}
+
 /* What the options say together. */
 static int check_config(struct nfx_config *cfg)
 {
@@ -550,8 +564,11 @@ static int check_config(struct nfx_config *cfg)
 	/* Another sink turns the default ZeroMQ endpoint off; --zmq keeps it. */
 	if ((cfg->output || cfg->ipfix || cfg->mqtt) && !cfg->zmq_chosen)
 		cfg->zmq_endpoint = NULL;
-	if (check_rotate(cfg))
+	if (check_rotate(cfg) || check_dpi(cfg))
 		return -1;
+	/* The batch entry point sees a frame's headers only; nDPI wants its payload. */
+	if (cfg->dpi && cfg->n_pcaps)
+		cfg->replay_frames = 1;
 	return check_persist(cfg);
 }
 

@@ -50,6 +50,9 @@ struct nfx_config {
 	int accounting;	  /* enum accounting */
 	bool statistical; /* NFStream's statistical_analysis */
 	uint32_t splt;	  /* NFStream's splt_analysis: first N packets, 0: off */
+	uint32_t dpi;	  /* NFStream's n_dissections: nDPI on the first N packets, 0: off */
+	uint32_t dpi_flows; /* flows in dissection at once */
+	uint64_t dpi_ring; /* bytes of the kernel's DPI ring */
 	bool decode_tunnels;
 
 	/* Observation and selection. */

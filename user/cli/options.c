@@ -232,6 +232,21 @@ const struct option_def nfx_options[] = {
 	  "direction, size and inter-arrival of each flow's first N packets, N <= 32 "
 	  "(NFStream's splt_analysis; 0: off)",
 	  OPT_U32, F(splt), .min = 0, .max = SPLT_MAX, .example = "20" },
+	{ "dpi", 0, "N", METERING,
+	  "application detection (nDPI): the kernel hands the payload of each flow's first "
+	  "N packets to nDPI, which fills NFStream's application columns (NFStream's "
+	  "n_dissections; 0, the default: off, as it costs the collector CPU per flow and "
+	  "makes --pcap meter frame by frame; NFStream's default is 20)",
+	  OPT_U32, F(dpi), .min = 0, .max = DPI_MAX_PACKETS, .example = "20" },
+	{ "dpi-flows", 0, "N", METERING,
+	  "flows in dissection at once; a new flow past them is not dissected (counted in "
+	  "dpi_flows_full, its record's application_dpi_cut set)",
+	  OPT_U32, F(dpi_flows), .min = 1, .max = 1U << 24, .example = "1024" },
+	{ "dpi-ring", 0, "SIZE", METERING,
+	  "bytes of the ring that takes packets to nDPI (a power of two; k, M, G); a packet "
+	  "that finds it full is counted in dpi_ring_full and its record's "
+	  "application_dpi_cut set",
+	  OPT_SIZE, F(dpi_ring), .example = "4M" },
 	{ "decode-tunnels", 0, "on|off", METERING,
 	  "meter the flows inside GTP-U, CAPWAP and TZSP (IP-in-IP is always decoded)",
 	  OPT_ONOFF, F(decode_tunnels), .choices = onoff, .example = "off" },

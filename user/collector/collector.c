@@ -23,6 +23,7 @@ void collector_opts_default(struct collector_opts *o)
 	o->expiry.capacity = NFX_DEFAULT_MAX_FLOWS;
 	o->batch_flows = 256;
 	o->batch_ms = 1000;
+	o->dpi_flows = NFX_DEFAULT_DPI_FLOWS;
 }
 
 static uint64_t closed_total(const struct collector *c)
@@ -136,12 +137,15 @@ static int on_flow_event(void *ctx, void *data, size_t size)
 {
 	struct collector *c = ctx;
 	const struct flow_event *ev = data;
+	struct record_app app;
 	struct flow_rec *r;
 
 	if (size < sizeof(*ev) - sizeof(ev->entry) + c->m->entry_size)
 		return 0;
 	if (ev->reason < EXPIRY_COUNT)
 		c->expired[ev->reason]++;
+	if (c->dpi)
+		dpi_take(c->dpi, ev, &app); /* its nDPI state goes, exported or not */
 	if (flow_sampled_out(c, ev)) {
 		c->flows_sampled_out++;
 		return 0;
@@ -149,6 +153,8 @@ static int on_flow_event(void *ctx, void *data, size_t size)
 	r = batch_next(&c->batch, clock_ms(CLOCK_MONOTONIC));
 	record_build(r, ev, c->next_id, c->facts.capture_time ? 0 : c->clock_offset_ns, &c->feat,
 		     &c->ifaces);
+	if (c->dpi)
+		record_set_app(r, &app);
 	r->msg.sampling_rate = c->sampling_rate;
 	if (c->facts.capture_time)
 		r->msg.timestamp_source = TIMESTAMP_CAPTURE;
@@ -169,6 +175,9 @@ int collector_drain(struct collector *c)
 {
 	if (!c->facts.capture_time)
 		c->clock_offset_ns = clock_meter_to_unix();
+	/* A flow's packets reach nDPI before its record is built. */
+	if (c->dpi && dpi_drain(c->dpi))
+		pr_warn("Couldn't read the DPI ring\n");
 	for (;;) {
 		int n = event_ring_consume(&c->ring);
 
@@ -429,6 +438,7 @@ int collector_open(struct collector *c, struct meter *m, const struct collector_
 	c->ring.epoll_fd = -1;
 	c->feat.statistical = m->opts.statistical;
 	c->feat.splt = m->opts.splt;
+	c->feat.dpi = m->opts.dpi;
 	c->sampling_rate = m->opts.sample_n > 1 ? m->opts.sample_n : 1;
 	err = event_ring_open(&c->ring, meter_events_fd(m), o->persist, on_flow_event, c);
 	if (err)
@@ -447,6 +457,17 @@ int collector_open(struct collector *c, struct meter *m, const struct collector_
 	c->batch.msg.stream_id = stream_id ? stream_id : stream_id_new();
 	c->batch.msg.statistical = m->opts.statistical;
 	c->batch.msg.splt = m->opts.splt;
+	c->batch.msg.dpi = m->opts.dpi;
+	if (m->opts.dpi) {
+		/*
+		 * Live, scans close every flow by its active timeout; a capture
+		 * keeps an idle flow until its end, where it is flushed.
+		 */
+		c->dpi = dpi_open(m, m->opts.dpi, o->dpi_flows,
+				  facts->live ? o->expiry.active_ms : 0, &err);
+		if (!c->dpi)
+			return err;
+	}
 	if (m->pin_dir[0])
 		state_save(c, false);
 	return 0;
@@ -497,6 +518,8 @@ int collector_close(struct collector *c)
 	batch_free(&c->batch);
 	poller_free(&c->poller);
 	event_ring_close(&c->ring);
+	dpi_close(c->dpi);
+	c->dpi = NULL;
 	return c->lost ? 1 : 0;
 }
 
@@ -543,6 +566,16 @@ int collector_stats(struct collector *c, struct stat_item *items, int max)
 	ITEM("scans", c->poller.st.scans);
 	ITEM("last_scan_us", c->poller.st.last_scan_us);
 	ITEM("batches_sent", c->batch.msg.sequence);
+	if (c->dpi) {
+		struct dpi_counts dc;
+
+		dpi_counts(c->dpi, &dc);
+		ITEM("dpi_flows", dc.flows);
+		ITEM("dpi_flows_full", dc.flows_full);
+		ITEM("dpi_flows_in_dissection", dc.in_dissection);
+		ITEM("dpi_packets_fed", dc.packets);
+		ITEM("dpi_flows_stale", dc.stale);
+	}
 	meter_counters_hook(c->m, HOOK_INGRESS, cnt);
 	ITEM("ingress_frames_seen", cnt[NFX_FRAMES_SEEN]);
 	ITEM("ingress_frames_metered", cnt[NFX_FRAMES_METERED]);
@@ -691,6 +724,14 @@ void collector_metrics(struct collector *c, struct metrics_snapshot *s)
 	if (evicted_estimate(c, s->counters) > c->watch.evicted)
 		c->watch.evicted = evicted_estimate(c, s->counters);
 	s->flows_evicted = c->watch.evicted;
+	if (c->dpi) {
+		struct dpi_counts dc;
+
+		dpi_counts(c->dpi, &dc);
+		s->dpi_flows = dc.flows;
+		s->dpi_flows_full = dc.flows_full;
+		s->dpi_in_dissection = dc.in_dissection;
+	}
 	s->n_exporters = 0;
 	for (int i = 0; i < c->n_ex && i < METRICS_MAX_EXPORTERS; i++) {
 		struct metrics_exporter *me = &s->exporters[s->n_exporters++];

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "collector/dpi.h"
 #include "collector/expiry.h"
 #include "export/exporter.h"
 #include "meter/event_ring.h"
@@ -45,6 +46,7 @@ struct collector_opts {
 	uint32_t flow_sample_n;	     /* export 1 in N flows, by key hash; 0 or 1: all */
 	const struct flowfilter *flow_filter; /* export only the flows it selects; NULL: all */
 	bool scale_sampled;	     /* counts multiplied by the packet sampling rate */
+	uint32_t dpi_flows;	     /* --dpi: flows in dissection at once */
 	/* The meter is pinned (--persist): records stay in the ring until sent. */
 	bool persist;
 };
@@ -76,6 +78,7 @@ struct collector {
 	struct exporter *ex[COLLECTOR_MAX_EXPORTERS];
 	int n_ex;
 	struct record_features feat;
+	struct dpi *dpi;	   /* --dpi, else NULL */
 	struct iface_names ifaces; /* refreshed by every scan: interfaces come and go */
 	uint32_t sampling_rate; /* in every record: the meter's packet sampling */
 	uint64_t next_id;

@@ -110,7 +110,8 @@ int file_exporter_open(struct file_exporter *fx, const char *path, enum out_form
 	fx->format = format;
 	fx->compress = compress;
 	fx->append = append;
-	format_columns_for(&fx->cols, feat && feat->statistical, feat && feat->splt);
+	format_columns_for(&fx->cols, feat && feat->statistical, feat && feat->splt,
+			   feat && feat->dpi);
 	fx->f = open_stream(path, compress, append, &fx->fd);
 	if (!fx->f) {
 		int err = errno;

@@ -48,12 +48,21 @@ enum ipfix_val {
 	V_OUT_IF,   /* ... when the host sent it */
 	V_FLOW_DIR, /* flowDirection: 0 ingress, 1 egress */
 	V_ICMP,	    /* icmpTypeCode: type * 256 + code */
+	V_STR,	    /* a string member: variable length, at most .size bytes */
+	V_APP_ID,   /* applicationId: classification engine, then nDPI's ids */
 };
 
 /* The records a field is in: biflow (RFC 5103) ones, uniflow ones (--ipfix-biflow off). */
 #define IN_BI 0x1
 #define IN_UNI 0x2
 #define IN_ALL (IN_BI | IN_UNI)
+#define IN_DPI 0x4 /* only with --dpi: the application columns */
+#define VARLEN 65535 /* a template's length of a variable-length element (RFC 7011 7) */
+/*
+ * applicationId (RFC 6759): classification engine 6, "user defined", then
+ * nDPI's master << 16 | app: nDPI's ids have no registry of their own.
+ */
+#define APP_ENGINE_USER 6
 /* The --accounting modes a field is in (bit 1 << enum accounting). */
 #define ACCT(mode) (1u << (mode))
 #define ACCT_ALL 0xf
@@ -70,6 +79,8 @@ struct ipfix_field {
 };
 
 #define NUM(member) V_NUM, offsetof(Nfxdp__Flow, member), sizeof(((Nfxdp__Flow *)0)->member)
+#define STR(member, max) V_STR, offsetof(Nfxdp__Flow, member), max
+#define DPI (IN_ALL | IN_DPI)
 #define REV IPFIX_PEN_REVERSE
 #define NFX IPFIX_PEN_NFXDP
 
@@ -144,6 +155,18 @@ static const struct ipfix_field fields[] = {
 	{ 61, 1, 0, V_FLOW_DIR, .in = IN_ALL, .acct = ACCT_ALL },	   /* flowDirection */
 	{ 5, 1, 0, NUM(src2dst_tos), IN_ALL, ACCT_ALL },		   /* ipClassOfService */
 	{ 32, 2, 0, V_ICMP, .in = IN_ALL, .acct = ACCT_ALL },	   /* icmpTypeCodeIPv4 */
+	/* --dpi: NFStream's application columns; nfxdp's are 1000 + the field's number. */
+	{ 95, 5, 0, V_APP_ID, .in = DPI, .acct = ACCT_ALL },	   /* applicationId */
+	{ 96, VARLEN, 0, STR(application_name, 63), DPI, ACCT_ALL }, /* applicationName */
+	{ 1124, VARLEN, NFX, STR(application_category_name, 31), DPI, ACCT_ALL },
+	{ 1125, 1, NFX, NUM(application_is_guessed), DPI, ACCT_ALL },
+	{ 1126, 1, NFX, NUM(application_confidence), DPI, ACCT_ALL },
+	{ 1127, VARLEN, NFX, STR(requested_server_name, 95), DPI, ACCT_ALL },
+	{ 1128, VARLEN, NFX, STR(client_fingerprint, 63), DPI, ACCT_ALL },
+	{ 1129, VARLEN, NFX, STR(server_fingerprint, 63), DPI, ACCT_ALL },
+	{ 1130, VARLEN, NFX, STR(user_agent, 255), DPI, ACCT_ALL },
+	{ 1131, VARLEN, NFX, STR(content_type, 63), DPI, ACCT_ALL },
+	{ 1132, 1, NFX, NUM(application_dpi_cut), DPI, ACCT_ALL },
 };
 
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -152,7 +175,7 @@ static const struct ipfix_field fields[] = {
 static bool field_in(unsigned i, const struct ipfix_opts *o, bool uniflow)
 {
 	return (fields[i].in & (uniflow ? IN_UNI : IN_BI)) &&
-	       (fields[i].acct & ACCT(o->accounting & 3));
+	       (fields[i].acct & ACCT(o->accounting & 3)) && (o->dpi || !(fields[i].in & IN_DPI));
 }
 
 static struct ipfix_field field_of(unsigned i, bool v6)
@@ -233,6 +256,28 @@ static uint64_t flow_number(const Nfxdp__Flow *f, const struct ipfix_field *fd)
 	if (fd->val == V_SAMPLING)
 		return sampling_interval(f);
 	return fd->size == sizeof(uint64_t) ? *(const uint64_t *)p : *(const uint32_t *)p;
+}
+
+/*
+ * A string member as a variable-length element (RFC 7011 7): its length in
+ * one octet (all of them are shorter than 255 bytes), then its bytes, at
+ * most the field's .size. Returns the bytes written.
+ */
+static size_t put_string(const Nfxdp__Flow *f, const struct ipfix_field *fd, uint8_t *out)
+{
+	const char *s = *(char *const *)((const char *)f + fd->off);
+	size_t n = s ? strnlen(s, fd->size) : 0;
+
+	out[0] = n;
+	memcpy(out + 1, s ? s : "", n);
+	return 1 + n;
+}
+
+/* applicationId: the engine, then nDPI's ids. */
+static void put_app_id(const Nfxdp__Flow *f, uint8_t *out)
+{
+	out[0] = APP_ENGINE_USER;
+	put_be(out + 1, f->application_ndpi_id, 4);
 }
 
 /* A MAC that does not parse is exported as zeros: the flow still counts. */
@@ -316,6 +361,10 @@ static size_t encode(const Nfxdp__Flow *f, const struct ipfix_opts *o, struct fo
 
 		if (!field_in(i, o, fm.uniflow))
 			continue;
+		if (fd.val == V_STR) {
+			n += put_string(f, &fd, out + n);
+			continue;
+		}
 		if (fd.val == V_SRC_ADDR)
 			memcpy(out + n, src, fd.len);
 		else if (fd.val == V_DST_ADDR)
@@ -324,6 +373,8 @@ static size_t encode(const Nfxdp__Flow *f, const struct ipfix_opts *o, struct fo
 			parse_mac(f->src_mac, out + n);
 		else if (fd.val == V_DST_MAC)
 			parse_mac(f->dst_mac, out + n);
+		else if (fd.val == V_APP_ID)
+			put_app_id(f, out + n);
 		else
 			put_be(out + n, flow_number(f, &fd), fd.len);
 		n += fd.len;
@@ -415,7 +466,7 @@ static size_t max_record(const struct ipfix_opts *o)
 
 	for (unsigned i = 0; i < N_FIELDS; i++)
 		if (field_in(i, o, o->uniflow))
-			n += field_of(i, true).len;
+			n += fields[i].val == V_STR ? 1 + fields[i].size : field_of(i, true).len;
 	for (unsigned i = 0; o->statistical && i < N_STAT; i++)
 		n += stat_len(stat_field(i));
 	return n;

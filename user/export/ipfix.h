@@ -63,6 +63,7 @@ struct ipfix_opts {
 	bool statistical;	       /* records carry the --statistical features */
 	int accounting;		       /* enum accounting: which element holds the bytes */
 	bool uniflow;		       /* a record per direction, no reverse elements */
+	bool dpi;		       /* records carry the application columns (--dpi) */
 };
 
 /* A message waiting in the TCP queue. */

@@ -35,6 +35,7 @@ void meter_opts_default(struct meter_opts *o)
 	/* Live, a burst of closes on packet arrival waits for the collector. */
 	o->programs = LOAD_METER;
 	o->ring_bytes = 8 << 20;
+	o->dpi_ring_bytes = NFX_DEFAULT_DPI_RING;
 }
 
 void meter_opts_for_replay(struct meter_opts *o, bool frame_by_frame)
@@ -181,6 +182,13 @@ int meter_load(struct meter *m, const struct meter_opts *o)
 	}
 	if (!err && o->ring_bytes)
 		err = bpf_map__set_max_entries(skel->maps.flow_events, o->ring_bytes);
+	/* Without --dpi its ring stays one page, its buffers one. */
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.dpi_events,
+					       o->dpi ? o->dpi_ring_bytes : 4096);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.dpi_scratch,
+					       o->dpi ? libbpf_num_possible_cpus() * HOOK_COUNT : 1);
 	if (err) {
 		pr_warn("Couldn't size the flow cache to %u entries: %s\n", o->max_flows,
 			strerror(-err));

@@ -69,6 +69,8 @@ struct meter_opts {
 	const struct pcap_ebpf *filter; /* --filter, NULL: none */
 	uint32_t hash_k, hash_n;	 /* --hash-slice K/N; n = 0: off */
 	uint32_t splt;	    /* --splt N, 0: off */
+	uint32_t dpi;	    /* --dpi N: first N packets of each flow to nDPI, 0: off */
+	uint32_t dpi_ring_bytes; /* its ring: a power of two, whole pages */
 	bool single_writer; /* capture replay: one frame at a time, no atomics needed */
 	/*
 	 * Capture replay: max_flows covers every frame, so the cache never
@@ -136,6 +138,10 @@ int meter_counters_hook(const struct meter *m, enum meter_hook hook,
 /* The requests nfx_close reads, and a run of it over the first @n. */
 struct close_req *meter_close_queue(struct meter *m);
 int meter_run_close(struct meter *m, uint32_t n);
+/* --dpi: the packet ring, and the flows nfx_dpi_done marks, with a run over the first @n. */
+int meter_dpi_fd(const struct meter *m);
+struct dpi_done_req *meter_dpi_done_queue(struct meter *m);
+int meter_run_dpi_done(struct meter *m, uint32_t n);
 /* Batch replay (LOAD_REPLAY): the memory-mapped slots, a run over [first, first + count). */
 struct replay_slot *meter_replay_slots(struct meter *m);
 int meter_run_replay(struct meter *m, uint32_t first, uint32_t count);

@@ -23,6 +23,7 @@
 		(rodata)->cfg_hash_n = (o)->hash_n;                                            \
 		(rodata)->cfg_hash_k = (o)->hash_k;                                            \
 		(rodata)->cfg_splt = (o)->splt;                                                \
+		(rodata)->cfg_dpi = (o)->dpi;                                                  \
 	} while (0)
 
 #endif /* NFXDP_METER_RODATA_H */

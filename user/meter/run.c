@@ -69,6 +69,22 @@ int meter_run_close(struct meter *m, uint32_t n)
 	return run_once(bpf_program__fd(m->skel->progs.nfx_close), "the flow closer");
 }
 
+int meter_dpi_fd(const struct meter *m)
+{
+	return bpf_map__fd(m->skel->maps.dpi_events);
+}
+
+struct dpi_done_req *meter_dpi_done_queue(struct meter *m)
+{
+	return m->skel->bss->dpi_done_queue;
+}
+
+int meter_run_dpi_done(struct meter *m, uint32_t n)
+{
+	m->skel->bss->dpi_done_len = n;
+	return run_once(bpf_program__fd(m->skel->progs.nfx_dpi_done), "the DPI marker");
+}
+
 struct replay_slot *meter_replay_slots(struct meter *m)
 {
 	size_t size = (size_t)REPLAY_SLOTS * sizeof(struct replay_slot);

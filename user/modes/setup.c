@@ -72,6 +72,8 @@ void mode_meter_opts(struct meter_opts *o, const struct nfx_config *cfg)
 	o->hash_k = cfg->hash_slice_k;
 	o->hash_n = cfg->hash_slice_n;
 	o->splt = cfg->splt;
+	o->dpi = cfg->dpi;
+	o->dpi_ring_bytes = cfg->dpi_ring;
 	o->max_flows = cfg->max_flows;
 }
 
@@ -89,6 +91,7 @@ void mode_collector_opts(struct collector_opts *o, const struct nfx_config *cfg)
 	o->flow_filter = cfg->flow_filter;
 	o->scale_sampled = cfg->scale_sampled;
 	o->persist = cfg->persist;
+	o->dpi_flows = cfg->dpi_flows;
 }
 
 static int open_file(struct collector *c, const struct nfx_config *cfg)
@@ -100,7 +103,7 @@ static int open_file(struct collector *c, const struct nfx_config *cfg)
 		/* A restarted or ending --persist collector continues the file. */
 		.append = cfg->persist || cfg->detach,
 		.rotate_size = cfg->output_rotate,
-		.feat = { .statistical = cfg->statistical, .splt = cfg->splt },
+		.feat = { .statistical = cfg->statistical, .splt = cfg->splt, .dpi = cfg->dpi },
 	};
 	int err;
 	struct exporter *x = file_exporter_new(&o, &err);
@@ -134,6 +137,7 @@ static int open_ipfix(struct collector *c, const struct nfx_config *cfg)
 	o.template_refresh_s = cfg->ipfix_template_s;
 	o.max_msg = cfg->ipfix_msg_size;
 	o.statistical = cfg->statistical;
+	o.dpi = cfg->dpi > 0;
 	o.accounting = cfg->accounting;
 	o.uniflow = !cfg->ipfix_biflow;
 	x = ipfix_exporter_new(cfg->ipfix, &o, &err);

@@ -36,6 +36,8 @@ static const struct {
 	{ "expired_on_arrival", "Flows a packet found expired and closed itself." },
 	{ "expiry_deferred", "Expirations put off because the export ring was full." },
 	{ "time_restamped", "Replayed frames metered at another time than their own (PARITY.md)." },
+	{ "dpi_packets", "Packets the meter handed to nDPI (--dpi)." },
+	{ "dpi_ring_full", "Packets for nDPI the DPI ring had no room for (--dpi)." },
 };
 
 /* ---- rendering ---------------------------------------------------------- */
@@ -159,6 +161,15 @@ static void render_counters(struct out *o, const struct metrics_snapshot *s)
 			     "Frames not metered, by reason.");
 	render_counter_group(o, s, "lost_", "frames_lost_total",
 			     "Frames the flow cache could not take, by reason.");
+	family(o, "dpi_flows_total", "counter", "Flows nDPI dissected (--dpi).");
+	sample_u64(o, "dpi_flows_total", s->dpi_flows);
+	family(o, "dpi_flows_in_dissection", "gauge", "Flows whose nDPI state is kept now.");
+	sample_u64(o, "dpi_flows_in_dissection", s->dpi_in_dissection);
+	family(o, "dpi_cut_total", "counter",
+	       "What did not reach nDPI, by reason: packets (ring_full), flows (flows_full).");
+	sample_label_u64(o, "dpi_cut_total", "reason", "ring_full",
+			 s->counters[NFX_DPI_RING_FULL]);
+	sample_label_u64(o, "dpi_cut_total", "reason", "flows_full", s->dpi_flows_full);
 }
 
 static void render_by_reason(struct out *o, const char *fam, const char *help,

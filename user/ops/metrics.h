@@ -47,6 +47,8 @@ struct metrics_snapshot {
 	uint64_t flows_closed[EXPIRY_COUNT];	 /* by the meter, before sampling/filters */
 	uint64_t flows_exported[EXPIRY_COUNT]; /* as records */
 	uint64_t flows_evicted; /* estimated by the collector (created - closed - active) */
+	/* --dpi: flows dissected, refused (--dpi-flows in dissection), in dissection now. */
+	uint64_t dpi_flows, dpi_flows_full, dpi_in_dissection;
 
 	struct metrics_exporter exporters[METRICS_MAX_EXPORTERS]; /* the sinks in use */
 	int n_exporters;

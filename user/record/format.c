@@ -18,8 +18,10 @@ void format_columns_all(struct format_columns *cols)
 }
 
 /* Which feature a field belongs to, by its number in proto/flow.proto. */
-static bool field_shown(uint32_t id, bool statistical, bool splt)
+static bool field_shown(uint32_t id, bool statistical, bool splt, bool dpi)
 {
+	if (id >= 123 && id <= 133)
+		return dpi;
 	if (id >= 30 && id < 90)
 		return statistical;
 	if ((id >= 90 && id < 100) || id == 108)
@@ -27,13 +29,13 @@ static bool field_shown(uint32_t id, bool statistical, bool splt)
 	return true;
 }
 
-void format_columns_for(struct format_columns *cols, bool statistical, bool splt)
+void format_columns_for(struct format_columns *cols, bool statistical, bool splt, bool dpi)
 {
 	const ProtobufCMessageDescriptor *d = &nfxdp__flow__descriptor;
 
 	cols->n = 0;
 	for (unsigned i = 0; i < d->n_fields && cols->n < FORMAT_MAX_FIELDS; i++)
-		if (field_shown(d->fields[i].id, statistical, splt))
+		if (field_shown(d->fields[i].id, statistical, splt, dpi))
 			cols->f[cols->n++] = &d->fields[i];
 }
 

@@ -29,8 +29,8 @@ struct format_columns {
 
 /* Every field of the Flow message, in field-number order. */
 void format_columns_all(struct format_columns *cols);
-/* The fields flows carry with these features (--statistical, --splt N), in order. */
-void format_columns_for(struct format_columns *cols, bool statistical, bool splt);
+/* The fields flows carry with these features (--statistical, --splt N, --dpi N), in order. */
+void format_columns_for(struct format_columns *cols, bool statistical, bool splt, bool dpi);
 
 void format_csv_header(FILE *out, const struct format_columns *cols);
 void format_csv_row(FILE *out, const struct format_columns *cols, const Nfxdp__Flow *f);

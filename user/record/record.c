@@ -322,3 +322,21 @@ void record_build(struct flow_rec *r, const struct flow_event *ev, uint64_t id,
 		build_splt(r, (const void *)((const char *)e + flow_splt_offset(feat->statistical)),
 			   feat->splt <= SPLT_MAX ? feat->splt : SPLT_MAX);
 }
+
+void record_set_app(struct flow_rec *r, const struct record_app *app)
+{
+	Nfxdp__Flow *m = &r->msg;
+
+	r->app = *app;
+	m->application_name = r->app.name;
+	m->application_category_name = r->app.category;
+	m->application_is_guessed = app->guessed;
+	m->application_confidence = app->confidence;
+	m->requested_server_name = r->app.server_name;
+	m->client_fingerprint = r->app.client_fp;
+	m->server_fingerprint = r->app.server_fp;
+	m->user_agent = r->app.user_agent;
+	m->content_type = r->app.content_type;
+	m->application_dpi_cut = app->cut;
+	m->application_ndpi_id = app->ndpi_id;
+}

@@ -14,6 +14,22 @@
 struct record_features {
 	bool statistical;
 	uint32_t splt;
+	uint32_t dpi; /* --dpi N: the application columns */
+};
+
+/* --dpi: NFStream's application columns of a flow, as nDPI gave them. */
+struct record_app {
+	char name[64];
+	char category[32];
+	uint32_t guessed;
+	uint32_t confidence;
+	char server_name[96];
+	char client_fp[64];
+	char server_fp[64];
+	char user_agent[256];
+	char content_type[64];
+	bool cut; /* packets of the first N never reached nDPI */
+	uint32_t ndpi_id; /* master << 16 | app */
 };
 
 /* timestamp_source in records (proto/flow.proto). */
@@ -63,6 +79,7 @@ struct flow_rec {
 	int32_t splt_ps[SPLT_MAX];
 	int64_t splt_piat_ms[SPLT_MAX];
 	int64_t splt_piat_us[SPLT_MAX];
+	struct record_app app;
 };
 
 /*
@@ -73,6 +90,9 @@ struct flow_rec {
 void record_build(struct flow_rec *r, const struct flow_event *ev, uint64_t id,
 		  int64_t clock_offset_ns, const struct record_features *feat,
 		  const struct iface_names *names);
+
+/* --dpi: the application columns of @r from @app (copied). */
+void record_set_app(struct flow_rec *r, const struct record_app *app);
 
 /* Sample standard deviation from count, sum and sum of squares (exact integer arithmetic). */
 double record_stddev(uint64_t n, uint64_t sum, uint64_t sumsq);
