@@ -102,6 +102,20 @@ $(BUILD)/obj/%.o: user/%.c | $(GEN_HDRS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(NFX_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
+# The user-space meter: bpf/meter.bpf.c compiled a second time, for the host
+# (bpf/usermode.h), with the BPF build's warnings; every symbol but
+# meter/umeter.h's is then made local, so the program's global names
+# (flows, counters, ...) stay inside the object.
+UMETER_CFLAGS = $(INCLUDES) -Wall -Wno-unused-function -Wno-unknown-pragmas -std=gnu11 \
+		-D_GNU_SOURCE -DNFX_USERSPACE -fno-strict-aliasing -fvisibility=hidden \
+		$(CFLAGS) $(EXTRA_CFLAGS)
+
+$(call obj,user/meter/umeter.c): user/meter/umeter.c | $(GEN_HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(UMETER_CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(Q)objcopy --localize-hidden $@
+
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^

@@ -18,10 +18,16 @@
  * Header layouts on the wire never change: no CO-RE relocations, so loading
  * does not have to read the kernel's BTF (tens of milliseconds).
  */
+#ifdef NFX_USERSPACE
+#include "usermode.h" /* the second compilation: user space (user/meter/umeter.c) */
+#else
 #define BPF_NO_PRESERVE_ACCESS_INDEX
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+/* Set by the collector before load; frozen, so the verifier prunes what they turn off. */
+#define NFX_CONFIG const volatile
+#endif
 
 #include "flow.h"
 
@@ -80,20 +86,20 @@ struct {
 } scratch_map SEC(".maps");
 
 /* Configuration, set by the collector before load. 0 disables a timeout. */
-const volatile __u64 cfg_idle_timeout_ms = NFX_DEFAULT_IDLE_TIMEOUT_MS;
-const volatile __u64 cfg_active_timeout_ms = NFX_DEFAULT_ACTIVE_TIMEOUT_MS;
-const volatile __u8 cfg_natural_expiry = 1;
-const volatile __u8 cfg_accounting = ACCOUNT_LINK;
-const volatile __u8 cfg_decode_tunnels = 1; /* GTP-U, CAPWAP, TZSP (IP-in-IP always) */
-const volatile __u8 cfg_single_writer = 0;  /* capture replay: see add_u64() */
-const volatile __u8 cfg_statistical = 0;    /* --statistical: struct flow_statistics */
-const volatile __u32 cfg_splt = 0;	    /* --splt N: struct flow_splt, N <= SPLT_MAX */
-const volatile __u32 cfg_sample_n = 0;	    /* --sample N: 1 in N frames, 0 or 1: all */
-const volatile __u8 cfg_sample_systematic = 0; /* every N-th frame (per CPU), else random */
-const volatile __u32 cfg_snaplen = 0;	    /* --snaplen: header bytes any stage may read */
-const volatile __u8 cfg_pcap_filter = 0;    /* --filter: pcap_filter() is replaced */
-const volatile __u32 cfg_hash_n = 0;	    /* --hash-slice K/N: N, 0: off */
-const volatile __u32 cfg_hash_k = 0;	    /* ... and K */
+NFX_CONFIG __u64 cfg_idle_timeout_ms = NFX_DEFAULT_IDLE_TIMEOUT_MS;
+NFX_CONFIG __u64 cfg_active_timeout_ms = NFX_DEFAULT_ACTIVE_TIMEOUT_MS;
+NFX_CONFIG __u8 cfg_natural_expiry = 1;
+NFX_CONFIG __u8 cfg_accounting = ACCOUNT_LINK;
+NFX_CONFIG __u8 cfg_decode_tunnels = 1; /* GTP-U, CAPWAP, TZSP (IP-in-IP always) */
+NFX_CONFIG __u8 cfg_single_writer = 0;  /* capture replay: see add_u64() */
+NFX_CONFIG __u8 cfg_statistical = 0;    /* --statistical: struct flow_statistics */
+NFX_CONFIG __u32 cfg_splt = 0;	    /* --splt N: struct flow_splt, N <= SPLT_MAX */
+NFX_CONFIG __u32 cfg_sample_n = 0;	    /* --sample N: 1 in N frames, 0 or 1: all */
+NFX_CONFIG __u8 cfg_sample_systematic = 0; /* every N-th frame (per CPU), else random */
+NFX_CONFIG __u32 cfg_snaplen = 0;	    /* --snaplen: header bytes any stage may read */
+NFX_CONFIG __u8 cfg_pcap_filter = 0;    /* --filter: pcap_filter() is replaced */
+NFX_CONFIG __u32 cfg_hash_n = 0;	    /* --hash-slice K/N: N, 0: off */
+NFX_CONFIG __u32 cfg_hash_k = 0;	    /* ... and K */
 
 /*
  * Capture time as the meter sees it: the latest timestamp of a metered
@@ -460,6 +466,15 @@ static __always_inline void replay_advance(int r, __u64 ts)
 		replay_clock = ts;
 }
 
+/* Bytes of the frame to copy for parsing, counting truncation by --snaplen. */
+static __always_inline __u32 copy_len(struct nfx_counters *cnt, __u32 caplen)
+{
+	if (caplen > read_window() && cfg_snaplen)
+		cnt->c[NFX_TRUNCATED]++;
+	return caplen < read_window() ? caplen : read_window();
+}
+
+#ifndef NFX_USERSPACE /* the entry points that need a kernel context */
 #ifdef NFX_HW_METADATA
 /*
  * NIC metadata, in the device-bound build (meter_hw.bpf.c): the kfuncs
@@ -496,14 +511,6 @@ static __always_inline __u64 rx_time(struct xdp_md *ctx, struct scratch *s)
 	return bpf_ktime_get_boot_ns();
 }
 #endif
-
-/* Bytes of the frame to copy for parsing, counting truncation by --snaplen. */
-static __always_inline __u32 copy_len(struct nfx_counters *cnt, __u32 caplen)
-{
-	if (caplen > read_window() && cfg_snaplen)
-		cnt->c[NFX_TRUNCATED]++;
-	return caplen < read_window() ? caplen : read_window();
-}
 
 SEC("xdp.frags")
 int nfx_meter(struct xdp_md *ctx)
@@ -600,6 +607,8 @@ int nfx_egress(struct __sk_buff *skb)
 	count(cnt, r);
 	return TC_NEXT;
 }
+
+#endif /* !NFX_USERSPACE */
 
 struct replay_walk {
 	struct nfx_counters *cnt;

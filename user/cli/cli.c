@@ -552,6 +552,15 @@ static int check_config(struct nfx_config *cfg)
 		cfg->zmq_endpoint = NULL;
 	if (check_rotate(cfg))
 		return -1;
+	if (cfg->meter_where == METER_USER && cfg->n_ifaces) {
+		pr_warn("--meter user meters capture files (--pcap): an interface is metered by "
+			"the kernel's XDP program (--meter kernel)\n");
+		return -1;
+	}
+	if (cfg->meter_where == METER_USER && cfg->replay_frames) {
+		pr_warn("--replay-mode frame runs the XDP program itself: it needs --meter kernel\n");
+		return -1;
+	}
 	return check_persist(cfg);
 }
 
