@@ -66,7 +66,7 @@ done
 
 ALL=("$REF"/pcaps/*)
 run --pcap "${ALL[@]}" --meter kernel --max-flows 4096 --idle-timeout 30 >"$T/k.csv"
-run --pcap "${ALL[@]}" --meter user --max-flows 4096 --idle-timeout 30 2>"$T/u.err" >"$T/u.csv"
+"$NFXDP" --pcap "${ALL[@]}" --meter user --max-flows 4096 --idle-timeout 30 2>"$T/u.err" >"$T/u.csv"
 check "all ${#ALL[@]} captures as one, --max-flows 4096 (an LRU cache, scanned): the same $(csv_rows "$T/u.csv") records both ways" \
 	"$(cmp "$T/k.csv" "$T/u.csv" 2>&1 && echo same) $(grep -c 'scans=[1-9]' "$T/u.err")" "same 1"
 packets() { awk -F, 'NR > 1 { n += $16 } END { print n + 0 }' "$1"; }

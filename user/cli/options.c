@@ -211,7 +211,7 @@ const struct option_def nfx_options[] = {
 	  "root or CAP_BPF), the same program compiled for user space (no privileges; the "
 	  "same records), or auto: user space (the faster) unless --replay-mode frame asks "
 	  "for the kernel's. Interfaces are always metered in the kernel",
-	  OPT_CHOICE, F(meter_where), .choices = meters, .example = "user" },
+	  OPT_CHOICE, F(meter_where), .choices = meters, .example = "kernel" },
 
 	{ "idle-timeout", 0, "S", METERING,
 	  "export a flow idle for S seconds (0: never)",

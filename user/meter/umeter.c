@@ -41,6 +41,9 @@ struct uelem {
 	struct flow_key key;
 };
 
+/* Buckets to start with; doubled as entries come, up to one per entry of @max. */
+#define UHASH_MIN_BUCKETS 1024
+
 /*
  * A hash map of at most @max entries. When it may fill (lru), an insert
  * into a full map evicts an entry not looked up lately (the clock
@@ -54,6 +57,7 @@ struct uhash {
 	size_t bytes;
 	__u32 *buckets;
 	__u32 mask;
+	__u32 max_mask; /* the most buckets it grows to, less one */
 	__u32 max;
 	__u32 count;
 	__u32 next_unused; /* elements from here on were never used */
@@ -146,6 +150,30 @@ static void uhash_evict(struct uhash *h)
 	}
 }
 
+/*
+ * Twice the buckets, every entry linked again: the bucket array grows with
+ * the flows, not with the capture's frames (a sparse array sized for them
+ * would cost a cache miss per lookup).
+ */
+static void uhash_grow(struct uhash *h)
+{
+	__u32 nb = 2 * (h->mask + 1), *b = calloc(nb, sizeof(*b));
+
+	if (!b)
+		return; /* longer chains, still correct */
+	for (__u32 i = 0; i < h->next_unused; i++) {
+		struct uelem *e = elem_at(h, i);
+
+		if (!e->used)
+			continue;
+		e->next = b[e->hash & (nb - 1)];
+		b[e->hash & (nb - 1)] = i + 1;
+	}
+	free(h->buckets);
+	h->buckets = b;
+	h->mask = nb - 1;
+}
+
 static long uhash_update(struct uhash *h, const struct flow_key *k, const void *value,
 			 __u64 flags)
 {
@@ -161,6 +189,8 @@ static long uhash_update(struct uhash *h, const struct flow_key *k, const void *
 			return -E2BIG;
 		if (h->count == h->max)
 			uhash_evict(h);
+		else if (h->count > h->mask && h->mask < h->max_mask)
+			uhash_grow(h);
 		if (h->free_head) {
 			idx = h->free_head - 1;
 			h->free_head = elem_at(h, idx)->next;
@@ -201,11 +231,13 @@ static void *lazy_alloc(size_t bytes)
 
 static int uhash_init(struct uhash *h, __u32 max, size_t value_size, bool lru)
 {
-	__u32 nb = 1024;
+	__u32 nb = UHASH_MIN_BUCKETS;
 
 	while (nb < max && nb < (1U << 31))
 		nb <<= 1;
 	memset(h, 0, sizeof(*h));
+	h->max_mask = nb - 1;
+	nb = UHASH_MIN_BUCKETS;
 	h->value_size = value_size;
 	h->stride = sizeof(struct uelem) + ((value_size + 7) & ~(size_t)7);
 	h->bytes = (size_t)max * h->stride;
@@ -213,7 +245,7 @@ static int uhash_init(struct uhash *h, __u32 max, size_t value_size, bool lru)
 	h->lru = lru;
 	h->mask = nb - 1;
 	h->elems = lazy_alloc(h->bytes);
-	h->buckets = lazy_alloc((size_t)nb * sizeof(*h->buckets));
+	h->buckets = calloc(nb, sizeof(*h->buckets));
 	return h->elems && h->buckets ? 0 : -ENOMEM;
 }
 
@@ -221,8 +253,7 @@ static void uhash_free(struct uhash *h)
 {
 	if (h->elems)
 		munmap(h->elems, h->bytes);
-	if (h->buckets)
-		munmap(h->buckets, ((size_t)h->mask + 1) * sizeof(*h->buckets));
+	free(h->buckets);
 	memset(h, 0, sizeof(*h));
 }
 

@@ -600,6 +600,9 @@ static int open_meter(struct replay *r, const char *source, bool *may_fill)
 		pr_info("flow cache: %u entries (the captures hold at most that many frames)\n",
 			mo.max_flows);
 	err = meter_load(&r->m, &mo);
+	if ((err == -EPERM || err == -EACCES) && !mo.user)
+		pr_warn("--meter user (the default for files) meters capture files without "
+			"privileges\n");
 	if (err)
 		return err;
 	mode_collector_opts(&co, cfg);
