@@ -19,10 +19,16 @@
  * Header layouts on the wire never change: no CO-RE relocations, so loading
  * does not have to read the kernel's BTF (tens of milliseconds).
  */
+#ifdef NFX_USERSPACE
+#include "usermode.h" /* the second compilation: user space (user/meter/umeter.c) */
+#else
 #define BPF_NO_PRESERVE_ACCESS_INDEX
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+/* Set by the collector before load; frozen, so the verifier prunes what they turn off. */
+#define NFX_CONFIG const volatile
+#endif
 
 #include "flow.h"
 
@@ -104,21 +110,21 @@ struct {
 } dpi_scratch SEC(".maps");
 
 /* Configuration, set by the collector before load. 0 disables a timeout. */
-const volatile __u64 cfg_idle_timeout_ms = NFX_DEFAULT_IDLE_TIMEOUT_MS;
-const volatile __u64 cfg_active_timeout_ms = NFX_DEFAULT_ACTIVE_TIMEOUT_MS;
-const volatile __u8 cfg_natural_expiry = 1;
-const volatile __u8 cfg_accounting = ACCOUNT_LINK;
-const volatile __u8 cfg_decode_tunnels = 1; /* GTP-U, CAPWAP, TZSP (IP-in-IP always) */
-const volatile __u8 cfg_single_writer = 0;  /* capture replay: see add_u64() */
-const volatile __u8 cfg_statistical = 0;    /* --statistical: struct flow_statistics */
-const volatile __u32 cfg_splt = 0;	    /* --splt N: struct flow_splt, N <= SPLT_MAX */
-const volatile __u32 cfg_sample_n = 0;	    /* --sample N: 1 in N frames, 0 or 1: all */
-const volatile __u8 cfg_sample_systematic = 0; /* every N-th frame (per CPU), else random */
-const volatile __u32 cfg_snaplen = 0;	    /* --snaplen: header bytes any stage may read */
-const volatile __u8 cfg_pcap_filter = 0;    /* --filter: pcap_filter() is replaced */
-const volatile __u32 cfg_hash_n = 0;	    /* --hash-slice K/N: N, 0: off */
-const volatile __u32 cfg_hash_k = 0;	    /* ... and K */
-const volatile __u32 cfg_dpi = 0;	    /* --dpi N: first N packets to nDPI, 0: off */
+NFX_CONFIG __u64 cfg_idle_timeout_ms = NFX_DEFAULT_IDLE_TIMEOUT_MS;
+NFX_CONFIG __u64 cfg_active_timeout_ms = NFX_DEFAULT_ACTIVE_TIMEOUT_MS;
+NFX_CONFIG __u8 cfg_natural_expiry = 1;
+NFX_CONFIG __u8 cfg_accounting = ACCOUNT_LINK;
+NFX_CONFIG __u8 cfg_decode_tunnels = 1; /* GTP-U, CAPWAP, TZSP (IP-in-IP always) */
+NFX_CONFIG __u8 cfg_single_writer = 0;  /* capture replay: see add_u64() */
+NFX_CONFIG __u8 cfg_statistical = 0;    /* --statistical: struct flow_statistics */
+NFX_CONFIG __u32 cfg_splt = 0;	    /* --splt N: struct flow_splt, N <= SPLT_MAX */
+NFX_CONFIG __u32 cfg_sample_n = 0;	    /* --sample N: 1 in N frames, 0 or 1: all */
+NFX_CONFIG __u8 cfg_sample_systematic = 0; /* every N-th frame (per CPU), else random */
+NFX_CONFIG __u32 cfg_snaplen = 0;	    /* --snaplen: header bytes any stage may read */
+NFX_CONFIG __u8 cfg_pcap_filter = 0;    /* --filter: pcap_filter() is replaced */
+NFX_CONFIG __u32 cfg_hash_n = 0;	    /* --hash-slice K/N: N, 0: off */
+NFX_CONFIG __u32 cfg_hash_k = 0;	    /* ... and K */
+NFX_CONFIG __u32 cfg_dpi = 0;	    /* --dpi N: first N packets to nDPI, 0: off */
 
 /*
  * Capture time as the meter sees it: the latest timestamp of a metered
@@ -523,6 +529,15 @@ static __always_inline void replay_advance(int r, __u64 ts)
 		replay_clock = ts;
 }
 
+/* Bytes of the frame to copy for parsing, counting truncation by --snaplen. */
+static __always_inline __u32 copy_len(struct nfx_counters *cnt, __u32 caplen)
+{
+	if (caplen > read_window() && cfg_snaplen)
+		cnt->c[NFX_TRUNCATED]++;
+	return caplen < read_window() ? caplen : read_window();
+}
+
+#ifndef NFX_USERSPACE /* the entry points that need a kernel context */
 #ifdef NFX_HW_METADATA
 /*
  * NIC metadata, in the device-bound build (meter_hw.bpf.c): the kfuncs
@@ -559,14 +574,6 @@ static __always_inline __u64 rx_time(struct xdp_md *ctx, struct scratch *s)
 	return bpf_ktime_get_boot_ns();
 }
 #endif
-
-/* Bytes of the frame to copy for parsing, counting truncation by --snaplen. */
-static __always_inline __u32 copy_len(struct nfx_counters *cnt, __u32 caplen)
-{
-	if (caplen > read_window() && cfg_snaplen)
-		cnt->c[NFX_TRUNCATED]++;
-	return caplen < read_window() ? caplen : read_window();
-}
 
 /* --dpi: the ring was full: the flow's record says its detection was cut short. */
 static __noinline void dpi_mark_cut(struct scratch *s)
@@ -760,6 +767,8 @@ int nfx_egress(struct __sk_buff *skb)
 	return TC_NEXT;
 }
 
+#endif /* !NFX_USERSPACE */
+
 struct replay_walk {
 	struct nfx_counters *cnt;
 	struct scratch *s;
@@ -850,6 +859,7 @@ int nfx_close(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+#ifndef NFX_USERSPACE /* --dpi runs on the kernel meter only */
 static long dpi_done_one(__u32 i, void *unused)
 {
 	struct dpi_done_req *r;
@@ -878,5 +888,7 @@ int nfx_dpi_done(struct xdp_md *ctx)
 	bpf_loop(n < DPI_DONE_BATCH ? n : DPI_DONE_BATCH, dpi_done_one, NULL, 0);
 	return XDP_PASS;
 }
+
+#endif /* !NFX_USERSPACE */
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

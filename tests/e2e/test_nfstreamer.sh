@@ -12,8 +12,8 @@
 # - every NFStream parameter: its effect, or its refusal naming it;
 # - missing modules and a missing schema module: messages naming the fix;
 # - pip install of python/ into a venv (--system-site-packages, offline).
-# It runs as root: nfxdp loads its BPF meter even for a file (running it
-# without privileges is the user-space meter's work, not done yet).
+# It runs as root (the interface part needs it); tests/e2e/test_usermode.sh
+# runs NFStreamer on capture files as nobody.
 SUITE=e2e-nfstreamer
 . "$(dirname "$0")/lib.sh"
 need_root

@@ -47,6 +47,14 @@ $(FUZZ_DIR)/obj/%.o: user/%.c | $(GEN_HDRS) $(FUZZ_DIR)/obj
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
+# The user-space meter: compiled as the Makefile compiles it, instrumented.
+$(FUZZ_DIR)/obj/meter/umeter.o: user/meter/umeter.c | $(GEN_HDRS) $(FUZZ_DIR)/obj
+	$(call msg,FUZZCC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(INCLUDES) $(UMETER_FLAGS) -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) \
+		$(DEPFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(Q)objcopy --localize-hidden $@
+
 $(FUZZ_DIR)/obj/%.o: tests/lib/%.c | $(GEN_HDRS) $(FUZZ_DIR)/obj
 	$(call msg,FUZZCC,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@

@@ -566,6 +566,20 @@ static int check_config(struct nfx_config *cfg)
 		cfg->zmq_endpoint = NULL;
 	if (check_rotate(cfg) || check_dpi(cfg))
 		return -1;
+	if (cfg->meter_where == METER_USER && cfg->n_ifaces) {
+		pr_warn("--meter user meters capture files (--pcap): an interface is metered by "
+			"the kernel's XDP program (--meter kernel)\n");
+		return -1;
+	}
+	if (cfg->meter_where == METER_USER && cfg->dpi) {
+		pr_warn("--dpi takes packets from the kernel's meter: it needs --meter kernel "
+			"(or auto)\n");
+		return -1;
+	}
+	if (cfg->meter_where == METER_USER && cfg->replay_frames) {
+		pr_warn("--replay-mode frame runs the XDP program itself: it needs --meter kernel\n");
+		return -1;
+	}
 	/* The batch entry point sees a frame's headers only; nDPI wants its payload. */
 	if (cfg->dpi && cfg->n_pcaps)
 		cfg->replay_frames = 1;

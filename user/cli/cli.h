@@ -17,6 +17,14 @@
 #include "record/format.h"
 
 struct pcap_filter;
+
+/* --meter: where capture files are metered. */
+enum meter_where {
+	METER_AUTO = 0,
+	METER_KERNEL = 1,
+	METER_USER = 2, /* meter/umeter.h */
+};
+
 struct pcap_ebpf;
 struct flowfilter;
 
@@ -39,6 +47,7 @@ struct nfx_config {
 	bool detach;	     /* --detach: flush and remove a persistent meter */
 	const char *pin_dir; /* bpffs directory holding the pins */
 	int replay_frames;   /* --replay-mode frame: one test run per frame through nfx_meter */
+	int meter_where;     /* --meter: enum meter_where */
 
 	/* Flow metering. */
 	uint64_t idle_timeout_ms;

@@ -25,6 +25,7 @@
 static const char *const onoff[] = { "off", "on", NULL };
 static const char *const xdp_modes[] = { "native", "generic", NULL };
 static const char *const replay_modes[] = { "batch", "frame", NULL };
+static const char *const meters[] = { "auto", "kernel", "user", NULL }; /* enum meter_where */
 static const char *const accountings[] = { "link", "ip", "transport", "payload", NULL };
 static const char *const sample_modes[] = { "random", "systematic", NULL };
 static const char *const formats[] = { "csv", "jsonl", "pb", NULL };
@@ -205,6 +206,13 @@ const struct option_def nfx_options[] = {
 	  "batch (frame headers in batches through the meter's replay entry point) or frame "
 	  "(each whole frame through the XDP program itself, slower); the same records",
 	  OPT_CHOICE, F(replay_frames), .choices = replay_modes, .example = "frame" },
+	{ "meter", 0, "kernel|user|auto", INPUT,
+	  "where capture files are metered: the XDP program in the kernel (BPF_PROG_TEST_RUN; "
+	  "root or CAP_BPF), the same program compiled for user space (no privileges; the "
+	  "same records), or auto: user space (the faster) unless --replay-mode frame or --dpi "
+	  "(both run the XDP program on whole frames) asks for the kernel. Interfaces are "
+	  "always metered in the kernel",
+	  OPT_CHOICE, F(meter_where), .choices = meters, .example = "kernel" },
 
 	{ "idle-timeout", 0, "S", METERING,
 	  "export a flow idle for S seconds (0: never)",

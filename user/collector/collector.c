@@ -440,7 +440,7 @@ int collector_open(struct collector *c, struct meter *m, const struct collector_
 	c->feat.splt = m->opts.splt;
 	c->feat.dpi = m->opts.dpi;
 	c->sampling_rate = m->opts.sample_n > 1 ? m->opts.sample_n : 1;
-	err = event_ring_open(&c->ring, meter_events_fd(m), o->persist, on_flow_event, c);
+	err = meter_events_open(m, &c->ring, o->persist, on_flow_event, c);
 	if (err)
 		return err;
 	err = poller_init(&c->poller, m, &o->expiry, drain_for_expiry, c);

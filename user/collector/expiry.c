@@ -4,7 +4,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "common/clock.h"
@@ -25,7 +24,6 @@ int poller_init(struct poller *p, struct meter *m, const struct poller_policy *p
 	p->drain_ctx = drain_ctx;
 	p->policy = *policy;
 	p->st.idle_ms = policy->idle_ms;
-	p->flows_fd = meter_flows_fd(m);
 	p->buf_n = SCAN_BATCH;
 	p->keys = calloc(p->buf_n, sizeof(*p->keys));
 	p->vals = calloc(p->buf_n, m->entry_size);
@@ -145,18 +143,14 @@ typedef int (*scan_fn)(struct poller *p, const struct flow_key *k, const struct 
 /* Visits every entry of the flow cache; returns how many. */
 static int64_t scan_entries(struct poller *p, scan_fn fn, uint64_t now_ns)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u64 token = 0;
+	uint64_t token = 0;
 	int64_t seen = 0;
-	bool first = true;
 
 	for (;;) {
-		__u32 count = p->buf_n;
-		int err = bpf_map_lookup_batch(p->flows_fd, first ? NULL : &token, &token, p->keys,
-					       p->vals, &count, &opts);
+		uint32_t count = p->buf_n;
+		int err = meter_flows_batch(p->m, &token, p->keys, p->vals, &count);
 
-		if (err && errno != ENOENT) {
-			err = -errno;
+		if (err && err != -ENOENT) {
 			pr_warn("Couldn't read the flow cache: %s\n", strerror(-err));
 			return err;
 		}
@@ -169,7 +163,6 @@ static int64_t scan_entries(struct poller *p, scan_fn fn, uint64_t now_ns)
 				return ferr;
 		}
 		seen += count;
-		first = false;
 		if (err)
 			break;
 	}

@@ -66,7 +66,6 @@ struct poller {
 	void *drain_ctx;
 	struct poller_policy policy;
 	struct poller_stats st;
-	int flows_fd;
 	struct flow_key *keys; /* batch lookup buffers */
 	struct flow_entry *vals;
 	uint32_t buf_n;

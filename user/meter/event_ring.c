@@ -32,6 +32,7 @@ int event_ring_open(struct event_ring *r, int map_fd, bool hold, event_ring_fn f
 	r->fn = fn;
 	r->ctx = ctx;
 	r->page = sysconf(_SC_PAGESIZE);
+	r->mapped = true;
 	if (bpf_obj_get_info_by_fd(map_fd, &info, &len))
 		goto fail;
 	r->mask = info.max_entries - 1;
@@ -56,6 +57,24 @@ fail:
 	pr_warn("Couldn't open the export ring buffer: %s\n", strerror(-err));
 	event_ring_close(r);
 	return err;
+}
+
+int event_ring_open_mem(struct event_ring *r, unsigned long *consumer_pos,
+			const unsigned long *producer_pos, const uint8_t *data, size_t size,
+			bool hold, event_ring_fn fn, void *ctx)
+{
+	memset(r, 0, sizeof(*r));
+	r->epoll_fd = -1;
+	r->map_fd = -1;
+	r->hold = hold;
+	r->fn = fn;
+	r->ctx = ctx;
+	r->mask = size - 1;
+	r->consumer_pos = consumer_pos;
+	r->producer_pos = producer_pos;
+	r->data = data;
+	r->read_pos = __atomic_load_n(r->consumer_pos, __ATOMIC_ACQUIRE);
+	return 0;
 }
 
 int event_ring_consume(struct event_ring *r)
@@ -97,7 +116,7 @@ int event_ring_wait(struct event_ring *r, int timeout_ms)
 	 * Held records keep the ring readable, so epoll would return at once:
 	 * sleep instead; the batch that holds them is sent on its timer.
 	 */
-	if (event_ring_holding(r)) {
+	if (event_ring_holding(r) || r->epoll_fd < 0) {
 		if (poll(NULL, 0, timeout_ms) < 0 && errno != EINTR)
 			return -errno;
 	} else if (epoll_wait(r->epoll_fd, &ev, 1, timeout_ms) < 0) {
@@ -123,9 +142,9 @@ void event_ring_close(struct event_ring *r)
 {
 	if (r->epoll_fd >= 0)
 		close(r->epoll_fd);
-	if (r->consumer_pos)
+	if (r->mapped && r->consumer_pos)
 		munmap(r->consumer_pos, r->page);
-	if (r->producer_pos)
+	if (r->mapped && r->producer_pos)
 		munmap((void *)r->producer_pos, r->page + 2 * (r->mask + 1));
 	memset(r, 0, sizeof(*r));
 	r->epoll_fd = -1;

@@ -26,6 +26,7 @@ struct event_ring {
 	const uint8_t *data;		/* mapped twice: records may wrap */
 	unsigned long read_pos;		/* read, not yet committed */
 	bool hold;			/* commit only when asked */
+	bool mapped;			/* a BPF map's, mapped here: unmapped at close */
 	event_ring_fn fn;
 	void *ctx;
 };
@@ -33,12 +34,23 @@ struct event_ring {
 /* @hold: records stay in the ring until event_ring_commit(). */
 int event_ring_open(struct event_ring *r, int map_fd, bool hold, event_ring_fn fn, void *ctx);
 /*
+ * A ring in this process's memory, in the BPF ring buffer's layout (the
+ * user-space meter's, meter/umeter.h): records of up to @size bytes start
+ * at @data + (position & (size - 1)) and do not wrap.
+ */
+int event_ring_open_mem(struct event_ring *r, unsigned long *consumer_pos,
+			const unsigned long *producer_pos, const uint8_t *data, size_t size,
+			bool hold, event_ring_fn fn, void *ctx);
+/*
  * Calls fn for every record ready, in order; returns how many, or a
  * negative errno. A callback returning a positive value stops the reading
  * after its record (a negative one too, and is returned).
  */
 int event_ring_consume(struct event_ring *r);
-/* Waits up to @timeout_ms for records (sleeps while records are held); 0 or -errno. */
+/*
+ * Waits up to @timeout_ms for records (sleeps while records are held, or
+ * for a ring in memory, which only this thread fills); 0 or -errno.
+ */
 int event_ring_wait(struct event_ring *r, int timeout_ms);
 /* Frees the ring space of everything read so far. */
 void event_ring_commit(struct event_ring *r);

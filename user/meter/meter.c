@@ -20,6 +20,7 @@
 #include "meter/hwmeter.h"
 #include "meter/rodata.h"
 #include "meter/pindir.h"
+#include "meter/umeter.h"
 #include "common/log.h"
 #include "meter.skel.h"
 
@@ -91,6 +92,42 @@ int meter_probe_kernel(void)
 	return err;
 }
 
+int meter_bpf_permitted(void)
+{
+	const struct bpf_insn pass[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, NULL, "GPL", pass, 2, NULL);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/* The same program compiled for this process (meter/umeter.h): capture replay only. */
+static int meter_load_user(struct meter *m, const struct meter_opts *o)
+{
+	int err;
+
+	if (o->pin_dir || (o->programs & (LOAD_METER | LOAD_EGRESS))) {
+		pr_warn("Couldn't load the meter in user space: it meters capture files, in "
+			"batches (no --persist, no --replay-mode frame, no interfaces)\n");
+		return -EOPNOTSUPP;
+	}
+	err = umeter_load(o);
+	if (err) {
+		pr_warn("Couldn't set up the meter in user space: %s (--max-flows too large "
+			"for the memory available?)\n", strerror(-err));
+		return err;
+	}
+	m->user = true;
+	m->opts = *o;
+	m->entry_size = flow_entry_size(o->statistical, o->splt);
+	return 0;
+}
+
 static const char *load_hint(int err)
 {
 	switch (-err) {
@@ -158,6 +195,8 @@ int meter_load(struct meter *m, const struct meter_opts *o)
 	int err;
 
 	memset(m, 0, sizeof(*m));
+	if (o->user)
+		return meter_load_user(m, o);
 	err = filter_splice_init();
 	if (err)
 		return err;
@@ -264,6 +303,12 @@ void meter_unpin(struct meter *m)
 
 void meter_destroy(struct meter *m)
 {
+	if (m->user) {
+		umeter_destroy();
+		m->user = false;
+		m->replay_slots = NULL;
+		return;
+	}
 	if (m->replay_slots)
 		munmap(m->replay_slots, (size_t)REPLAY_SLOTS * sizeof(struct replay_slot));
 	m->replay_slots = NULL;

@@ -79,11 +79,18 @@ struct meter_opts {
 	 */
 	bool grow_on_demand;
 	uint32_t max_flows;
+	/*
+	 * Capture replay in user space (meter/umeter.c): the same program
+	 * compiled for the host, no BPF privileges needed. --filter's verdict
+	 * then comes with each frame (enum prefilter), from libpcap.
+	 */
+	bool user;
 	const char *pin_dir; /* --persist: pin (or reuse) the maps that outlive us here */
 };
 
 struct meter {
-	struct meter_bpf *skel;
+	struct meter_bpf *skel; /* NULL in user space */
+	bool user;		/* loaded in user space (meter_opts.user) */
 	struct attachment att[METER_MAX_IFACES];
 	int n_att;
 	size_t entry_size; /* bytes of one flow entry */
@@ -127,9 +134,26 @@ void meter_abandon(struct meter *m);
 void meter_unpin(struct meter *m);
 void meter_destroy(struct meter *m);
 
+/* Loaded, in the kernel or in user space. */
+bool meter_loaded(const struct meter *m);
+/*
+ * 0 when this process may load BPF programs, else -EPERM or -EACCES (or
+ * what else refused them); quiet: --meter auto asks before choosing.
+ */
+int meter_bpf_permitted(void);
+
 /* meter/run.c: the maps and programs, for the collector and capture replay. */
-int meter_flows_fd(const struct meter *m);
-int meter_events_fd(const struct meter *m);
+/*
+ * The flow cache, up to *count entries at a time from *token on (0 at
+ * first), as bpf_map_lookup_batch(): 0, -ENOENT once the last was read, or
+ * another -errno.
+ */
+int meter_flows_batch(const struct meter *m, uint64_t *token, struct flow_key *keys, void *vals,
+		      uint32_t *count);
+struct event_ring;
+/* The export ring's reader (meter/event_ring.h), on either meter's ring. */
+int meter_events_open(const struct meter *m, struct event_ring *r, bool hold,
+		      int (*fn)(void *ctx, void *data, size_t size), void *ctx);
 uint32_t meter_capacity(const struct meter *m);
 /* The per-CPU counters, summed, of both hooks or of one (enum meter_hook). */
 int meter_counters(const struct meter *m, uint64_t out[NFX_COUNTER_MAX]);

@@ -3,7 +3,8 @@
  * What the collector and capture replay do with a loaded meter besides
  * attaching it: run its programs with BPF_PROG_TEST_RUN (nfx_close over the
  * close queue, nfx_replay over the replay slots, nfx_meter on one frame),
- * read its counters, keep the collector's state in its pinned map.
+ * read its counters, keep the collector's state in its pinned map. A meter
+ * loaded in user space (meter/umeter.h) does the same in this process.
  */
 #include <errno.h>
 #include <string.h>
@@ -14,32 +15,74 @@
 
 #include "common/log.h"
 #include "meter/counters.h"
+#include "meter/event_ring.h"
 #include "meter/meter.h"
+#include "meter/umeter.h"
 #include "meter.skel.h"
 
-int meter_flows_fd(const struct meter *m)
+bool meter_loaded(const struct meter *m)
 {
-	return bpf_map__fd(m->skel->maps.flows);
+	return m->skel || m->user;
 }
 
-int meter_events_fd(const struct meter *m)
+int meter_flows_batch(const struct meter *m, uint64_t *token, struct flow_key *keys, void *vals,
+		      uint32_t *count)
 {
-	return bpf_map__fd(m->skel->maps.flow_events);
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u64 next = *token;
+	__u32 n = *count;
+	int err;
+
+	if (m->user)
+		return umeter_flows_batch(token, keys, vals, count);
+	/* The kernel's token is opaque: 0 stands for "from the start". */
+	err = bpf_map_lookup_batch(bpf_map__fd(m->skel->maps.flows), *token ? token : NULL,
+				   &next, keys, vals, &n, &opts);
+	err = err ? -errno : 0;
+	*count = err && err != -ENOENT ? 0 : n;
+	/* A token the kernel left 0 is still not the start: mark it. */
+	*token = next ? next : ~0ULL;
+	return err;
+}
+
+int meter_events_open(const struct meter *m, struct event_ring *r, bool hold,
+		      int (*fn)(void *ctx, void *data, size_t size), void *ctx)
+{
+	struct umeter_ring u;
+
+	if (!m->user)
+		return event_ring_open(r, bpf_map__fd(m->skel->maps.flow_events), hold, fn, ctx);
+	umeter_ring(&u);
+	return event_ring_open_mem(r, u.consumer_pos, u.producer_pos, u.data, u.size, hold, fn,
+				   ctx);
 }
 
 uint32_t meter_capacity(const struct meter *m)
 {
+	if (m->user)
+		return umeter_capacity();
 	return bpf_map__max_entries(m->skel->maps.flows);
 }
 
 int meter_counters(const struct meter *m, uint64_t out[NFX_COUNTER_MAX])
 {
+	if (m->user) {
+		memset(out, 0, sizeof(uint64_t) * NFX_COUNTER_MAX);
+		for (__u32 hook = 0; hook < HOOK_COUNT; hook++)
+			umeter_counters(hook, out);
+		return 0;
+	}
 	return counters_read(bpf_map__fd(m->skel->maps.counters), out);
 }
 
 int meter_counters_hook(const struct meter *m, enum meter_hook hook,
 			uint64_t out[NFX_COUNTER_MAX])
 {
+	if (m->user) {
+		memset(out, 0, sizeof(uint64_t) * NFX_COUNTER_MAX);
+		umeter_counters(hook, out);
+		return 0;
+	}
 	return counters_read_hook(bpf_map__fd(m->skel->maps.counters), hook, out);
 }
 
@@ -60,27 +103,40 @@ static int run_once(int prog_fd, const char *what)
 
 struct close_req *meter_close_queue(struct meter *m)
 {
+	if (m->user)
+		return umeter_close_queue();
 	return m->skel->bss->close_queue;
 }
 
 int meter_run_close(struct meter *m, uint32_t n)
 {
+	if (m->user) {
+		umeter_run_close(n);
+		return 0;
+	}
 	m->skel->bss->close_queue_len = n;
 	return run_once(bpf_program__fd(m->skel->progs.nfx_close), "the flow closer");
 }
 
+/* --dpi: the kernel meter's (the command line refuses --dpi with --meter user). */
 int meter_dpi_fd(const struct meter *m)
 {
+	if (m->user)
+		return -EOPNOTSUPP;
 	return bpf_map__fd(m->skel->maps.dpi_events);
 }
 
 struct dpi_done_req *meter_dpi_done_queue(struct meter *m)
 {
+	if (m->user)
+		return NULL;
 	return m->skel->bss->dpi_done_queue;
 }
 
 int meter_run_dpi_done(struct meter *m, uint32_t n)
 {
+	if (m->user)
+		return -EOPNOTSUPP;
 	m->skel->bss->dpi_done_len = n;
 	return run_once(bpf_program__fd(m->skel->progs.nfx_dpi_done), "the DPI marker");
 }
@@ -92,6 +148,8 @@ struct replay_slot *meter_replay_slots(struct meter *m)
 
 	if (m->replay_slots)
 		return m->replay_slots;
+	if (m->user)
+		return m->replay_slots = umeter_replay_slots();
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 bpf_map__fd(m->skel->maps.replay_slots), 0);
 	if (p == MAP_FAILED) {
@@ -104,8 +162,16 @@ struct replay_slot *meter_replay_slots(struct meter *m)
 
 int meter_run_replay(struct meter *m, uint32_t first, uint32_t count)
 {
+	uint32_t done;
 	int err;
 
+	if (m->user) {
+		done = umeter_run_replay(first, count);
+		if (done == count)
+			return 0;
+		pr_warn("The meter stopped at frame %u of a batch of %u\n", done, count);
+		return -EINVAL;
+	}
 	m->skel->bss->replay_first = first;
 	m->skel->bss->replay_count = count;
 	err = run_once(bpf_program__fd(m->skel->progs.nfx_replay), "the meter on a batch of frames");
@@ -126,6 +192,11 @@ int meter_run_frame(struct meter *m, void *buf, uint32_t meta_len, uint32_t len)
 		    .ctx_size_in = sizeof(ctx), .repeat = 1);
 	int err;
 
+	if (m->user) {
+		pr_warn("Couldn't run the meter on a frame: --replay-mode frame runs the XDP "
+			"program itself, which needs the kernel's meter (--meter kernel)\n");
+		return -EOPNOTSUPP;
+	}
 	if (!bpf_prog_test_run_opts(bpf_program__fd(m->skel->progs.nfx_meter), &opts))
 		return 0;
 	err = -errno;
@@ -135,6 +206,8 @@ int meter_run_frame(struct meter *m, void *buf, uint32_t meta_len, uint32_t len)
 
 uint64_t meter_replay_clock(const struct meter *m)
 {
+	if (m->user)
+		return umeter_replay_clock();
 	return m->skel->bss->replay_clock;
 }
 
@@ -142,6 +215,8 @@ int meter_state_load(const struct meter *m, struct collector_state *s)
 {
 	__u32 zero = 0;
 
+	if (m->user)
+		return -ENOENT; /* nothing outlives a meter in user space */
 	if (bpf_map_lookup_elem(bpf_map__fd(m->skel->maps.collector_state), &zero, s))
 		return -errno;
 	return s->magic == COLLECTOR_STATE_MAGIC ? 0 : -ENOENT;
@@ -151,6 +226,8 @@ int meter_state_save(const struct meter *m, const struct collector_state *s)
 {
 	__u32 zero = 0;
 
+	if (m->user)
+		return -EOPNOTSUPP;
 	if (bpf_map_update_elem(bpf_map__fd(m->skel->maps.collector_state), &zero, s, 0))
 		return -errno;
 	return 0;

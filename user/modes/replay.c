@@ -59,6 +59,7 @@ struct replay {
 	struct pcap_filter linktype_filter[MAX_LINKTYPES];
 	int n_linktype_filters;
 	bool bad_filter; /* --filter refused for a capture's link type: exit status 2 */
+	bool user;	 /* metered in user space (--meter): --filter on every frame here */
 	struct replay_slot *slots; /* the meter's replay slots, memory-mapped */
 	uint32_t first;		   /* slot the reader fills from: 0, or HALF when pipelined */
 	uint32_t frames;	   /* in slots from first, not yet metered */
@@ -231,13 +232,27 @@ static uint32_t batch_room(struct replay *r)
 	return room < r->capacity ? room : r->capacity;
 }
 
-/* --filter's verdict on a frame of a capture that is not Ethernet (enum prefilter). */
-static uint8_t prefilter(const struct pcap_filter *pf, const struct capture_frame *cf)
+/*
+ * --filter's verdict on a frame (enum prefilter): of a capture that is not
+ * Ethernet, on the frame as captured; in user space, of an Ethernet one
+ * too, on what the kernel's filter reads of it: its first bytes up to the
+ * parse window (--snaplen), its length on the wire.
+ */
+static uint8_t prefilter(const struct replay *r, const struct pcap_filter *pf,
+			 const struct capture_frame *cf, uint32_t wire_len)
 {
+	uint32_t window = r->cfg->snaplen && r->cfg->snaplen < PARSE_WINDOW ? r->cfg->snaplen :
+									    PARSE_WINDOW;
+	bool keep;
+
 	if (!pf)
 		return PREFILTER_NONE;
-	return pcap_filter_match(pf, cf->data, cf->caplen, cf->len) ? PREFILTER_KEEP :
-								      PREFILTER_DROP;
+	if (pf->dlt == PCAP_FILTER_ETHERNET)
+		keep = pcap_filter_match(pf, cf->data, cf->caplen < window ? cf->caplen : window,
+					 wire_len);
+	else
+		keep = pcap_filter_match(pf, cf->data, cf->caplen, cf->len);
+	return keep ? PREFILTER_KEEP : PREFILTER_DROP;
 }
 
 static bool far_apart(uint64_t a, uint64_t b)
@@ -300,7 +315,7 @@ static int add_frame(struct replay *r, int dlt, const struct pcap_filter *pf,
 	sl->f.ts_ns = cf->ts_ns;
 	sl->f.flags = 0;
 	sl->f.kept = frame_for_meter(r, dlt, cf, sl->frame.b, PARSE_WINDOW, &sl->f);
-	sl->f.prefilter = prefilter(pf, cf);
+	sl->f.prefilter = prefilter(r, pf, cf, sl->f.wire_len);
 	r->held = true;
 	return 0;
 }
@@ -348,7 +363,7 @@ static int run_frame(struct replay *r, int dlt, const struct pcap_filter *pf,
 	meta->wire_len = f.wire_len;
 	meta->frame_len = f.frame_len;
 	meta->magic = NFX_META_MAGIC;
-	meta->prefilter = prefilter(pf, cf);
+	meta->prefilter = prefilter(r, pf, cf, f.wire_len);
 	r->held_len = n;
 	r->held = true;
 	return 0;
@@ -489,7 +504,9 @@ static int open_captures(struct replay *r, const struct nfx_config *cfg)
 				cfg->pcaps[i], c->dlt, linktype_supported_names());
 			return -EOPNOTSUPP;
 		}
-		if (cfg->filter && c->dlt != PCAP_FILTER_ETHERNET) {
+		if (cfg->filter && c->dlt == PCAP_FILTER_ETHERNET && r->user) {
+			r->prefilter[i] = cfg->filter;
+		} else if (cfg->filter && c->dlt != PCAP_FILTER_ETHERNET) {
 			r->prefilter[i] = linktype_filter(r, c->dlt, cfg->pcaps[i]);
 			if (!r->prefilter[i])
 				return -EINVAL;
@@ -570,6 +587,7 @@ static int open_meter(struct replay *r, const char *source, bool *may_fill)
 
 	mode_meter_opts(&mo, cfg);
 	meter_opts_for_replay(&mo, cfg->replay_frames);
+	mo.user = r->user;
 	mo.max_flows = cache_size(r, cfg, may_fill);
 	/*
 	 * When the cache holds every frame it never fills: a hash map that
@@ -582,6 +600,9 @@ static int open_meter(struct replay *r, const char *source, bool *may_fill)
 		pr_info("flow cache: %u entries (the captures hold at most that many frames)\n",
 			mo.max_flows);
 	err = meter_load(&r->m, &mo);
+	if ((err == -EPERM || err == -EACCES) && !mo.user)
+		pr_warn("--meter user (the default for files) meters capture files without "
+			"privileges\n");
 	if (err)
 		return err;
 	mode_collector_opts(&co, cfg);
@@ -665,6 +686,19 @@ static bool report_losses(struct replay *r)
 	return frames || flows;
 }
 
+/*
+ * --meter: in the kernel or in user space. auto: user space, which meters
+ * a capture faster (no system call per batch, no program to load: see
+ * BENCHMARKS.md) and needs no privileges; the kernel for --replay-mode
+ * frame, which runs the XDP program itself.
+ */
+static bool use_user_meter(const struct nfx_config *cfg)
+{
+	if (cfg->meter_where == METER_AUTO)
+		return !cfg->replay_frames;
+	return cfg->meter_where == METER_USER;
+}
+
 int replay_run(const struct nfx_config *cfg)
 {
 	static struct replay r;
@@ -674,6 +708,7 @@ int replay_run(const struct nfx_config *cfg)
 
 	memset(&r, 0, sizeof(r));
 	r.cfg = cfg;
+	r.user = use_user_meter(cfg);
 	mode_install_signals(); /* before a FIFO's open, which waits for its writer */
 	err = open_captures(&r, cfg);
 	if (!err) {
@@ -689,7 +724,7 @@ int replay_run(const struct nfx_config *cfg)
 	}
 	if (r.c.m)
 		err = collector_close(&r.c) || err;
-	if (r.m.skel)
+	if (meter_loaded(&r.m))
 		meter_destroy(&r.m);
 	close_captures(&r, cfg);
 	free(r.buf);

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Capture files, kernel meter against user-space meter: nfxdp --pcap with
+# --meter kernel (BPF_PROG_TEST_RUN) and --meter user (the same source
+# compiled for the host), CSV output, against softflowd, on the reference
+# captures concatenated (startup included) and on a capture another
+# generator than nfxdp-gencap made (bench/blast.c). Where user space is
+# under 3x softflowd, perf (cpu-clock) says where its time goes. Writes a
+# Markdown section to stdout.
+set -u
+. "$(dirname "$0")/../lib.sh"
+
+D=$WORK/usermode
+mkdir -p "$D"
+BLAST=$(bench_tool blast) || { log "usermode: cannot build bench/blast.c"; exit 1; }
+ref=$(ref_capture) || exit 1
+blasted=$D/blast-50k.pcap
+[ -s "$blasted" ] || "$BLAST" --pcap "$blasted" --flows 50000 --rounds 40 >/dev/null || exit 1
+
+kernel() { "$B/nfxdp" --pcap "$1" --meter kernel --output "$D/k.csv" --format csv; }
+user() { "$B/nfxdp" --pcap "$1" --meter user --output "$D/u.csv" --format csv; }
+sfd() { softflowd -6 -m 2000000 -r "$1"; }
+
+echo "## Capture files: the kernel's meter and the user-space meter"
+echo
+echo "\`nfxdp --pcap F --output F.csv --format csv\` with \`--meter kernel\` (the XDP"
+echo "program through \`BPF_PROG_TEST_RUN\`) and \`--meter user\` (the same source compiled"
+echo "for user space, the default for files), against \`softflowd -6 -m 2000000 -r F\`;"
+echo "wall time, best of $RUNS runs, startup included."
+echo
+echo "| capture | frames | kernel M frames/s | user M frames/s | softflowd M frames/s | user / kernel | user / softflowd |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+slow=()
+for f in "$ref" "$blasted"; do
+	n=$(frames "$f")
+	log "usermode: $(basename "$f")"
+	k=$(wall kernel "$f")
+	u=$(wall user "$f")
+	s=$(wall sfd "$f")
+	cmp -s "$D/k.csv" "$D/u.csv" || log "usermode: $(basename "$f"): kernel and user records differ"
+	r=$(ratio "$s" "$u")
+	echo "| $(basename "$f") | $n | $(rate "$n" "$k") | $(rate "$n" "$u") | $(rate "$n" "$s") |" \
+		"$(ratio "$k" "$u")x | **${r}x** |"
+	awk -v r="$r" 'BEGIN { exit !(r < 3) }' && slow+=("$f")
+done
+echo
+echo "The records of both meters are the same, byte for byte (\`tests/e2e/test_usermode.sh\`)."
+echo "\`ref\` is the NFStream reference captures concatenated; \`blast-50k\` is bench/blast.c's"
+echo "50,000 flows x 40 rounds, not made by nfxdp-gencap."
+for f in "${slow[@]}"; do
+	echo
+	echo "Under 3x softflowd on $(basename "$f"): where \`--meter user\` spends its time"
+	echo "(\`perf record -e cpu-clock\`, top symbols):"
+	echo
+	echo '```'
+	perf record -q -e cpu-clock -o "$D/perf.data" -- "$B/nfxdp" --pcap "$f" --meter user \
+		--output "$D/u.csv" --format csv 2>/dev/null
+	perf report -i "$D/perf.data" --stdio --sort symbol 2>/dev/null | grep -v '^#' | grep -v '^$' | head -15
+	echo '```'
+done

@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The user-space meter (meter/umeter.h): meter.bpf.c itself, included here
+ * and compiled with NFX_USERSPACE, then the maps and helpers it runs on.
+ * Built with -fvisibility=hidden and its hidden symbols made local
+ * (Makefile): the program's global names (flows, counters, ...) stay in
+ * this object; umeter.h's functions are all it exports.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "meter.bpf.c"
+
+#pragma GCC visibility push(default)
+#include "meter/meter.h"
+#include "meter/umeter.h"
+#pragma GCC visibility pop
+
+/* The BPF ring buffer's record header: length with two flag bits, then a page offset. */
+#define RING_HDR_SZ 8
+#define RING_BUSY (1U << 31)
+#define RING_DISCARD (1U << 30)
+
+/*
+ * One element of the flow cache: chained in its bucket, then the value
+ * (struct flow_entry and its optional parts), 8-byte aligned as the BPF
+ * map's values are.
+ */
+struct uelem {
+	__u32 next; /* the bucket's next element: index + 1, 0 ends the chain */
+	__u32 hash;
+	__u8 used;
+	__u8 ref; /* looked up since the clock hand last passed: a second chance */
+	__u16 _pad;
+	__u32 _pad2;
+	struct flow_key key;
+};
+
+/* Buckets to start with; doubled as entries come, up to one per entry of @max. */
+#define UHASH_MIN_BUCKETS 1024
+
+/*
+ * A hash map of at most @max entries. When it may fill (lru), an insert
+ * into a full map evicts an entry not looked up lately (the clock
+ * algorithm: the kernel's LRU hash is approximate too); otherwise a full
+ * map refuses the insert, as a kernel hash map does (-E2BIG).
+ */
+struct uhash {
+	uint8_t *elems;
+	size_t stride;
+	size_t value_size;
+	size_t bytes;
+	__u32 *buckets;
+	__u32 mask;
+	__u32 max_mask; /* the most buckets it grows to, less one */
+	__u32 max;
+	__u32 count;
+	__u32 next_unused; /* elements from here on were never used */
+	__u32 free_head;   /* freed elements: index + 1, chained through next */
+	__u32 hand;	   /* the clock's */
+	bool lru;
+};
+
+static struct {
+	struct uhash flows;
+	struct nfx_counters counters[HOOK_COUNT];
+	struct scratch scratch[HOOK_COUNT];
+	struct replay_slot *slots;
+	struct collector_state state;
+	struct umeter_ring ring;
+	void *ring_mem;
+	size_t ring_mem_bytes;
+	__u32 rand;
+} um;
+
+static struct uelem *elem_at(const struct uhash *h, __u32 i)
+{
+	return (struct uelem *)(h->elems + (size_t)i * h->stride);
+}
+
+static void *elem_value(struct uelem *e)
+{
+	return e + 1;
+}
+
+static __u32 key_hash(const struct flow_key *k)
+{
+	return flow_key_hash(k);
+}
+
+static struct uelem *uhash_find(struct uhash *h, const struct flow_key *k, __u32 hash)
+{
+	for (__u32 i = h->buckets[hash & h->mask]; i;) {
+		struct uelem *e = elem_at(h, i - 1);
+
+		if (e->hash == hash && !memcmp(&e->key, k, sizeof(*k)))
+			return e;
+		i = e->next;
+	}
+	return NULL;
+}
+
+static void *uhash_lookup(struct uhash *h, const struct flow_key *k)
+{
+	struct uelem *e = uhash_find(h, k, key_hash(k));
+
+	if (!e)
+		return NULL;
+	e->ref = 1;
+	return elem_value(e);
+}
+
+/* Unlinks element @idx from its bucket and frees it. */
+static void uhash_remove(struct uhash *h, __u32 idx)
+{
+	struct uelem *e = elem_at(h, idx);
+	__u32 *link = &h->buckets[e->hash & h->mask];
+
+	while (*link && *link != idx + 1)
+		link = &elem_at(h, *link - 1)->next;
+	if (*link)
+		*link = e->next;
+	e->used = 0;
+	e->next = h->free_head;
+	h->free_head = idx + 1;
+	h->count--;
+}
+
+/* The clock: the first element not looked up since the hand last passed it goes. */
+static void uhash_evict(struct uhash *h)
+{
+	for (;;) {
+		struct uelem *e = elem_at(h, h->hand);
+		__u32 i = h->hand;
+
+		h->hand = h->hand + 1 < h->next_unused ? h->hand + 1 : 0;
+		if (!e->used)
+			continue;
+		if (e->ref) {
+			e->ref = 0;
+			continue;
+		}
+		uhash_remove(h, i);
+		return;
+	}
+}
+
+/*
+ * Twice the buckets, every entry linked again: the bucket array grows with
+ * the flows, not with the capture's frames (a sparse array sized for them
+ * would cost a cache miss per lookup).
+ */
+static void uhash_grow(struct uhash *h)
+{
+	__u32 nb = 2 * (h->mask + 1), *b = calloc(nb, sizeof(*b));
+
+	if (!b)
+		return; /* longer chains, still correct */
+	for (__u32 i = 0; i < h->next_unused; i++) {
+		struct uelem *e = elem_at(h, i);
+
+		if (!e->used)
+			continue;
+		e->next = b[e->hash & (nb - 1)];
+		b[e->hash & (nb - 1)] = i + 1;
+	}
+	free(h->buckets);
+	h->buckets = b;
+	h->mask = nb - 1;
+}
+
+static long uhash_update(struct uhash *h, const struct flow_key *k, const void *value,
+			 __u64 flags)
+{
+	__u32 hash = key_hash(k), idx;
+	struct uelem *e = uhash_find(h, k, hash);
+
+	if (e && flags == BPF_NOEXIST)
+		return -EEXIST;
+	if (!e && flags == BPF_EXIST)
+		return -ENOENT;
+	if (!e) {
+		if (h->count == h->max && !h->lru)
+			return -E2BIG;
+		if (h->count == h->max)
+			uhash_evict(h);
+		else if (h->count > h->mask && h->mask < h->max_mask)
+			uhash_grow(h);
+		if (h->free_head) {
+			idx = h->free_head - 1;
+			h->free_head = elem_at(h, idx)->next;
+		} else {
+			idx = h->next_unused++;
+		}
+		e = elem_at(h, idx);
+		e->hash = hash;
+		e->key = *k;
+		e->used = 1;
+		e->next = h->buckets[hash & h->mask];
+		h->buckets[hash & h->mask] = idx + 1;
+		h->count++;
+	}
+	e->ref = 1;
+	memcpy(elem_value(e), value, h->value_size);
+	return 0;
+}
+
+static long uhash_delete(struct uhash *h, const struct flow_key *k)
+{
+	struct uelem *e = uhash_find(h, k, key_hash(k));
+
+	if (!e)
+		return -ENOENT;
+	uhash_remove(h, ((uint8_t *)e - h->elems) / h->stride);
+	return 0;
+}
+
+/* Memory mapped as it is touched: a cache sized for a large capture costs what it holds. */
+static void *lazy_alloc(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+		       MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static int uhash_init(struct uhash *h, __u32 max, size_t value_size, bool lru)
+{
+	__u32 nb = UHASH_MIN_BUCKETS;
+
+	while (nb < max && nb < (1U << 31))
+		nb <<= 1;
+	memset(h, 0, sizeof(*h));
+	h->max_mask = nb - 1;
+	nb = UHASH_MIN_BUCKETS;
+	h->value_size = value_size;
+	h->stride = sizeof(struct uelem) + ((value_size + 7) & ~(size_t)7);
+	h->bytes = (size_t)max * h->stride;
+	h->max = max;
+	h->lru = lru;
+	h->mask = nb - 1;
+	h->elems = lazy_alloc(h->bytes);
+	h->buckets = calloc(nb, sizeof(*h->buckets));
+	return h->elems && h->buckets ? 0 : -ENOMEM;
+}
+
+static void uhash_free(struct uhash *h)
+{
+	if (h->elems)
+		munmap(h->elems, h->bytes);
+	free(h->buckets);
+	memset(h, 0, sizeof(*h));
+}
+
+/* The helpers usermode.h declares, over the maps above. */
+static inline void *bpf_map_lookup_elem(void *map, const void *key)
+{
+	__u32 i;
+
+	if (map == (void *)&flows)
+		return uhash_lookup(&um.flows, key);
+	i = *(const __u32 *)key;
+	if (map == (void *)&counters)
+		return i < HOOK_COUNT ? &um.counters[i] : NULL;
+	if (map == (void *)&scratch_map)
+		return i < HOOK_COUNT ? &um.scratch[i] : NULL;
+	if (map == (void *)&replay_slots)
+		return i < REPLAY_SLOTS ? &um.slots[i] : NULL;
+	if (map == (void *)&collector_state)
+		return i < 1 ? &um.state : NULL;
+	return NULL;
+}
+
+static inline long bpf_map_update_elem(void *map, const void *key, const void *value,
+				       __u64 flags)
+{
+	if (map == (void *)&flows)
+		return uhash_update(&um.flows, key, value, flags);
+	return -EINVAL; /* the programs update no other map */
+}
+
+static inline long bpf_map_delete_elem(void *map, const void *key)
+{
+	if (map == (void *)&flows)
+		return uhash_delete(&um.flows, key);
+	return -EINVAL;
+}
+
+/* Reserves a record in the export ring, as the kernel does: busy until submitted. */
+static inline void *bpf_ringbuf_reserve(void *ringbuf, __u64 size, __u64 flags)
+{
+	struct umeter_ring *r = &um.ring;
+	unsigned long cons = __atomic_load_n(r->consumer_pos, __ATOMIC_ACQUIRE);
+	unsigned long prod = *r->producer_pos, total = (RING_HDR_SZ + size + 7) & ~7UL;
+	__u32 *hdr;
+
+	if (prod + total - cons > r->size)
+		return NULL;
+	hdr = (__u32 *)(r->data + (prod & (r->size - 1)));
+	hdr[0] = size | RING_BUSY;
+	hdr[1] = 0;
+	__atomic_store_n(r->producer_pos, prod + total, __ATOMIC_RELEASE);
+	return hdr + 2;
+}
+
+static inline void bpf_ringbuf_submit(void *data, __u64 flags)
+{
+	__u32 *hdr = (__u32 *)data - 2;
+
+	__atomic_store_n(hdr, *hdr & ~RING_BUSY, __ATOMIC_RELEASE);
+}
+
+static inline void bpf_ringbuf_discard(void *data, __u64 flags)
+{
+	__u32 *hdr = (__u32 *)data - 2;
+
+	__atomic_store_n(hdr, (*hdr & ~RING_BUSY) | RING_DISCARD, __ATOMIC_RELEASE);
+}
+
+/* xorshift32: --sample's random mode and entry generations; not for secrets. */
+static inline __u32 bpf_get_prandom_u32(void)
+{
+	__u32 x = um.rand;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	um.rand = x;
+	return x;
+}
+
+static int ring_init(struct umeter_ring *r, size_t size)
+{
+	size_t page = sysconf(_SC_PAGESIZE);
+
+	um.ring_mem_bytes = 2 * page + 2 * size;
+	um.ring_mem = lazy_alloc(um.ring_mem_bytes);
+	if (!um.ring_mem)
+		return -ENOMEM;
+	r->consumer_pos = um.ring_mem;
+	r->producer_pos = (void *)((uint8_t *)um.ring_mem + page);
+	r->data = (uint8_t *)um.ring_mem + 2 * page;
+	r->size = size;
+	return 0;
+}
+
+/* The settings the BPF build takes in .rodata (meter/rodata.h lists the same). */
+static void set_config(const struct meter_opts *o)
+{
+	cfg_idle_timeout_ms = o->idle_timeout_ms;
+	cfg_active_timeout_ms = o->active_timeout_ms;
+	cfg_natural_expiry = o->natural_expiry;
+	cfg_accounting = o->accounting;
+	cfg_decode_tunnels = o->decode_tunnels;
+	cfg_single_writer = o->single_writer;
+	cfg_statistical = o->statistical;
+	cfg_sample_n = o->sample_n;
+	cfg_sample_systematic = o->sample_systematic;
+	cfg_snaplen = o->snaplen;
+	/* The verdict comes with each frame from libpcap (PREFILTER_*): no stub to splice. */
+	cfg_pcap_filter = o->filter != NULL;
+	cfg_hash_n = o->hash_n;
+	cfg_hash_k = o->hash_k;
+	cfg_splt = o->splt;
+}
+
+int umeter_load(const struct meter_opts *o)
+{
+	int err;
+
+	umeter_destroy();
+	set_config(o);
+	um.rand = (__u32)time(NULL) * 2654435761U | 1;
+	err = uhash_init(&um.flows, o->max_flows, flow_entry_size(o->statistical, o->splt),
+			 !o->grow_on_demand);
+	if (!err)
+		err = ring_init(&um.ring, o->ring_bytes);
+	if (!err) {
+		um.slots = lazy_alloc((size_t)REPLAY_SLOTS * sizeof(*um.slots));
+		if (!um.slots)
+			err = -ENOMEM;
+	}
+	if (err)
+		umeter_destroy();
+	return err;
+}
+
+void umeter_destroy(void)
+{
+	uhash_free(&um.flows);
+	if (um.ring_mem)
+		munmap(um.ring_mem, um.ring_mem_bytes);
+	if (um.slots)
+		munmap(um.slots, (size_t)REPLAY_SLOTS * sizeof(*um.slots));
+	memset(&um, 0, sizeof(um));
+	replay_clock = 0;
+	replay_first = replay_count = replay_done = 0;
+	close_queue_len = 0;
+}
+
+uint32_t umeter_run_replay(uint32_t first, uint32_t count)
+{
+	replay_first = first;
+	replay_count = count;
+	nfx_replay(NULL);
+	return replay_done;
+}
+
+void umeter_run_close(uint32_t n)
+{
+	close_queue_len = n;
+	nfx_close(NULL);
+}
+
+struct close_req *umeter_close_queue(void)
+{
+	return close_queue;
+}
+
+struct replay_slot *umeter_replay_slots(void)
+{
+	return um.slots;
+}
+
+void umeter_ring(struct umeter_ring *r)
+{
+	*r = um.ring;
+}
+
+uint32_t umeter_capacity(void)
+{
+	return um.flows.max;
+}
+
+uint64_t umeter_replay_clock(void)
+{
+	return replay_clock;
+}
+
+void umeter_counters(uint32_t hook, uint64_t out[NFX_COUNTER_MAX])
+{
+	if (hook >= HOOK_COUNT)
+		return;
+	for (int i = 0; i < NFX_COUNTER_MAX; i++)
+		out[i] += um.counters[hook].c[i];
+}
+
+int umeter_flows_batch(uint64_t *token, struct flow_key *keys, void *vals, uint32_t *count)
+{
+	struct uhash *h = &um.flows;
+	size_t vsize = h->value_size;
+	uint32_t n = 0;
+	uint64_t i;
+
+	for (i = *token; i < h->next_unused && n < *count; i++) {
+		struct uelem *e = elem_at(h, i);
+
+		if (!e->used)
+			continue;
+		keys[n] = e->key;
+		memcpy((uint8_t *)vals + n * vsize, elem_value(e), vsize);
+		n++;
+	}
+	*token = i;
+	*count = n;
+	return i >= h->next_unused ? -ENOENT : 0;
+}
