@@ -86,6 +86,9 @@ check "as nobody: nfxdp --pcap exits 0, CSV on stdout, the kernel meter's record
 nobody "$NFXDP" --pcap "$G" --meter kernel >/dev/null 2>"$T/nobody/kerr"
 check "as nobody, --meter kernel: exit 1, saying why and what to do" \
 	"$? $(grep -c "Operation not permitted (run as root, or with CAP_BPF" "$T/nobody/kerr")" "1 1"
+nobody "$NFXDP" --pcap "$G" --dpi 20 >/dev/null 2>"$T/nobody/derr"
+check "as nobody, --dpi: exit 1, saying it needs the kernel's meter and what works without" \
+	"$? $(grep -c "dpi takes packets from the kernel's meter: it needs root or CAP_BPF" "$T/nobody/derr")" "1 1"
 PY3=${PYTHON:-/usr/bin/python3}
 CHK="$PY3 $TOP/tests/e2e/nfstreamer_checks.py"
 for c in google_ssl.pcap 443-chrome.pcap gtp-u.pcap 6in6tunnel.pcap skype.pcap; do

@@ -572,6 +572,20 @@ static uint32_t cache_size(const struct replay *r, const struct nfx_config *cfg,
 	return *may_fill ? cfg->max_flows : frames;
 }
 
+/* The kernel refused to load the meter: what an unprivileged user can do instead. */
+static void refused_hint(const struct nfx_config *cfg)
+{
+	if (cfg->dpi)
+		pr_warn("--dpi takes packets from the kernel's meter: it needs root or CAP_BPF; "
+			"without --dpi, files are metered in user space without privileges\n");
+	else if (cfg->replay_frames)
+		pr_warn("--replay-mode frame runs the kernel's meter: it needs root or CAP_BPF; "
+			"--replay-mode batch meters files in user space without privileges\n");
+	else
+		pr_warn("--meter user (the default for files) meters capture files without "
+			"privileges\n");
+}
+
 /* The meter sized for the captures, and the collector on capture time. */
 static int open_meter(struct replay *r, const char *source, bool *may_fill)
 {
@@ -601,8 +615,7 @@ static int open_meter(struct replay *r, const char *source, bool *may_fill)
 			mo.max_flows);
 	err = meter_load(&r->m, &mo);
 	if ((err == -EPERM || err == -EACCES) && !mo.user)
-		pr_warn("--meter user (the default for files) meters capture files without "
-			"privileges\n");
+		refused_hint(cfg);
 	if (err)
 		return err;
 	mode_collector_opts(&co, cfg);
