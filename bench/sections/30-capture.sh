@@ -53,9 +53,9 @@ nfdump_counts() {
 # The kernel's meter (BPF_PROG_TEST_RUN), as this section describes it; the
 # user-space meter, the default for files, has a section of its own.
 cmd_nfxdp() { echo "$B/nfxdp --pcap $1 --meter kernel --output $D/nfxdp.pb --format pb"; }
-# stat NAME: the last value of NAME in nfxdp's counters (stderr of the last run).
-stat() { grep -o " $1=[0-9]*" "$WORK/last.err" | tail -1 | cut -d= -f2; }
-counts_nfxdp() { echo "$(stat flows_exported) $(stat frames_metered)"; }
+# nfx_stat NAME: the last value of NAME in nfxdp's counters (stderr of the last run).
+nfx_stat() { grep -o " $1=[0-9]*" "$WORK/last.err" | tail -1 | cut -d= -f2; }
+counts_nfxdp() { echo "$(nfx_stat flows_exported) $(nfx_stat frames_metered)"; }
 # With --dpi (nDPI on each flow's first 20 packets, as NFStream's default) the
 # kernel meters the file frame by frame and copies those packets into the DPI ring.
 cmd_nfxdp_dpi() { echo "$B/nfxdp --pcap $1 --dpi 20 --output $D/nfxdp-dpi.pb --format pb"; }
@@ -309,10 +309,10 @@ rm -f "$prefix"
 declare -A DPI_CPU
 
 # --- --dpi: the collector's CPU per dissected flow ----------------------------
-# statz NAME: stat NAME, 0 when absent.
+# statz NAME: nfx_stat NAME, 0 when absent.
 statz() {
 	local v
-	v=$(stat "$1")
+	v=$(nfx_stat "$1")
 	echo "${v:-0}"
 }
 # dpi_run FILE OPTS...: "wall cpu dpi_flows dpi_packets_fed flows dpi_ring_full
