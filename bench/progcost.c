@@ -4,7 +4,7 @@
  * BPF_PROG_TEST_RUN, next to a bare XDP_PASS program in the same run.
  *
  *   progcost [--statistical] [--splt N] [--dpi N] [--sample N] [--filter EXPR]
- *            [--flows K] [--max-flows N] [--capture FILE]...
+ *            [--dpi-costs] [--flows K] [--max-flows N] [--capture FILE]...
  *
  * Prints "name value" lines:
  *   bare_ns       XDP_PASS, one 60-byte frame, repeat mode
@@ -60,18 +60,67 @@
 #define MIX_SMALL 1000000
 #define MAX_CAPTURES 4
 
-static unsigned run_best(int fd, void *data, size_t len, unsigned repeat)
+/*
+ * --dpi: what reads the DPI ring here, counting its events. Emptied after
+ * every run, outside the time a run measures.
+ */
+struct dpi_reader {
+	struct ring_buffer *rb;
+	uint64_t events;
+};
+
+static int dpi_count_event(void *ctx, void *data, size_t size)
+{
+	(void)data;
+	(void)size;
+	((struct dpi_reader *)ctx)->events++;
+	return 0;
+}
+
+static int dpi_reader_open(struct dpi_reader *r, const struct meter *m)
+{
+	r->events = 0;
+	r->rb = ring_buffer__new(meter_dpi_fd(m), dpi_count_event, r, NULL);
+	return r->rb ? 0 : -1;
+}
+
+static void dpi_reader_drain(struct dpi_reader *r)
+{
+	if (r && r->rb)
+		ring_buffer__consume(r->rb);
+}
+
+static void dpi_reader_close(struct dpi_reader *r)
+{
+	ring_buffer__free(r->rb);
+	r->rb = NULL;
+}
+
+/* The main meter's reader, with --dpi. */
+static struct dpi_reader dpi_main;
+
+/* Best of RUNS runs of @repeat; @r, if any, is emptied after each. */
+static unsigned run_best_drain(int fd, void *data, size_t len, unsigned repeat,
+			       struct dpi_reader *r)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = len, .repeat = repeat);
 	unsigned best = ~0U;
 
 	for (int i = 0; i < RUNS; i++) {
-		if (bpf_prog_test_run_opts(fd, &o))
+		int err = bpf_prog_test_run_opts(fd, &o);
+
+		dpi_reader_drain(r);
+		if (err)
 			return 0;
 		if (o.duration < best)
 			best = o.duration;
 	}
 	return best;
+}
+
+static unsigned run_best(int fd, void *data, size_t len, unsigned repeat)
+{
+	return run_best_drain(fd, data, len, repeat, NULL);
 }
 
 /* One run of @fd over the replay slots: its duration in *ns. */
@@ -80,7 +129,10 @@ static int run_once(int fd, unsigned *ns)
 	unsigned char pkt[64] = { 0 };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = sizeof(pkt), .repeat = 1);
 
-	if (bpf_prog_test_run_opts(fd, &o))
+	int err = bpf_prog_test_run_opts(fd, &o);
+
+	dpi_reader_drain(&dpi_main);
+	if (err)
 		return -1;
 	*ns = o.duration;
 	return 0;
@@ -176,6 +228,92 @@ static void filter_costs(struct meter *m, const struct meter_opts *o,
 	if (dl)
 		printf("drop_ns %u\n", best[2]);
 	fflush(stdout);
+	meter_destroy(&m0);
+}
+
+/*
+ * --dpi-costs: each hook on a 60-byte and a 1514-byte frame: the bare
+ * program, the meter without --dpi, @m (--dpi N) past the flow's first N,
+ * and a meter whose N no run reaches (every packet copied into the ring).
+ */
+static void dpi_costs(struct meter *m, const struct meter_opts *o)
+{
+	static const uint16_t payload[2] = { 18, 1472 }; /* 60- and 1514-byte frames */
+	static const char *const hook[2] = { "xdp", "tc" };
+	struct meter_opts plain = *o, inside = *o;
+	struct meter m0, mi;
+	struct dpi_reader ri;
+	unsigned best[2][2][4];
+	uint64_t want = 0;
+	int bare[2];
+
+	plain.dpi = 0;
+	inside.dpi = DPI_DONE - 1;
+	if (meter_load(&m0, &plain))
+		return;
+	if (meter_load(&mi, &inside)) {
+		meter_destroy(&m0);
+		return;
+	}
+	if (dpi_reader_open(&ri, &mi)) {
+		meter_destroy(&mi);
+		meter_destroy(&m0);
+		return;
+	}
+	bare[0] = bare_prog(BPF_PROG_TYPE_XDP, XDP_PASS);
+	bare[1] = bare_prog(BPF_PROG_TYPE_SCHED_CLS, -1);
+	memset(best, 0xff, sizeof(best));
+	for (int turn = 0; turn < 3; turn++) {
+		for (int h = 0; h < 2; h++) {
+			for (int z = 0; z < 2; z++) {
+				uint8_t frame[PKT_MAX];
+				/* A flow of its own for each hook and size. */
+				size_t len = udp_frame(frame, 4000010 + h * 2 + z, payload[z]);
+				int fd[3] = {
+					bpf_program__fd(h ? m0.skel->progs.nfx_egress
+							  : m0.skel->progs.nfx_meter),
+					bpf_program__fd(h ? m->skel->progs.nfx_egress
+							  : m->skel->progs.nfx_meter),
+					bpf_program__fd(h ? mi.skel->progs.nfx_egress
+							  : mi.skel->progs.nfx_meter),
+				};
+				/* A run fits in the ring: 9/10 of it, whole events. */
+				unsigned ev = (DPI_EVENT_HDR_LEN + (len - 14) + 7) / 8 * 8 + 8;
+				unsigned in_repeat = inside.dpi_ring_bytes / 10 * 9 / ev;
+				unsigned ns[4];
+
+				if (in_repeat > REPEAT)
+					in_repeat = REPEAT;
+				/* The first N of @m's flow claimed before it is timed. */
+				run_best_drain(fd[1], frame, len, o->dpi + 1, &dpi_main);
+				ns[0] = run_best(bare[h], frame, len, REPEAT);
+				ns[1] = run_best(fd[0], frame, len, REPEAT);
+				ns[2] = run_best_drain(fd[1], frame, len, REPEAT, &dpi_main);
+				ns[3] = run_best_drain(fd[2], frame, len, in_repeat, &ri);
+				want += (uint64_t)RUNS * in_repeat;
+				for (int k = 0; k < 4; k++)
+					if (ns[k] && ns[k] < best[h][z][k])
+						best[h][z][k] = ns[k];
+			}
+		}
+	}
+	for (int h = 0; h < 2; h++)
+		for (int z = 0; z < 2; z++) {
+			static const char *const what[4] = { "bare", "off", "past", "in" };
+			unsigned size = z ? 1514 : 60;
+
+			for (int k = 0; k < 4; k++)
+				if (best[h][z][k] != ~0U)
+					printf("dpi_%s_%u_%s_ns %u\n", hook[h], size, what[k],
+					       best[h][z][k]);
+		}
+	printf("dpi_in_lost %llu\n",
+	       (unsigned long long)(want > ri.events ? want - ri.events : 0));
+	fflush(stdout);
+	close(bare[0]);
+	close(bare[1]);
+	dpi_reader_close(&ri);
+	meter_destroy(&mi);
 	meter_destroy(&m0);
 }
 
@@ -286,6 +424,7 @@ int main(int argc, char **argv)
 		{ "flows", required_argument, NULL, 'k' }, { "capture", required_argument, NULL, 'c' },
 		{ "sample", required_argument, NULL, 'n' }, { "filter", required_argument, NULL, 'f' },
 		{ "max-flows", required_argument, NULL, 'm' }, { "dpi", required_argument, NULL, 'd' },
+		{ "dpi-costs", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct meter_opts o;
@@ -299,6 +438,7 @@ int main(int argc, char **argv)
 	struct meter m;
 	char err[4096];
 	size_t len;
+	bool want_dpi_costs = false;
 	int c, bare;
 
 	meter_opts_default(&o);
@@ -311,6 +451,7 @@ int main(int argc, char **argv)
 		case 'm': max_flows = atoi(optarg); break;
 		case 'n': o.sample_n = strtoul(optarg, NULL, 10); break;
 		case 'd': o.dpi = atoi(optarg); break;
+		case 'D': want_dpi_costs = true; break;
 		case 'c':
 			if (n_captures == MAX_CAPTURES) {
 				fprintf(stderr, "progcost: at most %d captures\n", MAX_CAPTURES);
@@ -345,20 +486,27 @@ int main(int argc, char **argv)
 		     bpf_map__fd(m.skel->maps.replay_slots), 0);
 	if (slots == MAP_FAILED)
 		return 1;
+	if (o.dpi && dpi_reader_open(&dpi_main, &m)) {
+		fprintf(stderr, "progcost: cannot read the DPI ring\n");
+		return 1;
+	}
 	bare = bare_prog(BPF_PROG_TYPE_XDP, XDP_PASS);
 	len = udp_frame(frame, 4000000, 18); /* 60 bytes */
 	printf("bare_ns %u\n", run_best(bare, frame, len, REPEAT));
-	printf("live_ns %u\n", run_best(bpf_program__fd(m.skel->progs.nfx_meter), frame, len, REPEAT));
+	printf("live_ns %u\n", run_best_drain(bpf_program__fd(m.skel->progs.nfx_meter), frame, len,
+						 REPEAT, &dpi_main));
 	close(bare);
 	/* The egress hook the same way: its own flow (another frame), one hot entry. */
 	bare = bare_prog(BPF_PROG_TYPE_SCHED_CLS, -1);
 	len = udp_frame(frame, 4000001, 18);
 	printf("egress_bare_ns %u\n", run_best(bare, frame, len, REPEAT));
-	printf("egress_ns %u\n", run_best(bpf_program__fd(m.skel->progs.nfx_egress), frame, len,
-					    REPEAT));
+	printf("egress_ns %u\n", run_best_drain(bpf_program__fd(m.skel->progs.nfx_egress), frame,
+						 len, REPEAT, &dpi_main));
 	fflush(stdout);
 	if (o.filter)
 		filter_costs(&m, &o, &filter);
+	if (o.dpi && want_dpi_costs)
+		dpi_costs(&m, &o);
 	preload(&m, slots, flows);
 	for (int i = 0; i < n_captures; i++) {
 		uint64_t frames = 0;
@@ -368,6 +516,9 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 	printf("entry_bytes %zu\n", (size_t)flow_entry_size(o.statistical, o.splt));
+	if (o.dpi)
+		printf("dpi_events %llu\n", (unsigned long long)dpi_main.events);
+	dpi_reader_close(&dpi_main);
 	meter_destroy(&m);
 	close(bare);
 	return 0;

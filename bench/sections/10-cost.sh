@@ -175,6 +175,75 @@ echo "and a compare-and-swap publication) and its million entries do not fit in 
 echo "CPU caches. Entry bytes are what one flow takes in the kernel's cache;"
 echo "the map adds its own overhead per element (hash and LRU links)."
 
+# --- --dpi: packets inside and past a flow's first N ---------------------------
+echo
+echo "### Cost of \`--dpi\` inside and past a flow's first N"
+echo
+echo "\`progcost --dpi 20 --dpi-costs\`: each hook on one hot flow, a 60-byte and a"
+echo "1514-byte UDP frame, repeat mode, best of 5, measured in turns three times (the"
+echo "best of each kept) and the smaller of two such rounds: **bare**, the program that"
+echo "only returns (XDP_PASS, TC's \"next\"); **features off**, the meter without"
+echo "\`--dpi\`; **past N**, the meter with \`--dpi 20\` on a flow whose first 20 packets"
+echo "are already claimed, where \`--dpi\` costs one comparison; **inside N**, the meter"
+echo "loaded with an N that no run reaches, so every packet is among its flow's first"
+echo "N: its bytes from the IP header on are copied into a per-CPU buffer, then into"
+echo "the DPI ring (16 MB, the default; emptied between runs, outside the time"
+echo "measured, with as many repeats as fit in it: fewer for full-size frames)."
+echo "The mixes of the table above go through the replay entry point, which meters"
+echo "frame headers only and copies nothing for DPI (capture files with \`--dpi\` are"
+echo "replayed frame by frame through \`nfx_meter\` instead), so \`--dpi\` has no row there."
+echo
+echo "| hook | frame bytes | bare ns | features off ns | \`--dpi 20\` past N ns | - off | \`--dpi 20\` inside N ns | - off | inside / off |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+declare -A D
+keep_min_d() {
+	[ -n "$2" ] && [ "$2" != 0 ] || return 0
+	if [ -z "${D[$1]:-}" ] || [ "$2" -lt "${D[$1]}" ]; then
+		D[$1]=$2
+	fi
+}
+dpi_lost=0
+for round in 1 2; do
+	log "cost: --dpi 20, inside and past N (round $round)"
+	progcost --dpi 20 --dpi-costs --flows 1 || continue
+	for h in xdp tc; do
+		for z in 60 1514; do
+			for k in bare off past in; do
+				keep_min_d "$h/$z/$k" "$(val "dpi_${h}_${z}_${k}_ns")"
+			done
+		done
+	done
+	dpi_lost=$((dpi_lost + $(val dpi_in_lost)))
+done
+for h in xdp tc; do
+	for z in 60 1514; do
+		case $h in xdp) hn='XDP (`nfx_meter`)' ;; tc) hn='TC egress (`nfx_egress`)' ;; esac
+		off=${D["$h/$z/off"]:-0} past=${D["$h/$z/past"]:-0} in=${D["$h/$z/in"]:-0}
+		echo "| $hn | $z | ${D["$h/$z/bare"]:-} | $off | $past | $(minus "$past" "$off") | $in |" \
+			"$(minus "$in" "$off") | $(ratio "$in" "$off")x |"
+	done
+done
+echo
+if [ "$dpi_lost" = 0 ]; then
+	echo "Every packet of the inside-N runs was in the ring (none found it full)."
+else
+	echo "**$dpi_lost packets of the inside-N runs found the ring full** (their cost is"
+	echo "a failed reservation and marking the flow cut, not the copy)."
+fi
+px=$(minus "${D["xdp/60/past"]:-0}" "${D["xdp/60/off"]:-0}")
+pt=$(minus "${D["tc/60/past"]:-0}" "${D["tc/60/off"]:-0}")
+echo "Past N, \`--dpi 20\` adds $px ns at XDP and $pt ns at TC egress (60-byte"
+if [ "${px#-}" -le 5 ] && [ "${pt#-}" -le 5 ]; then
+	echo "frames) to features off, within this machine's noise (one comparison of the"
+else
+	echo "frames) to features off, more than the one comparison it makes (of the"
+fi
+echo "entry's \`dpi_packets\` with N). Inside N, a packet costs the claim (an atomic add"
+echo "on the entry), the copy of its bytes from the IP header on and the ring's"
+echo "reservation and commit: $(minus "${D["xdp/60/in"]:-0}" "${D["xdp/60/off"]:-0}") ns more at XDP on a 60-byte frame,"
+echo "$(minus "${D["xdp/1514/in"]:-0}" "${D["xdp/1514/off"]:-0}") ns on a 1514-byte one (two copies of 1500 bytes: frame to buffer, buffer"
+echo "to ring). Only a flow's first N packets pay it."
+
 # --- --filter: three typical expressions --------------------------------------
 echo
 echo "### Cost of \`--filter\` (the pcap-filter language)"

@@ -50,11 +50,16 @@ nfdump_counts() {
 
 # Each tool: cmd_TOOL FILE prints the command line of one run (cpu_run runs
 # it); counts_TOOL prints "flows frames" found in what it produced.
-cmd_nfxdp() { echo "$B/nfxdp --pcap $1 --output $D/nfxdp.pb --format pb"; }
-counts_nfxdp() {
-	echo "$(grep -o ' flows_exported=[0-9]*' "$WORK/last.err" | tail -1 | cut -d= -f2)" \
-		"$(grep -o ' frames_metered=[0-9]*' "$WORK/last.err" | tail -1 | cut -d= -f2)"
-}
+# The kernel's meter (BPF_PROG_TEST_RUN), as this section describes it; the
+# user-space meter, the default for files, has a section of its own.
+cmd_nfxdp() { echo "$B/nfxdp --pcap $1 --meter kernel --output $D/nfxdp.pb --format pb"; }
+# nfx_stat NAME: the last value of NAME in nfxdp's counters (stderr of the last run).
+nfx_stat() { grep -o " $1=[0-9]*" "$WORK/last.err" | tail -1 | cut -d= -f2; }
+counts_nfxdp() { echo "$(nfx_stat flows_exported) $(nfx_stat frames_metered)"; }
+# With --dpi (nDPI on each flow's first 20 packets, as NFStream's default) the
+# kernel meters the file frame by frame and copies those packets into the DPI ring.
+cmd_nfxdp_dpi() { echo "$B/nfxdp --pcap $1 --dpi 20 --output $D/nfxdp-dpi.pb --format pb"; }
+counts_nfxdp_dpi() { counts_nfxdp; }
 # -m: room for every flow (its default of 8192 force-expires flows).
 cmd_softflowd() { echo "softflowd -6 -m 2000000 -r $1"; }
 counts_softflowd() {
@@ -90,7 +95,8 @@ counts_tshark() { awk '$2 == "<->" { p += $10; n++ } END { print n + 0, p + 0 }'
 
 label() {
 	case $1 in
-	nfxdp) echo '`nfxdp --pcap F --output F.pb --format pb`' ;;
+	nfxdp) echo '`nfxdp --pcap F --meter kernel --output F.pb --format pb`' ;;
+	nfxdp_dpi) echo '`nfxdp --pcap F --dpi 20 --output F.pb --format pb`' ;;
 	softflowd) echo '`softflowd -6 -m 2000000 -r F`' ;;
 	nfpcapd) echo '`nfpcapd -r F -w DIR`' ;;
 	argus) echo '`argus -r F -w F.argus` (records)' ;;
@@ -148,14 +154,14 @@ table() {
 		set -- $r
 		W[$t]=$1 C[$t]=$2 F[$t]=${3:-?} P[$t]=${4:-?}
 	done
-	for t in nfxdp softflowd nfpcapd argus fprobe ndpi pmacctd tshark; do
+	for t in nfxdp nfxdp_dpi softflowd nfpcapd argus fprobe ndpi pmacctd tshark; do
 		[ -n "${W[$t]:-}" ] || continue
-		echo "| $t | $(label "$t") | ${W[$t]} | ${C[$t]} | $(rate "$packets" "${W[$t]}") |" \
+		echo "| $(tool_name "$t") | $(label "$t") | ${W[$t]} | ${C[$t]} | $(rate "$packets" "${W[$t]}") |" \
 			"$(rate "$packets" "${C[$t]}") | ${F[$t]} |" \
 			"$(awk -v p="${P[$t]}" -v n="$packets" 'BEGIN { printf "%.1f%%", (n ? 100 * p / n : 0) }') |" \
 			"$( [ "$t" = nfxdp ] && echo "-" || echo "$(ratio "${W[$t]}" "${W[nfxdp]}")x") |" \
 			"$( [ "$t" = nfxdp ] && echo "-" || echo "$(ratio "${C[$t]}" "${C[nfxdp]}")x") |"
-		if [ "$t" != nfxdp ] && awk -v a="${W[$t]}" -v b="${best_rate:-0}" 'BEGIN { exit !(b == 0 || a < b) }'; then
+		if [ "$t" != nfxdp ] && [ "$t" != nfxdp_dpi ] && awk -v a="${W[$t]}" -v b="${best_rate:-0}" 'BEGIN { exit !(b == 0 || a < b) }'; then
 			best_rate=${W[$t]}
 			best_peer=$t
 		fi
@@ -174,6 +180,21 @@ table() {
 			fi
 		fi
 	fi
+	if [ -n "${W[nfxdp_dpi]:-}" ] && [ -n "${W[ndpi]:-}" ]; then
+		echo
+		echo "With application detection: \`nfxdp --dpi 20\` $(rate "$packets" "${W[nfxdp_dpi]}") M frames/s, ndpiReader"
+		echo "$(rate "$packets" "${W[ndpi]}") M frames/s: nfxdp **$(ratio "${W[ndpi]}" "${W[nfxdp_dpi]}")x** ndpiReader's speed by wall time,"
+		echo "$(ratio "${C[ndpi]}" "${C[nfxdp_dpi]}")x by CPU time ($(ratio "${W[nfxdp_dpi]}" "${W[nfxdp]}")x the wall time of nfxdp without \`--dpi\`)."
+		if awk -v a="${W[nfxdp_dpi]}" -v b="${W[ndpi]}" 'BEGIN { exit !(a >= b) }'; then
+			echo "**nfxdp with \`--dpi\` is slower than ndpiReader on this file.**"
+		fi
+	fi
+}
+tool_name() {
+	case $1 in
+	nfxdp_dpi) echo "nfxdp --dpi 20" ;;
+	*) echo "$1" ;;
+	esac
 }
 
 rm -rf "$D"
@@ -201,13 +222,18 @@ echo "nfxdp and ndpiReader make one bidirectional flow per 5-tuple (nfxdp also s
 echo "TCP teardown). fprobe reads the file from stdin and exports NetFlow v5 over UDP to"
 echo "nfcapd on loopback, whose flows are counted. **frames in flows**: the frames"
 echo "counted into the flows each produced, against the frames of the file (frames"
-echo "that are not IP, and some fragments, are in no tool's flows)."
+echo "that are not IP, and some fragments, are in no tool's flows). nfxdp runs with"
+echo "its kernel meter here (\`--meter kernel\`; the user-space meter, the default for"
+echo "files, is measured in its own section below); **nfxdp --dpi 20** adds nDPI on"
+echo "each flow's first 20 packets (NFStream's default), which the kernel meter does"
+echo "frame by frame (one \`BPF_PROG_TEST_RUN\` per frame), next to ndpiReader, the"
+echo "same nDPI 4.2 library, dissecting each flow until its detection completes."
 echo
 echo "### The NFStream reference captures, concatenated"
 echo
 echo "$(du -m "$ref" | cut -f1) MB, $(frames "$ref") frames (Ethernet captures of \`shared/reference/nfstream/pcaps\`), best of $RUNS runs."
 echo
-table "$ref" "$RUNS" nfxdp softflowd nfpcapd argus fprobe ndpi pmacctd tshark >"$D/ref.md"
+table "$ref" "$RUNS" nfxdp nfxdp_dpi softflowd nfpcapd argus fprobe ndpi pmacctd tshark >"$D/ref.md"
 cat "$D/ref.md"
 TSHARK_RATE=$(awk -F'|' '$2 ~ /tshark/ { gsub(/ /, "", $6); print $6 }' "$D/ref.md")
 echo
@@ -221,7 +247,7 @@ echo
 log "capture: fixed costs"
 nfx_tiny=$(best nfxdp "$tiny" 5)
 sfd_tiny=$(best softflowd "$tiny" 5)
-nfx_ref=$(awk -F'|' '$2 ~ /^ nfxdp / { gsub(/ /, "", $4); print $4 }' "$D/ref.md")
+nfx_ref=$(awk -F'|' '$2 == " nfxdp " { gsub(/ /, "", $4); print $4 }' "$D/ref.md")
 sfd_ref=$(awk -F'|' '$2 ~ /^ softflowd / { gsub(/ /, "", $4); print $4 }' "$D/ref.md")
 ms() { awk -v a="$1" -v b="${2:-0}" 'BEGIN { printf "%.0f", (a - b) * 1000 }'; }
 echo "**Fixed cost per run**, measured on a one-frame capture (best of 5): nfxdp"
@@ -248,7 +274,7 @@ echo "\`nfxdp-gencap --packets 2000000 --flows 50000\`: $(du -m "$mid" | cut -f1
 echo "below; best of $RUNS runs. pmacctd and tshark are too slow for it within this"
 echo "benchmark's time budget (they run on a prefix of the larger capture below)."
 echo
-table "$mid" "$RUNS" nfxdp softflowd nfpcapd argus fprobe ndpi
+table "$mid" "$RUNS" nfxdp nfxdp_dpi softflowd nfpcapd argus fprobe ndpi
 echo
 echo "### A generated capture: $(frames "$gen") frames, $GEN_FLOWS flows"
 echo
@@ -278,5 +304,79 @@ echo "tshark is left out: at its reference-set rate (${TSHARK_RATE:-?} M frames/
 echo "alone would take $(awk -v r="${TSHARK_RATE:-0}" -v n="$PREFIX_FRAMES" 'BEGIN { printf "%.0f", (r > 0 ? n / r / 1e6 : 0) }') s, and its conversation table slows further as conversations"
 echo "accumulate."
 echo
-table "$prefix" 1 nfxdp softflowd nfpcapd argus fprobe ndpi pmacctd
+table "$prefix" 1 nfxdp nfxdp_dpi softflowd nfpcapd argus fprobe ndpi pmacctd
 rm -f "$prefix"
+declare -A DPI_CPU
+
+# --- --dpi: the collector's CPU per dissected flow ----------------------------
+# statz NAME: nfx_stat NAME, 0 when absent.
+statz() {
+	local v
+	v=$(nfx_stat "$1")
+	echo "${v:-0}"
+}
+# dpi_run FILE OPTS...: "wall cpu dpi_flows dpi_packets_fed flows dpi_ring_full
+# dpi_flows_full" of nfxdp --pcap FILE OPTS, the run of RUNS with the least CPU.
+dpi_run() {
+	local f=$1 i g r b=""
+	shift
+	local opts=("$@")
+	for i in $(seq "$RUNS"); do
+		g=$(cg_new)
+		r=$(cpu_run "$g" "$B/nfxdp" --pcap "$f" "${opts[@]}" --output "$D/dpi-cpu.pb" --format pb)
+		cg_del "$g"
+		r="$r $(statz dpi_flows) $(statz dpi_packets_fed) $(statz flows_exported) $(statz dpi_ring_full) $(statz dpi_flows_full)"
+		if [ -z "$b" ] || awk -v a="$(echo "$r" | cut -d' ' -f2)" -v b="$(echo "$b" | cut -d' ' -f2)" 'BEGIN { exit !(a < b) }'; then
+			b=$r
+		fi
+	done
+	echo "$b"
+}
+echo
+echo "### Application detection: the collector's CPU per dissected flow"
+echo
+echo "\`nfxdp --pcap F --output F.pb --format pb\` three ways, best of $RUNS runs by CPU time"
+echo "(user + system, all threads, the kernel's metering included): **batch**,"
+echo "\`--meter kernel\` (frame headers in batches through the replay entry point, the"
+echo "rows above); **frame by frame**, \`--meter kernel --replay-mode frame\` (each whole"
+echo "frame through the XDP program, one \`BPF_PROG_TEST_RUN\` each, as \`--dpi\` needs);"
+echo "**\`--dpi 20\`**, frame by frame with nDPI on each flow's first 20 packets. The"
+echo "difference between the last two is what application detection costs: the"
+echo "kernel's copies into the DPI ring and the collector's reading of it, nDPI's"
+echo "dissection and its per-flow state. **flows dissected** and **packets to nDPI**:"
+echo "\`dpi_flows\` and \`dpi_packets_fed\` from nfxdp's counters."
+echo
+echo "| capture | frames | flows | batch CPU s | frame by frame CPU s | \`--dpi 20\` CPU s | \`--dpi 20\` wall s | flows dissected | packets to nDPI | DPI CPU s | us per dissected flow | us per packet to nDPI | ring full | flows not dissected |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+for f in "$ref" "$mid"; do
+	log "capture: --dpi CPU on $(basename "$f")"
+	a=$(dpi_run "$f" --meter kernel)
+	fr=$(dpi_run "$f" --meter kernel --replay-mode frame)
+	dp=$(dpi_run "$f" --dpi 20)
+	set -- $dp
+	dwall=$1 dcpu=$2 dflows=$3 dpk=$4 flows=$5 rfull=$6 ffull=$7
+	acpu=$(echo "$a" | cut -d' ' -f2)
+	fcpu=$(echo "$fr" | cut -d' ' -f2)
+	extra=$(awk -v a="$dcpu" -v b="$fcpu" 'BEGIN { printf "%.3f", a - b }')
+	echo "| $(basename "$f") | $(frames "$f") | $flows | $acpu | $fcpu | $dcpu | $dwall | $dflows | $dpk | $extra |" \
+		"$(awk -v e="$extra" -v n="$dflows" 'BEGIN { printf "%.1f", (n ? e * 1e6 / n : 0) }') |" \
+		"$(awk -v e="$extra" -v n="$dpk" 'BEGIN { printf "%.2f", (n ? e * 1e6 / n : 0) }') | $rfull | $ffull |"
+	DPI_CPU[$(basename "$f")]="$acpu $fcpu $dcpu"
+done
+echo
+r=(${DPI_CPU[$(basename "$mid")]})
+echo "On $(basename "$mid"), \`--dpi 20\` takes $(ratio "${r[2]}" "${r[0]}")x the CPU of the batch replay:"
+echo "$(ratio "${r[1]}" "${r[0]}")x for metering frame by frame, the rest for the detection."
+echo
+echo "Where \`nfxdp --pcap F --dpi 20\` spends its time on $(basename "$mid")"
+echo "(\`perf record -e cpu-clock\`, every thread, kernel included): by shared object,"
+echo "then the top symbols."
+echo
+echo '```'
+perf record -q -e cpu-clock -o "$D/perf.data" -- "$B/nfxdp" --pcap "$mid" --dpi 20 \
+	--output "$D/dpi-cpu.pb" --format pb >/dev/null 2>&1
+perf report -i "$D/perf.data" --stdio --sort dso 2>/dev/null | grep -v '^#' | grep -v '^$' | head -8
+echo
+perf report -i "$D/perf.data" --stdio --sort symbol 2>/dev/null | grep -v '^#' | grep -v '^$' | head -20
+echo '```'
+rm -f "$D/perf.data" "$D/dpi-cpu.pb"
