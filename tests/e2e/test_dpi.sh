@@ -54,68 +54,27 @@ check "without --dpi: no application columns" \
 	"$("$NFXDP" --pcap "$P/dhcp.pcap" 2>/dev/null | head -1 | grep -c application_name)" 0
 
 # --- IPFIX: applicationName (96), applicationId (95), nfxdp's elements -------------
-# A decoder of its own that reads variable-length elements (RFC 7011 7):
-# each record's application columns against nfxdp's CSV, by flowId.
+# Each record's application columns (variable-length elements, RFC 7011 7,
+# decoded by tests/e2e/ipfixdec.py) against nfxdp's CSV, by flowId.
 cat >"$T/ipfix.py" <<'PY'
-import csv, socket, struct, sys
-NFX = 32473
+import csv, sys
+from ipfixdec import NFX, text, udp_records, uint
 port_file, csv_path = sys.argv[1:3]
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-open(port_file, "w").write(f"{s.getsockname()[1]}\n")
-s.settimeout(3)
-templates, recs = {}, []
-try:
-    while True:
-        msg = s.recv(65535)
-        off, length = 16, struct.unpack_from("!H", msg, 2)[0]
-        while off + 4 <= length:
-            sid, slen = struct.unpack_from("!HH", msg, off)
-            body, off = msg[off + 4:off + slen], off + slen
-            p = 0
-            if sid == 2:
-                while p + 4 <= len(body):
-                    tid, n = struct.unpack_from("!HH", body, p)
-                    p += 4
-                    fl = []
-                    for _ in range(n):
-                        ie, ln = struct.unpack_from("!HH", body, p)
-                        p += 4
-                        pen = 0
-                        if ie & 0x8000:
-                            pen, = struct.unpack_from("!I", body, p)
-                            p += 4
-                        fl.append((pen, ie & 0x7fff, ln))
-                    templates[tid] = fl
-                continue
-            while sid in templates and p < len(body):
-                r = {}
-                for pen, ie, ln in templates[sid]:
-                    if ln == 65535:
-                        ln, p = body[p], p + 1
-                        if ln == 255:
-                            ln, p = struct.unpack_from("!H", body, p)[0], p + 2
-                        r[(pen, ie)] = body[p:p + ln].decode()
-                    else:
-                        r[(pen, ie)] = int.from_bytes(body[p:p + ln], "big")
-                    p += ln
-                recs.append(r)
-except socket.timeout:
-    pass
+recs = udp_records(port_file)
 rows = {int(r["id"]): r for r in csv.DictReader(open(csv_path, newline=""))}
 ok = 0
 for r in recs:
-    row = rows.get(r.get((0, 148)))
-    if row and r[(0, 96)] == row["application_name"] and \
-       r[(NFX, 1124)] == row["application_category_name"] and \
-       r[(NFX, 1127)] == row["requested_server_name"] and \
-       r[(NFX, 1130)] == row["user_agent"] and r[(NFX, 1131)] == row["content_type"] and \
-       r[(0, 95)] >> 32 == 6 and r[(NFX, 1125)] == int(row["application_is_guessed"]):
+    row = rows.get(uint(r, 0, 148))
+    if row and text(r, 0, 96) == row["application_name"] and \
+       text(r, NFX, 1124) == row["application_category_name"] and \
+       text(r, NFX, 1127) == row["requested_server_name"] and \
+       text(r, NFX, 1130) == row["user_agent"] and text(r, NFX, 1131) == row["content_type"] and \
+       uint(r, 0, 95) >> 32 == 6 and uint(r, NFX, 1125) == int(row["application_is_guessed"]):
         ok += 1
 print(f"records={len(recs)} ok={ok} flows={len(rows)}")
 PY
 "$NFXDP" --pcap "$P/WebattackSQLinj.pcap" --dpi 20 >"$T/ipfix.csv" 2>/dev/null
-python3 "$T/ipfix.py" "$T/port" "$T/ipfix.csv" >"$T/ipfix.out" &
+PYTHONPATH="$TOP/tests/e2e" python3 "$T/ipfix.py" "$T/port" "$T/ipfix.csv" >"$T/ipfix.out" &
 PIDS+=($!)
 dec=$!
 wait_for 5 test -s "$T/port"

@@ -53,8 +53,7 @@ cat >"$T/ipfix.py" <<'EOF'
 # Compares what collectors stored with nfxdp's CSV, and decodes IPFIX itself
 # (UDP datagrams or a TCP stream) to check the message layer.
 import csv, datetime, ipaddress, json, os, re, select, socket, struct, sys, time
-
-REV, NFX = 29305, 32473
+from ipfixdec import NFX, REV, parse_message
 PROTO = os.environ["NFXDP_PROTO"]
 END_REASON = {0: 1, 1: 2, 2: 3, 3: 5, 4: 4}
 
@@ -135,51 +134,7 @@ def cmp_pmacct(csv_path, pm_path):
     got = [pm_key(r) for r in csv.DictReader(open(pm_path, newline=""))]
     report("nfacctd", got, want)
 
-# --- a small IPFIX decoder ------------------------------------------------------
-
-def parse_templates(body, templates):
-    off = 0
-    while off + 4 <= len(body):
-        tid, count = struct.unpack_from("!HH", body, off)
-        off += 4
-        fields = []
-        for _ in range(count):
-            ie, length = struct.unpack_from("!HH", body, off)
-            off += 4
-            pen = 0
-            if ie & 0x8000:
-                pen, = struct.unpack_from("!I", body, off)
-                off += 4
-            fields.append((pen, ie & 0x7fff, length))
-        templates[tid] = fields
-        yield tid
-
-def parse_data(body, fields):
-    size = sum(f[2] for f in fields)
-    for off in range(0, len(body) - size + 1, size):
-        rec = {}
-        for pen, ie, length in fields:
-            raw = body[off:off + length]
-            rec[(pen, ie)] = raw
-            off += length
-        yield rec
-
-def parse_message(msg, templates):
-    ver, length, export, seq, domain = struct.unpack_from("!HHIII", msg)
-    m = {"version": ver, "length": length, "len_ok": length == len(msg), "seq": seq,
-         "domain": domain, "templates": [], "records": []}
-    off = 16
-    while off + 4 <= length:
-        sid, slen = struct.unpack_from("!HH", msg, off)
-        body = msg[off + 4:off + slen]
-        if sid == 2:
-            m["templates"] += list(parse_templates(body, templates))
-        elif sid >= 256 and sid in templates:
-            m["records"] += list(parse_data(body, templates[sid]))
-        elif sid >= 256:
-            m["unknown_set"] = True
-        off += slen
-    return m
+# --- IPFIX messages: tests/e2e/ipfixdec.py ------------------------------------
 
 def rec_key(rec):
     u = lambda pen, ie: int.from_bytes(rec[(pen, ie)], "big")
@@ -301,7 +256,7 @@ if __name__ == "__main__":
     else:
         collect(*sys.argv[1:])
 EOF
-PY="python3 $T/ipfix.py"
+PY="env PYTHONPATH=$TOP/tests/e2e python3 $T/ipfix.py"
 export NFXDP_PROTO=$TOP/proto/flow.proto
 
 cat >"$T/prim.lst" <<'EOF'

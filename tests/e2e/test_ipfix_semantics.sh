@@ -23,61 +23,24 @@ done
 
 meter() { "$NFXDP" --pcap "$1" --natural-expiry off --no-zmq "${@:2}" 2>>"$T/nfxdp.err"; }
 
-# A decoder of its own: UDP messages in, each data record's elements out,
-# compared with nfxdp's CSV by flowId.
+# UDP messages in (decoded by tests/e2e/ipfixdec.py), each data record's
+# elements compared with nfxdp's CSV by flowId.
 cat >"$T/decode.py" <<'EOF'
-import csv, socket, struct, sys, time
-REV, NFX = 29305, 32473
+import csv, sys
+from ipfixdec import NFX, REV, udp_records, uint
 mode, port_file, csv_path = sys.argv[1:4]
 BYTES = {"link": (0, 352), "ip": (0, 1), "transport": (NFX, 1022), "payload": (0, 401)}
 RBYTES = {"link": (REV, 352), "ip": (REV, 1), "transport": (NFX, 1027), "payload": (REV, 401)}
 ALL = set(BYTES.values()) | set(RBYTES.values())
-
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-open(port_file, "w").write(f"{s.getsockname()[1]}\n")
-s.settimeout(3)
-templates, recs = {}, []
-try:
-    while True:
-        msg = s.recv(65535)
-        off, length = 16, struct.unpack_from("!H", msg, 2)[0]
-        while off + 4 <= length:
-            sid, slen = struct.unpack_from("!HH", msg, off)
-            body, off = msg[off + 4:off + slen], off + slen
-            if sid == 2:
-                p = 0
-                while p + 4 <= len(body):
-                    tid, n = struct.unpack_from("!HH", body, p)
-                    p += 4
-                    fl = []
-                    for _ in range(n):
-                        ie, ln = struct.unpack_from("!HH", body, p)
-                        p += 4
-                        pen = 0
-                        if ie & 0x8000:
-                            pen, = struct.unpack_from("!I", body, p)
-                            p += 4
-                        fl.append((pen, ie & 0x7fff, ln))
-                    templates[tid] = fl
-            elif sid in templates:
-                fl = templates[sid]
-                size = sum(f[2] for f in fl)
-                for q in range(0, len(body) - size + 1, size):
-                    r = {}
-                    for pen, ie, ln in fl:
-                        r[(pen, ie)] = int.from_bytes(body[q:q + ln], "big")
-                        q += ln
-                    recs.append(r)
-except socket.timeout:
-    pass
+recs = udp_records(port_file)
 rows = {int(r["id"]): r for r in csv.DictReader(open(csv_path, newline=""))}
 ok = 0
 for r in recs:
-    row = rows.get(r.get((0, 148)))
+    row = rows.get(uint(r, 0, 148))
     present = {k for k in r if k in ALL}
     if row and present == {BYTES[mode], RBYTES[mode]} and \
-       r[BYTES[mode]] == int(row["src2dst_bytes"]) and r[RBYTES[mode]] == int(row["dst2src_bytes"]):
+       uint(r, *BYTES[mode]) == int(row["src2dst_bytes"]) and \
+       uint(r, *RBYTES[mode]) == int(row["dst2src_bytes"]):
         ok += 1
 print(f"records={len(recs)} bytes_ok={ok} flows={len(rows)}")
 EOF
@@ -88,10 +51,10 @@ for mode in link ip transport payload; do
 	meter "$CAP" --accounting "$mode" --format csv --output "$T/$mode.csv"
 	meter "$CAP" --accounting "$mode" --format pb --output "$T/$mode.pb"
 	rm -f "$T/port"
-	python3 "$T/decode.py" "$mode" "$T/port" "$T/$mode.csv" >"$T/decode.out" &
+	PYTHONPATH="$TOP/tests/e2e" python3 "$T/decode.py" "$mode" "$T/port" "$T/$mode.csv" >"$T/decode.out" &
 	dec=$!
 	PIDS+=("$dec")
-	for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
+	wait_for 5 test -s "$T/port"
 	"$SEND" --accounting "$mode" "$T/$mode.pb" "127.0.0.1:$(cat "$T/port")" >/dev/null \
 		2>"$T/send.err"
 	wait "$dec"
