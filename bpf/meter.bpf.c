@@ -330,7 +330,8 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt)
 	if (!s || !cnt)
 		return NFX_LOST_BUSY;
 	p = &s->pkt;
-	s->dpi_want = 0;
+	if (cfg_dpi)
+		s->dpi_want = 0;
 
 	for (int round = 0; round < METER_ROUNDS; round++) {
 		struct flow_entry *e = bpf_map_lookup_elem(&flows, &p->key);
