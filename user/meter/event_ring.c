@@ -12,10 +12,10 @@
 #include "meter/event_ring.h"
 #include "common/log.h"
 
-/* The kernel's record header: length with two flag bits, then a page offset. */
-#define RING_HDR_SZ 8
-#define RING_BUSY (1U << 31)
-#define RING_DISCARD (1U << 30)
+/*
+ * A ring record's header (linux/bpf.h): its length with the BUSY and
+ * DISCARD bits, then a page offset; BPF_RINGBUF_HDR_SZ bytes.
+ */
 
 int event_ring_open(struct event_ring *r, int map_fd, bool hold, event_ring_fn fn, void *ctx)
 {
@@ -91,12 +91,13 @@ int event_ring_consume(struct event_ring *r)
 			break;
 		rec = r->data + (r->read_pos & r->mask);
 		len = __atomic_load_n((const uint32_t *)rec, __ATOMIC_ACQUIRE);
-		if (len & RING_BUSY)
+		if (len & BPF_RINGBUF_BUSY_BIT)
 			break; /* reserved, not yet submitted: later records wait for it */
-		next = r->read_pos + ((RING_HDR_SZ + (len & ~(RING_BUSY | RING_DISCARD)) + 7) & ~7UL);
+		next = r->read_pos +
+		       ((BPF_RINGBUF_HDR_SZ + (len & ~BPF_RINGBUF_DISCARD_BIT) + 7) & ~7UL);
 		err = 0;
-		if (!(len & RING_DISCARD)) {
-			err = r->fn(r->ctx, (void *)(rec + RING_HDR_SZ), len & ~RING_DISCARD);
+		if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
+			err = r->fn(r->ctx, (void *)(rec + BPF_RINGBUF_HDR_SZ), len);
 			n++;
 		}
 		r->read_pos = next;

@@ -21,10 +21,10 @@
 #include "meter/umeter.h"
 #pragma GCC visibility pop
 
-/* The BPF ring buffer's record header: length with two flag bits, then a page offset. */
-#define RING_HDR_SZ 8
-#define RING_BUSY (1U << 31)
-#define RING_DISCARD (1U << 30)
+/*
+ * A ring record's header (linux/bpf.h): its length with the BUSY and
+ * DISCARD bits, then a page offset; BPF_RINGBUF_HDR_SZ bytes.
+ */
 
 /*
  * One element of the flow cache: chained in its bucket, then the value
@@ -296,13 +296,13 @@ static inline void *bpf_ringbuf_reserve(void *ringbuf, __u64 size, __u64 flags)
 {
 	struct umeter_ring *r = &um.ring;
 	unsigned long cons = __atomic_load_n(r->consumer_pos, __ATOMIC_ACQUIRE);
-	unsigned long prod = *r->producer_pos, total = (RING_HDR_SZ + size + 7) & ~7UL;
+	unsigned long prod = *r->producer_pos, total = (BPF_RINGBUF_HDR_SZ + size + 7) & ~7UL;
 	__u32 *hdr;
 
 	if (prod + total - cons > r->size)
 		return NULL;
 	hdr = (__u32 *)(r->data + (prod & (r->size - 1)));
-	hdr[0] = size | RING_BUSY;
+	hdr[0] = size | BPF_RINGBUF_BUSY_BIT;
 	hdr[1] = 0;
 	__atomic_store_n(r->producer_pos, prod + total, __ATOMIC_RELEASE);
 	return hdr + 2;
@@ -312,14 +312,15 @@ static inline void bpf_ringbuf_submit(void *data, __u64 flags)
 {
 	__u32 *hdr = (__u32 *)data - 2;
 
-	__atomic_store_n(hdr, *hdr & ~RING_BUSY, __ATOMIC_RELEASE);
+	__atomic_store_n(hdr, *hdr & ~BPF_RINGBUF_BUSY_BIT, __ATOMIC_RELEASE);
 }
 
 static inline void bpf_ringbuf_discard(void *data, __u64 flags)
 {
 	__u32 *hdr = (__u32 *)data - 2;
 
-	__atomic_store_n(hdr, (*hdr & ~RING_BUSY) | RING_DISCARD, __ATOMIC_RELEASE);
+	__atomic_store_n(hdr, (*hdr & ~BPF_RINGBUF_BUSY_BIT) | BPF_RINGBUF_DISCARD_BIT,
+			 __ATOMIC_RELEASE);
 }
 
 /* xorshift32: --sample's random mode and entry generations; not for secrets. */
