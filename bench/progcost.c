@@ -50,6 +50,7 @@
 #include "select/pcap_filter.h"
 #include "flow.h"
 #include "capture/linktype.h"
+#include "meter/event_ring.h"
 #include "meter/meter.h"
 #include "common/log.h"
 #include "meter.skel.h"
@@ -65,7 +66,8 @@
  * every run, outside the time a run measures.
  */
 struct dpi_reader {
-	struct ring_buffer *rb;
+	struct event_ring ring;
+	bool open;
 	uint64_t events;
 };
 
@@ -80,20 +82,21 @@ static int dpi_count_event(void *ctx, void *data, size_t size)
 static int dpi_reader_open(struct dpi_reader *r, const struct meter *m)
 {
 	r->events = 0;
-	r->rb = ring_buffer__new(meter_dpi_fd(m), dpi_count_event, r, NULL);
-	return r->rb ? 0 : -1;
+	r->open = !meter_dpi_open(m, &r->ring, dpi_count_event, r);
+	return r->open ? 0 : -1;
 }
 
 static void dpi_reader_drain(struct dpi_reader *r)
 {
-	if (r && r->rb)
-		ring_buffer__consume(r->rb);
+	if (r && r->open)
+		event_ring_consume(&r->ring);
 }
 
 static void dpi_reader_close(struct dpi_reader *r)
 {
-	ring_buffer__free(r->rb);
-	r->rb = NULL;
+	if (r->open)
+		event_ring_close(&r->ring);
+	r->open = false;
 }
 
 /* The main meter's reader, with --dpi. */

@@ -14,11 +14,11 @@
 #include <string.h>
 
 #include <arpa/inet.h>
-#include <bpf/libbpf.h>
 #include <ndpi_api.h>
 
 #include "collector/dpi.h"
 #include "common/log.h"
+#include "meter/event_ring.h"
 
 #define DPI_BUCKETS (1U << 16)
 /* Beyond its lifetime, a flow's close event may still be on its way: this much more. */
@@ -42,7 +42,7 @@ struct dpi_flow {
 
 struct dpi {
 	struct ndpi_detection_module_struct *ndpi;
-	struct ring_buffer *rb;
+	struct event_ring ring;	   /* the kernel's DPI ring */
 	struct meter *m;
 	uint32_t n, max_flows;
 	uint64_t lifetime_ns;	   /* see dpi_open(); 0: no sweep */
@@ -281,9 +281,8 @@ struct dpi *dpi_open(struct meter *m, uint32_t n, uint32_t max_flows, uint64_t l
 	NDPI_BITMASK_SET_ALL(all);
 	ndpi_set_protocol_detection_bitmask2(d->ndpi, &all);
 	ndpi_finalize_initialization(d->ndpi);
-	d->rb = ring_buffer__new(meter_dpi_fd(m), on_packet, d, NULL);
-	if (!d->rb) {
-		*err = -errno;
+	*err = meter_dpi_open(m, &d->ring, on_packet, d);
+	if (*err) {
 		pr_warn("Couldn't open the DPI ring: %s\n", strerror(-*err));
 		goto fail;
 	}
@@ -296,7 +295,7 @@ fail:
 
 int dpi_drain(struct dpi *d)
 {
-	int n = ring_buffer__consume(d->rb);
+	int n = event_ring_consume(&d->ring);
 
 	if (d->n_done) {
 		meter_run_dpi_done(d->m, d->n_done);
@@ -345,7 +344,7 @@ void dpi_close(struct dpi *d)
 			free(f);
 		}
 	}
-	ring_buffer__free(d->rb);
+	event_ring_close(&d->ring);
 	if (d->ndpi)
 		ndpi_exit_detection_module(d->ndpi);
 	free(d);

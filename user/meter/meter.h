@@ -162,8 +162,12 @@ int meter_counters_hook(const struct meter *m, enum meter_hook hook,
 /* The requests nfx_close reads, and a run of it over the first @n. */
 struct close_req *meter_close_queue(struct meter *m);
 int meter_run_close(struct meter *m, uint32_t n);
-/* --dpi: the packet ring, and the flows nfx_dpi_done marks, with a run over the first @n. */
-int meter_dpi_fd(const struct meter *m);
+/*
+ * --dpi: the packet ring (read as the flow events are, without holding), and
+ * the flows nfx_dpi_done marks, with a run over the first @n.
+ */
+int meter_dpi_open(const struct meter *m, struct event_ring *r,
+		   int (*fn)(void *ctx, void *data, size_t size), void *ctx);
 struct dpi_done_req *meter_dpi_done_queue(struct meter *m);
 int meter_run_dpi_done(struct meter *m, uint32_t n);
 /* Batch replay (LOAD_REPLAY): the memory-mapped slots, a run over [first, first + count). */

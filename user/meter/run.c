@@ -119,11 +119,12 @@ int meter_run_close(struct meter *m, uint32_t n)
 }
 
 /* --dpi: the kernel meter's (the command line refuses --dpi with --meter user). */
-int meter_dpi_fd(const struct meter *m)
+int meter_dpi_open(const struct meter *m, struct event_ring *r,
+		   int (*fn)(void *ctx, void *data, size_t size), void *ctx)
 {
 	if (m->user)
 		return -EOPNOTSUPP;
-	return bpf_map__fd(m->skel->maps.dpi_events);
+	return event_ring_open(r, bpf_map__fd(m->skel->maps.dpi_events), false, fn, ctx);
 }
 
 struct dpi_done_req *meter_dpi_done_queue(struct meter *m)
