@@ -624,12 +624,13 @@ static uint32_t cache_size(const struct replay *r, const struct nfx_config *cfg,
 /* The kernel refused to load the meter: what an unprivileged user can do instead. */
 static void refused_hint(const struct nfx_config *cfg)
 {
-	if (cfg->replay_frames)
+	/* --meter kernel --dpi goes frame by frame without being asked to. */
+	if (cfg->replay_frames && cfg->meter_where != METER_KERNEL)
 		pr_warn("--replay-mode frame runs the kernel's meter: it needs root or CAP_BPF; "
 			"--replay-mode batch meters files in user space without privileges\n");
 	else
 		pr_warn("--meter user (the default for files) meters capture files without "
-			"privileges\n");
+			"privileges, --dpi included\n");
 }
 
 /* The meter sized for the captures, and the collector on capture time. */
