@@ -21,17 +21,20 @@ void collector_opts_default(struct collector_opts *o)
 	o->expiry.natural = true;
 	o->expiry.linger_ms = 1000;
 	o->expiry.capacity = NFX_DEFAULT_MAX_FLOWS;
+	o->expiry.overflow_export = true;
 	o->batch_flows = 256;
 	o->batch_ms = 1000;
 	o->dpi_flows = NFX_DEFAULT_DPI_FLOWS;
 }
 
+/* Entries closed: overflow records never had one, so they do not count. */
 static uint64_t closed_total(const struct collector *c)
 {
 	uint64_t closed = 0;
 
 	for (int i = 0; i < EXPIRY_COUNT; i++)
-		closed += c->expired[i];
+		if (i != EXPIRY_OVERFLOW)
+			closed += c->expired[i];
 	return closed;
 }
 
