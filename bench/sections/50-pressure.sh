@@ -111,9 +111,12 @@ live() {
 	NFXDP_PID=
 	row "$mode" "$x" "$k" "$sent" "$D/$mode-$x.log" "$D/$mode-$x.csv" "$(rate "$sent" "$secs")"
 	case $mode in
-	paced*)
-		PACED_LOST=$((PACED_LOST + sent - $(records "$D/$mode-$x.csv" | awk '{print $3}')))
+	"paced, on")
+		PACED_ON_LOST=$((PACED_ON_LOST + sent - $(records "$D/$mode-$x.csv" | awk '{print $3}')))
 		PACED_SENT=$((PACED_SENT + sent))
+		;;
+	"paced, off")
+		PACED_OFF_LOST=$((PACED_OFF_LOST + sent - $(records "$D/$mode-$x.csv" | awk '{print $3}')))
 		;;
 	"live, on")
 		ON_PCT=$(records "$D/$mode-$x.csv" | awk -v s="$sent" '{ printf "%.1f", 100 * $3 / s }')
@@ -133,7 +136,7 @@ live() {
 	[ "$refused" != 0 ] && log "pressure: $mode ${x}x: $refused frames refused by the veth (not offered)"
 }
 
-PACED_LOST=0 PACED_SENT=0 UNCOUNTED_ON=0
+PACED_ON_LOST=0 PACED_OFF_LOST=0 PACED_SENT=0 UNCOUNTED_ON=0
 for x in $MULTIPLES; do
 	k=$((M * x))
 	live "$x" "$k" "live, off" "--overflow-export off"
@@ -170,13 +173,12 @@ echo "with a $BIG_RING ring that holds the burst, ${BIG_PCT:-?}%. Off, ${OFF_PCT
 echo "recycles live entries, and their counts, before the collector closes them,"
 echo "estimated as \`flows_evicted_estimated\`."
 echo
-if [ "$PACED_LOST" = 0 ]; then
-	echo "**Paced at $PACED new flows a second, no frame is lost at any multiple, on or off.**"
-else
-	echo "**Paced at $PACED new flows a second, $PACED_LOST of $PACED_SENT frames"
-	echo "($(awk -v a="$PACED_LOST" -v b="$PACED_SENT" 'BEGIN { printf "%.3f", 100 * a / b }')%) are lost over all multiples, on and off.**"
-fi
-echo "There the collector keeps ahead: it watches how"
+# pct A B: A as a percentage of B.
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b ? 100 * a / b : 0) }'; }
+echo "**Paced at $PACED frames a second, of $PACED_SENT frames over all multiples, $PACED_ON_LOST"
+echo "($(pct "$PACED_ON_LOST" "$PACED_SENT")%) are not in records with overflow export on (each counted lost:"
+echo "ring full) and $PACED_OFF_LOST ($(pct "$PACED_OFF_LOST" "$PACED_SENT")%) with it off (evicted by the LRU).**"
+echo "Where the collector keeps ahead, no frame is lost: it watches how"
 echo "fast the cache fills (flows created, from the per-CPU counters) and starts a"
 echo "pressure pass early enough that the flows arriving during the pass still fit"
 echo "below the hard watermark ($hard of $M): one scan of the cache, then the flows"

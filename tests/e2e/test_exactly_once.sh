@@ -219,7 +219,7 @@ val() {
 	sed -n "s/^$2=//p" "$1"
 }
 
-# reasons CSV: records per expiration id, "idle active natural emergency flush".
+# reasons CSV: records per expiration id, "idle active natural emergency flush overflow".
 reasons() {
 	python3 -c '
 import csv, sys
