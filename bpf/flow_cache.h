@@ -474,8 +474,8 @@ static __always_inline void init_features(struct flow_entry_max *init, const str
  *    each count it took from a packet leaves in exactly one record.
  * 4. A packet that finds no entry and is refused (cache full) or whose
  *    insert fails is exported at once as a one-packet record, reason
- *    EXPIRY_OVERFLOW (flow_overflow()), or, export ring full (or half full:
- *    overflow_ring_room()), counted in lost_overflow_ring_full. Every other frame ends as before: in an entry
+ *    EXPIRY_OVERFLOW (flow_overflow()), or, export ring full, counted in
+ *    lost_overflow_ring_full. Every other frame ends as before: in an entry
  *    it entered as a writer (flow_enter()), or in lost_busy.
  * tests/bpf/test_meter.c (overflow) and tests/e2e/test_pressure.sh check
  * the sum: packets in records + lost = frames metered or lost, exactly.
@@ -624,21 +624,9 @@ static __always_inline void event_fill(struct flow_event *ev, __u32 reason,
 }
 
 /*
- * Overflow records fill half the export ring at most: the other half stays
- * for closed flows. The collector's emergency passes close flows to make
- * room in the cache, and a ring full of overflow records would refuse
- * them (measured: 3 passes in 20 s of a flood instead of about 100).
- */
-static __always_inline int overflow_ring_room(void)
-{
-	return bpf_ringbuf_query(&flow_events, BPF_RB_AVAIL_DATA) <
-	       bpf_ringbuf_query(&flow_events, BPF_RB_RING_SIZE) / 2;
-}
-
-/*
  * A packet the cache has no room for (see flow_admit()): its one-packet
  * flow goes through the export ring at once, reason EXPIRY_OVERFLOW, built
- * in @max (scratch). Returns 0, or -ENOSPC when the ring has no room for it.
+ * in @max (scratch). Returns 0, or -ENOSPC when the ring is full.
  */
 __noinline int flow_overflow(const struct pkt *p, struct flow_entry_max *max)
 {
@@ -646,8 +634,6 @@ __noinline int flow_overflow(const struct pkt *p, struct flow_entry_max *max)
 
 	if (!p || !max)
 		return -EINVAL;
-	if (!overflow_ring_room())
-		return -ENOSPC;
 	ev = bpf_ringbuf_reserve(&flow_events, sizeof(*ev) + entry_size() - sizeof(ev->entry), 0);
 	if (!ev)
 		return -ENOSPC;

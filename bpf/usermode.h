@@ -73,7 +73,6 @@ static inline long bpf_map_delete_elem(void *map, const void *key);
 static inline void *bpf_ringbuf_reserve(void *ringbuf, __u64 size, __u64 flags);
 static inline void bpf_ringbuf_submit(void *data, __u64 flags);
 static inline void bpf_ringbuf_discard(void *data, __u64 flags);
-static inline __u64 bpf_ringbuf_query(void *ringbuf, __u64 flags);
 static inline __u32 bpf_get_prandom_u32(void);
 
 #endif /* NFXDP_USERMODE_H */

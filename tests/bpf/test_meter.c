@@ -1071,10 +1071,7 @@ static void test_overflow(void)
 	harness_close(&h);
 }
 
-/*
- * The export ring full as well (its overflow half): the packet is lost,
- * counted by its reason, and the other half still takes closed flows.
- */
+/* The export ring full as well: the packet is lost, counted by its reason. */
 static void test_overflow_ring_full(void)
 {
 	uint64_t cnt[NFX_COUNTER_MAX], in_records = 0;
@@ -1103,29 +1100,9 @@ static void test_overflow_ring_full(void)
 		       (unsigned long long)cnt[NFX_OVERFLOW_EXPORTED],
 		       (unsigned long long)cnt[NFX_LOST_OVERFLOW_RING_FULL]);
 	}
-	TEST("overflow: records fill half the ring at most, a close still finds room")
-	{
-		struct close_req *q = h.m.skel->bss->close_queue;
-
-		uint64_t lost = cnt[NFX_LOST_OVERFLOW_RING_FULL];
-
-		ASSERT_TRUE(cnt[NFX_OVERFLOW_EXPORTED] <= 4096 / 2 / 160, "half the ring");
-		for (int i = 0; i < 100; i++) /* the overflow half full again */
-			ovf_frame(&h, 50000 + i, SEC_NS);
-		harness_counters(&h, cnt);
-		ASSERT_TRUE(cnt[NFX_LOST_OVERFLOW_RING_FULL] > lost, "overflow refused");
-		test_key(&q[0].key, 4, "198.18.0.1", 10000, "198.18.0.2", 53, 17, 0, NULL);
-		q[0].reason = EXPIRY_FLUSH;
-		run_close(&h, 1);
-		ASSERT_EQ(q[0].status, 0, "closed into the ring");
-		harness_drain(&h);
-		ASSERT_EQ(h.events[h.n_events - 1].reason, EXPIRY_FLUSH, "the close's record, last");
-	}
 	TEST("overflow: once the ring is drained, overflow records flow again")
 	{
-		/* The close left one place: the first new flow takes it. */
 		ASSERT_EQ(ovf_frame(&h, 40000, 2 * SEC_NS), NFX_FRAMES_METERED, "metered");
-		ASSERT_EQ(ovf_frame(&h, 40001, 2 * SEC_NS), NFX_FRAMES_METERED, "metered");
 		ASSERT_EQ(harness_drain(&h), 1, "exported");
 		ASSERT_EQ(h.events[h.n_events - 1].reason, EXPIRY_OVERFLOW, "overflow");
 	}

@@ -326,16 +326,6 @@ static inline void bpf_ringbuf_discard(void *data, __u64 flags)
 			 __ATOMIC_RELEASE);
 }
 
-/* The export ring's fill (BPF_RB_AVAIL_DATA) or size (BPF_RB_RING_SIZE). */
-static inline __u64 bpf_ringbuf_query(void *ringbuf, __u64 flags)
-{
-	struct umeter_ring *r = &um.ring;
-
-	if (flags == BPF_RB_RING_SIZE)
-		return r->size;
-	return *r->producer_pos - __atomic_load_n(r->consumer_pos, __ATOMIC_ACQUIRE);
-}
-
 /* xorshift32: --sample's random mode and entry generations; not for secrets. */
 static inline __u32 bpf_get_prandom_u32(void)
 {
