@@ -60,7 +60,7 @@ row() {
 
 echo "## Cache pressure"
 echo
-echo "\`--max-flows $M\` (the cache holds $M flows), and K = $(echo $MULTIPLES | sed 's/ \([0-9]*\)$/ and \1/; s/ /, /g; s/, and/ and/') times that many"
+echo "\`--max-flows $M\` (the cache holds $M flows), and K = $(echo $MULTIPLES | sed 's/ /, /g; s/, \([0-9]*\)$/ and \1/') times that many"
 echo "UDP flows open at once: \`bench/blast.c\` sends $ROUNDS frames per flow round robin"
 echo "(frame i goes to flow i mod K), so every flow is still open when the cache"
 echo "fills, and each flow's next frame comes K frames after its last. Idle timeout"
@@ -169,7 +169,7 @@ echo "As fast as a core sends, at ${last}x, ${ON_PCT:-?}% of the frames reach re
 echo "default 8 MB export ring and the rest are counted as ring full: each packet of a"
 echo "flow that found no room is a record of its own, and they come faster than the"
 echo "collector exports records (see the collector at scale above), so the ring fills;"
-echo "with a $BIG_RING ring that holds the burst, ${BIG_PCT:-?}%. Off, ${OFF_PCT:-?}%: the kernel's LRU"
+echo "with a $BIG_RING ring, ${BIG_PCT:-?}%. Off, ${OFF_PCT:-?}%: the kernel's LRU"
 echo "recycles live entries, and their counts, before the collector closes them,"
 echo "estimated as \`flows_evicted_estimated\`."
 echo
