@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Live capture on a NIC-like path: frames made by bench/livegen.c (an XDP
+# program run with BPF_F_TEST_XDP_LIVE_FRAMES) are redirected into a veth,
+# whose peer runs its XDP program on xdp_frames as a NIC driver does (no
+# skb, no copy), in NAPI on the sending CPU: the send rate is the receive
+# rate. On that peer, in turn: an XDP_PASS program, the minimal counting
+# meter (bench/mincount.bpf.c), nfxdp, nfxdp --statistical; at 10 K and
+# 1 M flows round robin. Writes a Markdown section to stdout.
+set -u
+. "$(dirname "$0")/../lib.sh"
+
+FLOW_SETS=${BENCH_NIC_FLOWS:-10000 1000000}
+RUNS_NIC=${BENCH_NIC_RUNS:-3}
+FRAMES_MIN=${BENCH_NIC_FRAMES:-4000000} # measured frames a row, at least
+METERS="pass mincount nfxdp nfxdp_stat"
+D=$WORK/nicpath
+LIVEGEN=$B/livegen
+MINCOUNT=$B/mincount
+for t in "$LIVEGEN" "$MINCOUNT" "$B/nfxdp"; do
+	[ -x "$t" ] || { log "nicpath: $t missing (make bench builds it)"; exit 1; }
+done
+
+PID=
+cleanup() {
+	[ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null
+	wait 2>/dev/null
+	pair_down
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+pair_up || { log "nicpath: cannot create the namespaces"; exit 1; }
+mkdir -p "$D"
+
+# cache_size FLOWS: nfxdp's default (1 M), or twice FLOWS in a power of
+# two: under PRESSURE_LOW (50 %), so no pressure expiry shortens anything.
+cache_size() {
+	local n=1048576
+	while [ "$n" -lt $((2 * $1)) ]; do n=$((n * 2)); done
+	echo "$n"
+}
+
+# gen ARGS...: livegen, pinned to CPU 0, into $IF_S; prints its line.
+gen() { taskset -c 0 "$LIVEGEN" --iface "$IF_S@$NS_S" --dmac "$MAC_R" "$@"; }
+
+# start_METER FLOWS / stop_METER: attach to $IF_R, then remove it; stop
+# sets IN_REC, the frames in the records (- for the programs without), and
+# NOTE_M, what went wrong.
+start_pass() { "$MINCOUNT" --iface "$IF_R@$NS_R" --pass; }
+stop_pass() {
+	IN_REC=-
+	"$MINCOUNT" --iface "$IF_R@$NS_R" --detach || NOTE_M="detach failed"
+}
+start_mincount() { "$MINCOUNT" --iface "$IF_R@$NS_R" --max-flows "$(cache_size "$1")"; }
+stop_mincount() { stop_pass; }
+start_nfxdp() {
+	rm -f "$D/flows.csv"
+	# The collector on CPU 1, away from the sending and receiving CPU.
+	taskset -c 1 "$B/nfxdp" --iface "$IF_R@$NS_R" --max-flows "$(cache_size "$1")" --no-zmq \
+		--output "$D/flows.csv" --format csv -v "${@:2}" >"$D/nfxdp.log" 2>&1 &
+	PID=$!
+	local i
+	for i in $(seq 100); do
+		grep -q '^nfxdp: metering' "$D/nfxdp.log" && return 0
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	log "nicpath: nfxdp did not start: $(tail -2 "$D/nfxdp.log" | tr '\n' ' ')"
+	return 1
+}
+start_nfxdp_stat() { start_nfxdp "$1" --statistical; }
+stop_nfxdp() {
+	local s v
+	kill -TERM "$PID"
+	wait "$PID" || NOTE_M="${NOTE_M}exit status $?; "
+	PID=
+	for s in flows_exported_emergency flows_evicted_estimated; do
+		v=$(grep -o " $s=[0-9]*" "$D/nfxdp.log" | tail -1 | cut -d= -f2)
+		[ "${v:-0}" = 0 ] || NOTE_M="$NOTE_M$s=$v; "
+	done
+	IN_REC=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "bidirectional_packets") c = i; next }
+		{ p += $c } END { print p + 0 }' "$D/flows.csv")
+}
+stop_nfxdp_stat() { stop_nfxdp; }
+
+# measure METER FLOWS: one round of the flows (opening them), then
+# FRAMES_MIN or more frames, the flows in turn, timed. Sets FRAMES, SECS
+# and CPU (the timed part: livegen's figures), SENT (all), IN_REC and NOTE_M.
+measure() {
+	local m=$1 f=$2 n warm out
+	n=$(( (FRAMES_MIN + f - 1) / f * f ))
+	[ "$n" -lt $((4 * f)) ] && n=$((4 * f))
+	FRAMES=0 SECS=0 CPU=0 SENT=0 IN_REC=- NOTE_M=
+	"start_$m" "$f" || { NOTE_M="did not start"; return; }
+	warm=$(gen --flows "$f" --frames "$f") || NOTE_M="livegen failed; "
+	out=$(gen --flows "$f" --frames "$n") || NOTE_M="livegen failed; "
+	set -- $warm $out
+	[ "${4:-}" = 0 ] && [ "${12:-}" = 0 ] || NOTE_M="${NOTE_M}refused: ${4:-?} + ${12:-?}; "
+	FRAMES=${10:-0} SECS=${14:-0} CPU=${16:-0} SENT=$((${2:-0} + ${10:-0}))
+	"stop_$m"
+}
+
+declare -A RATE CPS NS PCT NOTE
+for round in $(seq "$RUNS_NIC"); do
+	for f in $FLOW_SETS; do
+		for m in $METERS; do
+			log "nicpath: $m, $f flows (round $round)"
+			measure "$m" "$f"
+			frames=$FRAMES rec=$IN_REC sent=$SENT
+			k=$m/$f
+			ns=$(awk -v s="$CPU" -v n="$frames" 'BEGIN { printf "%.1f", n ? s * 1e9 / n : 0 }')
+			log "nicpath: $m, $f flows: $ns ns/frame (CPU), $(rate "$frames" "$SECS") M frames/s (wall), in records $rec of $sent ${NOTE_M%; }"
+			# The round with the least CPU per frame: other work only adds.
+			if [ "$frames" -gt 0 ] && { [ -z "${NS[$k]:-}" ] ||
+				awk -v a="$ns" -v b="${NS[$k]}" 'BEGIN { exit !(a < b) }'; }; then
+				NS[$k]=$ns
+				RATE[$k]=$(rate "$frames" "$SECS")
+				CPS[$k]=$(rate "$frames" "$CPU")
+			fi
+			# Frames in records: the worst round's.
+			if [ "$rec" != - ]; then
+				p=$(awk -v a="$rec" -v b="$sent" 'BEGIN { printf "%.2f", b ? 100 * a / b : 0 }')
+				if [ -z "${PCT[$k]:-}" ] || awk -v a="$p" -v b="${PCT[$k]}" 'BEGIN { exit !(a < b) }'; then
+					PCT[$k]=$p
+				fi
+			fi
+			[ -n "$NOTE_M" ] && NOTE[$k]="${NOTE[$k]:-}round $round: ${NOTE_M%; }; "
+		done
+	done
+done
+
+added() { awk -v a="${NS[$1]}" -v b="${NS[pass/$2]}" 'BEGIN { printf "%.1f", a - b }'; }
+name() {
+	case $1 in
+	pass) echo "XDP_PASS only" ;;
+	mincount) echo "minimal counting meter" ;;
+	nfxdp) echo "nfxdp, features off" ;;
+	nfxdp_stat) echo "nfxdp --statistical" ;;
+	esac
+}
+
+echo "## Live capture on a NIC-like path"
+echo
+echo "Two network namespaces joined by a veth pair. \`bench/livegen.c\`, pinned to CPU 0,"
+echo "runs an XDP program with \`BPF_PROG_TEST_RUN\` and \`BPF_F_TEST_XDP_LIVE_FRAMES\` that"
+echo "writes the next frame (60-byte UDP over IPv4, the flows in turn: round robin) into"
+echo "its page and redirects it into the veth; the veth's peer receives it as an"
+echo "xdp_frame and runs its XDP program on it, as a NIC driver does (no skb before"
+echo "XDP, no copy), in NAPI on the same CPU, so the send rate is the receive rate."
+echo "**ns per frame** is livegen's thread CPU time (\`CLOCK_THREAD_CPUTIME_ID\`) over the"
+echo "frames: the sending and the receiving side, whose NAPI runs in the thread's"
+echo "context (this kernel has no \`CONFIG_IRQ_TIME_ACCOUNTING\`), but not the time other"
+echo "work on this shared machine took the CPU away, which the wall-clock rate (**M"
+echo "frames/s wall**) includes; **M frames/s per CPU s** = frames / CPU time, what a"
+echo "core of its own would reach. On the peer, in turn: an XDP_PASS program;"
+echo "the minimal counting meter (\`bench/mincount.bpf.c\`: Ethernet, IPv4/IPv6, TCP/UDP"
+echo "ports, nfxdp's symmetric key, one lookup or insert in an LRU hash of nfxdp's size,"
+echo "two atomic adds, one clock read); nfxdp (\`--iface IF@NETNS\`, its collector pinned"
+echo "to CPU 1, records to a CSV file, written at the end); nfxdp \`--statistical\`."
+echo "The cache holds $(cache_size 10000) entries at 10 K flows and $(cache_size 1000000) at 1 M (both meters:"
+echo "under half full, so nfxdp's pressure expiry never starts). Each row: one round of"
+echo "the flows to open them, then $FRAMES_MIN frames (at least 4 per flow) timed; the best of"
+echo "$RUNS_NIC rounds (least CPU per frame), the rounds interleaved through every row."
+echo
+echo "- **ns added** = ns per frame - XDP_PASS's at the same flow count;"
+echo "- **/ mincount** = nfxdp's ns added / the minimal meter's;"
+echo "- **frames in records**: frames in nfxdp's exported records over frames sent"
+echo "  (the opening round included), the worst of the rounds."
+echo
+echo "| meter | flows | M frames/s wall | M frames/s per CPU s | ns per frame | ns added | / mincount | frames in records | note |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+for f in $FLOW_SETS; do
+	for m in $METERS; do
+		k=$m/$f
+		add=- rel=- pct=-
+		[ "$m" != pass ] && add=$(added "$k" "$f")
+		case $m in nfxdp*) rel="$(ratio "$add" "$(added "mincount/$f" "$f")")x" ;; esac
+		[ -n "${PCT[$k]:-}" ] && pct="${PCT[$k]}%"
+		note=${NOTE[$k]:-}
+		echo "| $(name "$m") | $f | ${RATE[$k]:-} | ${CPS[$k]:-} | ${NS[$k]:-} | $add | $rel | $pct | ${note%; } |"
+	done
+done
+echo
+# goal FLOWS LIMIT: the sentence on issue 15's goal at FLOWS.
+goal() {
+	local r
+	r=$(ratio "$(added "nfxdp/$1" "$1")" "$(added "mincount/$1" "$1")")
+	if awk -v a="$r" -v b="$2" 'BEGIN { exit !(a <= b) }'; then
+		echo "at $1 flows nfxdp adds ${r}x what the minimal meter adds: **met** (goal ${2}x)"
+	else
+		echo "at $1 flows nfxdp adds ${r}x what the minimal meter adds: **missed** by $(ratio "$r" "$2")x (goal ${2}x)"
+	fi
+}
+set -- $FLOW_SETS
+echo "Goals (issue 15, features off): $(goal "$1" 1.3); $(goal "${2:-$1}" 1.2)."
