@@ -83,24 +83,34 @@ stop_nfxdp() {
 }
 stop_nfxdp_stat() { stop_nfxdp; }
 
+# proc_cpu_ns: CPU time of $PID (nfxdp: all its threads) so far, 0 without one.
+proc_cpu_ns() {
+	[ -n "$PID" ] || { echo 0; return; }
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.0f\n", ($12 + $13) * 1e9 / hz }' \
+		"/proc/$PID/stat" 2>/dev/null || echo 0
+}
+
 # measure METER FLOWS: one round of the flows (opening them), then
 # FRAMES_MIN or more frames, the flows in turn, timed. Sets FRAMES, SECS
-# and CPU (the timed part: livegen's figures), SENT (all), IN_REC and NOTE_M.
+# and CPU (the timed part: livegen's figures), COLL (nfxdp's CPU ns
+# meanwhile), SENT (all), IN_REC and NOTE_M.
 measure() {
-	local m=$1 f=$2 n warm out
+	local m=$1 f=$2 n warm out c0
 	n=$(( (FRAMES_MIN + f - 1) / f * f ))
 	[ "$n" -lt $((4 * f)) ] && n=$((4 * f))
-	FRAMES=0 SECS=0 CPU=0 SENT=0 IN_REC=- NOTE_M=
+	FRAMES=0 SECS=0 CPU=0 COLL=0 SENT=0 IN_REC=- NOTE_M= PID=
 	"start_$m" "$f" || { NOTE_M="did not start"; return; }
 	warm=$(gen --flows "$f" --frames "$f") || NOTE_M="livegen failed; "
+	c0=$(proc_cpu_ns)
 	out=$(gen --flows "$f" --frames "$n") || NOTE_M="livegen failed; "
+	COLL=$(($(proc_cpu_ns) - c0))
 	set -- $warm $out
 	[ "${4:-}" = 0 ] && [ "${12:-}" = 0 ] || NOTE_M="${NOTE_M}refused: ${4:-?} + ${12:-?}; "
 	FRAMES=${10:-0} SECS=${14:-0} CPU=${16:-0} SENT=$((${2:-0} + ${10:-0}))
 	"stop_$m"
 }
 
-declare -A RATE CPS NS PCT NOTE
+declare -A RATE CPS NS COLL_NS PCT NOTE
 for round in $(seq "$RUNS_NIC"); do
 	for f in $FLOW_SETS; do
 		for m in $METERS; do
@@ -116,6 +126,7 @@ for round in $(seq "$RUNS_NIC"); do
 				NS[$k]=$ns
 				RATE[$k]=$(rate "$frames" "$SECS")
 				CPS[$k]=$(rate "$frames" "$CPU")
+				COLL_NS[$k]=$(awk -v c="$COLL" -v n="$frames" 'BEGIN { printf "%.1f", n ? c / n : 0 }')
 			fi
 			# Frames in records: the worst round's.
 			if [ "$rec" != - ]; then
@@ -164,20 +175,27 @@ echo "$RUNS_NIC rounds (least CPU per frame), the rounds interleaved through eve
 echo
 echo "- **ns added** = ns per frame - XDP_PASS's at the same flow count;"
 echo "- **/ mincount** = nfxdp's ns added / the minimal meter's;"
+echo "- **collector ns per frame**: nfxdp's own CPU time (all its threads, on CPU 1)"
+echo "  while the timed frames were sent, over those frames: its expiry scans, as no"
+echo "  flow is exported then;"
 echo "- **frames in records**: frames in nfxdp's exported records over frames sent"
 echo "  (the opening round included), the worst of the rounds."
 echo
-echo "| meter | flows | M frames/s wall | M frames/s per CPU s | ns per frame | ns added | / mincount | frames in records | note |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+echo "| meter | flows | M frames/s wall | M frames/s per CPU s | ns per frame | ns added | / mincount | collector ns per frame | frames in records | note |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 for f in $FLOW_SETS; do
 	for m in $METERS; do
 		k=$m/$f
-		add=- rel=- pct=-
+		add=- rel=- pct=- coll=-
 		[ "$m" != pass ] && add=$(added "$k" "$f")
-		case $m in nfxdp*) rel="$(ratio "$add" "$(added "mincount/$f" "$f")")x" ;; esac
+		case $m in nfxdp*)
+			rel="$(ratio "$add" "$(added "mincount/$f" "$f")")x"
+			coll=${COLL_NS[$k]:-}
+			;;
+		esac
 		[ -n "${PCT[$k]:-}" ] && pct="${PCT[$k]}%"
 		note=${NOTE[$k]:-}
-		echo "| $(name "$m") | $f | ${RATE[$k]:-} | ${CPS[$k]:-} | ${NS[$k]:-} | $add | $rel | $pct | ${note%; } |"
+		echo "| $(name "$m") | $f | ${RATE[$k]:-} | ${CPS[$k]:-} | ${NS[$k]:-} | $add | $rel | $coll | $pct | ${note%; } |"
 	done
 done
 echo
