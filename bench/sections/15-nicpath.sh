@@ -211,3 +211,101 @@ goal() {
 }
 set -- $FLOW_SETS
 echo "Goals (issue 15, features off): $(goal "$1" 1.3); $(goal "${2:-$1}" 1.2)."
+
+# --- where the nanoseconds go ---------------------------------------------
+command -v perf >/dev/null && [ "${BENCH_NIC_PROFILE:-1}" != 0 ] || exit 0
+
+# The parts of a profile, by symbol (a BPF program's functions are
+# bpf_prog_TAG_NAME; the kernel's helpers and kfuncs their own).
+PARTS="entry parse update htab lru clock copy nicmeta percpu path"
+part_name() {
+	case $1 in
+	entry) echo "program: entry (nfx_meter, mincount)" ;;
+	parse) echo "program: parsing, key (meter_frame)" ;;
+	update) echo "program: entry update (flow_meter, its subprograms)" ;;
+	htab) echo "kernel: hash lookup (htab, jhash)" ;;
+	lru) echo "kernel: LRU bookkeeping" ;;
+	clock) echo "kernel: clock read" ;;
+	copy) echo "kernel: header copy (bpf_xdp_load_bytes)" ;;
+	nicmeta) echo "kernel: NIC metadata kfuncs (veth's)" ;;
+	percpu) echo "kernel: per-CPU map lookups" ;;
+	path) echo "the path: generator, veth, XDP_PASS to the stack" ;;
+	esac
+}
+# profile METER FLOWS: "part ns" lines, from perf's cpu-clock samples (one
+# per ms of CPU time) of livegen inside BPF_PROG_TEST_RUN: the generator,
+# and the receiving NAPI run in its context. Three times the table's frames.
+profile() {
+	local m=$1 f=$2 n
+	n=$(( (3 * FRAMES_MIN + f - 1) / f * f ))
+	NOTE_M=
+	"start_$m" "$f" || return
+	gen --flows "$f" --frames "$f" >/dev/null
+	perf record -q -g -e cpu-clock -c 1000000 -o "$D/perf.data" -- \
+		taskset -c 0 "$LIVEGEN" --iface "$IF_S@$NS_S" --dmac "$MAC_R" --flows "$f" \
+		--frames "$n" >/dev/null
+	"stop_$m"
+	perf report -i "$D/perf.data" --no-children --sort sym --stdio -q -n -g none \
+		--parent=bpf_prog_test_run_xdp -x 2>/dev/null |
+		awk -v n="$n" '
+		$1 ~ /%$/ {
+			s = $4
+			if (s ~ /^bpf_prog_[0-9a-f]+_(nfx_meter|mincount)$/) k = "entry"
+			else if (s ~ /^bpf_prog_[0-9a-f]+_meter_frame$/) k = "parse"
+			else if (s ~ /^bpf_prog_[0-9a-f]+_livegen$/) k = "path"
+			else if (s ~ /^bpf_prog_[0-9a-f]+_/) k = "update"
+			else if (s ~ /lru/) k = "lru"
+			else if (s ~ /htab|lookup_nulls|jhash/) k = "htab"
+			else if (s ~ /ktime|read_tsc|kvm_clock|pvclock|clocksource/) k = "clock"
+			else if (s ~ /xdp_load_bytes|xdp_copy|memcpy|xdp_get_buff_len/) k = "copy"
+			else if (s ~ /veth_xdp_rx_(timestamp|vlan|hash)|xdp_metadata/) k = "nicmeta"
+			else if (s ~ /percpu_array/) k = "percpu"
+			else k = "path"
+			t[k] += $2
+		}
+		END { for (k in t) printf "%s %.1f\n", k, t[k] * 1e6 / n }'
+	rm -f "$D/perf.data" "$D/perf.data.old"
+}
+
+declare -A BD
+PROFILED="pass mincount nfxdp"
+for f in $FLOW_SETS; do
+	for m in $PROFILED; do
+		log "nicpath: profile of $m, $f flows"
+		while read -r k v; do BD[$m/$f/$k]=$v; done < <(profile "$m" "$f")
+	done
+done
+echo
+echo "### Where the nanoseconds go"
+echo
+echo "\`perf record -g -e cpu-clock\` of livegen (a sample per ms of its CPU time; more often"
+echo "costs much more on this virtual machine), the samples inside \`BPF_PROG_TEST_RUN\`:"
+echo "the generator and the receiving veth's NAPI, which runs its XDP program in that"
+echo "context. One more run of each meter after the table's rounds, over three times the"
+echo "table's frames, the flows opened first as there. A part's ns per frame = its"
+echo "samples x 1 ms / frames, so each column's total is that run's CPU per frame"
+echo "(one run: as noisy as the table's rounds). A BPF program's functions are apart in"
+echo "a profile (its \`__noinline\` subprograms; what is inlined counts to its caller);"
+echo "the helpers and kfuncs they call are the kernel's parts, by symbol name."
+echo
+echo -n "| part |"
+for f in $FLOW_SETS; do for m in $PROFILED; do echo -n " $m, $f flows |"; done; done
+echo
+echo -n "| --- |"
+for f in $FLOW_SETS; do for m in $PROFILED; do echo -n " ---: |"; done; done
+echo
+for k in $PARTS total; do
+	echo -n "| $( [ "$k" = total ] && echo "**total**" || part_name "$k") |"
+	for f in $FLOW_SETS; do
+		for m in $PROFILED; do
+			if [ "$k" = total ]; then
+				v=0
+				for q in $PARTS; do v=$(awk -v a="$v" -v b="${BD[$m/$f/$q]:-0}" 'BEGIN { printf "%.1f", a + b }'); done
+			else
+				v=${BD[$m/$f/$k]:--}
+			fi
+			echo -n " $v |"
+		done
+	done
+	echo
+done
