@@ -188,7 +188,7 @@ $(BUILD)/bench/%.bpf.o: bench/%.bpf.c $(BUILD)/vmlinux.h
 
 $(BUILD)/livegen $(BUILD)/mincount: $(BUILD)/%: bench/%.c $(BUILD)/bench/%.skel.h $(LIB) | $(GEN_HDRS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(NFX_CFLAGS) -I$(BUILD)/bench -Ibench $(DEPFLAGS) -MF $@.d $< $(LIB) $(NFXDP_LDLIBS) -lm -o $@
+	$(Q)$(CC) $(NFX_CFLAGS) -I$(BUILD)/bench -Ibench $(DEPFLAGS) -MF $@.d $< $(LIB) $(NFXDP_LDLIBS) -o $@
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/nfxdp

@@ -48,7 +48,6 @@
 #include <getopt.h>
 #include <ifaddrs.h>
 #include <linux/if_link.h>
-#include <math.h>
 #include <net/if.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -67,7 +66,6 @@
 #include "livegen.skel.h"
 
 #define FRAME_MAX 1514
-#define HDR_MAX (14 + 40 + 20) /* Ethernet, IPv6, TCP */
 #define RUN_MAX (1U << 30)     /* frames per BPF_PROG_TEST_RUN, unpaced */
 #define SETTLE_MS 1000	       /* for the peer to take the last frames */
 /*

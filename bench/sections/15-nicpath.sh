@@ -309,3 +309,18 @@ for k in $PARTS total; do
 	done
 	echo
 done
+echo
+# The three parts where nfxdp spends the most more than the minimal meter.
+for f in $FLOW_SETS; do
+	diffs=$(for k in $PARTS; do
+		awk -v k="$k" -v a="${BD[nfxdp/$f/$k]:-0}" -v b="${BD[mincount/$f/$k]:-0}" \
+			'BEGIN { printf "%.1f %s\n", a - b, k }'
+	done | sort -rn | head -3)
+	echo -n "At $f flows, nfxdp's largest differences from the minimal meter in these runs:"
+	sep=" "
+	while read -r d k; do
+		echo -n "$sep$(part_name "$k") ${d#-}$( awk -v d="$d" 'BEGIN { exit !(d < 0) }' && echo ' less' || echo ' more')"
+		sep="; "
+	done <<<"$diffs"
+	echo " (ns per frame)."
+done
