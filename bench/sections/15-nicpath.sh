@@ -98,16 +98,24 @@ measure() {
 	local m=$1 f=$2 n warm out c0
 	n=$(( (FRAMES_MIN + f - 1) / f * f ))
 	[ "$n" -lt $((4 * f)) ] && n=$((4 * f))
-	FRAMES=0 SECS=0 CPU=0 COLL=0 SENT=0 IN_REC=- NOTE_M= PID=
-	"start_$m" "$f" || { NOTE_M="did not start"; return; }
-	warm=$(gen --flows "$f" --frames "$f") || NOTE_M="livegen failed; "
+	FRAMES=0 SECS=0 CPU=0 COLL=0 SENT=0 IN_REC=- NOTE_M= PID= FAILED=0
+	"start_$m" "$f" || { NOTE_M="did not start" FAILED=1; return; }
+	: >"$D/livegen.err"
+	warm=$(gen --flows "$f" --frames "$f" 2>>"$D/livegen.err") || FAILED=1
 	c0=$(proc_cpu_ns)
-	out=$(gen --flows "$f" --frames "$n") || NOTE_M="livegen failed; "
+	out=$(gen --flows "$f" --frames "$n" 2>>"$D/livegen.err") || FAILED=1
 	COLL=$(($(proc_cpu_ns) - c0))
 	set -- $warm $out
 	[ "${4:-}" = 0 ] && [ "${12:-}" = 0 ] || NOTE_M="${NOTE_M}refused: ${4:-?} + ${12:-?}; "
 	FRAMES=${10:-0} SECS=${14:-0} CPU=${16:-0} SENT=$((${2:-0} + ${10:-0}))
 	"stop_$m"
+	if [ "$FAILED" = 1 ]; then
+		# Kept for a look: what livegen and nfxdp said.
+		cp "$D/livegen.err" "$D/failed-$m-$f-livegen.err"
+		[ -f "$D/nfxdp.log" ] && cp "$D/nfxdp.log" "$D/failed-$m-$f-nfxdp.log"
+		NOTE_M="livegen failed: $(tail -1 "$D/livegen.err" | sed 's/^livegen: //'); $NOTE_M"
+		log "nicpath: $m, $f flows: livegen failed; logs in $D/failed-$m-$f-*"
+	fi
 }
 
 declare -A RATE CPS NS COLL_NS PCT NOTE
@@ -121,15 +129,15 @@ for round in $(seq "$RUNS_NIC"); do
 			ns=$(awk -v s="$CPU" -v n="$frames" 'BEGIN { printf "%.1f", n ? s * 1e9 / n : 0 }')
 			log "nicpath: $m, $f flows: $ns ns/frame (CPU), $(rate "$frames" "$SECS") M frames/s (wall), in records $rec of $sent ${NOTE_M%; }"
 			# The round with the least CPU per frame: other work only adds.
-			if [ "$frames" -gt 0 ] && { [ -z "${NS[$k]:-}" ] ||
+			if [ "$FAILED" = 0 ] && [ "$frames" -gt 0 ] && { [ -z "${NS[$k]:-}" ] ||
 				awk -v a="$ns" -v b="${NS[$k]}" 'BEGIN { exit !(a < b) }'; }; then
 				NS[$k]=$ns
 				RATE[$k]=$(rate "$frames" "$SECS")
 				CPS[$k]=$(rate "$frames" "$CPU")
 				COLL_NS[$k]=$(awk -v c="$COLL" -v n="$frames" 'BEGIN { printf "%.1f", n ? c / n : 0 }')
 			fi
-			# Frames in records: the worst round's.
-			if [ "$rec" != - ]; then
+			# Frames in records: the worst round's, of those where livegen worked.
+			if [ "$rec" != - ] && [ "$FAILED" = 0 ]; then
 				p=$(awk -v a="$rec" -v b="$sent" 'BEGIN { printf "%.2f", b ? 100 * a / b : 0 }')
 				if [ -z "${PCT[$k]:-}" ] || awk -v a="$p" -v b="${PCT[$k]}" 'BEGIN { exit !(a < b) }'; then
 					PCT[$k]=$p
@@ -179,7 +187,8 @@ echo "- **collector ns per frame**: nfxdp's own CPU time (all its threads, on CP
 echo "  while the timed frames were sent, over those frames: its expiry scans, as no"
 echo "  flow is exported then;"
 echo "- **frames in records**: frames in nfxdp's exported records over frames sent"
-echo "  (the opening round included), the worst of the rounds."
+echo "  (the opening round included), the worst of the rounds (a round where livegen"
+echo "  failed is left out of every column and said in the note)."
 echo
 echo "| meter | flows | M frames/s wall | M frames/s per CPU s | ns per frame | ns added | / mincount | collector ns per frame | frames in records | note |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
