@@ -325,7 +325,7 @@ for f in $FLOW_SETS; do
 		awk -v k="$k" -v a="${BD[nfxdp/$f/$k]:-0}" -v b="${BD[mincount/$f/$k]:-0}" \
 			'BEGIN { printf "%.1f %s\n", a - b, k }'
 	done | sort -rn | head -3)
-	echo -n "At $f flows, nfxdp's largest differences from the minimal meter in these runs:"
+	echo -n "- at $f flows, nfxdp's largest differences from the minimal meter in these runs:"
 	sep=" "
 	while read -r d k; do
 		echo -n "$sep$(part_name "$k") ${d#-}$( awk -v d="$d" 'BEGIN { exit !(d < 0) }' && echo ' less' || echo ' more')"
