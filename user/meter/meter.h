@@ -48,6 +48,17 @@ struct attachment {
 };
 
 
+/*
+ * The kernel's LRU hash starts evicting before it is full: a CPU refilling
+ * its local free list (up to LRU_LOCAL_FREE elements at a time) evicts when
+ * the shared list has fewer, and the other CPUs' lists may hold up to as
+ * many each. With --overflow-export the map gets twice that per possible
+ * CPU past --max-flows (meter_map_entries()), so the entries the programs
+ * admit always fit; without it, emergency expiry stays that far below the
+ * capacity instead.
+ */
+#define LRU_LOCAL_FREE 128
+
 /* Which programs to load: an unused program costs load time. */
 #define LOAD_METER (1U << 0)  /* nfx_meter: attached, or frame-by-frame replay */
 #define LOAD_REPLAY (1U << 1) /* nfx_replay: batch replay */
@@ -80,6 +91,13 @@ struct meter_opts {
 	bool grow_on_demand;
 	uint32_t max_flows;
 	/*
+	 * --overflow-export: the programs insert at most max_flows entries and
+	 * export a packet that finds no room as a one-packet record, and the
+	 * LRU map is sized with room past max_flows (METER_LRU_HEADROOM) so
+	 * that it never evicts; off: the LRU evicts when full.
+	 */
+	bool overflow_export;
+	/*
 	 * Capture replay in user space (meter/umeter.c): the same program
 	 * compiled for the host, no BPF privileges needed. --filter's verdict
 	 * then comes with each frame (enum prefilter), from libpcap.
@@ -101,6 +119,9 @@ struct meter {
 	struct meter_opts opts; /* what it was loaded with: device-bound ones load alike */
 	struct replay_slot *replay_slots; /* mapped by meter_replay_slots() */
 };
+
+/* Entries of the kernel's flow map for @o: --max-flows, and room for the LRU's lists. */
+uint32_t meter_map_entries(const struct meter_opts *o);
 
 /* The defaults: NFStream's timeouts, link accounting, tunnels decoded, live metering. */
 void meter_opts_default(struct meter_opts *o);
