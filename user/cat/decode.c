@@ -1,32 +1,99 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include <zlib.h>
 
 #include "cat/decode.h"
 
-/* What the batch being decoded may still allocate; nfxdp-cat decodes one at a time. */
+/*
+ * A batch decodes into an arena: protobuf-c allocates each message, string
+ * and list apart (hundreds per batch), and a bump allocator makes those
+ * allocations, and freeing the whole batch, nearly free. nfxdp-cat decodes
+ * one batch at a time; the arena is emptied when it is freed, and keeps one
+ * chunk the size the last batch needed, so the next alike fits in it.
+ */
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t cap, used;
+	max_align_t data[];
+};
+
+#define ARENA_MIN_CHUNK (64U << 10)
+
+static struct arena_chunk *arena;
+static size_t arena_want; /* what the last batch used: the next first chunk's size */
+
+/* What the batch being decoded may still allocate. */
 static size_t budget;
 static bool over_budget;
 
+static struct arena_chunk *arena_grow(size_t size)
+{
+	size_t cap = arena ? arena->cap * 2 : arena_want;
+	struct arena_chunk *c;
+
+	if (cap < size)
+		cap = size;
+	if (cap < ARENA_MIN_CHUNK)
+		cap = ARENA_MIN_CHUNK;
+	c = malloc(sizeof(*c) + cap);
+	if (!c)
+		return NULL;
+	c->next = arena;
+	c->cap = cap;
+	c->used = 0;
+	return arena = c;
+}
+
 static void *bounded_alloc(void *data, size_t size)
 {
+	size_t n = (size + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	struct arena_chunk *c = arena;
+	void *p;
+
 	if (size > budget) {
 		over_budget = true;
 		return NULL;
 	}
 	budget -= size;
-	return malloc(size);
+	if ((!c || c->cap - c->used < n) && !(c = arena_grow(n)))
+		return NULL;
+	p = (char *)c->data + c->used;
+	c->used += n;
+	return p;
 }
 
 static void bounded_free(void *data, void *p)
 {
-	free(p);
+	/* Freed with the whole batch (arena_reset()). */
 }
 
 static ProtobufCAllocator bounded = { .alloc = bounded_alloc, .free = bounded_free };
+
+/* Empties the arena; one chunk stays when it is about the size the batch needed. */
+static void arena_reset(void)
+{
+	size_t used = 0;
+
+	for (struct arena_chunk *c = arena; c; c = c->next)
+		used += c->used;
+	if (!used)
+		return; /* emptied already */
+	if (!arena->next && arena->cap <= 4 * used + ARENA_MIN_CHUNK) {
+		arena->used = 0;
+		return;
+	}
+	while (arena) {
+		struct arena_chunk *next = arena->next;
+
+		free(arena);
+		arena = next;
+	}
+	arena_want = used;
+}
 
 Nfxdp__FlowBatch *cat_decode(const uint8_t *buf, size_t len)
 {
@@ -40,6 +107,7 @@ Nfxdp__FlowBatch *cat_decode(const uint8_t *buf, size_t len)
 	if (budget > CAT_MAX_DECODED)
 		budget = CAT_MAX_DECODED;
 	over_budget = false;
+	arena_reset();
 	b = nfxdp__flow_batch__unpack(&bounded, len, buf);
 	if (!b)
 		errno = over_budget ? E2BIG : EINVAL;
@@ -49,7 +117,7 @@ Nfxdp__FlowBatch *cat_decode(const uint8_t *buf, size_t len)
 void cat_decoded_free(Nfxdp__FlowBatch *b)
 {
 	if (b)
-		nfxdp__flow_batch__free_unpacked(b, &bounded);
+		arena_reset();
 }
 
 const uint8_t *cat_inflate(const void *in, size_t len, size_t *out_len)
