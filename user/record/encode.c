@@ -148,6 +148,116 @@ static int number(const ProtobufCFieldDescriptor *fd, const void *p, uint64_t *v
 	return WIRE_VARINT;
 }
 
+/*
+ * A message kind's fields as the encoder reads them: what each is, where,
+ * and its tag already encoded, made once per descriptor (per thread).
+ */
+enum enc_kind {
+	K_U32,
+	K_U64,
+	K_BOOL,
+	K_S32,
+	K_S64,
+	K_DOUBLE,
+	K_STRING,
+	K_MESSAGE,
+	K_PACKED,   /* repeated numbers */
+	K_REPEATED, /* repeated strings or messages */
+	K_UNKNOWN,
+};
+
+struct enc_field {
+	const ProtobufCFieldDescriptor *fd;
+	uint32_t offset;
+	uint8_t kind;
+	uint8_t tag_len;
+	uint8_t tag[6];
+};
+
+struct enc_plan {
+	const ProtobufCMessageDescriptor *d;
+	struct enc_field *f;
+	unsigned n;
+	bool unknown; /* a field this encoder does not write: protobuf-c's job */
+};
+
+#define ENC_PLANS 8 /* message kinds: FlowBatch, Flow, Counter */
+
+static __thread struct enc_plan plans[ENC_PLANS];
+
+static enum enc_kind kind_of(const ProtobufCFieldDescriptor *fd)
+{
+	static const struct {
+		ProtobufCType type;
+		enum enc_kind kind;
+	} kinds[] = {
+		{ PROTOBUF_C_TYPE_UINT32, K_U32 },   { PROTOBUF_C_TYPE_UINT64, K_U64 },
+		{ PROTOBUF_C_TYPE_BOOL, K_BOOL },    { PROTOBUF_C_TYPE_SINT32, K_S32 },
+		{ PROTOBUF_C_TYPE_SINT64, K_S64 },   { PROTOBUF_C_TYPE_DOUBLE, K_DOUBLE },
+		{ PROTOBUF_C_TYPE_STRING, K_STRING }, { PROTOBUF_C_TYPE_MESSAGE, K_MESSAGE },
+	};
+	enum enc_kind k = K_UNKNOWN;
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (kinds[i].type == fd->type)
+			k = kinds[i].kind;
+	if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+		return K_UNKNOWN;
+	if (fd->label == PROTOBUF_C_LABEL_NONE || k == K_UNKNOWN)
+		return k;
+	if (fd->label != PROTOBUF_C_LABEL_REPEATED)
+		return K_UNKNOWN;
+	if (k == K_STRING || k == K_MESSAGE)
+		return K_REPEATED;
+	return fd->flags & PROTOBUF_C_FIELD_FLAG_PACKED ? K_PACKED : K_REPEATED;
+}
+
+/* The wire type a value of this field has next to its own tag. */
+static enum wire_type wire_of(const struct enc_field *f)
+{
+	if (f->kind == K_DOUBLE || (f->kind == K_REPEATED && f->fd->type == PROTOBUF_C_TYPE_DOUBLE))
+		return WIRE_64BIT;
+	if (f->kind == K_STRING || f->kind == K_MESSAGE || f->kind == K_PACKED ||
+	    (f->kind == K_REPEATED && (f->fd->type == PROTOBUF_C_TYPE_STRING ||
+				       f->fd->type == PROTOBUF_C_TYPE_MESSAGE)))
+		return WIRE_LEN;
+	return WIRE_VARINT;
+}
+
+static const struct enc_plan *plan_for(const ProtobufCMessageDescriptor *d)
+{
+	struct enc_plan *p = NULL;
+
+	for (int i = 0; i < ENC_PLANS && !p; i++)
+		if (plans[i].d == d || !plans[i].d)
+			p = &plans[i];
+	if (!p || p->d == d)
+		return p;
+	p->f = calloc(d->n_fields ? d->n_fields : 1, sizeof(*p->f));
+	if (!p->f)
+		return NULL;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		struct enc_field *f = &p->f[i];
+		struct pb_out t = { .p = f->tag, .cap = sizeof(f->tag) };
+
+		f->fd = &d->fields[i];
+		f->offset = f->fd->offset;
+		f->kind = kind_of(f->fd);
+		p->unknown |= f->kind == K_UNKNOWN;
+		put_tag(&t, f->fd->id, wire_of(f));
+		f->tag_len = t.len;
+	}
+	p->n = d->n_fields;
+	p->d = d;
+	return p;
+}
+
+static void put_tagged(struct pb_out *o, const struct enc_field *f)
+{
+	memcpy(o->p + o->len, f->tag, sizeof(f->tag));
+	o->len += f->tag_len;
+}
+
 static int encode_message(struct pb_out *o, const ProtobufCMessage *msg);
 
 /* One value with its tag: a string, a message, a number (@skip_zero: proto3's rule). */
@@ -226,20 +336,13 @@ static int encode_packed(struct pb_out *o, const ProtobufCFieldDescriptor *fd, c
 	return len_end(o, start);
 }
 
-static int encode_field(struct pb_out *o, const ProtobufCFieldDescriptor *fd, const char *msg)
+/* A repeated field: packed numbers, or each value with its own tag. */
+static int encode_repeated(struct pb_out *o, const ProtobufCFieldDescriptor *fd, const char *msg)
 {
-	const char *arr;
-	size_t n;
+	size_t n = *(const size_t *)(msg + fd->quantifier_offset);
+	const char *arr = *(char *const *)(msg + fd->offset);
 	int err;
 
-	if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
-		return -ENOTSUP;
-	if (fd->label == PROTOBUF_C_LABEL_NONE)
-		return encode_value(o, fd, msg + fd->offset, true);
-	if (fd->label != PROTOBUF_C_LABEL_REPEATED)
-		return -ENOTSUP;
-	n = *(const size_t *)(msg + fd->quantifier_offset);
-	arr = *(char *const *)(msg + fd->offset);
 	if (!n)
 		return 0;
 	if (fd->flags & PROTOBUF_C_FIELD_FLAG_PACKED)
@@ -250,16 +353,75 @@ static int encode_field(struct pb_out *o, const ProtobufCFieldDescriptor *fd, co
 	return 0;
 }
 
-/* The fields in the descriptor's order, as protobuf-c packs them. */
+/* A number field that is not zero: its tag, then its value (room made by the caller). */
+static void encode_number(struct pb_out *o, const struct enc_field *f, const char *p)
+{
+	uint64_t v;
+	double d;
+
+	switch (f->kind) {
+	case K_U32:
+		v = *(const uint32_t *)p;
+		break;
+	case K_U64:
+		v = *(const uint64_t *)p;
+		break;
+	case K_BOOL:
+		v = *(const protobuf_c_boolean *)p != 0;
+		break;
+	case K_S32:
+		v = zigzag32(*(const int32_t *)p);
+		break;
+	case K_S64:
+		v = zigzag64(*(const int64_t *)p);
+		break;
+	default: /* K_DOUBLE: -0.0 is 0, as protobuf-c has it */
+		memcpy(&d, p, 8);
+		if (d == 0)
+			return;
+		memcpy(&v, p, 8);
+		put_tagged(o, f);
+		put_fixed64(o, v);
+		return;
+	}
+	if (!v)
+		return;
+	put_tagged(o, f);
+	put_varint(o, v);
+}
+
+/*
+ * The fields in the descriptor's order, as protobuf-c packs them. Numbers
+ * take at most 16 bytes with their tag: room for all of them is made once.
+ */
 static int encode_message(struct pb_out *o, const ProtobufCMessage *msg)
 {
-	const ProtobufCMessageDescriptor *d = msg->descriptor;
-	int err;
+	const struct enc_plan *pl = plan_for(msg->descriptor);
+	const char *m = (const char *)msg;
+	int err = 0;
 
-	for (unsigned i = 0; i < d->n_fields; i++)
-		if ((err = encode_field(o, &d->fields[i], (const char *)msg)))
-			return err;
-	return 0;
+	if (!pl)
+		return -ENOMEM;
+	if (pl->unknown)
+		return -ENOTSUP;
+	if (room(o, (size_t)pl->n * 16))
+		return -ENOMEM;
+	for (unsigned i = 0; i < pl->n && !err; i++) {
+		const struct enc_field *f = &pl->f[i];
+
+		if (f->kind <= K_DOUBLE) {
+			encode_number(o, f, m + f->offset);
+			continue;
+		}
+		if (f->kind == K_STRING || f->kind == K_MESSAGE)
+			err = encode_value(o, f->fd, m + f->offset, true);
+		else
+			err = encode_repeated(o, f->fd, m);
+		/* What a string or a list took: the numbers after it get their room again. */
+		if (!err && room(o, (size_t)(pl->n - i) * 16))
+			err = -ENOMEM;
+	}
+	return err;
 }
 
 int pb_encode(struct pb_out *o, const ProtobufCMessage *msg)
