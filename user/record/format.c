@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,13 +54,11 @@ struct fmt_buf {
 
 static __thread struct fmt_buf row;
 
-static bool buf_room(struct fmt_buf *b, size_t n)
+static bool buf_grow(struct fmt_buf *b, size_t n)
 {
 	size_t cap = b->cap ? b->cap : 4096;
 	char *p;
 
-	if (b->len + n <= b->cap)
-		return true;
 	while (cap < b->len + n)
 		cap *= 2;
 	p = b->oom ? NULL : realloc(b->p, cap);
@@ -70,6 +69,11 @@ static bool buf_room(struct fmt_buf *b, size_t n)
 	b->p = p;
 	b->cap = cap;
 	return true;
+}
+
+static inline bool buf_room(struct fmt_buf *b, size_t n)
+{
+	return b->cap - b->len >= n || buf_grow(b, n);
 }
 
 static void put_mem(struct fmt_buf *b, const void *s, size_t n)
@@ -497,17 +501,51 @@ static bool json_nonfinite(const ProtobufCFieldDescriptor *fd, const void *p)
 	return false;
 }
 
+/* Each field's ,"name": made once: one copy a field instead of four. */
+static struct {
+	char *text;
+	size_t len;
+} json_keys[FORMAT_MAX_FIELDS];
+static pthread_once_t json_keys_once = PTHREAD_ONCE_INIT;
+
+static void json_keys_make(void)
+{
+	const ProtobufCMessageDescriptor *d = &nfxdp__flow__descriptor;
+
+	for (unsigned i = 0; i < d->n_fields && i < FORMAT_MAX_FIELDS; i++) {
+		size_t n = strlen(d->fields[i].name) + 4;
+
+		json_keys[i].text = malloc(n + 1);
+		if (json_keys[i].text)
+			json_keys[i].len = snprintf(json_keys[i].text, n + 1, ",\"%s\":",
+						    d->fields[i].name);
+	}
+}
+
+/* ,"name": of @fd, a field of Flow (the first one without its comma). */
+static void put_json_key(struct fmt_buf *b, const ProtobufCFieldDescriptor *fd, bool first)
+{
+	size_t i = fd - nfxdp__flow__descriptor.fields;
+
+	if (i < FORMAT_MAX_FIELDS && json_keys[i].text) {
+		put_mem(b, json_keys[i].text + first, json_keys[i].len - first);
+		return;
+	}
+	if (!first)
+		put_char(b, ',');
+	put_char(b, '"');
+	put_str(b, fd->name);
+	put_mem(b, "\":", 2);
+}
+
 void format_json(FILE *out, const struct format_columns *cols, const Nfxdp__Flow *f)
 {
+	pthread_once(&json_keys_once, json_keys_make);
 	put_char(&row, '{');
 	for (int i = 0; i < cols->n; i++) {
 		const ProtobufCFieldDescriptor *fd = cols->f[i];
 
-		if (i)
-			put_char(&row, ',');
-		put_char(&row, '"');
-		put_str(&row, fd->name);
-		put_mem(&row, "\":", 2);
+		put_json_key(&row, fd, i == 0);
 		if (fd->type == PROTOBUF_C_TYPE_STRING && fd->label != PROTOBUF_C_LABEL_REPEATED)
 			json_string(&row, *(char *const *)((const char *)f + fd->offset));
 		else if (json_nonfinite(fd, (const char *)f + fd->offset))
