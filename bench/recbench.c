@@ -13,8 +13,9 @@
  *
  * FEAT: "plain" (default), "stat" (--statistical), "splt" (--statistical
  * --splt 16). RECBENCH_PBC=1 in the environment packs with protobuf-c's
- * nfxdp__flow_batch__pack(), as nfxdp did before pb_encode(). pub prints "flows seconds cpu_seconds"; count prints
- * "flows batches lost first_ns last_ns".
+ * nfxdp__flow_batch__pack(), as nfxdp did before pb_encode(). pub prints
+ * "flows seconds cpu_seconds peak_rss_kb" (the ZeroMQ queue is nfxdp's,
+ * zmq_hwm_for()); count prints "flows batches lost first_ns last_ns".
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -188,6 +189,15 @@ static double cpu_seconds(void)
 	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+/* VmHWM: the process's peak resident memory. */
+static long peak_rss_kb(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
 static int run_build(uint64_t n, const char *feat)
 {
 	struct gen g;
@@ -232,8 +242,8 @@ static int run_file(uint64_t n, const char *path, const char *feat)
 
 static int run_pub(uint64_t n, const char *endpoint, const char *feat)
 {
-	/* Every batch fits in the queue: a slow consumer shows as time, not as loss. */
-	struct zmq_opts o = { .endpoint = endpoint, .hwm = (int)(n / BATCH_FLOWS + 16) };
+	/* The queue nfxdp gives a subscriber: its memory bound; a slow consumer loses batches. */
+	struct zmq_opts o = { .endpoint = endpoint };
 	struct exporter *x;
 	double t0, c0;
 	struct gen g;
@@ -241,6 +251,7 @@ static int run_pub(uint64_t n, const char *endpoint, const char *feat)
 
 	if (gen_init(&g, n, feat))
 		return 1;
+	o.hwm = zmq_hwm_for(BATCH_FLOWS, g.feat.statistical, g.feat.splt);
 	x = zmq_exporter_new(&o, &err);
 	if (!x)
 		return 1;
@@ -258,7 +269,8 @@ static int run_pub(uint64_t n, const char *endpoint, const char *feat)
 	failed = send_all(&g, x);
 	/* Published means out of the socket: the close waits for the queue. */
 	err = x->ops->close(x, 30000);
-	printf("%" PRIu64 " %.4f %.4f\n", n, clock_secs(CLOCK_MONOTONIC) - t0, cpu_seconds() - c0);
+	printf("%" PRIu64 " %.4f %.4f %ld\n", n, clock_secs(CLOCK_MONOTONIC) - t0,
+	       cpu_seconds() - c0, peak_rss_kb());
 	return failed || err ? 1 : 0;
 }
 

@@ -54,11 +54,12 @@ static void *bounded_alloc(void *data, size_t size)
 	struct arena_chunk *c = arena;
 	void *p;
 
-	if (size > budget) {
+	/* Counted with its padding: the bound holds for what the arena takes. */
+	if (n > budget) {
 		over_budget = true;
 		return NULL;
 	}
-	budget -= size;
+	budget -= n;
 	if ((!c || c->cap - c->used < n) && !(c = arena_grow(n)))
 		return NULL;
 	p = (char *)c->data + c->used;
