@@ -1316,6 +1316,38 @@ static void test_fast_paths(void)
 	{
 		ASSERT_EQ(batches_bad, 0, "batches that differ");
 	}
+	TEST("decode: a batch the hand decoder does not take goes to protobuf-c, the same flows")
+	{
+		Nfxdp__FlowBatch b = NFXDP__FLOW_BATCH__INIT, *dec, *ref;
+		struct pb_out o = { 0 };
+		char *got, *want;
+
+		for (int k = 0; k < 3; k++)
+			edge_flow(&flows[k]);
+		b.n_flows = 3;
+		b.flows = ptrs;
+		ASSERT_EQ(pb_encode(&o, &b.base), 0, "encoded");
+		/* Field 200, unknown to FlowBatch: well-formed, not nfxdp's. */
+		o.p = realloc(o.p, o.len + 3);
+		o.p[o.len++] = 0xc0;
+		o.p[o.len++] = 0x0c;
+		o.p[o.len++] = 0x01;
+		ref = nfxdp__flow_batch__unpack(NULL, o.len, o.p);
+		dec = cat_decode(o.p, o.len);
+		ASSERT_TRUE(ref && dec && dec->n_flows == 3, "decoded, three flows");
+		for (int k = 0; ref && dec && k < 3; k++) {
+			got = row_text(format_json, &cols, dec->flows[k]);
+			want = row_text(format_json, &cols, ref->flows[k]);
+			ASSERT_TRUE(same_text(got, want, "JSON line", k), "the same as protobuf-c's");
+			free(got);
+			free(want);
+		}
+		cat_decoded_free(dec);
+		nfxdp__flow_batch__free_unpacked(ref, NULL);
+		for (int k = 0; k < 3; k++)
+			edge_flow_free(&flows[k]);
+		free(o.p);
+	}
 	TEST("encode: a string past 16 KiB moves its message's length prefix")
 	{
 		Nfxdp__Flow f, *fp = &f;
