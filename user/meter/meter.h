@@ -120,6 +120,13 @@ int meter_load(struct meter *m, const struct meter_opts *o);
  */
 int meter_attach(struct meter *m, const char *iface, enum xdp_mode mode, unsigned int dirs);
 /*
+ * Enters the network namespace of "IFACE@NETNS" (none for a plain IFACE):
+ * *ifname gets IFACE, *old the namespace to go back to with
+ * meter_leave_ns() (-1: none entered). 0 or -errno, said on stderr.
+ */
+int meter_enter_iface_ns(const char *iface, char *ifname, size_t len, int *old);
+void meter_leave_ns(int old);
+/*
  * Drops the attachments whose interface went away (their links are
  * defunct), with a message; returns how many are left.
  */
