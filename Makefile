@@ -168,10 +168,15 @@ demo: deps
 	$(Q)scripts/demo.sh
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all tests $(BUILD)/progcost $(BENCH_TOOLS)
+	$(Q)$(MAKE) --no-print-directory all tests $(BUILD)/progcost $(BENCH_TOOLS) $(BUILD)/recbench
 	$(Q)bench/run.sh
 
 $(BUILD)/progcost: bench/progcost.c $(LIB) | $(GEN_HDRS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(NFX_CFLAGS) $(DEPFLAGS) -MF $@.d $< $(LIB) $(NFXDP_LDLIBS) -o $@
+
+# The collector's record path without a kernel (bench/sections/45-records.sh).
+$(BUILD)/recbench: bench/recbench.c $(LIB) | $(GEN_HDRS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(NFX_CFLAGS) $(DEPFLAGS) -MF $@.d $< $(LIB) $(NFXDP_LDLIBS) -o $@
 
