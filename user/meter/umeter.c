@@ -79,6 +79,7 @@ static struct {
 	struct scratch scratch[HOOK_COUNT];
 	struct replay_slot *slots;
 	struct collector_state state;
+	__u64 flows_live;
 	struct uring events; /* flow_events */
 	struct uring dpi;    /* dpi_events (--dpi) */
 	struct dpi_event dpi_ev[HOOK_COUNT]; /* dpi_scratch */
@@ -283,6 +284,8 @@ static inline void *bpf_map_lookup_elem(void *map, const void *key)
 		return i < 1 ? &um.state : NULL;
 	if (map == (void *)&dpi_scratch)
 		return i < HOOK_COUNT ? &um.dpi_ev[i] : NULL;
+	if (map == (void *)&flows_live)
+		return i < 1 ? &um.flows_live : NULL;
 	return NULL;
 }
 
@@ -417,6 +420,8 @@ static void set_config(const struct meter_opts *o)
 	cfg_hash_k = o->hash_k;
 	cfg_splt = o->splt;
 	cfg_dpi = o->dpi;
+	/* At the limit the clock never has to evict: overflow records instead. */
+	cfg_flows_limit = o->overflow_export ? o->max_flows : 0;
 }
 
 int umeter_load(const struct meter_opts *o)
