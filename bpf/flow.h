@@ -224,6 +224,11 @@ struct flow_entry {
 #define DPI_SNAP 32768		/* bytes from the IP header: a power of 2, in ip_len's 16 bits */
 #define DPI_DONE (1U << 31)	/* in dpi_packets: far above N, and adds cannot wrap it */
 #define DPI_DONE_BATCH 1024	/* flows nfx_dpi_done marks per run */
+/*
+ * User-space batch replay with --dpi: bytes of each frame kept beside its
+ * slot for the copy, which starts at an IP header inside the parse window.
+ */
+#define REPLAY_PAYLOAD (PARSE_WINDOW + DPI_SNAP)
 
 struct dpi_event {
 	struct flow_key key;

@@ -10,6 +10,9 @@
  * nfx_close   run by the collector to close the flows it queued;
  * nfx_dpi_done run by the collector on the flows nDPI needs no more of (--dpi).
  *
+ * In user space (bpf/usermode.h) only nfx_replay, nfx_close and nfx_dpi_done
+ * are compiled: capture files, --dpi included.
+ *
  * All share meter_frame()/flow_close(): a capture file, a received frame and
  * a sent one go through the same code and the same flow cache, so both
  * directions of a flow meet in one entry whichever hook saw them. Metering
@@ -573,6 +576,120 @@ static __always_inline __u32 copy_len(struct nfx_counters *cnt, __u32 caplen)
 	return caplen < read_window() ? caplen : read_window();
 }
 
+/* --dpi: the ring was full: the flow's record says its detection was cut short. */
+static __noinline void dpi_mark_cut(struct scratch *s)
+{
+	struct flow_entry *e;
+	__u64 gen;
+
+	if (!s)
+		return;
+	e = bpf_map_lookup_elem(&flows, &s->pkt.key);
+	if (!e || flow_enter(e, &s->pkt.key, &gen))
+		return;
+	if ((gen >> 32) == s->dpi_gen)
+		or_u32(&e->flags, FLOW_F_DPI_CUT);
+	flow_leave(e, gen);
+}
+
+/*
+ * Bytes of a claimed packet to hand to nDPI: from its IP header to the end
+ * of what there is, at most DPI_SNAP and within --snaplen; 0: none.
+ */
+static __always_inline __u32 dpi_len(const struct scratch *s)
+{
+	__u32 end = s->caplen, off = s->pkt.l3_off;
+
+	if (cfg_snaplen && cfg_snaplen < end)
+		end = cfg_snaplen;
+	if (off >= end)
+		return 0;
+	return end - off < DPI_SNAP ? end - off : DPI_SNAP;
+}
+
+/*
+ * The event's header; its ip[] holds @len bytes. Into the ring, or counted.
+ * @ring_flags: BPF_RB_NO_WAKEUP when the collector drains the ring itself
+ * after each call (capture replay): a wakeup per packet cost as much as
+ * metering it.
+ */
+static __always_inline void dpi_submit(struct scratch *s, struct dpi_event *ev, __u32 len,
+				       struct nfx_counters *cnt, __u64 ring_flags)
+{
+	ev->key = s->pkt.key;
+	ev->ts_ns = s->ts;
+	ev->gen = s->dpi_gen;
+	ev->len = len;
+	ev->dir = s->dpi_dir;
+	ev->index = s->dpi_index;
+	if (bpf_ringbuf_output(&dpi_events, ev, DPI_EVENT_HDR_LEN + (len & (2 * DPI_SNAP - 1)),
+			       ring_flags)) {
+		cnt->c[NFX_DPI_RING_FULL]++;
+		dpi_mark_cut(s);
+		return;
+	}
+	cnt->c[NFX_DPI_PACKETS]++;
+}
+
+/* The CPU's DPI event buffer for @hook. */
+static __always_inline struct dpi_event *dpi_buffer(__u32 hook)
+{
+	__u32 i = bpf_get_smp_processor_id() * HOOK_COUNT + hook;
+
+	return bpf_map_lookup_elem(&dpi_scratch, &i);
+}
+
+#ifndef EFAULT
+#define EFAULT 14
+#endif
+
+/* Where a claimed packet's bytes are copied from (enum values fold in dpi_emit()). */
+enum dpi_source {
+	DPI_FROM_XDP,	/* @ctx: the xdp_md */
+	DPI_FROM_SKB,	/* @ctx: the __sk_buff (TC egress) */
+	DPI_FROM_SLOT,	/* @ctx: the replay slot's index (user space) */
+};
+
+/*
+ * @len bytes of the frame from @off into @to. In user space, batch replay
+ * only: the slot holds the frame's first PARSE_WINDOW bytes and umeter.c
+ * keeps the rest beside it (replay_load_bytes()). The kernel's batch entry
+ * point has no way to the payload: its --dpi replays frame by frame.
+ */
+static __always_inline long dpi_load(void *ctx, enum dpi_source src, __u32 off, void *to,
+				     __u32 len)
+{
+#ifdef NFX_USERSPACE
+	return src == DPI_FROM_SLOT ? replay_load_bytes(*(__u32 *)ctx, off, to, len) : -EFAULT;
+#else
+	if (src == DPI_FROM_XDP)
+		return bpf_xdp_load_bytes(ctx, off, to, len);
+	if (src == DPI_FROM_SKB)
+		return bpf_skb_load_bytes(ctx, off, to, len);
+	return -EFAULT;
+#endif
+}
+
+/*
+ * --dpi: the claimed packet's bytes into the ring (@ring_flags: see
+ * dpi_submit()); one hook's buffer per CPU, as XDP and TC never share one.
+ */
+static __always_inline void dpi_emit(void *ctx, enum dpi_source src, struct scratch *s,
+				     struct nfx_counters *cnt, __u64 ring_flags)
+{
+	struct dpi_event *ev;
+	__u32 len;
+
+	if (!s->dpi_want)
+		return;
+	ev = dpi_buffer(src == DPI_FROM_SKB ? HOOK_EGRESS : HOOK_INGRESS);
+	len = dpi_len(s);
+	barrier_var(len); /* the bound checked on the register the helper gets */
+	if (!ev || len < 1 || len > DPI_SNAP || dpi_load(ctx, src, s->pkt.l3_off, ev->ip, len))
+		return;
+	dpi_submit(s, ev, len, cnt, ring_flags);
+}
+
 #ifndef NFX_USERSPACE /* the entry points that need a kernel context */
 #ifdef NFX_HW_METADATA
 /*
@@ -610,98 +727,6 @@ static __always_inline __u64 rx_time(struct xdp_md *ctx, struct scratch *s)
 	return bpf_ktime_get_boot_ns();
 }
 #endif
-
-/* --dpi: the ring was full: the flow's record says its detection was cut short. */
-static __noinline void dpi_mark_cut(struct scratch *s)
-{
-	struct flow_entry *e;
-	__u64 gen;
-
-	if (!s)
-		return;
-	e = bpf_map_lookup_elem(&flows, &s->pkt.key);
-	if (!e || flow_enter(e, &s->pkt.key, &gen))
-		return;
-	if ((gen >> 32) == s->dpi_gen)
-		or_u32(&e->flags, FLOW_F_DPI_CUT);
-	flow_leave(e, gen);
-}
-
-/*
- * Bytes of a claimed packet to hand to nDPI: from its IP header to the end
- * of what there is, at most DPI_SNAP and within --snaplen; 0: none.
- */
-static __always_inline __u32 dpi_len(const struct scratch *s)
-{
-	__u32 end = s->caplen, off = s->pkt.l3_off;
-
-	if (cfg_snaplen && cfg_snaplen < end)
-		end = cfg_snaplen;
-	if (off >= end)
-		return 0;
-	return end - off < DPI_SNAP ? end - off : DPI_SNAP;
-}
-
-/* The event's header; its ip[] holds @len bytes. Into the ring, or counted. */
-static __always_inline void dpi_submit(struct scratch *s, struct dpi_event *ev, __u32 len,
-				       struct nfx_counters *cnt)
-{
-	ev->key = s->pkt.key;
-	ev->ts_ns = s->ts;
-	ev->gen = s->dpi_gen;
-	ev->len = len;
-	ev->dir = s->dpi_dir;
-	ev->index = s->dpi_index;
-	if (bpf_ringbuf_output(&dpi_events, ev, DPI_EVENT_HDR_LEN + (len & (2 * DPI_SNAP - 1)),
-			       0)) {
-		cnt->c[NFX_DPI_RING_FULL]++;
-		dpi_mark_cut(s);
-		return;
-	}
-	cnt->c[NFX_DPI_PACKETS]++;
-}
-
-/* The CPU's DPI event buffer for @hook. */
-static __always_inline struct dpi_event *dpi_buffer(__u32 hook)
-{
-	__u32 i = bpf_get_smp_processor_id() * HOOK_COUNT + hook;
-
-	return bpf_map_lookup_elem(&dpi_scratch, &i);
-}
-
-/* --dpi at XDP: the claimed packet's bytes from the frame into the ring. */
-static __always_inline void dpi_emit_xdp(struct xdp_md *ctx, struct scratch *s,
-					 struct nfx_counters *cnt)
-{
-	struct dpi_event *ev;
-	__u32 len;
-
-	if (!s->dpi_want)
-		return;
-	ev = dpi_buffer(HOOK_INGRESS);
-	len = dpi_len(s);
-	barrier_var(len); /* the bound checked on the register the helper gets */
-	if (!ev || len < 1 || len > DPI_SNAP || bpf_xdp_load_bytes(ctx, s->pkt.l3_off, ev->ip, len))
-		return;
-	dpi_submit(s, ev, len, cnt);
-}
-
-/* --dpi at TC egress, likewise. */
-static __always_inline void dpi_emit_skb(struct __sk_buff *skb, struct scratch *s,
-					 struct nfx_counters *cnt)
-{
-	struct dpi_event *ev;
-	__u32 len;
-
-	if (!s->dpi_want)
-		return;
-	ev = dpi_buffer(HOOK_EGRESS);
-	len = dpi_len(s);
-	barrier_var(len);
-	if (!ev || len < 1 || len > DPI_SNAP || bpf_skb_load_bytes(skb, s->pkt.l3_off, ev->ip, len))
-		return;
-	dpi_submit(s, ev, len, cnt);
-}
 
 SEC("xdp.frags")
 int nfx_meter(struct xdp_md *ctx)
@@ -752,7 +777,7 @@ int nfx_meter(struct xdp_md *ctx)
 		replay_advance(r, s->ts);
 	count(cnt, r);
 	if (cfg_dpi && r == NFX_FRAMES_METERED)
-		dpi_emit_xdp(ctx, s, cnt);
+		dpi_emit(ctx, DPI_FROM_XDP, s, cnt, replayed ? BPF_RB_NO_WAKEUP : 0);
 	return XDP_PASS;
 }
 
@@ -799,7 +824,7 @@ int nfx_egress(struct __sk_buff *skb)
 	r = meter_frame(s, &s->frame, cnt);
 	count(cnt, r);
 	if (cfg_dpi && r == NFX_FRAMES_METERED)
-		dpi_emit_skb(skb, s, cnt);
+		dpi_emit(skb, DPI_FROM_SKB, s, cnt, 0);
 	return TC_NEXT;
 }
 
@@ -809,6 +834,7 @@ struct replay_walk {
 	struct nfx_counters *cnt;
 	struct scratch *s;
 };
+
 
 static long replay_one(__u32 i, struct replay_walk *w)
 {
@@ -837,6 +863,9 @@ static long replay_one(__u32 i, struct replay_walk *w)
 		r = meter_frame(s, &sl->frame, w->cnt);
 	replay_advance(r, s->ts);
 	count(w->cnt, r);
+	/* The kernel's --dpi replays frame by frame: dpi_load() has no payload here. */
+	if (cfg_dpi && r == NFX_FRAMES_METERED)
+		dpi_emit(&slot, DPI_FROM_SLOT, s, w->cnt, BPF_RB_NO_WAKEUP);
 	/* Each frame's outcome, for a caller that wants more than the totals. */
 	sl->f.outcome = r;
 	return 0;
@@ -895,7 +924,6 @@ int nfx_close(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-#ifndef NFX_USERSPACE /* --dpi runs on the kernel meter only */
 static long dpi_done_one(__u32 i, void *unused)
 {
 	struct dpi_done_req *r;
@@ -924,7 +952,5 @@ int nfx_dpi_done(struct xdp_md *ctx)
 	bpf_loop(n < DPI_DONE_BATCH ? n : DPI_DONE_BATCH, dpi_done_one, NULL, 0);
 	return XDP_PASS;
 }
-
-#endif /* !NFX_USERSPACE */
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

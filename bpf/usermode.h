@@ -7,8 +7,8 @@
  * vmlinux.h), the section and map-definition macros, byte order, and the
  * helpers, declared here and defined by umeter.c over its in-process maps.
  * Only the entry points that read their input from maps are compiled
- * (nfx_replay, nfx_close): an XDP or TC context cannot be made in user
- * space, and a live interface needs the kernel anyway.
+ * (nfx_replay, nfx_close, nfx_dpi_done): an XDP or TC context cannot be
+ * made in user space, and a live interface needs the kernel anyway.
  */
 #ifndef NFXDP_USERMODE_H
 #define NFXDP_USERMODE_H
@@ -73,6 +73,16 @@ static inline long bpf_map_delete_elem(void *map, const void *key);
 static inline void *bpf_ringbuf_reserve(void *ringbuf, __u64 size, __u64 flags);
 static inline void bpf_ringbuf_submit(void *data, __u64 flags);
 static inline void bpf_ringbuf_discard(void *data, __u64 flags);
+static inline long bpf_ringbuf_output(void *ringbuf, void *data, __u64 size, __u64 flags);
 static inline __u32 bpf_get_prandom_u32(void);
+/* One CPU: the process's. */
+#define bpf_get_smp_processor_id() 0U
+
+/*
+ * No kernel counterpart: @len bytes from @off of the frame in replay slot
+ * @slot, past the PARSE_WINDOW bytes the slot holds (--dpi's copy; umeter.c
+ * keeps the frames beside the slots). 0, or -EFAULT past what was kept.
+ */
+static inline long replay_load_bytes(__u32 slot, __u32 off, void *to, __u32 len);
 
 #endif /* NFXDP_USERMODE_H */

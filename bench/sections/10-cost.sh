@@ -190,8 +190,8 @@ echo "N: its bytes from the IP header on are copied into a per-CPU buffer, then 
 echo "the DPI ring (16 MB, the default; emptied between runs, outside the time"
 echo "measured, with as many repeats as fit in it: fewer for full-size frames)."
 echo "The mixes of the table above go through the replay entry point, which meters"
-echo "frame headers only and copies nothing for DPI (capture files with \`--dpi\` are"
-echo "replayed frame by frame through \`nfx_meter\` instead), so \`--dpi\` has no row there."
+echo "frame headers only and, in the kernel, copies nothing for DPI (there capture files"
+echo "with \`--dpi\` are replayed frame by frame through \`nfx_meter\`), so \`--dpi\` has no row there."
 echo
 echo "| hook | frame bytes | bare ns | features off ns | \`--dpi 20\` past N ns | - off | \`--dpi 20\` inside N ns | - off | inside / off |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"

@@ -56,8 +56,9 @@ cmd_nfxdp() { echo "$B/nfxdp --pcap $1 --meter kernel --output $D/nfxdp.pb --for
 # nfx_stat NAME: the last value of NAME in nfxdp's counters (stderr of the last run).
 nfx_stat() { grep -o " $1=[0-9]*" "$WORK/last.err" | tail -1 | cut -d= -f2; }
 counts_nfxdp() { echo "$(nfx_stat flows_exported) $(nfx_stat frames_metered)"; }
-# With --dpi (nDPI on each flow's first 20 packets, as NFStream's default) the
-# kernel meters the file frame by frame and copies those packets into the DPI ring.
+# With --dpi (nDPI on each flow's first 20 packets, as NFStream's default) as a
+# user runs it: the meter in user space (the default for files), in batches, the
+# frames kept whole beside the slots for the copy into the DPI ring.
 cmd_nfxdp_dpi() { echo "$B/nfxdp --pcap $1 --dpi 20 --output $D/nfxdp-dpi.pb --format pb"; }
 counts_nfxdp_dpi() { counts_nfxdp; }
 # -m: room for every flow (its default of 8192 force-expires flows).
@@ -225,9 +226,11 @@ echo "counted into the flows each produced, against the frames of the file (fram
 echo "that are not IP, and some fragments, are in no tool's flows). nfxdp runs with"
 echo "its kernel meter here (\`--meter kernel\`; the user-space meter, the default for"
 echo "files, is measured in its own section below); **nfxdp --dpi 20** adds nDPI on"
-echo "each flow's first 20 packets (NFStream's default), which the kernel meter does"
-echo "frame by frame (one \`BPF_PROG_TEST_RUN\` per frame), next to ndpiReader, the"
-echo "same nDPI 4.2 library, dissecting each flow until its detection completes."
+echo "each flow's first 20 packets (NFStream's default) with the default meter for"
+echo "files, the one in user space (batches, as without \`--dpi\`; the kernel's meter"
+echo "would go frame by frame, see the application detection table below), next to"
+echo "ndpiReader, the same nDPI 4.2 library, dissecting each flow until its detection"
+echo "completes."
 echo
 echo "### The NFStream reference captures, concatenated"
 echo
@@ -336,37 +339,38 @@ echo
 echo "### Application detection: the collector's CPU per dissected flow"
 echo
 echo "\`nfxdp --pcap F --output F.pb --format pb\` three ways, best of $RUNS runs by CPU time"
-echo "(user + system, all threads, the kernel's metering included): **batch**,"
-echo "\`--meter kernel\` (frame headers in batches through the replay entry point, the"
-echo "rows above); **frame by frame**, \`--meter kernel --replay-mode frame\` (each whole"
-echo "frame through the XDP program, one \`BPF_PROG_TEST_RUN\` each, as \`--dpi\` needs);"
-echo "**\`--dpi 20\`**, frame by frame with nDPI on each flow's first 20 packets. The"
-echo "difference between the last two is what application detection costs: the"
-echo "kernel's copies into the DPI ring and the collector's reading of it, nDPI's"
-echo "dissection and its per-flow state. **flows dissected** and **packets to nDPI**:"
-echo "\`dpi_flows\` and \`dpi_packets_fed\` from nfxdp's counters."
+echo "(user + system, all threads, the kernel's metering included): **batch**, the"
+echo "default meter for files (user space, frame headers in batches); **\`--dpi 20\`**,"
+echo "the same with nDPI on each flow's first 20 packets (the frames kept whole beside"
+echo "the batch's slots, the payload copied into the DPI ring); **kernel \`--dpi 20\`**,"
+echo "\`--meter kernel --dpi 20\`, which replays frame by frame (one \`BPF_PROG_TEST_RUN\`"
+echo "each: the kernel's batch entry point sees frame headers only). **DPI CPU s**,"
+echo "\`--dpi 20\` less batch, is what application detection costs: the copies into the"
+echo "DPI ring and the collector's reading of it, nDPI's dissection and its per-flow"
+echo "state. **flows dissected** and **packets to nDPI**: \`dpi_flows\` and"
+echo "\`dpi_packets_fed\` from nfxdp's counters."
 echo
-echo "| capture | frames | flows | batch CPU s | frame by frame CPU s | \`--dpi 20\` CPU s | \`--dpi 20\` wall s | flows dissected | packets to nDPI | DPI CPU s | us per dissected flow | us per packet to nDPI | ring full | flows not dissected |"
+echo "| capture | frames | flows | batch CPU s | \`--dpi 20\` CPU s | \`--dpi 20\` wall s | kernel \`--dpi 20\` CPU s | flows dissected | packets to nDPI | DPI CPU s | us per dissected flow | us per packet to nDPI | ring full | flows not dissected |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for f in "$ref" "$mid"; do
 	log "capture: --dpi CPU on $(basename "$f")"
-	a=$(dpi_run "$f" --meter kernel)
-	fr=$(dpi_run "$f" --meter kernel --replay-mode frame)
+	a=$(dpi_run "$f")
+	kd=$(dpi_run "$f" --meter kernel --dpi 20)
 	dp=$(dpi_run "$f" --dpi 20)
 	set -- $dp
 	dwall=$1 dcpu=$2 dflows=$3 dpk=$4 flows=$5 rfull=$6 ffull=$7
 	acpu=$(echo "$a" | cut -d' ' -f2)
-	fcpu=$(echo "$fr" | cut -d' ' -f2)
-	extra=$(awk -v a="$dcpu" -v b="$fcpu" 'BEGIN { printf "%.3f", a - b }')
-	echo "| $(basename "$f") | $(frames "$f") | $flows | $acpu | $fcpu | $dcpu | $dwall | $dflows | $dpk | $extra |" \
+	kcpu=$(echo "$kd" | cut -d' ' -f2)
+	extra=$(awk -v a="$dcpu" -v b="$acpu" 'BEGIN { printf "%.3f", a - b }')
+	echo "| $(basename "$f") | $(frames "$f") | $flows | $acpu | $dcpu | $dwall | $kcpu | $dflows | $dpk | $extra |" \
 		"$(awk -v e="$extra" -v n="$dflows" 'BEGIN { printf "%.1f", (n ? e * 1e6 / n : 0) }') |" \
 		"$(awk -v e="$extra" -v n="$dpk" 'BEGIN { printf "%.2f", (n ? e * 1e6 / n : 0) }') | $rfull | $ffull |"
-	DPI_CPU[$(basename "$f")]="$acpu $fcpu $dcpu"
+	DPI_CPU[$(basename "$f")]="$acpu $dcpu $kcpu"
 done
 echo
 r=(${DPI_CPU[$(basename "$mid")]})
-echo "On $(basename "$mid"), \`--dpi 20\` takes $(ratio "${r[2]}" "${r[0]}")x the CPU of the batch replay:"
-echo "$(ratio "${r[1]}" "${r[0]}")x for metering frame by frame, the rest for the detection."
+echo "On $(basename "$mid"), \`--dpi 20\` takes $(ratio "${r[1]}" "${r[0]}")x the CPU of the batch replay"
+echo "without it; the kernel's meter, frame by frame, $(ratio "${r[2]}" "${r[0]}")x."
 echo
 echo "Where \`nfxdp --pcap F --dpi 20\` spends its time on $(basename "$mid")"
 echo "(\`perf record -e cpu-clock\`, every thread, kernel included): by shared object,"

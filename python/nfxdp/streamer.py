@@ -200,9 +200,9 @@ class NFStreamer:
     """NFStream's NFStreamer with nfxdp metering (see the module's text).
 
     Parameters as NFStream's, defaults as NFStream's but n_dissections: 0 (off)
-    here, as nfxdp's --dpi (it costs collector CPU per flow and makes capture
-    replay go frame by frame); n_dissections=20 is NFStream's default and
-    gives its application columns (nDPI 4.2). nfxdp's own: ``on_event`` (a ZeroMQ
+    here, as nfxdp's --dpi (it costs collector CPU per flow); n_dissections=20
+    is NFStream's default and gives its application columns (nDPI 4.2), on
+    capture files without privileges too. nfxdp's own: ``on_event`` (a ZeroMQ
     source's gaps and restarts), ``nfxdp_options`` (more of nfxdp's command
     line, e.g. ``["--max-flows", "4096"]``). The flows come out with
     ``expiration_id`` 4 where the capture's end flushed them (NFStream: 0), and 3

@@ -6,7 +6,8 @@
 # application_name against NFStream's results (a newer nDPI): the exact
 # figures measured here (PARITY.md lists the differences), and at least 97 %
 # against ndpiReader. Then columns on known flows (TLS, DHCP, HTTP), the
-# bound on flows in dissection, and live: an HTTP request over a veth metered
+# bounds on flows in dissection and on a capture's batches (the DPI ring),
+# and live: an HTTP request over a veth metered
 # at XDP (the request) and TC egress (the answer) on one interface, and a
 # DPI ring too small for a burst (counted, the record says so).
 SUITE=e2e-dpi
@@ -90,6 +91,16 @@ check "--dpi-flows 5 on 1kxun: flows dissected, and refused (dpi_flows_full)" \
 	"$(stat "$T/bound.log" dpi_flows) $(stat "$T/bound.log" dpi_flows_full)" "34 95"
 check "... each refused flow's record says so (application_dpi_cut)" \
 	"$($FLOWS "$T/bound.csv" --where application_dpi_cut=true --count)" 95
+
+# A capture's batches end before their packets could fill the DPI ring, which
+# is drained between them: with 64 kB (one batch of 1kxun's 1024 frames would
+# put some 500 packets into it) no packet misses it (the counter, printed when
+# not 0, is absent), and the records are the default ring's.
+"$NFXDP" --pcap "$P/1kxun.pcap" --dpi 20 --dpi-ring 64k >"$T/ring64.csv" 2>"$T/ring64.log"
+"$NFXDP" --pcap "$P/1kxun.pcap" --dpi 20 >"$T/ring16m.csv" 2>/dev/null
+full=$(stat "$T/ring64.log" dpi_ring_full)
+check "--dpi-ring 64k on 1kxun: batches end before the ring fills (dpi_ring_full 0), the records of a 16 MB ring" \
+	"${full:-0} $(cmp -s "$T/ring16m.csv" "$T/ring64.csv" && echo same)" "0 same"
 
 # --- live: XDP and TC egress on one interface ---------------------------------
 setup_pair noipv6 || { fail "namespaces"; exit 1; }

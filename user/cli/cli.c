@@ -573,17 +573,15 @@ static int check_config(struct nfx_config *cfg)
 			"the kernel's XDP program (--meter kernel)\n");
 		return -1;
 	}
-	if (cfg->meter_where == METER_USER && cfg->dpi) {
-		pr_warn("--dpi takes packets from the kernel's meter: it needs --meter kernel "
-			"(or auto)\n");
-		return -1;
-	}
 	if (cfg->meter_where == METER_USER && cfg->replay_frames) {
 		pr_warn("--replay-mode frame runs the XDP program itself: it needs --meter kernel\n");
 		return -1;
 	}
-	/* The batch entry point sees a frame's headers only; nDPI wants its payload. */
-	if (cfg->dpi && cfg->n_pcaps)
+	/*
+	 * The kernel's batch entry point sees a frame's headers only; nDPI wants
+	 * its payload. The meter in user space has the whole frame.
+	 */
+	if (cfg->dpi && cfg->n_pcaps && cfg->meter_where == METER_KERNEL)
 		cfg->replay_frames = 1;
 	return check_persist(cfg);
 }

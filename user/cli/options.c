@@ -209,9 +209,9 @@ const struct option_def nfx_options[] = {
 	{ "meter", 0, "kernel|user|auto", INPUT,
 	  "where capture files are metered: the XDP program in the kernel (BPF_PROG_TEST_RUN; "
 	  "root or CAP_BPF), the same program compiled for user space (no privileges; the "
-	  "same records), or auto: user space (the faster) unless --replay-mode frame or --dpi "
-	  "(both run the XDP program on whole frames) asks for the kernel. Interfaces are "
-	  "always metered in the kernel",
+	  "same records, --dpi's included), or auto: user space (the faster) unless "
+	  "--replay-mode frame (which runs the XDP program on whole frames) asks for the "
+	  "kernel. Interfaces are always metered in the kernel",
 	  OPT_CHOICE, F(meter_where), .choices = meters, .example = "kernel" },
 
 	{ "idle-timeout", 0, "S", METERING,
@@ -245,10 +245,10 @@ const struct option_def nfx_options[] = {
 	  "(NFStream's splt_analysis; 0: off)",
 	  OPT_U32, F(splt), .min = 0, .max = SPLT_MAX, .example = "20" },
 	{ "dpi", 0, "N", METERING,
-	  "application detection (nDPI): the kernel hands the payload of each flow's first "
+	  "application detection (nDPI): the meter hands the payload of each flow's first "
 	  "N packets to nDPI, which fills NFStream's application columns (NFStream's "
-	  "n_dissections; 0, the default: off, as it costs the collector CPU per flow and "
-	  "makes --pcap meter frame by frame; NFStream's default is 20)",
+	  "n_dissections; 0, the default: off, as it costs the collector CPU per flow, and "
+	  "--pcap --meter kernel then meters frame by frame; NFStream's default is 20)",
 	  OPT_U32, F(dpi), .min = 0, .max = DPI_MAX_PACKETS, .example = "20" },
 	{ "dpi-flows", 0, "N", METERING,
 	  "flows in dissection at once; a new flow past them is not dissected (counted in "

@@ -200,6 +200,13 @@ struct dpi_done_req *meter_dpi_done_queue(struct meter *m);
 int meter_run_dpi_done(struct meter *m, uint32_t n);
 /* Batch replay (LOAD_REPLAY): the memory-mapped slots, a run over [first, first + count). */
 struct replay_slot *meter_replay_slots(struct meter *m);
+/*
+ * --dpi in batch replay: beside each slot, REPLAY_PAYLOAD bytes for its
+ * whole frame (up to that), where the DPI copy reads the payload. The
+ * meter in user space has them; NULL from the kernel's, whose --dpi
+ * replays frame by frame.
+ */
+uint8_t *meter_replay_payload(struct meter *m);
 int meter_run_replay(struct meter *m, uint32_t first, uint32_t count);
 /* Frame replay (LOAD_METER): @buf holds an nfx_meta of @meta_len bytes, then the frame. */
 int meter_run_frame(struct meter *m, void *buf, uint32_t meta_len, uint32_t len);

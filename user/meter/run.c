@@ -118,26 +118,31 @@ int meter_run_close(struct meter *m, uint32_t n)
 	return run_once(bpf_program__fd(m->skel->progs.nfx_close), "the flow closer");
 }
 
-/* --dpi: the kernel meter's (the command line refuses --dpi with --meter user). */
 int meter_dpi_open(const struct meter *m, struct event_ring *r,
 		   int (*fn)(void *ctx, void *data, size_t size), void *ctx)
 {
-	if (m->user)
-		return -EOPNOTSUPP;
-	return event_ring_open(r, bpf_map__fd(m->skel->maps.dpi_events), false, fn, ctx);
+	struct umeter_ring u;
+
+	if (!m->user)
+		return event_ring_open(r, bpf_map__fd(m->skel->maps.dpi_events), false, fn, ctx);
+	umeter_dpi_ring(&u);
+	return event_ring_open_mem(r, u.consumer_pos, u.producer_pos, u.data, u.size, false, fn,
+				   ctx);
 }
 
 struct dpi_done_req *meter_dpi_done_queue(struct meter *m)
 {
 	if (m->user)
-		return NULL;
+		return umeter_dpi_done_queue();
 	return m->skel->bss->dpi_done_queue;
 }
 
 int meter_run_dpi_done(struct meter *m, uint32_t n)
 {
-	if (m->user)
-		return -EOPNOTSUPP;
+	if (m->user) {
+		umeter_run_dpi_done(n);
+		return 0;
+	}
 	m->skel->bss->dpi_done_len = n;
 	return run_once(bpf_program__fd(m->skel->progs.nfx_dpi_done), "the DPI marker");
 }
@@ -159,6 +164,11 @@ struct replay_slot *meter_replay_slots(struct meter *m)
 	}
 	m->replay_slots = p;
 	return p;
+}
+
+uint8_t *meter_replay_payload(struct meter *m)
+{
+	return m->user ? umeter_replay_payload() : NULL;
 }
 
 int meter_run_replay(struct meter *m, uint32_t first, uint32_t count)

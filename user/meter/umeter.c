@@ -66,6 +66,13 @@ struct uhash {
 	bool lru;
 };
 
+/* A ring in the BPF ring buffer's layout, and the memory it lives in. */
+struct uring {
+	struct umeter_ring r;
+	void *mem;
+	size_t bytes;
+};
+
 static struct {
 	struct uhash flows;
 	struct nfx_counters counters[HOOK_COUNT];
@@ -73,9 +80,10 @@ static struct {
 	struct replay_slot *slots;
 	struct collector_state state;
 	__u64 flows_live;
-	struct umeter_ring ring;
-	void *ring_mem;
-	size_t ring_mem_bytes;
+	struct uring events; /* flow_events */
+	struct uring dpi;    /* dpi_events (--dpi) */
+	struct dpi_event dpi_ev[HOOK_COUNT]; /* dpi_scratch */
+	uint8_t *payload; /* --dpi: REPLAY_PAYLOAD bytes of each slot's frame */
 	__u32 rand;
 } um;
 
@@ -274,6 +282,8 @@ static inline void *bpf_map_lookup_elem(void *map, const void *key)
 		return i < REPLAY_SLOTS ? &um.slots[i] : NULL;
 	if (map == (void *)&collector_state)
 		return i < 1 ? &um.state : NULL;
+	if (map == (void *)&dpi_scratch)
+		return i < HOOK_COUNT ? &um.dpi_ev[i] : NULL;
 	if (map == (void *)&flows_live)
 		return i < 1 ? &um.flows_live : NULL;
 	return NULL;
@@ -294,10 +304,10 @@ static inline long bpf_map_delete_elem(void *map, const void *key)
 	return -EINVAL;
 }
 
-/* Reserves a record in the export ring, as the kernel does: busy until submitted. */
+/* Reserves a record in a ring, as the kernel does: busy until submitted. */
 static inline void *bpf_ringbuf_reserve(void *ringbuf, __u64 size, __u64 flags)
 {
-	struct umeter_ring *r = &um.ring;
+	struct umeter_ring *r = ringbuf == (void *)&dpi_events ? &um.dpi.r : &um.events.r;
 	unsigned long cons = __atomic_load_n(r->consumer_pos, __ATOMIC_ACQUIRE);
 	unsigned long prod = *r->producer_pos, total = (BPF_RINGBUF_HDR_SZ + size + 7) & ~7UL;
 	__u32 *hdr;
@@ -326,6 +336,27 @@ static inline void bpf_ringbuf_discard(void *data, __u64 flags)
 			 __ATOMIC_RELEASE);
 }
 
+/* Wakeups are for a reader in another process: this one drains the ring itself. */
+static inline long bpf_ringbuf_output(void *ringbuf, void *data, __u64 size, __u64 flags)
+{
+	void *rec = bpf_ringbuf_reserve(ringbuf, size, flags);
+
+	if (!rec)
+		return -EAGAIN;
+	memcpy(rec, data, size);
+	bpf_ringbuf_submit(rec, flags);
+	return 0;
+}
+
+static inline long replay_load_bytes(__u32 slot, __u32 off, void *to, __u32 len)
+{
+	if (!um.payload || slot >= REPLAY_SLOTS || off > REPLAY_PAYLOAD ||
+	    len > REPLAY_PAYLOAD - off)
+		return -EFAULT;
+	memcpy(to, um.payload + (size_t)slot * REPLAY_PAYLOAD + off, len);
+	return 0;
+}
+
 /* xorshift32: --sample's random mode and entry generations; not for secrets. */
 static inline __u32 bpf_get_prandom_u32(void)
 {
@@ -338,19 +369,36 @@ static inline __u32 bpf_get_prandom_u32(void)
 	return x;
 }
 
-static int ring_init(struct umeter_ring *r, size_t size)
+static int ring_init(struct uring *u, size_t size)
 {
 	size_t page = sysconf(_SC_PAGESIZE);
 
-	um.ring_mem_bytes = 2 * page + 2 * size;
-	um.ring_mem = lazy_alloc(um.ring_mem_bytes);
-	if (!um.ring_mem)
+	u->bytes = 2 * page + 2 * size;
+	u->mem = lazy_alloc(u->bytes);
+	if (!u->mem)
 		return -ENOMEM;
-	r->consumer_pos = um.ring_mem;
-	r->producer_pos = (void *)((uint8_t *)um.ring_mem + page);
-	r->data = (uint8_t *)um.ring_mem + 2 * page;
-	r->size = size;
+	u->r.consumer_pos = u->mem;
+	u->r.producer_pos = (void *)((uint8_t *)u->mem + page);
+	u->r.data = (uint8_t *)u->mem + 2 * page;
+	u->r.size = size;
 	return 0;
+}
+
+static void ring_free(struct uring *u)
+{
+	if (u->mem)
+		munmap(u->mem, u->bytes);
+}
+
+/* --dpi: its ring, and room beside the slots for the frames' payload. */
+static int dpi_init(const struct meter_opts *o)
+{
+	int err = ring_init(&um.dpi, o->dpi_ring_bytes);
+
+	if (err)
+		return err;
+	um.payload = lazy_alloc((size_t)REPLAY_SLOTS * REPLAY_PAYLOAD);
+	return um.payload ? 0 : -ENOMEM;
 }
 
 /* The settings the BPF build takes in .rodata (meter/rodata.h lists the same). */
@@ -371,6 +419,7 @@ static void set_config(const struct meter_opts *o)
 	cfg_hash_n = o->hash_n;
 	cfg_hash_k = o->hash_k;
 	cfg_splt = o->splt;
+	cfg_dpi = o->dpi;
 	/* At the limit the clock never has to evict: overflow records instead. */
 	cfg_flows_limit = o->overflow_export ? o->max_flows : 0;
 }
@@ -385,7 +434,9 @@ int umeter_load(const struct meter_opts *o)
 	err = uhash_init(&um.flows, o->max_flows, flow_entry_size(o->statistical, o->splt),
 			 !o->grow_on_demand);
 	if (!err)
-		err = ring_init(&um.ring, o->ring_bytes);
+		err = ring_init(&um.events, o->ring_bytes);
+	if (!err && o->dpi)
+		err = dpi_init(o);
 	if (!err) {
 		um.slots = lazy_alloc((size_t)REPLAY_SLOTS * sizeof(*um.slots));
 		if (!um.slots)
@@ -399,14 +450,17 @@ int umeter_load(const struct meter_opts *o)
 void umeter_destroy(void)
 {
 	uhash_free(&um.flows);
-	if (um.ring_mem)
-		munmap(um.ring_mem, um.ring_mem_bytes);
+	ring_free(&um.events);
+	ring_free(&um.dpi);
+	if (um.payload)
+		munmap(um.payload, (size_t)REPLAY_SLOTS * REPLAY_PAYLOAD);
 	if (um.slots)
 		munmap(um.slots, (size_t)REPLAY_SLOTS * sizeof(*um.slots));
 	memset(&um, 0, sizeof(um));
 	replay_clock = 0;
 	replay_first = replay_count = replay_done = 0;
 	close_queue_len = 0;
+	dpi_done_len = 0;
 }
 
 uint32_t umeter_run_replay(uint32_t first, uint32_t count)
@@ -428,14 +482,35 @@ struct close_req *umeter_close_queue(void)
 	return close_queue;
 }
 
+void umeter_run_dpi_done(uint32_t n)
+{
+	dpi_done_len = n;
+	nfx_dpi_done(NULL);
+}
+
+struct dpi_done_req *umeter_dpi_done_queue(void)
+{
+	return dpi_done_queue;
+}
+
 struct replay_slot *umeter_replay_slots(void)
 {
 	return um.slots;
 }
 
+uint8_t *umeter_replay_payload(void)
+{
+	return um.payload;
+}
+
 void umeter_ring(struct umeter_ring *r)
 {
-	*r = um.ring;
+	*r = um.events.r;
+}
+
+void umeter_dpi_ring(struct umeter_ring *r)
+{
+	*r = um.dpi.r;
 }
 
 uint32_t umeter_capacity(void)

@@ -5,8 +5,8 @@
  * kernel's: the flow cache (a hash map, LRU when it may fill), the export
  * ring in the BPF ring buffer's layout, counters and work areas of one CPU.
  * One source, two compilations: a capture metered here gives the records
- * the XDP path gives. Capture replay only (nfx_replay, nfx_close), and one
- * per process: the program's globals are its state. struct meter uses it
+ * the XDP path gives. Capture replay only (nfx_replay, nfx_close, and
+ * nfx_dpi_done with --dpi, whose ring it keeps too), and one per process: the program's globals are its state. struct meter uses it
  * through meter/run.c; nothing above knows which meter runs.
  */
 #ifndef NFXDP_METER_UMETER_H
@@ -34,8 +34,15 @@ uint32_t umeter_run_replay(uint32_t first, uint32_t count);
 /* nfx_close over close_queue[0..n). */
 void umeter_run_close(uint32_t n);
 struct close_req *umeter_close_queue(void);
+/* --dpi: nfx_dpi_done over dpi_done_queue[0..n). */
+void umeter_run_dpi_done(uint32_t n);
+struct dpi_done_req *umeter_dpi_done_queue(void);
 struct replay_slot *umeter_replay_slots(void);
+/* --dpi: REPLAY_PAYLOAD bytes per slot, its whole frame for the DPI copy; NULL without. */
+uint8_t *umeter_replay_payload(void);
 void umeter_ring(struct umeter_ring *r);
+/* --dpi: the ring of packets to nDPI. */
+void umeter_dpi_ring(struct umeter_ring *r);
 uint32_t umeter_capacity(void);
 uint64_t umeter_replay_clock(void);
 /* Adds hook @hook's counters to @out. */

@@ -61,6 +61,8 @@ struct replay {
 	bool bad_filter; /* --filter refused for a capture's link type: exit status 2 */
 	bool user;	 /* metered in user space (--meter): --filter on every frame here */
 	struct replay_slot *slots; /* the meter's replay slots, memory-mapped */
+	uint8_t *payload;	   /* --dpi in user space: whole frames beside the slots */
+	uint64_t dpi_bytes;	   /* ... and the most the batch being filled puts in the DPI ring */
 	uint32_t first;		   /* slot the reader fills from: 0, or HALF when pipelined */
 	uint32_t frames;	   /* in slots from first, not yet metered */
 	uint32_t capacity;	   /* REPLAY_SLOTS, or HALF when pipelined */
@@ -158,6 +160,7 @@ static int hand_over(struct replay *r)
 	pthread_mutex_unlock(&pl->lock);
 	r->first = !h * HALF;
 	r->frames = 0;
+	r->dpi_bytes = 0;
 	return err;
 }
 
@@ -172,6 +175,7 @@ static int run_batch(struct replay *r)
 		return hand_over(r);
 	err = meter_slots(r, r->first, r->frames);
 	r->frames = 0;
+	r->dpi_bytes = 0;
 	return err;
 }
 
@@ -279,6 +283,19 @@ static void settle_time(struct replay *r, uint64_t *ts, uint32_t *flags, uint64_
 	r->have_prev = true;
 }
 
+/* The DPI ring's largest record: its header, the event's, a frame's payload kept. */
+#define DPI_RECORD_MAX (16 + DPI_EVENT_HDR_LEN + REPLAY_PAYLOAD)
+
+/*
+ * --dpi in batch replay: the batch ends before its packets could overflow
+ * the DPI ring, which the collector drains between batches (a ring smaller
+ * than one record: a batch a frame, as frame by frame).
+ */
+static bool dpi_ring_filled(const struct replay *r)
+{
+	return r->payload && r->dpi_bytes + DPI_RECORD_MAX > r->cfg->dpi_ring;
+}
+
 /* Batch mode: the frame added last settled, and its batch run when it ends there. */
 static int settle_slot(struct replay *r, uint64_t next, bool has_next)
 {
@@ -295,9 +312,30 @@ static int settle_slot(struct replay *r, uint64_t next, bool has_next)
 	settle_time(r, &ts, &flags, next, has_next);
 	f->ts_ns = ts;
 	f->flags = flags;
-	if (r->frames >= r->room || scan_due(r, ts))
+	if (r->frames >= r->room || scan_due(r, ts) || dpi_ring_filled(r))
 		return run_batch(r);
 	return 0;
+}
+
+/*
+ * --dpi in user space: the frame, up to REPLAY_PAYLOAD bytes (--snaplen's
+ * when fewer, the parse window at least), beside slot @i, its first
+ * PARSE_WINDOW bytes in the slot. Returns those.
+ */
+static size_t slot_payload(struct replay *r, uint32_t i, int dlt, const struct capture_frame *cf)
+{
+	uint32_t snap = r->cfg->snaplen, cap = REPLAY_PAYLOAD;
+	struct replay_slot *sl = &r->slots[i];
+	uint8_t *p = r->payload + (size_t)i * REPLAY_PAYLOAD;
+	size_t n;
+
+	if (snap && snap < cap)
+		cap = snap > PARSE_WINDOW ? snap : PARSE_WINDOW;
+	n = frame_for_meter(r, dlt, cf, p, cap, &sl->f);
+	r->dpi_bytes += 16 + DPI_EVENT_HDR_LEN + n;
+	n = n < PARSE_WINDOW ? n : PARSE_WINDOW;
+	memcpy(sl->frame.b, p, n);
+	return n;
 }
 
 /* Batch mode: the frame's header bytes into the next slot, held until the next is read. */
@@ -305,16 +343,21 @@ static int add_frame(struct replay *r, int dlt, const struct pcap_filter *pf,
 		     const struct capture_frame *cf)
 {
 	struct replay_slot *sl;
+	uint32_t i;
 	int err = settle_slot(r, cf->ts_ns, true);
 
 	if (err)
 		return err;
-	sl = &r->slots[r->first + r->frames++];
+	i = r->first + r->frames++;
+	sl = &r->slots[i];
 	if (r->frames == 1)
 		r->room = batch_room(r);
 	sl->f.ts_ns = cf->ts_ns;
 	sl->f.flags = 0;
-	sl->f.kept = frame_for_meter(r, dlt, cf, sl->frame.b, PARSE_WINDOW, &sl->f);
+	if (r->payload)
+		sl->f.kept = slot_payload(r, i, dlt, cf);
+	else
+		sl->f.kept = frame_for_meter(r, dlt, cf, sl->frame.b, PARSE_WINDOW, &sl->f);
 	sl->f.prefilter = prefilter(r, pf, cf, sl->f.wire_len);
 	r->held = true;
 	return 0;
@@ -552,7 +595,13 @@ static int replay_setup(struct replay *r)
 {
 	r->slots = meter_replay_slots(&r->m);
 	r->buf = malloc(FRAME_BUF);
-	return r->slots && r->buf ? 0 : -ENOMEM;
+	if (!r->slots || !r->buf)
+		return -ENOMEM;
+	if (!r->cfg->dpi || r->cfg->replay_frames)
+		return 0;
+	/* The command line sends the kernel's --dpi frame by frame: user space has the frames. */
+	r->payload = meter_replay_payload(&r->m);
+	return r->payload ? 0 : -EOPNOTSUPP;
 }
 
 /*
@@ -575,15 +624,13 @@ static uint32_t cache_size(const struct replay *r, const struct nfx_config *cfg,
 /* The kernel refused to load the meter: what an unprivileged user can do instead. */
 static void refused_hint(const struct nfx_config *cfg)
 {
-	if (cfg->dpi)
-		pr_warn("--dpi takes packets from the kernel's meter: it needs root or CAP_BPF; "
-			"without --dpi, files are metered in user space without privileges\n");
-	else if (cfg->replay_frames)
+	/* --meter kernel --dpi goes frame by frame without being asked to. */
+	if (cfg->replay_frames && cfg->meter_where != METER_KERNEL)
 		pr_warn("--replay-mode frame runs the kernel's meter: it needs root or CAP_BPF; "
 			"--replay-mode batch meters files in user space without privileges\n");
 	else
 		pr_warn("--meter user (the default for files) meters capture files without "
-			"privileges\n");
+			"privileges, --dpi included\n");
 }
 
 /* The meter sized for the captures, and the collector on capture time. */
@@ -701,7 +748,8 @@ static bool report_losses(struct replay *r)
 
 /*
  * --meter: in the kernel or in user space. auto: user space, which meters
- * a capture faster (no system call per batch, no program to load: see
+ * a capture faster (no system call per batch, no program to load; with
+ * --dpi, in batches where the kernel's goes frame by frame: see
  * BENCHMARKS.md) and needs no privileges; the kernel for --replay-mode
  * frame, which runs the XDP program itself.
  */
