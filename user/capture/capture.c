@@ -12,6 +12,7 @@
 #include <pcap/dlt.h>
 
 #include "capture/capture.h"
+#include "common/lazylib.h"
 #include "common/log.h"
 
 #define PCAP_MAGIC_US 0xa1b2c3d4
@@ -127,6 +128,8 @@ static int open_libpcap(struct capture *c)
 	cookie_io_functions_t io = { .read = cookie_read, .close = cookie_close };
 	char err[PCAP_ERRBUF_SIZE];
 
+	if (lazylib_load(&lazy_pcap, "capture files other than classic pcap"))
+		return -ENOENT;
 	c->in = fopencookie(c, "r", io);
 	if (!c->in) {
 		pr_warn("Couldn't open capture %s: %s\n", c->path, strerror(errno));
