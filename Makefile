@@ -168,12 +168,32 @@ demo: deps
 	$(Q)scripts/demo.sh
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all tests $(BUILD)/progcost
+	$(Q)$(MAKE) --no-print-directory all tests $(BUILD)/progcost $(BENCH_TOOLS) $(BUILD)/recbench
 	$(Q)bench/run.sh
 
 $(BUILD)/progcost: bench/progcost.c $(LIB) | $(GEN_HDRS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(NFX_CFLAGS) $(DEPFLAGS) -MF $@.d $< $(LIB) $(NFXDP_LDLIBS) -o $@
+
+# The collector's record path without a kernel (bench/sections/45-records.sh).
+$(BUILD)/recbench: bench/recbench.c $(LIB) | $(GEN_HDRS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(NFX_CFLAGS) $(DEPFLAGS) -MF $@.d $< $(LIB) $(NFXDP_LDLIBS) -o $@
+
+# The live benchmark's tools (bench/sections/15-nicpath.sh, and the tests'):
+# the frame generator and the baseline meter, each a BPF program and its
+# skeleton loader.
+BENCH_TOOLS := $(BUILD)/livegen $(BUILD)/mincount
+tests: $(BENCH_TOOLS) # tests/e2e/test_livegen.sh
+
+$(BUILD)/bench/%.bpf.o: bench/%.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/livegen $(BUILD)/mincount: $(BUILD)/%: bench/%.c $(BUILD)/bench/%.skel.h $(LIB) | $(GEN_HDRS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(NFX_CFLAGS) -I$(BUILD)/bench -Ibench $(DEPFLAGS) -MF $@.d $< $(LIB) $(NFXDP_LDLIBS) -o $@
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/nfxdp

@@ -374,15 +374,19 @@ FLOW_INLINE __u32 flow_key_hash(const struct flow_key *k)
 }
 
 /*
- * Expiration reasons: the record's expiration_id (0 idle ... 4 flush), with
- * the names stats and metrics give them.
+ * Expiration reasons: the record's expiration_id (0 idle ... 5 overflow),
+ * with the names stats and metrics give them. OVERFLOW is a packet the
+ * cache had no room for, exported at once as a one-packet record (see
+ * flow_overflow() in flow_cache.h); NFStream-compatible outputs call it
+ * NFStream's 3 (emergency).
  */
 #define FLOW_EXPIRY_REASONS(X)                                                                 \
 	X(IDLE, "idle")                                                                        \
 	X(ACTIVE, "active")                                                                    \
 	X(NATURAL, "natural")                                                                  \
 	X(EMERGENCY, "emergency")                                                              \
-	X(FLUSH, "flush")
+	X(FLUSH, "flush")                                                                      \
+	X(OVERFLOW, "overflow")
 
 #define FLOW_EXPIRY_ENUM(id, name) EXPIRY_##id,
 enum flow_expiry {
@@ -466,8 +470,10 @@ struct collector_state {
 	X(IGNORE_MALFORMED_L4, "ignored_malformed_l4")	    /* transport header truncated */   \
 	X(IGNORE_HEADERS_TOO_LONG, "ignored_headers_too_long") /* past PARSE_WINDOW */         \
 	X(LOST_INSERT_FAILED, "lost_insert_failed")	    /* flow map refused an entry */    \
+	X(LOST_OVERFLOW_RING_FULL, "lost_overflow_ring_full") /* cache full, export ring too */ \
 	X(LOST_BUSY, "lost_busy")			    /* entry kept being closed */      \
 	X(FLOWS_CREATED, "flows_created")                                                      \
+	X(OVERFLOW_EXPORTED, "overflow_exported")	    /* metered as a one-packet record */ \
 	X(EXPIRED_ON_ARRIVAL, "expired_on_arrival")	    /* closed by a later packet */     \
 	X(EXPIRY_DEFERRED, "expiry_deferred")		    /* export ring full */             \
 	X(TRUNCATED, "truncated_by_snaplen")		    /* --snaplen cut the headers */    \

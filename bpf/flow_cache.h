@@ -2,7 +2,8 @@
 /*
  * Flow cache operations (kernel only): enter, account, create and close
  * entries of the flows map with atomics only (no spin lock is allowed in
- * LRU hash values). Include after the maps: it uses flows and flow_events.
+ * LRU hash values). Include after the maps: it uses flows, flows_live and
+ * flow_events.
  * The protocol is described at enum flow_state in flow.h.
  */
 #ifndef NFXDP_FLOW_CACHE_H
@@ -450,22 +451,77 @@ static __always_inline void init_features(struct flow_entry_max *init, const str
 }
 
 /*
- * Inserts a new entry holding the packet, NEW until linked, then publishes
- * it LIVE. Returns 0, -EEXIST when another CPU inserted the key first, or
- * the map's error.
+ * Overflow export (--overflow-export on, cfg_flows_limit set): the LRU's
+ * eviction never decides which counts are kept. Why every packet then
+ * ends exactly once in a record or in a lost_* counter:
+ *
+ * 1. flows_live counts the entries: flow_admit() adds one before an insert
+ *    (and flow_unadmit() takes it back when the insert does not happen),
+ *    flow_close() takes one off with the delete. Entries leave the map only
+ *    through flow_close() (the collector never deletes; it asks nfx_close),
+ *    and flow_freeze() lets one closer per entry through, so the count
+ *    never falls below the entries there are.
+ * 2. flow_admit() refuses an insert that would take the count past
+ *    cfg_flows_limit (--max-flows): at most that many entries exist, plus
+ *    one transient element per CPU of an insert that loses to another
+ *    CPU's (-EEXIST).
+ * 3. The map is larger than the limit by what the kernel's LRU keeps on its
+ *    per-CPU free lists (at most LRU_LOCAL_FREE elements per CPU; the
+ *    collector sizes it, meter/meter.c): a CPU refilling its list always
+ *    finds free elements, so the LRU never evicts (recycles) a live entry.
+ *    An entry is therefore closed only by flow_close(), which freezes it
+ *    (no writer inside), copies it into the export ring and deletes it:
+ *    each count it took from a packet leaves in exactly one record.
+ * 4. A packet that finds no entry and is refused (cache full) or whose
+ *    insert fails is exported at once as a one-packet record, reason
+ *    EXPIRY_OVERFLOW (flow_overflow()), or, export ring full, counted in
+ *    lost_overflow_ring_full. Every other frame ends as before: in an entry
+ *    it entered as a writer (flow_enter()), or in lost_busy.
+ * tests/bpf/test_meter.c (overflow) and tests/e2e/test_pressure.sh check
+ * the sum: packets in records + lost = frames metered or lost, exactly.
  */
-__noinline int flow_create(const struct pkt *p, struct flow_entry_max *max)
+static __always_inline __u64 *flows_live_count(void)
 {
-	struct flow_entry *init, *e;
-	__u64 gen;
-	int err;
+	__u32 k = 0;
 
-	if (!p || !max)
-		return -EINVAL;
-	init = &max->e;
+	return bpf_map_lookup_elem(&flows_live, &k);
+}
+
+/* Takes a place for a new entry; 0 when the cache is at cfg_flows_limit. */
+static __always_inline int flow_admit(void)
+{
+	__u64 *live = flows_live_count(), n;
+
+	if (!live)
+		return 1;
+	if (cfg_flows_limit && *(volatile __u64 *)live >= cfg_flows_limit)
+		return 0;
+	if (cfg_single_writer)
+		n = ++*live;
+	else
+		n = __sync_fetch_and_add(live, 1) + 1;
+	if (!cfg_flows_limit || n <= cfg_flows_limit)
+		return 1;
+	add_u64(live, -1ULL); /* another CPU took the last place first */
+	return 0;
+}
+
+/* Gives back a place flow_admit() took, or an entry's once it is deleted. */
+static __always_inline void flow_unadmit(void)
+{
+	__u64 *live = flows_live_count();
+
+	if (live)
+		add_u64(live, -1ULL);
+}
+
+/* A flow entry holding the packet alone, in state @ctl (optional parts included). */
+static __always_inline void flow_init(const struct pkt *p, struct flow_entry_max *max, __u64 ctl)
+{
+	struct flow_entry *init = &max->e;
+
 	__builtin_memset(init, 0, sizeof(*init));
-	gen = ((__u64)bpf_get_prandom_u32() << 32) & FLOW_GEN_MASK;
-	init->ctl = FLOW_CTL(FLOW_NEW) | gen;
+	init->ctl = ctl;
 	init->key = p->key;
 	init->flags = (p->from_hi ? FLOW_F_SRC_IS_HI : 0) | packet_flags(p);
 	__builtin_memcpy(init->src_mac, p->smac, 6);
@@ -480,7 +536,23 @@ __noinline int flow_create(const struct pkt *p, struct flow_entry_max *max)
 	init->dir[DIR_SRC2DST].tcp_flags = p->tcp_flags;
 	init->dir[DIR_SRC2DST].obs = p->obs;
 	init_features(max, p);
+}
 
+/*
+ * Inserts a new entry holding the packet, NEW until linked, then publishes
+ * it LIVE. Returns 0, -EEXIST when another CPU inserted the key first, or
+ * the map's error. The caller has admitted it (flow_admit()).
+ */
+__noinline int flow_create(const struct pkt *p, struct flow_entry_max *max)
+{
+	struct flow_entry *e;
+	__u64 gen;
+	int err;
+
+	if (!p || !max)
+		return -EINVAL;
+	gen = ((__u64)bpf_get_prandom_u32() << 32) & FLOW_GEN_MASK;
+	flow_init(p, max, FLOW_CTL(FLOW_NEW) | gen);
 	err = bpf_map_update_elem(&flows, &p->key, max, BPF_NOEXIST);
 	if (err)
 		return err;
@@ -538,6 +610,41 @@ __noinline int flow_freeze(struct flow_entry *e, const struct flow_key *key, __u
 	return 0;
 }
 
+/* The event's reason and a copy of @e, optional parts included. */
+static __always_inline void event_fill(struct flow_event *ev, __u32 reason,
+				       const struct flow_entry *e)
+{
+	ev->reason = reason;
+	ev->_pad = 0;
+	ev->entry = *e;
+	if (cfg_statistical)
+		*entry_stats(&ev->entry) = *entry_stats((void *)e);
+	if (cfg_splt)
+		*entry_splt(&ev->entry) = *entry_splt((void *)e);
+}
+
+/*
+ * A packet the cache has no room for (see flow_admit()): its one-packet
+ * flow goes through the export ring at once, reason EXPIRY_OVERFLOW, built
+ * in @max (scratch). Returns 0, or -ENOSPC when the ring is full.
+ */
+__noinline int flow_overflow(const struct pkt *p, struct flow_entry_max *max)
+{
+	struct flow_event *ev;
+
+	if (!p || !max)
+		return -EINVAL;
+	ev = bpf_ringbuf_reserve(&flow_events, sizeof(*ev) + entry_size() - sizeof(ev->entry), 0);
+	if (!ev)
+		return -ENOSPC;
+	flow_init(p, max, FLOW_CTL(FLOW_DEAD));
+	if (cfg_dpi) /* no entry, so no packet of it goes to nDPI: its record says so */
+		max->e.flags |= FLOW_F_DPI_CUT;
+	event_fill(ev, EXPIRY_OVERFLOW, &max->e);
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
 /*
  * Closes an entry: freezes it, exports a copy (optional parts included)
  * through flow_events and deletes it. The ring space is taken first, so a
@@ -558,14 +665,10 @@ static __always_inline int flow_close(struct flow_entry *e, const struct flow_ke
 		bpf_ringbuf_discard(ev, 0);
 		return err;
 	}
-	ev->reason = reason;
-	ev->_pad = 0;
-	ev->entry = *e;
-	if (cfg_statistical)
-		*entry_stats(&ev->entry) = *entry_stats(e);
-	if (cfg_splt)
-		*entry_splt(&ev->entry) = *entry_splt(e);
+	event_fill(ev, reason, e);
 	bpf_map_delete_elem(&flows, key);
+	/* Even when the delete fails (the LRU took the element): the entry was counted once. */
+	flow_unadmit();
 	bpf_ringbuf_submit(ev, 0);
 	return 0;
 }

@@ -40,6 +40,19 @@ struct {
 	__type(value, struct flow_entry);
 } flows SEC(".maps");
 
+/*
+ * Entries in the flow cache, kept by the programs: one more per insert,
+ * one less per delete (flow_create(), flow_close()). With the overflow
+ * path on, no insert takes it past cfg_flows_limit (see flow_admit()).
+ * Pinned with the cache, so a restart keeps counting from where it stood.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} flows_live SEC(".maps");
+
 /* Closed flows on their way to the collector. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -125,6 +138,8 @@ NFX_CONFIG __u8 cfg_pcap_filter = 0;    /* --filter: pcap_filter() is replaced *
 NFX_CONFIG __u32 cfg_hash_n = 0;	    /* --hash-slice K/N: N, 0: off */
 NFX_CONFIG __u32 cfg_hash_k = 0;	    /* ... and K */
 NFX_CONFIG __u32 cfg_dpi = 0;	    /* --dpi N: first N packets to nDPI, 0: off */
+/* --overflow-export on: entries the cache may hold (--max-flows), 0: off (the LRU evicts). */
+NFX_CONFIG __u32 cfg_flows_limit = 0;
 
 /*
  * Capture time as the meter sees it: the latest timestamp of a metered
@@ -320,8 +335,22 @@ static __always_inline void dpi_claim(struct scratch *s, struct flow_entry *e, _
 }
 
 /*
+ * The cache has no room for the packet's new flow: a one-packet record
+ * now (metered), or lost, counted, when the export ring is full too.
+ */
+static __always_inline int flow_overflow_outcome(const struct pkt *p, struct flow_entry_max *max,
+						 struct nfx_counters *cnt)
+{
+	if (flow_overflow(p, max))
+		return NFX_LOST_OVERFLOW_RING_FULL;
+	cnt->c[NFX_OVERFLOW_EXPORTED]++;
+	return NFX_FRAMES_METERED;
+}
+
+/*
  * Counts the packet into its flow, creating the entry or replacing an
- * expired one. Returns the counter the frame ends in.
+ * expired one (see flow_admit() for a cache at its limit). Returns the
+ * counter the frame ends in.
  */
 __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt)
 {
@@ -340,7 +369,11 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt)
 		__u32 d;
 
 		if (!e) {
+			if (!flow_admit())
+				return flow_overflow_outcome(p, &s->init, cnt);
 			err = flow_create(p, &s->init);
+			if (err)
+				flow_unadmit();
 			if (!err) {
 				cnt->c[NFX_FLOWS_CREATED]++;
 				if (cfg_dpi) {
@@ -354,6 +387,8 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt)
 			}
 			if (err == -EEXIST)
 				continue;
+			if (cfg_flows_limit) /* no room after all: not lost either */
+				return flow_overflow_outcome(p, &s->init, cnt);
 			return NFX_LOST_INSERT_FAILED;
 		}
 		if (flow_enter(e, &p->key, &gen)) {

@@ -81,4 +81,4 @@ kill -TERM "$NFXDP_PID" 2>/dev/null # gone already if a Ctrl-C reached it
 wait "$NFXDP_PID"
 sleep 0.5
 echo
-echo "demo: done (expiration: idle 0, active 1, natural 2, emergency 3, flush 4)"
+echo "demo: done (expiration: idle 0, active 1, natural 2, emergency 3, flush 4, overflow 5)"

@@ -2,7 +2,7 @@
 # Test binaries and tools; tests/run.sh runs them and the shell suites.
 # They link the same library as nfxdp ($(LIB)): only what they use comes in.
 
-TEST_CFLAGS = $(NFX_CFLAGS) -Itests/lib -Itests/tools
+TEST_CFLAGS = $(NFX_CFLAGS) -Itests/lib -Itests/tools -Itests/unit
 TEST_LIB_OBJS := $(BUILD)/tests/test.o
 TEST_BINS := $(BUILD)/tests/test_unit $(BUILD)/tests/test_pcap_filter $(BUILD)/tests/test_meter \
 	     $(BUILD)/tests/test_filter \
@@ -31,7 +31,7 @@ $(BUILD)/tests/%.o: tests/tools/%.c | $(GEN_HDRS) $(BUILD)/tests
 
 $(BUILD)/tests/test_meter: tests/bpf/test_meter.c $(BUILD)/tests/harness.o $(TEST_LIB_OBJS) $(LIB)
 $(BUILD)/tests/test_filter: tests/bpf/test_filter.c $(BUILD)/tests/harness.o $(TEST_LIB_OBJS) $(LIB)
-$(BUILD)/tests/test_unit: tests/unit/test_unit.c $(TEST_LIB_OBJS) $(LIB)
+$(BUILD)/tests/test_unit: tests/unit/test_unit.c tests/unit/format_ref.c $(TEST_LIB_OBJS) $(LIB)
 $(BUILD)/tests/test_pcap_filter: tests/unit/test_pcap_filter.c $(TEST_LIB_OBJS) $(LIB)
 $(BUILD)/tests/inject: tests/tools/inject.c $(LIB)
 $(BUILD)/tests/pcapinfo: tests/tools/pcapinfo.c

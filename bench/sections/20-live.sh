@@ -243,7 +243,7 @@ cleanup_run() {
 	G=
 }
 
-echo "## Live capture: fidelity and CPU"
+echo "## Live capture on the skb path: fidelity and CPU"
 echo
 echo "Two network namespaces joined by a veth pair. \`bench/blast.c\` (AF_PACKET,"
 echo "\`PACKET_QDISC_BYPASS\`, \`sendmmsg\`), pinned to CPU 0, sends the same"
@@ -253,6 +253,8 @@ echo "meters in turn: nfxdp with native XDP (\`--iface IF@NETNS\`), the peers wi
 echo "libpcap (AF_PACKET) on the same interface. Every tool is stopped the way that"
 echo "makes it export what it holds, then its records are counted. Each row is the"
 echo "better (less CPU) of $RUNS_LIVE rounds through all the tools (tshark: one round)."
+echo "The frames reach the veth as skbs, which veth copies for native XDP: the"
+echo "NIC-like path of the section above (xdp_frames, no copy) is nfxdp's main table."
 echo
 echo "- **frames in flows**: the sum of the packet counts of the records it exported;"
 echo "- **tool CPU**: user + system time of all its processes (cgroup), from the first"

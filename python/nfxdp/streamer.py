@@ -36,6 +36,10 @@ ACCOUNTING = ("link", "ip", "transport", "payload")  # NFStream's accounting_mod
 SPLT_MAX = 32  # nfxdp --splt N: N <= 32
 SNAPLEN_MIN = 34  # Ethernet and IPv4 headers: less parses nothing
 PARSE_WINDOW = 256  # nfxdp reads at most this much of a frame: a larger snaplen changes nothing
+# nfxdp's expiration_id 5 (overflow: a packet the full cache had no room for, exported
+# alone) has no NFStream equivalent but its 3 (emergency), which NFStreamer reports.
+EXPIRATION_OVERFLOW = 5
+EXPIRATION_EMERGENCY = 3
 
 # linux/if_packet.h: a packet socket's membership keeps an interface
 # promiscuous while the socket is open (libpcap's way), undone by the kernel
@@ -64,6 +68,13 @@ def find_nfxdp():
         return found
     raise FileNotFoundError("nfxdp not found: set NFXDP=/path/to/nfxdp, run 'make' in the "
                             "checkout this package comes from, or put nfxdp on PATH")
+
+
+def _nfstream_expiration(row):
+    """A record's row with NFStream's expiration_id (see EXPIRATION_OVERFLOW)."""
+    if row.get("expiration_id") == EXPIRATION_OVERFLOW:
+        row["expiration_id"] = EXPIRATION_EMERGENCY
+    return row
 
 
 def _whole(name, value, lo, hi=None, what=""):
@@ -194,7 +205,9 @@ class NFStreamer:
     gives its application columns (nDPI 4.2). nfxdp's own: ``on_event`` (a ZeroMQ
     source's gaps and restarts), ``nfxdp_options`` (more of nfxdp's command
     line, e.g. ``["--max-flows", "4096"]``). The flows come out with
-    ``expiration_id`` 4 where the capture's end flushed them (NFStream: 0).
+    ``expiration_id`` 4 where the capture's end flushed them (NFStream: 0), and 3
+    (emergency) where nfxdp's records say 5 (overflow: a packet the full cache had no
+    room for, exported alone).
     """
 
     def __init__(self, source=None, decode_tunnels=True, bpf_filter=None,
@@ -433,7 +446,10 @@ class NFStreamer:
     def __iter__(self):
         """Flow messages (attributes named like NFStream's: flow.src_ip, ...)."""
         for _, flows in self._flow_batches():
-            yield from flows
+            for flow in flows:
+                if flow.expiration_id == EXPIRATION_OVERFLOW:
+                    flow.expiration_id = EXPIRATION_EMERGENCY
+                yield flow
 
     def _rows(self, columns_to_anonymize, batches):
         """(columns, rows as dicts) of the flows, anonymized as asked."""
@@ -443,7 +459,7 @@ class NFStreamer:
         for batch, flows in batches:
             columns = columns or schema.columns_for(batch)
             for flow in flows:
-                row = schema.flow_to_dict(flow, columns)
+                row = _nfstream_expiration(schema.flow_to_dict(flow, columns))
                 rows.append(anon(row) if anon else row)
         return columns, rows
 
@@ -483,7 +499,8 @@ class NFStreamer:
                 raise
 
     def to_csv(self, path=None, columns_to_anonymize=(), flows_per_file=0, rotate_files=0):
-        """The flows as nfxdp's CSV (the same bytes as ``nfxdp --output F --format csv``);
+        """The flows as nfxdp's CSV (the same bytes as ``nfxdp --output F --format csv``,
+        but expiration_id 5, overflow, written as NFStream's 3);
         returns how many. path: SOURCE.csv by default (the first file of a list);
         flows_per_file N: files PATH.0.csv, PATH.1.csv, ... (the index before .csv) of N
         flows each; rotate_files R: R files at most, the oldest overwritten."""
@@ -504,7 +521,7 @@ class NFStreamer:
             for batch, flows in batches:
                 columns = schema.columns_for(batch)
                 for flow in flows:
-                    row = schema.flow_to_dict(flow, columns)
+                    row = _nfstream_expiration(schema.flow_to_dict(flow, columns))
                     writer.write(columns, anon(row) if anon else row)
                     total += 1
         finally:

@@ -937,6 +937,325 @@ static void test_close_race(void)
 	harness_close(&h);
 }
 
+/* ---- overflow: a full cache exports new flows' packets instead of evicting ---- */
+
+#define OVF_LIMIT 64
+
+static uint64_t flows_live(struct harness *h)
+{
+	uint64_t v = 0;
+	uint32_t k = 0;
+
+	bpf_map_lookup_elem(bpf_map__fd(h->m.skel->maps.flows_live), &k, &v);
+	return v;
+}
+
+/* One UDP frame of flow @sport -> 53 at @ts through nfx_meter: the counter it ended in. */
+static int ovf_frame(struct harness *h, uint16_t sport, uint64_t ts)
+{
+	struct pkt_spec s = { V4, UDP(sport, 53), .payload = 10 };
+
+	return harness_run_spec(h, &s, ts);
+}
+
+/* Loads a meter of OVF_LIMIT flows (overflow export @on, export ring @ring bytes, 0: default). */
+static bool ovf_load(struct harness *h, bool on, uint32_t ring, const char *what)
+{
+	struct meter_opts o;
+
+	harness_default_opts(&o);
+	o.max_flows = OVF_LIMIT;
+	o.overflow_export = on;
+	if (ring)
+		o.ring_bytes = ring;
+	return load(h, &o, what);
+}
+
+static void test_overflow(void)
+{
+	uint64_t cnt[NFX_COUNTER_MAX];
+	struct flow_entry e;
+	struct flow_key k;
+	struct harness h;
+	int metered = 0;
+
+	if (!ovf_load(&h, true, 0, "overflow"))
+		return;
+	for (int i = 0; i < OVF_LIMIT; i++)
+		metered += ovf_frame(&h, 10000 + i, SEC_NS) == NFX_FRAMES_METERED;
+	TEST("overflow: the cache fills to --max-flows, the kernel counts its entries")
+	{
+		harness_counters(&h, cnt);
+		ASSERT_EQ(metered, OVF_LIMIT, "metered");
+		ASSERT_EQ(cnt[NFX_FLOWS_CREATED], OVF_LIMIT, "created");
+		ASSERT_EQ(flows_live(&h), OVF_LIMIT, "flows_live");
+		ASSERT_EQ(harness_flow_count(&h), OVF_LIMIT, "entries");
+		ASSERT_EQ(harness_drain(&h), 0, "nothing exported yet");
+	}
+	TEST("overflow: past it, each new flow's packet is a one-packet record (reason 5)")
+	{
+		struct pkt_spec s = { V4, UDP(20000, 53), .payload = 10 };
+		uint8_t frame[PKT_MAX];
+		int len = frame_of(&s, frame), ok = 0;
+
+		for (int i = 0; i < 10; i++)
+			ok += ovf_frame(&h, 20000 + i, 2 * SEC_NS + i) == NFX_FRAMES_METERED;
+		harness_counters(&h, cnt);
+		ASSERT_EQ(ok, 10, "metered");
+		ASSERT_EQ(cnt[NFX_OVERFLOW_EXPORTED], 10, "overflow_exported");
+		ASSERT_EQ(cnt[NFX_FLOWS_CREATED], OVF_LIMIT, "no entry created");
+		ASSERT_EQ(cnt[NFX_LOST_OVERFLOW_RING_FULL], 0, "none lost");
+		ASSERT_EQ(harness_flow_count(&h), OVF_LIMIT, "entries: still the limit");
+		ASSERT_EQ(flows_live(&h), OVF_LIMIT, "flows_live");
+		ASSERT_EQ(harness_drain(&h), 10, "ten records");
+		test_key(&k, 4, s.src, 20000, s.dst, 53, 17, 0, NULL);
+		ASSERT_EQ(h.events[0].reason, EXPIRY_OVERFLOW, "reason overflow");
+		ASSERT_TRUE(!memcmp(&h.events[0].entry.key, &k, sizeof(k)), "its key");
+		ASSERT_EQ(h.events[0].entry.dir[0].packets, 1, "one packet");
+		ASSERT_EQ(h.events[0].entry.dir[0].bytes, len, "its bytes");
+		ASSERT_EQ(h.events[0].entry.dir[0].first_seen_ns, 2 * SEC_NS, "first seen");
+		ASSERT_EQ(h.events[0].entry.dir[0].last_seen_ns, 2 * SEC_NS, "last seen");
+		ASSERT_EQ(h.events[0].entry.dir[1].packets, 0, "no reply");
+		ASSERT_EQ(h.events[9].entry.dir[0].first_seen_ns, 2 * SEC_NS + 9, "tenth's time");
+	}
+	TEST("overflow: a flow in the cache still counts into its entry")
+	{
+		struct pkt_spec s = { V4, UDP(10000, 53), .payload = 10 };
+
+		ASSERT_EQ(ovf_frame(&h, 10000, 3 * SEC_NS), NFX_FRAMES_METERED, "metered");
+		test_key(&k, 4, s.src, 10000, s.dst, 53, 17, 0, NULL);
+		ASSERT_EQ(harness_lookup(&h, &k, &e), 0, "entry");
+		ASSERT_EQ(e.dir[0].packets, 2, "two packets");
+		ASSERT_EQ(harness_drain(&h), 0, "no record");
+	}
+	TEST("overflow: a closed flow makes room for one new entry")
+	{
+		struct close_req *q = h.m.skel->bss->close_queue;
+
+		q[0].key = k;
+		q[0].reason = EXPIRY_FLUSH;
+		run_close(&h, 1);
+		ASSERT_EQ(q[0].status, 0, "closed");
+		ASSERT_EQ(flows_live(&h), OVF_LIMIT - 1, "flows_live down");
+		ASSERT_EQ(ovf_frame(&h, 30000, 4 * SEC_NS), NFX_FRAMES_METERED, "new flow");
+		ASSERT_EQ(ovf_frame(&h, 30001, 4 * SEC_NS), NFX_FRAMES_METERED, "and another");
+		harness_counters(&h, cnt);
+		ASSERT_EQ(cnt[NFX_FLOWS_CREATED], OVF_LIMIT + 1, "the first has an entry");
+		ASSERT_EQ(cnt[NFX_OVERFLOW_EXPORTED], 11, "the second overflows");
+		ASSERT_EQ(flows_live(&h), OVF_LIMIT, "flows_live");
+		ASSERT_EQ(harness_drain(&h), 2, "the close and the overflow");
+		ASSERT_EQ(h.events[10].reason, EXPIRY_FLUSH, "flushed");
+		ASSERT_EQ(h.events[11].reason, EXPIRY_OVERFLOW, "overflow");
+	}
+	TEST("overflow: at TC egress too, the record says which hook saw it")
+	{
+		struct pkt_spec s = { V4, UDP(30002, 53), .payload = 10 };
+		uint8_t frame[PKT_MAX];
+		int len = frame_of(&s, frame);
+
+		ASSERT_EQ(harness_run_egress(&h, frame, len, 0, 0), NFX_FRAMES_METERED, "metered");
+		ASSERT_EQ(harness_drain(&h), 1, "one record");
+		ASSERT_EQ(h.events[12].reason, EXPIRY_OVERFLOW, "overflow");
+		ASSERT_TRUE(h.events[12].entry.flags & FLOW_F_HOOK_EGRESS, "egress hook");
+		ASSERT_TRUE(h.events[12].entry.dir[0].obs & FLOW_OBS_EGRESS, "egress obs");
+	}
+	TEST("overflow: frames seen = metered + ignored + lost still")
+	{
+		uint64_t out = 0;
+
+		harness_counters(&h, cnt);
+		for (int i = NFX_OUTCOME_FIRST; i <= NFX_OUTCOME_LAST; i++)
+			out += cnt[i];
+		ASSERT_EQ(out, cnt[NFX_FRAMES_SEEN], "outcomes");
+	}
+	harness_close(&h);
+}
+
+/* The export ring full as well: the packet is lost, counted by its reason. */
+static void test_overflow_ring_full(void)
+{
+	uint64_t cnt[NFX_COUNTER_MAX], in_records = 0;
+	const int extra = 200;
+	struct harness h;
+
+	if (!ovf_load(&h, true, 4096, "overflow: ring full"))
+		return;
+	for (int i = 0; i < OVF_LIMIT + extra; i++)
+		ovf_frame(&h, 10000 + i, SEC_NS);
+	TEST("overflow: export ring full, lost_overflow_ring_full counts each packet")
+	{
+		harness_counters(&h, cnt);
+		harness_drain(&h);
+		for (int i = 0; i < h.n_events; i++)
+			in_records += h.events[i].entry.dir[0].packets;
+		ASSERT_EQ(cnt[NFX_FLOWS_CREATED], OVF_LIMIT, "created");
+		ASSERT_TRUE(cnt[NFX_OVERFLOW_EXPORTED] > 0, "some exported");
+		ASSERT_TRUE(cnt[NFX_LOST_OVERFLOW_RING_FULL] > 0, "some lost");
+		ASSERT_EQ(cnt[NFX_OVERFLOW_EXPORTED] + cnt[NFX_LOST_OVERFLOW_RING_FULL], extra,
+			  "each overflow packet exported or lost");
+		ASSERT_EQ(in_records, cnt[NFX_OVERFLOW_EXPORTED], "records hold the exported ones");
+		ASSERT_EQ(cnt[NFX_FRAMES_METERED] + cnt[NFX_LOST_OVERFLOW_RING_FULL],
+			  cnt[NFX_FRAMES_SEEN], "seen = metered + lost");
+		printf("# ring of 4 kB: %llu overflow records, %llu lost\n",
+		       (unsigned long long)cnt[NFX_OVERFLOW_EXPORTED],
+		       (unsigned long long)cnt[NFX_LOST_OVERFLOW_RING_FULL]);
+	}
+	TEST("overflow: once the ring is drained, overflow records flow again")
+	{
+		ASSERT_EQ(ovf_frame(&h, 40000, 2 * SEC_NS), NFX_FRAMES_METERED, "metered");
+		ASSERT_EQ(harness_drain(&h), 1, "exported");
+		ASSERT_EQ(h.events[h.n_events - 1].reason, EXPIRY_OVERFLOW, "overflow");
+	}
+	harness_close(&h);
+}
+
+/* --dpi: an overflow packet reaches no nDPI; its record says detection was cut. */
+static void test_overflow_dpi(void)
+{
+	struct meter_opts o;
+	struct harness h;
+
+	harness_default_opts(&o);
+	o.max_flows = OVF_LIMIT;
+	o.dpi = 20;
+	if (!load(&h, &o, "overflow: --dpi"))
+		return;
+	for (int i = 0; i <= OVF_LIMIT; i++)
+		ovf_frame(&h, 10000 + i, SEC_NS);
+	TEST("overflow: with --dpi the record says application_dpi_cut")
+	{
+		ASSERT_EQ(harness_drain(&h), 1, "one overflow record");
+		ASSERT_EQ(h.events[0].reason, EXPIRY_OVERFLOW, "overflow");
+		ASSERT_TRUE(h.events[0].entry.flags & FLOW_F_DPI_CUT, "dpi cut");
+	}
+	harness_close(&h);
+}
+
+/* --overflow-export off: the LRU decides, as before (a map of exactly --max-flows). */
+static void test_overflow_off(void)
+{
+	uint64_t cnt[NFX_COUNTER_MAX];
+	struct harness h;
+
+	if (!ovf_load(&h, false, 0, "overflow off"))
+		return;
+	for (int i = 0; i < 4 * OVF_LIMIT; i++)
+		ovf_frame(&h, 10000 + i, SEC_NS);
+	TEST("overflow off: every new flow inserted, the LRU evicts, no overflow record")
+	{
+		harness_counters(&h, cnt);
+		ASSERT_EQ(cnt[NFX_FLOWS_CREATED], 4 * OVF_LIMIT, "created");
+		ASSERT_EQ(cnt[NFX_OVERFLOW_EXPORTED], 0, "none exported");
+		ASSERT_EQ(harness_drain(&h), 0, "no record");
+		ASSERT_TRUE(harness_flow_count(&h) <= OVF_LIMIT, "the map holds --max-flows");
+		ASSERT_EQ(bpf_map__max_entries(h.m.skel->maps.flows), OVF_LIMIT, "map size");
+	}
+	harness_close(&h);
+}
+
+struct flood_arg {
+	struct harness *h;
+	int cpu;
+	uint16_t first; /* source ports first .. first + flows */
+	int flows, rounds;
+	int err;
+};
+
+/*
+ * Round robin over @flows new flows, @rounds frames each, on one CPU (test
+ * runs of its own: harness_run() reads the counters, which the other CPU moves).
+ */
+static void *flooder(void *p)
+{
+	struct flood_arg *a = p;
+	uint8_t buf[PKT_MAX + 64];
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(a->cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	for (int r = 0; r < a->rounds; r++) {
+		for (int i = 0; i < a->flows && !a->err; i++) {
+			struct pkt_spec s = { V4, UDP(a->first + i, 53), .payload = 10 };
+			size_t len = meta_frame(buf, &s, SEC_NS + r);
+			struct xdp_md ctx = { .data = sizeof(struct nfx_meta), .data_end = len };
+			LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .data_size_in = len,
+				    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx));
+
+			a->err = bpf_prog_test_run_opts(a->h->meter_fd, &opts);
+		}
+	}
+	return NULL;
+}
+
+/* Packets in the cache's entries. */
+static uint64_t packets_in_cache(struct harness *h)
+{
+	int fd = bpf_map__fd(h->m.skel->maps.flows);
+	struct flow_key k, next;
+	struct flow_entry e;
+	void *prev = NULL;
+	uint64_t n = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (!harness_lookup(h, &next, &e))
+			n += e.dir[0].packets + e.dir[1].packets;
+		k = next;
+		prev = &k;
+	}
+	return n;
+}
+
+/*
+ * Two CPUs flood a cache of 1024 with 8x that many new flows: the LRU never
+ * evicts (the map's room past the limit holds its free lists), so every
+ * frame is in an entry, in an overflow record, or counted lost.
+ */
+static void test_overflow_flood(void)
+{
+	const int flows = 4096, rounds = 3, n = ncpus();
+	uint64_t cnt[NFX_COUNTER_MAX], in_records = 0, in_cache;
+	struct flood_arg a[2];
+	struct meter_opts o;
+	struct harness h;
+	pthread_t t[2];
+
+	harness_default_opts(&o);
+	o.max_flows = 1024;
+	if (!load(&h, &o, "overflow: flood"))
+		return;
+	TEST("overflow: two CPUs, 8x --max-flows new flows: every frame counted once")
+	{
+		for (int i = 0; i < n; i++) {
+			a[i] = (struct flood_arg){ &h, i, 1024 + i * flows, flows, rounds, 0 };
+			pthread_create(&t[i], NULL, flooder, &a[i]);
+		}
+		for (int i = 0; i < n; i++) {
+			pthread_join(t[i], NULL);
+			ASSERT_EQ(a[i].err, 0, "test runs");
+		}
+		harness_drain(&h);
+		for (int i = 0; i < h.n_events; i++)
+			in_records += h.events[i].entry.dir[0].packets;
+		in_cache = packets_in_cache(&h);
+		harness_counters(&h, cnt);
+		ASSERT_EQ(n, 2, "this machine has two CPUs to race");
+		ASSERT_EQ(cnt[NFX_FRAMES_SEEN], (uint64_t)n * flows * rounds, "frames");
+		ASSERT_EQ(cnt[NFX_FLOWS_CREATED], 1024, "created: the limit, no more");
+		ASSERT_EQ(harness_flow_count(&h), 1024, "entries: none evicted");
+		ASSERT_EQ(flows_live(&h), 1024, "flows_live");
+		ASSERT_EQ(h.n_events, cnt[NFX_OVERFLOW_EXPORTED], "one record per overflow");
+		ASSERT_EQ(in_records + in_cache + cnt[NFX_LOST_OVERFLOW_RING_FULL] +
+			  cnt[NFX_LOST_BUSY] + cnt[NFX_LOST_INSERT_FAILED], cnt[NFX_FRAMES_SEEN],
+			  "records + cache + lost = frames");
+		ASSERT_EQ(cnt[NFX_LOST_OVERFLOW_RING_FULL], 0, "the ring held them all");
+		printf("# flood: %llu frames, %llu in the cache, %llu in overflow records\n",
+		       (unsigned long long)cnt[NFX_FRAMES_SEEN], (unsigned long long)in_cache,
+		       (unsigned long long)in_records);
+	}
+	harness_close(&h);
+}
+
 /* --statistical and --splt: sums, squares, minima, maxima, gaps, flags, slots. */
 static void test_features(void)
 {
@@ -1520,6 +1839,11 @@ int main(int argc, char **argv)
 	test_snaplen();
 	test_concurrent_writers();
 	test_close_race();
+	test_overflow();
+	test_overflow_ring_full();
+	test_overflow_off();
+	test_overflow_dpi();
+	test_overflow_flood();
 	test_replay_batch();
 	test_egress_meets_xdp();
 	test_egress_races_xdp();

@@ -161,6 +161,35 @@ print(s["gaps"], s["lost_batches"], s["reordered"])
 EOF
 )" "1 1 1"
 
+# --- --format pb: batches passed through, not decoded ------------------------
+# The same framing as nfxdp's pb files, so a file read with --format pb comes
+# out byte for byte, a gzip'd one inflated; from a stream, the batch after a
+# refused deflate bomb; --count stops after the batch that reaches N flows.
+"$CAT" --input "$T/wrap.pb" --format pb >"$T/pass.pb" 2>"$T/pass.err"
+check "pb: exit 0, the file byte for byte, no gap said" \
+	"$? $(cmp -s "$T/pass.pb" "$T/wrap.pb" && echo same) $(cat "$T/pass.err")" "0 same "
+gzip -c "$T/wrap.pb" >"$T/wrap.pb.gz"
+"$CAT" --input "$T/wrap.pb.gz" --format pb | cmp -s - "$T/wrap.pb"
+check "pb: a gzip'd file comes out inflated" $? 0
+"$CAT" --input "$T/wrap.pb" --format pb --count 2 >"$T/pass2.pb"
+check "pb: --count 2 stops after the second batch (one flow each), read back" \
+	"$("$CAT" --input "$T/pass2.pb" --format csv | $FLOWS /dev/stdin --get id | tr '\n' ' ')" "0 1 "
+"$CAT" --input "$T/spool.pb" --follow --format pb --timeout 1 >"$T/passf.pb" 2>/dev/null
+check "pb: --follow passes a 100 MiB spool through byte for byte" \
+	"$(cmp -s "$T/passf.pb" "$T/spool.pb" && echo same)" same
+printf '\003abc' >"$T/notpb.pb"
+"$CAT" --input "$T/notpb.pb" --format pb >"$T/notpb.out" 2>"$T/notpb.err"
+check "pb: bytes that are not a batch: exit 1, said, nothing written" \
+	"$? $(grep -c 'a batch of 3 bytes does not decode' "$T/notpb.err") $(wc -c <"$T/notpb.out")" "1 1 0"
+script -qec "$CAT --input $T/wrap.pb --format pb" /dev/null >"$T/tty.out" 2>&1
+check "pb: refused on a terminal" \
+	"$? $(grep -c 'not a terminal' "$T/tty.out")" "2 1"
+$FEED bomb "ipc://$T/pbomb.sock" &
+PIDS+=($!)
+"$CAT" "ipc://$T/pbomb.sock" --format pb --count 1 --timeout 20 >"$T/pbomb.pb" 2>"$T/pbomb.err"
+check "pb: from a stream, the batch after a deflate bomb, read back" \
+	"$? $("$CAT" --input "$T/pbomb.pb" --format csv | $FLOWS /dev/stdin --get id)" "0 1"
+
 # --- Control characters, file modes ------------------------------------------
 # Strings from a stream may hold anything: CSV and brief lines escape what a
 # terminal or a line reader would act on (JSON escapes it already).
@@ -181,6 +210,11 @@ if [ "$(id -u)" = 0 ]; then
 	"$NFXDP" --pcap "$T/one.pcap" --output "$T/out.pb.gz" --format pb --compress 2>/dev/null
 	check "nfxdp --output files are created 0640" \
 		"$(command stat -c %a "$T/out.csv" "$T/out.pb.gz" | tr '\n' ' ')" "640 640 "
+	"$NFXDP" --pcap "$T/one.pcap" --output "$T/end.pb" --format pb 2>/dev/null
+	"$CAT" --input "$T/end.pb" --format pb --until-end >"$T/end.out.pb" 2>"$T/end.err"
+	check "pb: --until-end, the end-of-stream batch passed through and said" \
+		"$? $(cmp -s "$T/end.out.pb" "$T/end.pb" && echo same) $(grep -c 'end of stream' "$T/end.err")" \
+		"0 same 1"
 fi
 
 exit $FAILED

@@ -14,8 +14,9 @@
 # Scenarios: plain; --statistical --splt 8 (per-record consistency of the
 # features too); both hooks: CPU 0's frames metered by TC egress as B sends
 # them, CPU 1's by XDP as B receives them, into the same entries; cache pressure (--max-flows far below the flows: what is
-# not exported is counted, lost_* and flows_evicted_estimated), with
-# one-frame flows (exact) and with shared flows of several frames.
+# not exported is counted, lost_*, and with --overflow-export off
+# flows_evicted_estimated), with one-frame flows (exact) and with shared
+# flows of several frames.
 #
 # tests/soak/run.sh runs this with EO_SECONDS and friends raised.
 SUITE=${SUITE:-e2e-exactly-once}
@@ -218,11 +219,11 @@ val() {
 	sed -n "s/^$2=//p" "$1"
 }
 
-# reasons CSV: records per expiration id, "idle active natural emergency flush".
+# reasons CSV: records per expiration id, "idle active natural emergency flush overflow".
 reasons() {
 	python3 -c '
 import csv, sys
-n = [0] * 5
+n = [0] * 6
 for r in csv.DictReader(open(sys.argv[1], newline="")):
     n[int(r["expiration_id"])] += 1
 print(*n)' "$1"
@@ -352,10 +353,11 @@ figures() {
 		"exported=$(val "$2/check.txt" packets_exported)" \
 		"bytes_sent=$(val "$2/check.txt" bytes_sent) bytes_exported=$(val "$2/check.txt" bytes_exported)" \
 		"keys=$(val "$2/check.txt" keys_sent) records=$(val "$2/check.txt" records)" \
-		"by_reason(idle,active,natural,emergency,flush)=${3// /,}" \
+		"by_reason(idle,active,natural,emergency,flush,overflow)=${3// /,}" \
 		"expired_on_arrival=$(statz "$2/nfxdp.log" expired_on_arrival)" \
 		"expiry_deferred=$(statz "$2/nfxdp.log" expiry_deferred)" \
 		"lost_busy=$(statz "$2/nfxdp.log" lost_busy) lost_insert_failed=$(statz "$2/nfxdp.log" lost_insert_failed)" \
+		"lost_overflow_ring_full=$(statz "$2/nfxdp.log" lost_overflow_ring_full)" \
 		"evicted=$(statz "$2/nfxdp.log" flows_evicted_estimated)" \
 		"emergency_runs=$(statz "$2/nfxdp.log" emergency_runs) scans=$(statz "$2/nfxdp.log" scans)"
 	grep -h '^flowsend:' "$2/send.log" | sed 's/^/#   /'
@@ -363,7 +365,9 @@ figures() {
 
 # pressure: one-frame flows from both CPUs as fast as they go into a cache
 # far too small. Each flow holds one frame, so every frame not exported is a
-# counted one: lost_insert_failed + lost_busy + flows_evicted_estimated.
+# counted one: lost_insert_failed + lost_busy + lost_overflow_ring_full +
+# flows_evicted_estimated (0 with overflow export, the default: a flow the
+# full cache has no room for is a one-packet record, expiration_id 5).
 pressure() {
 	local d=$T/pressure pids=()
 	mkdir -p "$d"
@@ -385,11 +389,12 @@ pressure() {
 	stop_int "$d"
 	python3 "$T/eocheck.py" "$d/flows.csv" "$d"/*.rep >"$d/check.txt" 2>/dev/null
 
-	local lost_i lost_b evicted counted
+	local lost_i lost_b lost_o evicted counted
 	lost_i=$(statz "$d/nfxdp.log" lost_insert_failed)
 	lost_b=$(statz "$d/nfxdp.log" lost_busy)
+	lost_o=$(statz "$d/nfxdp.log" lost_overflow_ring_full)
 	evicted=$(statz "$d/nfxdp.log" flows_evicted_estimated)
-	counted=$((${lost_i:-0} + ${lost_b:-0} + ${evicted:-0}))
+	counted=$((${lost_i:-0} + ${lost_b:-0} + ${lost_o:-0} + ${evicted:-0}))
 	check "pressure: senders ran" "$SENDER_STATUS $NFXDP_STATUS" "0 0"
 	check "pressure: frames metered on CPU 0 and CPU 1 = frames each CPU sent" "$cpus" \
 		"$(frames_in "$d/p0.rep") $(frames_in "$d/p1.rep")"
@@ -400,6 +405,7 @@ pressure() {
 	check "pressure: packets exported + counted lost = sent" \
 		"$(($(val "$d/check.txt" packets_exported) + counted))" "$(val "$d/check.txt" packets_sent)"
 	check "pressure: flows not exported = counted lost" "$(val "$d/check.txt" keys_missing)" "$counted"
+	check "pressure: overflow export: the LRU evicted nothing" "$evicted" 0
 	check "pressure: records = flows exported" "$(val "$d/check.txt" records)" \
 		"$(statz "$d/nfxdp.log" flows_exported)"
 	check "pressure: nothing left unflushed" "$(grep -c 'could not be flushed' "$d/nfxdp.log")" 0
@@ -410,10 +416,13 @@ pressure() {
 
 # pressure_shared: flows of several frames, half of them sent from both
 # CPUs, into a cache far too small. A flow the kernel's LRU evicts takes
-# its frames with it, so the frames not exported are at least as many as the
-# flows evicted, and none when nothing was evicted; no key and direction may
-# be exported with more than was sent (a writer still inside an evicted
-# entry must not count into the flow that entry is recycled for).
+# its frames with it, so the frames not exported (nor counted lost) are at
+# least as many as the flows evicted, and none when nothing was evicted; no
+# key and direction may be exported with more than was sent (a writer still
+# inside an evicted entry must not count into the flow that entry is
+# recycled for). With overflow export (the default) nothing is evicted: a
+# flow's frames may leave in several records (overflow ones, expiration_id
+# 5), and every frame is in one of them or counted lost.
 pressure_shared() {
 	local d=$T/pressure-shared pids=() flows=$((EO_PRESSURE_CAP * 2))
 	local common=(--iface va --flows "$flows" --per-flow 8 --tcp-every 2 --reverse-every 3 --v6-every 5)
@@ -439,7 +448,8 @@ pressure_shared() {
 	local evicted gone
 	evicted=$(statz "$d/nfxdp.log" flows_evicted_estimated)
 	gone=$(($(val "$d/check.txt" packets_sent) - $(val "$d/check.txt" packets_exported) -
-		$(statz "$d/nfxdp.log" lost_insert_failed) - $(statz "$d/nfxdp.log" lost_busy)))
+		$(statz "$d/nfxdp.log" lost_insert_failed) - $(statz "$d/nfxdp.log" lost_busy) -
+		$(statz "$d/nfxdp.log" lost_overflow_ring_full)))
 	check "pressure-shared: senders ran" "$SENDER_STATUS $NFXDP_STATUS" "0 0"
 	check "pressure-shared: frames metered on CPU 0 and CPU 1 = frames each CPU sent" "$cpus" \
 		"$(frames_in "$d/p0.rep") $(frames_in "$d/p1.rep")"
@@ -449,6 +459,8 @@ pressure_shared() {
 		"$(val "$d/check.txt" directions_over) $(val "$d/check.txt" keys_unexpected)" "0 0"
 	check "pressure-shared: frames not exported >= flows evicted, none if none evicted" \
 		"$([ "$gone" -ge "$evicted" ] && { [ "$evicted" -gt 0 ] || [ "$gone" -eq 0 ]; } && echo yes)" yes
+	check "pressure-shared: overflow export: nothing evicted, every frame exported or counted" \
+		"$evicted $gone" "0 0"
 	check "pressure-shared: records = flows exported" "$(val "$d/check.txt" records)" \
 		"$(statz "$d/nfxdp.log" flows_exported)"
 	check "pressure-shared: nothing left unflushed" "$(grep -c 'could not be flushed' "$d/nfxdp.log")" 0

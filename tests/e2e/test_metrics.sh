@@ -122,7 +122,7 @@ for name, want in counters.items():
         key = "nfxdp_%s_total" % name
     check("counter " + name, v(key), want)
 
-for i, r in enumerate(["idle", "active", "natural", "emergency", "flush"]):
+for i, r in enumerate(["idle", "active", "natural", "emergency", "flush", "overflow"]):
     check("closed " + r, v("nfxdp_flows_closed_total,expiration_id=%d,reason=%s" % (i, r)), i + 2)
     check("exported " + r, v("nfxdp_flows_exported_total,expiration_id=%d,reason=%s" % (i, r)), i + 1)
 check("evicted estimate", v("nfxdp_flows_evicted_estimated_total"),

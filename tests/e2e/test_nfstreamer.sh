@@ -245,4 +245,10 @@ check "interface: Ctrl-C ends the stream; to_pandas() returns its flows" \
 check "interface: promiscuous no more" \
 	"$(in_b ip -d link show vb | grep -o 'promiscuity [0-9]*')" "promiscuity 0"
 
+# A record of nfxdp's own reason 5 (overflow: the full cache had no room for
+# the packet) reaches NFStream users as its 3 (emergency); replay never
+# overflows, so the mapping is checked on rows.
+check "expiration_id: nfxdp's 5 (overflow) is NFStream's 3, the others as they are" \
+	"$($CHK run '[nfxdp.streamer._nfstream_expiration({"expiration_id": i})["expiration_id"] for i in range(6)]')" \
+	"[0, 1, 2, 3, 4, 3]"
 exit $FAILED

@@ -43,7 +43,7 @@ check "SIGTERM with --persist: exit status" "$?" 0
 check "SIGTERM with --persist: says how to resume" \
 	"$(grep -c 'left metering .* pinned in' "$T/run1.log")" 1
 check "pins left: maps and links (XDP, tc egress)" "$(cd "$DIR" 2>/dev/null && ls | tr '\n' ' ')" \
-	"collector_state counters egress_$IF flow_events flows link_$IF "
+	"collector_state counters egress_$IF flow_events flows flows_live link_$IF "
 check "XDP still attached with no collector" "$(xdp_attached)" 1
 
 # Metered while no collector runs.

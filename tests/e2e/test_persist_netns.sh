@@ -63,7 +63,7 @@ run_in_b "$T/host1.log" "$NFXDP" --iface vb --persist "${PIN[@]}" --no-zmq -v \
 check "host bpffs seen in the namespace: exit 0, left metering" \
 	"$STATUS $(grep -c 'left metering vb with the flow cache pinned' "$T/host1.log")" "0 1"
 check "host bpffs: the pins are there after nfxdp, seen from the host" \
-	"$(cd "$T/bpffs/vb" 2>/dev/null && ls | tr '\n' ' ')" "collector_state counters egress_vb flow_events flows link_vb "
+	"$(cd "$T/bpffs/vb" 2>/dev/null && ls | tr '\n' ' ')" "collector_state counters egress_vb flow_events flows flows_live link_vb "
 check "host bpffs: XDP still attached" "$(xdp_attached)" 1
 send --sport 7000 --count 5 # metered with no nfxdp running
 ip netns exec "$NS_B" "$NFXDP" --detach vb "${PIN[@]}" --no-zmq --output "$T/flows.csv" \

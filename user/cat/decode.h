@@ -28,6 +28,7 @@
  * it is longer than CAT_MAX_BATCH or would take more memory than allowed.
  */
 Nfxdp__FlowBatch *cat_decode(const uint8_t *buf, size_t len);
+/* Frees the batch cat_decode() returned last (one at a time: a new decode frees it too). */
 void cat_decoded_free(Nfxdp__FlowBatch *b);
 
 /*

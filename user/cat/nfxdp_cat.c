@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <zlib.h>
 #include <zmq.h>
@@ -22,6 +23,12 @@
 #include "cat/decode.h"
 #include "cat/spool.h"
 #include "export/curve.h"
+
+/* stdout's buffer: a batch of rows is 60 to 300 KiB (256 flows). */
+#define CAT_STDOUT_BUF (256U << 10)
+
+/* glibc sizes a buffer of its own at BUFSIZ whatever setvbuf() asks: this one. */
+static char stdout_buf[CAT_STDOUT_BUF];
 
 /* Formats nfxdp-cat prints; FORMAT_BRIEF is its own. */
 #define FORMAT_BRIEF 100
@@ -50,6 +57,7 @@ struct cat_state {
 	uint64_t lost_batches;
 	bool from_file; /* a file starts at sequence 0: a subscriber may join later */
 	bool ended;	/* the end-of-stream message came (--until-end) */
+	bool done;	/* --format pb: --count reached */
 };
 
 static volatile sig_atomic_t stop;
@@ -78,8 +86,13 @@ static void usage(FILE *out)
 "                     even if the --input file rotated once meanwhile; a FILE\n"
 "                     that is not a cursor, or cannot be saved, stops it\n"
 "                     (exit 1) rather than print everything again\n"
-"  -f, --format FMT   jsonl (default), csv (header row of NFStream column names)\n"
-"                     or brief (one readable line per flow)\n"
+"  -f, --format FMT   jsonl (default), csv (header row of NFStream column names),\n"
+"                     brief (one readable line per flow) or pb: the batches as\n"
+"                     they came, not decoded (deflated ones inflated), each a\n"
+"                     varint length then the FlowBatch message, as nfxdp\n"
+"                     --output F --format pb writes them (nfxdp-cat --input\n"
+"                     reads them back); to a file or a pipe, not a terminal.\n"
+"                     --count then stops after the batch that reaches N flows\n"
 "  -n, --count N      exit after N flows\n"
 "  -s, --stats        print the agent's stats messages (JSON) on stderr\n"
 "  -t, --timeout S    exit after S seconds (status 3 if --count was not reached)\n"
@@ -144,8 +157,10 @@ static int parse_args(struct cat_opts *o, int argc, char **argv)
 				o->format = FORMAT_CSV;
 			else if (!strcmp(optarg, "brief"))
 				o->format = FORMAT_BRIEF;
+			else if (!strcmp(optarg, "pb"))
+				o->format = FORMAT_PB;
 			else {
-				pr_warn("--format: '%s' is not one of: jsonl, csv, brief\n", optarg);
+				pr_warn("--format: '%s' is not one of: jsonl, csv, brief, pb\n", optarg);
 				return -1;
 			}
 			break;
@@ -191,8 +206,15 @@ static int64_t seq_ahead(uint64_t seq, uint64_t expected)
 	return (int64_t)(seq - expected);
 }
 
+/* What check_sequence() needs of a batch, decoded or only peeked at. */
+struct seq_info {
+	uint64_t stream_id;
+	uint64_t sequence;
+	const char *agent;
+};
+
 /* Notes restarts and gaps from the batch's stream id and sequence number. */
-static void check_sequence(struct cat_state *s, const Nfxdp__FlowBatch *b)
+static void check_sequence(struct cat_state *s, const struct seq_info *b)
 {
 	if (!s->have_seq && s->from_file && seq_ahead(b->sequence, 0) > 0) {
 		s->lost_batches += b->sequence;
@@ -244,10 +266,12 @@ static void end_of_stream(struct cat_state *s, const struct cat_opts *o, const N
 /* Prints the flows of one batch; returns false once --count is reached. */
 static bool print_batch(struct cat_state *s, const struct cat_opts *o, const Nfxdp__FlowBatch *b)
 {
+	struct seq_info si = { b->stream_id, b->sequence, b->agent };
+
 	/* The columns follow the features of the stream's first batch. */
 	if (!s->batches)
 		format_columns_for(&s->cols, b->statistical, b->splt > 0, b->dpi > 0);
-	check_sequence(s, b);
+	check_sequence(s, &si);
 	if (b->end_of_stream) {
 		end_of_stream(s, o, b);
 		return !o->until_end;
@@ -270,6 +294,49 @@ static bool print_batch(struct cat_state *s, const struct cat_opts *o, const Nfx
 	}
 	fflush(stdout);
 	return true;
+}
+
+/*
+ * --format pb: the batch goes out as it came, framed as in nfxdp's pb files
+ * (file.c: a varint length, then the message), read only at its top level
+ * (sequence, end of stream, how many flows). Returns false once --count is
+ * reached; -1 in *bad when the bytes are not a batch.
+ */
+static bool pass_batch(struct cat_state *s, const struct cat_opts *o, const uint8_t *data,
+		       size_t len, int *bad)
+{
+	struct batch_head h;
+	struct seq_info si;
+	uint8_t hdr[10];
+	char agent[256];
+	bool more = true;
+
+	*bad = batch_peek(data, len, &h) ? -1 : 0;
+	if (*bad)
+		return true;
+	snprintf(agent, sizeof(agent), "%.*s",
+		 (int)(h.agent_len < sizeof(agent) ? h.agent_len : sizeof(agent) - 1),
+		 h.agent ? (const char *)h.agent : "");
+	si = (struct seq_info){ h.stream_id, h.sequence, agent };
+	check_sequence(s, &si);
+	fwrite(hdr, 1, varint_encode(len, hdr), stdout);
+	fwrite(data, 1, len, stdout);
+	fflush(stdout);
+	if (h.end_of_stream) {
+		/* A small batch without flows: its counters are read for the message. */
+		Nfxdp__FlowBatch *b = cat_decode(data, len);
+
+		if (b)
+			end_of_stream(s, o, b);
+		cat_decoded_free(b);
+		s->ended = true;
+		return !o->until_end;
+	}
+	s->batches++;
+	s->flows += h.flows;
+	if (o->count && s->flows >= o->count)
+		more = false;
+	return more;
 }
 
 /* The number after "KEY": in the JSON object @js (@len bytes), or -1. */
@@ -359,6 +426,15 @@ static Nfxdp__FlowBatch *receive_batch(struct cat_state *s, const struct cat_opt
 			fprintf(stderr, "nfxdp-cat: a deflated batch does not inflate; skipped\n");
 		if (!data)
 			return NULL;
+	}
+	if (o->format == FORMAT_PB) {
+		int bad;
+
+		s->done = !pass_batch(s, o, data, len, &bad);
+		if (bad)
+			fprintf(stderr, "nfxdp-cat: a message of %zu bytes is not a flow batch; "
+					"skipped\n", len);
+		return NULL;
 	}
 	b = cat_decode(data, len);
 	if (!b && errno == E2BIG)
@@ -467,6 +543,16 @@ static bool follow_batch(void *ctx, const Nfxdp__FlowBatch *b)
 	return more;
 }
 
+static bool follow_raw(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct follow_ctx *fc = ctx;
+	int bad;
+
+	if (!fc->s->batches)
+		fc->s->from_file = !fc->sf->resumed;
+	return pass_batch(fc->s, fc->o, buf, len, &bad);
+}
+
 static int follow_file(struct cat_state *s, const struct cat_opts *o)
 {
 	struct follow_ctx fc = { s, o, NULL };
@@ -476,6 +562,7 @@ static int follow_file(struct cat_state *s, const struct cat_opts *o)
 		.deadline = o->timeout_s ? clock_secs(CLOCK_MONOTONIC) + o->timeout_s : 0,
 		.stop = &stop,
 		.fn = follow_batch,
+		.raw = o->format == FORMAT_PB ? follow_raw : NULL,
 		.ctx = &fc,
 	};
 	int status;
@@ -536,6 +623,20 @@ static int cat_file(struct cat_state *s, const struct cat_opts *o)
 			status = 1;
 			break;
 		}
+		if (o->format == FORMAT_PB) {
+			int bad;
+
+			more = pass_batch(s, o, buf, len, &bad);
+			if (bad) {
+				pr_warn("%s: a batch of %" PRIu64 " bytes does not decode\n",
+					o->input, len);
+				status = 1;
+				break;
+			}
+			if (!more)
+				break;
+			continue;
+		}
 		b = cat_decode(buf, len);
 		if (!b) {
 			pr_warn("%s: a batch of %" PRIu64 " bytes %s\n", o->input, len,
@@ -575,7 +676,13 @@ int main(int argc, char **argv)
 	r = parse_args(&o, argc, argv);
 	if (r)
 		return r > 0 ? 0 : 2;
+	if (o.format == FORMAT_PB && isatty(STDOUT_FILENO)) {
+		pr_warn("--format pb writes binary batches: to a file or a pipe, not a terminal\n");
+		return 2;
+	}
 	format_columns_all(&s.cols);
+	/* Rows leave in large writes; each batch is flushed whole (print_batch()). */
+	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 	if (o.input && o.follow)
 		return follow_file(&s, &o);
 	if (o.input)
@@ -613,7 +720,7 @@ int main(int argc, char **argv)
 
 		watch_check(&watch, sock, o.endpoint);
 		b = receive_batch(&s, &o, sock, &msg, &err);
-		if (o.until_end && s.ended)
+		if ((o.until_end && s.ended) || s.done)
 			break;
 
 		if (b) {

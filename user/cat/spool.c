@@ -91,13 +91,17 @@ static int cursor_save(const char *path, off_t off, ino_t ino)
 }
 
 /*
- * One record at the start of @buf: 1 (its size in *used, its batch in *b),
- * 0 when it is not all there yet, -1 when the bytes are not a record.
+ * One record at the start of @buf: 1 (its size in *used, its batch's bytes
+ * in *body and *blen, and the batch decoded in *b unless @b is NULL: then
+ * only its top level is checked), 0 when it is not all there yet, -1 when
+ * the bytes are not a record.
  */
-static int next_record(const uint8_t *buf, size_t avail, size_t *used, Nfxdp__FlowBatch **b)
+static int next_record(const uint8_t *buf, size_t avail, size_t *used, const uint8_t **body,
+		       size_t *blen, Nfxdp__FlowBatch **b)
 {
 	uint64_t len = 0;
 	size_t hdr = varint_decode(buf, avail < 10 ? avail : 10, &len);
+	struct batch_head h;
 
 	if (!hdr)
 		return avail >= 10 ? -1 : 0;
@@ -105,9 +109,10 @@ static int next_record(const uint8_t *buf, size_t avail, size_t *used, Nfxdp__Fl
 		return -1;
 	if (avail - hdr < len)
 		return 0;
-	*b = cat_decode(buf + hdr, len);
-	if (!*b)
+	if (b ? !(*b = cat_decode(buf + hdr, len)) : batch_peek(buf + hdr, len, &h) != 0)
 		return -1;
+	*body = buf + hdr;
+	*blen = len;
 	*used = hdr + len;
 	return 1;
 }
@@ -177,14 +182,17 @@ struct spool_in {
 static int drain(struct spool_follow *sf, struct spool_in *in)
 {
 	struct spool_buf *sb = &in->sb;
-	size_t off = 0, used;
-	Nfxdp__FlowBatch *b;
+	size_t off = 0, used, blen;
+	Nfxdp__FlowBatch *b = NULL;
+	const uint8_t *body;
 	int r, status = 0, err;
 
-	while ((r = next_record(sb->data + off, sb->len - off, &used, &b)) > 0) {
-		bool more = sf->fn(sf->ctx, b);
+	while ((r = next_record(sb->data + off, sb->len - off, &used, &body, &blen,
+				sf->raw ? NULL : &b)) > 0) {
+		bool more = sf->raw ? sf->raw(sf->ctx, body, blen) : sf->fn(sf->ctx, b);
 
 		cat_decoded_free(b);
+		b = NULL;
 		off += used;
 		in->pos += used;
 		/* The batch is out (the callback flushed it), then the cursor moves. */

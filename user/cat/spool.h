@@ -16,11 +16,15 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "flow.pb-c.h"
 
 /* Returns false to stop following. */
 typedef bool (*spool_batch_fn)(void *ctx, const Nfxdp__FlowBatch *b);
+/* The same for a batch handed on as its bytes (@len of them, checked by batch_peek()). */
+typedef bool (*spool_raw_fn)(void *ctx, const uint8_t *buf, size_t len);
 
 struct spool_follow {
 	const char *path;
@@ -28,6 +32,7 @@ struct spool_follow {
 	double deadline;      /* CLOCK_MONOTONIC seconds; 0: none */
 	volatile sig_atomic_t *stop;
 	spool_batch_fn fn;
+	spool_raw_fn raw;     /* instead of fn: batches not decoded (nfxdp-cat --format pb) */
 	void *ctx;
 	bool resumed;	      /* out: started at a saved offset */
 };

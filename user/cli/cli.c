@@ -50,11 +50,13 @@ void config_defaults(struct nfx_config *cfg)
 	cfg->natural_expiry = mo.natural_expiry;
 	cfg->natural_linger_ms = co.expiry.linger_ms;
 	cfg->max_flows = mo.max_flows;
+	cfg->overflow_export = mo.overflow_export;
 	cfg->accounting = mo.accounting;
 	cfg->decode_tunnels = mo.decode_tunnels;
 	cfg->poll_ms = 1000;
 	cfg->dpi_flows = NFX_DEFAULT_DPI_FLOWS;
 	cfg->dpi_ring = mo.dpi_ring_bytes;
+	cfg->export_ring = mo.ring_bytes;
 	cfg->zmq_endpoint = DEFAULT_ZMQ_ENDPOINT;
 	cfg->zmq_wait_ms = ZMQ_WAIT_MS_DEFAULT;
 	cfg->batch_flows = co.batch_flows;
@@ -302,7 +304,8 @@ void config_usage(FILE *out)
 	fprintf(out,
 		"\n"
 		"expiration_id in records: 0 idle, 1 active, 2 natural, 3 emergency, 4 flush\n"
-		"(exit, --detach or end of capture). SIGINT/SIGTERM detach the program, then\n"
+		"(exit, --detach or end of capture), 5 overflow (a packet the full cache had no\n"
+		"room for, alone in its record). SIGINT/SIGTERM detach the program, then\n"
 		"flush; with --persist they leave both in place for the next nfxdp. SIGHUP\n"
 		"reopens the --output file (logrotate), SIGUSR1 prints the counters, SIGUSR2\n"
 		"is ignored.\n");
@@ -535,13 +538,11 @@ static int check_rotate(const struct nfx_config *cfg)
 	return 0;
 }
 
-/* The DPI ring: a power of two, of whole pages, that a packet fits in. */
-static int check_dpi(const struct nfx_config *cfg)
+/* A kernel ring: a power of two, of whole pages, that its largest record fits in. */
+static int check_ring(const char *opt, uint64_t r, uint64_t min)
 {
-	uint64_t r = cfg->dpi_ring;
-
-	if (r < 16384 || r > (1ULL << 30) || (r & (r - 1))) {
-		pr_warn("--dpi-ring: a power of two from 16k to 1G\n");
+	if (r < min || r > (1ULL << 30) || (r & (r - 1))) {
+		pr_warn("--%s: a power of two from %" PRIu64 "k to 1G\n", opt, min / 1024);
 		return -1;
 	}
 	return 0;
@@ -564,7 +565,8 @@ static int check_config(struct nfx_config *cfg)
 	/* Another sink turns the default ZeroMQ endpoint off; --zmq keeps it. */
 	if ((cfg->output || cfg->ipfix || cfg->mqtt) && !cfg->zmq_chosen)
 		cfg->zmq_endpoint = NULL;
-	if (check_rotate(cfg) || check_dpi(cfg))
+	if (check_rotate(cfg) || check_ring("dpi-ring", cfg->dpi_ring, 16384) ||
+	    check_ring("export-ring", cfg->export_ring, 16384))
 		return -1;
 	if (cfg->meter_where == METER_USER && cfg->n_ifaces) {
 		pr_warn("--meter user meters capture files (--pcap): an interface is metered by "

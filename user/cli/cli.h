@@ -55,6 +55,7 @@ struct nfx_config {
 	bool natural_expiry;
 	uint64_t natural_linger_ms; /* quiet time after FIN/FIN or RST before export */
 	uint32_t max_flows;
+	bool overflow_export; /* a new flow past max_flows: a one-packet record, not an eviction */
 	uint32_t poll_ms;
 	int accounting;	  /* enum accounting */
 	bool statistical; /* NFStream's statistical_analysis */
@@ -62,6 +63,7 @@ struct nfx_config {
 	uint32_t dpi;	  /* NFStream's n_dissections: nDPI on the first N packets, 0: off */
 	uint32_t dpi_flows; /* flows in dissection at once */
 	uint64_t dpi_ring; /* bytes of the kernel's DPI ring */
+	uint64_t export_ring; /* bytes of the export ring (closed flows, overflow records) */
 	bool decode_tunnels;
 
 	/* Observation and selection. */

@@ -228,6 +228,10 @@ const struct option_def nfx_options[] = {
 	  OPT_SECONDS, F(natural_linger_ms), .example = "0.25" },
 	{ "max-flows", 0, "N", METERING, "flow cache entries",
 	  OPT_U32, F(max_flows), .min = 16, .max = 1U << 30, .example = "4096" },
+	{ "overflow-export", 0, "on|off", METERING,
+	  "with the cache full, export a new flow's packet at once as a one-packet record "
+	  "(expiration_id 5) instead of letting the kernel's LRU evict a flow and its counts",
+	  OPT_ONOFF, F(overflow_export), .choices = onoff, .example = "off" },
 	{ "accounting", 0, "MODE", METERING,
 	  "bytes counted: link (the frame), ip, transport, payload (NFStream's "
 	  "accounting_mode 0..3)",
@@ -255,6 +259,11 @@ const struct option_def nfx_options[] = {
 	  "that finds it full is counted in dpi_ring_full and its record's "
 	  "application_dpi_cut set",
 	  OPT_SIZE, F(dpi_ring), .example = "4M" },
+	{ "export-ring", 0, "SIZE", METERING,
+	  "bytes of the ring that takes closed flows and overflow records from the kernel to "
+	  "the collector, live (a power of two; k, M, G); a record that finds it full waits "
+	  "in the cache, an overflow record is counted lost (lost_overflow_ring_full)",
+	  OPT_SIZE, F(export_ring), .example = "64M" },
 	{ "decode-tunnels", 0, "on|off", METERING,
 	  "meter the flows inside GTP-U, CAPWAP and TZSP (IP-in-IP is always decoded)",
 	  OPT_ONOFF, F(decode_tunnels), .choices = onoff, .example = "off" },

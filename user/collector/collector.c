@@ -21,17 +21,20 @@ void collector_opts_default(struct collector_opts *o)
 	o->expiry.natural = true;
 	o->expiry.linger_ms = 1000;
 	o->expiry.capacity = NFX_DEFAULT_MAX_FLOWS;
+	o->expiry.overflow_export = true;
 	o->batch_flows = 256;
 	o->batch_ms = 1000;
 	o->dpi_flows = NFX_DEFAULT_DPI_FLOWS;
 }
 
+/* Entries closed: overflow records never had one, so they do not count. */
 static uint64_t closed_total(const struct collector *c)
 {
 	uint64_t closed = 0;
 
 	for (int i = 0; i < EXPIRY_COUNT; i++)
-		closed += c->expired[i];
+		if (i != EXPIRY_OVERFLOW)
+			closed += c->expired[i];
 	return closed;
 }
 
@@ -171,8 +174,17 @@ static int on_flow_event(void *ctx, void *data, size_t size)
 	return c->batch.msg.n_flows == c->batch.cap;
 }
 
+/*
+ * Reads what the ring holds now (and the rest of a batch past it), not
+ * what keeps coming: overflow records can come faster than they are read,
+ * and the loop must still get to its scans, pressure passes and signals.
+ * Once nothing is metered any more (detached, end of capture) it reads
+ * everything.
+ */
 int collector_drain(struct collector *c)
 {
+	unsigned long end = event_ring_produced(&c->ring);
+
 	if (!c->facts.capture_time)
 		c->clock_offset_ns = clock_meter_to_unix();
 	/* A flow's packets reach nDPI before its record is built. */
@@ -186,6 +198,8 @@ int collector_drain(struct collector *c)
 		if (c->batch.msg.n_flows < c->batch.cap)
 			return 0;
 		collector_send(c);
+		if (c->ring.read_pos >= end)
+			return 0;
 	}
 }
 

@@ -356,7 +356,7 @@ uint64_t poller_hard_limit(const struct poller *p)
 	uint64_t cap = p->policy.capacity, hard = cap * PRESSURE_HARD / 100;
 	uint64_t lru = 2 * LRU_LOCAL_FREE * (uint64_t)libbpf_num_possible_cpus();
 
-	if (cap > lru && cap - lru < hard)
+	if (!p->policy.overflow_export && cap > lru && cap - lru < hard)
 		hard = cap - lru;
 	return hard;
 }

@@ -28,6 +28,12 @@ struct poller_policy {
 	bool natural;
 	uint64_t linger_ms; /* natural: quiet time after the teardown */
 	uint32_t capacity;  /* entries of the flow cache */
+	/*
+	 * --overflow-export: the kernel inserts at most @capacity entries, into
+	 * a map with room for the LRU's lists past it; off, the LRU may evict
+	 * below @capacity (see LRU_LOCAL_FREE in meter/meter.h).
+	 */
+	bool overflow_export;
 };
 
 /*
@@ -41,13 +47,6 @@ struct poller_policy {
 #define PRESSURE_LOW 50
 #define PRESSURE_HIGH 75
 #define PRESSURE_HARD 90
-
-/*
- * The kernel's LRU hash starts evicting before it is full: a CPU refilling
- * its local free list (128 entries at a time) evicts when the shared list
- * has fewer. The hard watermark stays this far below the capacity.
- */
-#define LRU_LOCAL_FREE 128
 
 
 struct poller_stats {

@@ -206,7 +206,8 @@ uint8_t ipfix_end_reason(uint32_t expiration_id)
 		return 2; /* activeTimeout */
 	case 2:
 		return 3; /* endOfFlowDetected */
-	case 3:
+	case 3: /* emergency */
+	case 5: /* overflow: the cache had no room */
 		return 5; /* lackOfResources */
 	default:
 		return 4; /* forcedEnd: flush at exit or end of capture */

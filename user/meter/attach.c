@@ -56,7 +56,7 @@ static int netns_enter(const char *ns, int *old)
 	return 0;
 }
 
-static void netns_leave(int old)
+void meter_leave_ns(int old)
 {
 	if (old < 0)
 		return;
@@ -65,8 +65,7 @@ static void netns_leave(int old)
 	close(old);
 }
 
-/* Enters the namespace of "IFACE@NETNS" (none for a plain IFACE); *ifname gets IFACE. */
-static int enter_iface_ns(const char *iface, char *ifname, size_t len, int *old)
+int meter_enter_iface_ns(const char *iface, char *ifname, size_t len, int *old)
 {
 	char *at;
 
@@ -366,7 +365,7 @@ int meter_attach(struct meter *m, const char *iface, enum xdp_mode mode, unsigne
 	a->phc_index = -1;
 	a->dirs = dirs;
 	snprintf(a->name, sizeof(a->name), "%s", iface);
-	err = enter_iface_ns(iface, name, sizeof(name), &old_ns);
+	err = meter_enter_iface_ns(iface, name, sizeof(name), &old_ns);
 	if (err)
 		return err;
 	a->ifindex = if_nametoindex(name);
@@ -378,7 +377,7 @@ int meter_attach(struct meter *m, const char *iface, enum xdp_mode mode, unsigne
 	}
 	if (!err)
 		err = attach_hooks(m, a, mode, dirs);
-	netns_leave(old_ns);
+	meter_leave_ns(old_ns);
 	if (!err && m->resume_only && a->xdp.fd < 0 && a->egress.fd < 0 && !a->egress.clsact) {
 		pr_info("nothing was attached to %s\n", iface);
 		err = -ENOENT;
@@ -410,9 +409,9 @@ static void detach_one(struct meter *m, struct attachment *a)
 				pr_warn("Couldn't remove %s: %s\n", pin, strerror(errno));
 		}
 	}
-	if (a->egress.clsact && !enter_iface_ns(a->name, name, sizeof(name), &old_ns)) {
+	if (a->egress.clsact && !meter_enter_iface_ns(a->name, name, sizeof(name), &old_ns)) {
 		detach_clsact(a);
-		netns_leave(old_ns);
+		meter_leave_ns(old_ns);
 	}
 	attachment_close(a);
 }

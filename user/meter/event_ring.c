@@ -109,6 +109,11 @@ int event_ring_consume(struct event_ring *r)
 	return n;
 }
 
+unsigned long event_ring_produced(const struct event_ring *r)
+{
+	return __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE);
+}
+
 int event_ring_wait(struct event_ring *r, int timeout_ms)
 {
 	struct epoll_event ev;

@@ -48,6 +48,11 @@ int event_ring_open_mem(struct event_ring *r, unsigned long *consumer_pos,
  */
 int event_ring_consume(struct event_ring *r);
 /*
+ * Where the producer stands now: a reader that must not chase a producer
+ * faster than itself reads up to there (read_pos) and comes back later.
+ */
+unsigned long event_ring_produced(const struct event_ring *r);
+/*
  * Waits up to @timeout_ms for records (sleeps while records are held, or
  * for a ring in memory, which only this thread fills); 0 or -errno.
  */

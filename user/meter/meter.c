@@ -33,6 +33,7 @@ void meter_opts_default(struct meter_opts *o)
 	o->accounting = ACCOUNT_LINK;
 	o->decode_tunnels = true;
 	o->max_flows = NFX_DEFAULT_MAX_FLOWS;
+	o->overflow_export = true;
 	/* Live, a burst of closes on packet arrival waits for the collector. */
 	o->programs = LOAD_METER;
 	o->ring_bytes = 8 << 20;
@@ -106,6 +107,16 @@ int meter_bpf_permitted(void)
 	return 0;
 }
 
+uint32_t meter_map_entries(const struct meter_opts *o)
+{
+	uint64_t n = o->max_flows;
+
+	/* A hash map (replay) or the user-space meter never evicts on its own. */
+	if (o->overflow_export && !o->grow_on_demand && !o->user)
+		n += 2ULL * LRU_LOCAL_FREE * libbpf_num_possible_cpus();
+	return n > UINT32_MAX ? UINT32_MAX : n;
+}
+
 /* The same program compiled for this process (meter/umeter.h): capture replay only. */
 static int meter_load_user(struct meter *m, const struct meter_opts *o)
 {
@@ -144,13 +155,14 @@ static const char *load_hint(int err)
 /* The maps a restarted collector needs; the others are rebuilt from options. */
 static struct bpf_map **pinned_maps(struct meter_bpf *skel, int *n)
 {
-	static struct bpf_map *maps[4];
+	static struct bpf_map *maps[5];
 
 	maps[0] = skel->maps.flows;
 	maps[1] = skel->maps.flow_events;
 	maps[2] = skel->maps.counters;
 	maps[3] = skel->maps.collector_state;
-	*n = 4;
+	maps[4] = skel->maps.flows_live;
+	*n = 5;
 	return maps;
 }
 
@@ -180,7 +192,7 @@ static void explain_load_error(const struct meter_opts *o, bool found, int err)
 		return;
 	if (found)
 		pr_warn("Couldn't reuse the flow cache pinned in %s: %s (was it made with other "
-			"--max-flows, --statistical or --splt settings, or by another nfxdp "
+			"--max-flows, --overflow-export, --statistical or --splt settings, or by another nfxdp "
 			"version? end it with nfxdp --detach IFACE first)\n", o->pin_dir,
 			strerror(-err));
 	else
@@ -210,7 +222,7 @@ int meter_load(struct meter *m, const struct meter_opts *o)
 	bpf_program__set_autoload(skel->progs.nfx_meter, o->programs & LOAD_METER);
 	bpf_program__set_autoload(skel->progs.nfx_replay, o->programs & LOAD_REPLAY);
 	bpf_program__set_autoload(skel->progs.nfx_egress, o->programs & LOAD_EGRESS);
-	err = bpf_map__set_max_entries(skel->maps.flows, o->max_flows);
+	err = bpf_map__set_max_entries(skel->maps.flows, meter_map_entries(o));
 	if (!err)
 		err = bpf_map__set_value_size(skel->maps.flows,
 					      flow_entry_size(o->statistical, o->splt));

@@ -48,6 +48,17 @@ struct attachment {
 };
 
 
+/*
+ * The kernel's LRU hash starts evicting before it is full: a CPU refilling
+ * its local free list (up to LRU_LOCAL_FREE elements at a time) evicts when
+ * the shared list has fewer, and the other CPUs' lists may hold up to as
+ * many each. With --overflow-export the map gets twice that per possible
+ * CPU past --max-flows (meter_map_entries()), so the entries the programs
+ * admit always fit; without it, emergency expiry stays that far below the
+ * capacity instead.
+ */
+#define LRU_LOCAL_FREE 128
+
 /* Which programs to load: an unused program costs load time. */
 #define LOAD_METER (1U << 0)  /* nfx_meter: attached, or frame-by-frame replay */
 #define LOAD_REPLAY (1U << 1) /* nfx_replay: batch replay */
@@ -80,6 +91,13 @@ struct meter_opts {
 	bool grow_on_demand;
 	uint32_t max_flows;
 	/*
+	 * --overflow-export: the programs insert at most max_flows entries and
+	 * export a packet that finds no room as a one-packet record, and the
+	 * LRU map is sized with room past max_flows (METER_LRU_HEADROOM) so
+	 * that it never evicts; off: the LRU evicts when full.
+	 */
+	bool overflow_export;
+	/*
 	 * Capture replay in user space (meter/umeter.c): the same program
 	 * compiled for the host, no BPF privileges needed. --filter's verdict
 	 * then comes with each frame (enum prefilter), from libpcap.
@@ -102,6 +120,9 @@ struct meter {
 	struct replay_slot *replay_slots; /* mapped by meter_replay_slots() */
 };
 
+/* Entries of the kernel's flow map for @o: --max-flows, and room for the LRU's lists. */
+uint32_t meter_map_entries(const struct meter_opts *o);
+
 /* The defaults: NFStream's timeouts, link accounting, tunnels decoded, live metering. */
 void meter_opts_default(struct meter_opts *o);
 /* Live metering (the default) or capture replay: programs, export ring, atomics. */
@@ -119,6 +140,13 @@ int meter_load(struct meter *m, const struct meter_opts *o);
  * over. With resume_only, an interface where nothing was left is skipped.
  */
 int meter_attach(struct meter *m, const char *iface, enum xdp_mode mode, unsigned int dirs);
+/*
+ * Enters the network namespace of "IFACE@NETNS" (none for a plain IFACE):
+ * *ifname gets IFACE, *old the namespace to go back to with
+ * meter_leave_ns() (-1: none entered). 0 or -errno, said on stderr.
+ */
+int meter_enter_iface_ns(const char *iface, char *ifname, size_t len, int *old);
+void meter_leave_ns(int old);
 /*
  * Drops the attachments whose interface went away (their links are
  * defunct), with a message; returns how many are left.

@@ -24,6 +24,7 @@
 		(rodata)->cfg_hash_k = (o)->hash_k;                                            \
 		(rodata)->cfg_splt = (o)->splt;                                                \
 		(rodata)->cfg_dpi = (o)->dpi;                                                  \
+		(rodata)->cfg_flows_limit = (o)->overflow_export ? (o)->max_flows : 0;         \
 	} while (0)
 
 #endif /* NFXDP_METER_RODATA_H */

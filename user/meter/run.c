@@ -61,7 +61,7 @@ uint32_t meter_capacity(const struct meter *m)
 {
 	if (m->user)
 		return umeter_capacity();
-	return bpf_map__max_entries(m->skel->maps.flows);
+	return m->opts.max_flows; /* the map holds more: room for the LRU's lists */
 }
 
 int meter_counters(const struct meter *m, uint64_t out[NFX_COUNTER_MAX])

@@ -72,6 +72,7 @@ static struct {
 	struct scratch scratch[HOOK_COUNT];
 	struct replay_slot *slots;
 	struct collector_state state;
+	__u64 flows_live;
 	struct umeter_ring ring;
 	void *ring_mem;
 	size_t ring_mem_bytes;
@@ -281,6 +282,8 @@ static inline void *bpf_map_lookup_elem(void *map, const void *key)
 		return i < REPLAY_SLOTS ? &um.slots[i] : NULL;
 	if (map == (void *)&collector_state)
 		return i < 1 ? &um.state : NULL;
+	if (map == (void *)&flows_live)
+		return i < 1 ? &um.flows_live : NULL;
 	return NULL;
 }
 
@@ -376,6 +379,8 @@ static void set_config(const struct meter_opts *o)
 	cfg_hash_n = o->hash_n;
 	cfg_hash_k = o->hash_k;
 	cfg_splt = o->splt;
+	/* At the limit the clock never has to evict: overflow records instead. */
+	cfg_flows_limit = o->overflow_export ? o->max_flows : 0;
 }
 
 int umeter_load(const struct meter_opts *o)

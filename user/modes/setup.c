@@ -74,7 +74,9 @@ void mode_meter_opts(struct meter_opts *o, const struct nfx_config *cfg)
 	o->splt = cfg->splt;
 	o->dpi = cfg->dpi;
 	o->dpi_ring_bytes = cfg->dpi_ring;
+	o->ring_bytes = cfg->export_ring;
 	o->max_flows = cfg->max_flows;
+	o->overflow_export = cfg->overflow_export;
 }
 
 void mode_collector_opts(struct collector_opts *o, const struct nfx_config *cfg)
@@ -85,6 +87,7 @@ void mode_collector_opts(struct collector_opts *o, const struct nfx_config *cfg)
 	o->expiry.natural = cfg->natural_expiry;
 	o->expiry.linger_ms = cfg->natural_linger_ms;
 	o->expiry.capacity = cfg->max_flows;
+	o->expiry.overflow_export = cfg->overflow_export;
 	o->batch_flows = cfg->batch_flows;
 	o->batch_ms = cfg->batch_ms;
 	o->flow_sample_n = cfg->flow_sample_n;

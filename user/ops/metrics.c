@@ -34,6 +34,8 @@ static const struct {
 	{ "frames_seen", "Frames the XDP program saw." },
 	{ "frames_metered", "Frames counted into a flow." },
 	{ "flows_created", "Flow entries the meter created." },
+	{ "overflow_exported",
+	  "Packets the full cache had no room for, exported alone (expiration_id 5)." },
 	{ "expired_on_arrival", "Flows a packet found expired and closed itself." },
 	{ "expiry_deferred", "Expirations put off because the export ring was full." },
 	{ "time_restamped", "Replayed frames metered at another time than their own (PARITY.md)." },

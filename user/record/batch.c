@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -35,7 +36,7 @@ void batch_free(struct batch *b)
 	free(b->ptrs);
 	free(b->msg.agent);
 	free(b->msg.interface);
-	free(b->buf);
+	free(b->out.p);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -54,22 +55,37 @@ void batch_unput(struct batch *b)
 		b->msg.n_flows--;
 }
 
-const uint8_t *batch_pack(struct batch *b, size_t *len)
+/* protobuf-c's packing, when pb_encode() does not know a field's kind. */
+static const uint8_t *pack_protobuf_c(struct batch *b, size_t *len)
 {
-	size_t need;
+	size_t need = nfxdp__flow_batch__get_packed_size(&b->msg);
 
-	b->msg.sent_time_ns = clock_ns(CLOCK_REALTIME);
-	need = nfxdp__flow_batch__get_packed_size(&b->msg);
-	if (need > b->buf_cap) {
-		uint8_t *nb = realloc(b->buf, need);
+	b->out.len = 0;
+	if (need > b->out.cap) {
+		uint8_t *nb = realloc(b->out.p, need);
 
 		if (!nb)
 			return NULL;
-		b->buf = nb;
-		b->buf_cap = need;
+		b->out.p = nb;
+		b->out.cap = need;
 	}
-	*len = nfxdp__flow_batch__pack(&b->msg, b->buf);
-	return b->buf;
+	*len = nfxdp__flow_batch__pack(&b->msg, b->out.p);
+	return b->out.p;
+}
+
+const uint8_t *batch_pack(struct batch *b, size_t *len)
+{
+	int err;
+
+	b->msg.sent_time_ns = clock_ns(CLOCK_REALTIME);
+	b->out.len = 0;
+	err = pb_encode(&b->out, &b->msg.base);
+	if (err == -ENOTSUP)
+		return pack_protobuf_c(b, len);
+	if (err)
+		return NULL;
+	*len = b->out.len;
+	return b->out.p;
 }
 
 void batch_clear(struct batch *b)
@@ -111,6 +127,84 @@ size_t varint_decode(const uint8_t *in, size_t len, uint64_t *v)
 			*v = r;
 			return i + 1;
 		}
+	}
+	return 0;
+}
+
+/* FlowBatch's field numbers (proto/flow.proto) that batch_peek() reads. */
+enum {
+	BATCH_F_AGENT = 2,
+	BATCH_F_STREAM_ID = 4,
+	BATCH_F_SEQUENCE = 5,
+	BATCH_F_STATISTICAL = 7,
+	BATCH_F_SPLT = 8,
+	BATCH_F_END = 9,
+	BATCH_F_DPI = 11,
+	BATCH_F_FLOWS = 16,
+};
+
+static void peek_varint(struct batch_head *h, uint64_t field, uint64_t v)
+{
+	switch (field) {
+	case BATCH_F_STREAM_ID:
+		h->stream_id = v;
+		break;
+	case BATCH_F_SEQUENCE:
+		h->sequence = v;
+		break;
+	case BATCH_F_STATISTICAL:
+		h->statistical = v != 0;
+		break;
+	case BATCH_F_SPLT:
+		h->splt = v;
+		break;
+	case BATCH_F_END:
+		h->end_of_stream = v != 0;
+		break;
+	case BATCH_F_DPI:
+		h->dpi = v;
+		break;
+	}
+}
+
+int batch_peek(const uint8_t *buf, size_t len, struct batch_head *h)
+{
+	size_t at = 0, n;
+	uint64_t tag, v;
+
+	memset(h, 0, sizeof(*h));
+	while (at < len) {
+		if (!(n = varint_decode(buf + at, len - at, &tag)) || tag >> 3 == 0)
+			return -EINVAL;
+		at += n;
+		switch (tag & 7) {
+		case 0: /* varint */
+			if (!(n = varint_decode(buf + at, len - at, &v)))
+				return -EINVAL;
+			peek_varint(h, tag >> 3, v);
+			break;
+		case 1: /* 64-bit */
+			n = 8;
+			break;
+		case 2: /* length-delimited: a string, a Counter, a Flow */
+			if (!(n = varint_decode(buf + at, len - at, &v)) || v > len - at - n)
+				return -EINVAL;
+			if (tag >> 3 == BATCH_F_AGENT) {
+				h->agent = buf + at + n;
+				h->agent_len = v;
+			}
+			n += v;
+			h->flows += tag >> 3 == BATCH_F_FLOWS;
+			break;
+		case 5: /* 32-bit */
+			n = 4;
+			break;
+		default:
+			return -EINVAL;
+		}
+		if (n > len - at)
+			return -EINVAL;
+		at += n;
 	}
 	return 0;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,43 +40,196 @@ void format_columns_for(struct format_columns *cols, bool statistical, bool splt
 			cols->f[cols->n++] = &d->fields[i];
 }
 
-/* Shortest text that reads back as the same double. */
-static int format_double(char *buf, size_t len, double v)
+/*
+ * A row is built in one buffer and written with one fwrite(): no printf
+ * and no allocation per field (nfxdp-cat and nfxdp's CSV/JSON output both
+ * print hundreds of thousands of rows a second). The buffer grows to the
+ * longest row seen and is kept for the next.
+ */
+struct fmt_buf {
+	char *p;
+	size_t len, cap;
+	bool oom; /* a row that did not fit in memory: not written */
+};
+
+static __thread struct fmt_buf row;
+
+static bool buf_grow(struct fmt_buf *b, size_t n)
+{
+	size_t cap = b->cap ? b->cap : 4096;
+	char *p;
+
+	while (cap < b->len + n)
+		cap *= 2;
+	p = b->oom ? NULL : realloc(b->p, cap);
+	if (!p) {
+		b->oom = true;
+		return false;
+	}
+	b->p = p;
+	b->cap = cap;
+	return true;
+}
+
+static inline bool buf_room(struct fmt_buf *b, size_t n)
+{
+	return b->cap - b->len >= n || buf_grow(b, n);
+}
+
+static void put_mem(struct fmt_buf *b, const void *s, size_t n)
+{
+	if (!n || !buf_room(b, n))
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static void put_char(struct fmt_buf *b, char c)
+{
+	if (b->len < b->cap || buf_room(b, 1))
+		b->p[b->len++] = c;
+}
+
+static void put_str(struct fmt_buf *b, const char *s)
+{
+	put_mem(b, s, strlen(s));
+}
+
+/* Decimal digits, two at a time, backwards from the end of a 20-byte buffer. */
+static void put_u64(struct fmt_buf *b, uint64_t v)
+{
+	static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+				       "25262728293031323334353637383940414243444546474849"
+				       "50515253545556575859606162636465666768697071727374"
+				       "75767778798081828384858687888990919293949596979899";
+	char t[40], *e = t + 20, *d = e;
+
+	while (v >= 100) {
+		d -= 2;
+		memcpy(d, pairs + v % 100 * 2, 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		d -= 2;
+		memcpy(d, pairs + v * 2, 2);
+	} else {
+		*--d = '0' + v;
+	}
+	/* 20 bytes whatever the length: a copy of constant size, no call. */
+	if (buf_room(b, 20)) {
+		memcpy(b->p + b->len, d, 20);
+		b->len += e - d;
+	}
+}
+
+static void put_i64(struct fmt_buf *b, int64_t v)
+{
+	if (v < 0) {
+		put_char(b, '-');
+		put_u64(b, -(uint64_t)v);
+	} else {
+		put_u64(b, v);
+	}
+}
+
+/* Shortest text that reads back as the same double: %.15g, else %.17g. */
+static void put_double_printf(struct fmt_buf *b, double v)
 {
 	char t[32];
 
 	snprintf(t, sizeof(t), "%.15g", v);
 	if (strtod(t, NULL) != v)
 		snprintf(t, sizeof(t), "%.17g", v);
-	return snprintf(buf, len, "%s", t);
+	put_str(b, t);
 }
 
-static int format_scalar(char *buf, size_t len, const ProtobufCFieldDescriptor *fd, const void *p)
+static const double pow10_tab[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6 };
+
+/*
+ * What %.15g prints, without printf for the common values: v = m / 10^k
+ * exactly as doubles go (k <= 6, m < 10^15) and 1e-4 <= |v| < 1e15, where
+ * %g keeps fixed notation. v is then the double nearest m * 10^-k, so
+ * rounding it to 15 significant digits gives m * 10^-k back, which reads
+ * back as v: the same text as put_double_printf(). Anything else (1/3,
+ * exponents, NaN) goes through printf.
+ */
+static void put_double(struct fmt_buf *b, double v)
+{
+	double a = v < 0 ? -v : v;
+	char t[24], *e = t + sizeof(t), *d = e;
+
+	if (v == 0 && !signbit(v)) {
+		put_char(b, '0');
+		return;
+	}
+	if (!(a >= 1e-4 && a < 1e15)) {
+		put_double_printf(b, v);
+		return;
+	}
+	for (int k = 0; k <= 6; k++) {
+		double m = nearbyint(a * pow10_tab[k]);
+		uint64_t u;
+
+		if (m >= 1e15 || m / pow10_tab[k] != a)
+			continue;
+		u = (uint64_t)m;
+		/* Trailing zeros of the fraction go, as %g drops them. */
+		while (k && u % 10 == 0) {
+			u /= 10;
+			k--;
+		}
+		for (int i = 0; i < k; i++) {
+			*--d = '0' + u % 10;
+			u /= 10;
+		}
+		if (k)
+			*--d = '.';
+		do {
+			*--d = '0' + u % 10;
+			u /= 10;
+		} while (u);
+		if (v < 0)
+			*--d = '-';
+		put_mem(b, d, e - d);
+		return;
+	}
+	put_double_printf(b, v);
+}
+
+static void put_scalar(struct fmt_buf *b, const ProtobufCFieldDescriptor *fd, const void *p)
 {
 	switch (fd->type) {
 	case PROTOBUF_C_TYPE_UINT32:
-		return snprintf(buf, len, "%" PRIu32, *(const uint32_t *)p);
+		put_u64(b, *(const uint32_t *)p);
+		break;
 	case PROTOBUF_C_TYPE_INT32:
 	case PROTOBUF_C_TYPE_SINT32:
-		return snprintf(buf, len, "%" PRId32, *(const int32_t *)p);
+		put_i64(b, *(const int32_t *)p);
+		break;
 	case PROTOBUF_C_TYPE_UINT64:
-		return snprintf(buf, len, "%" PRIu64, *(const uint64_t *)p);
+		put_u64(b, *(const uint64_t *)p);
+		break;
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
-		return snprintf(buf, len, "%" PRId64, *(const int64_t *)p);
+		put_i64(b, *(const int64_t *)p);
+		break;
 	case PROTOBUF_C_TYPE_DOUBLE:
-		return format_double(buf, len, *(const double *)p);
+		put_double(b, *(const double *)p);
+		break;
 	case PROTOBUF_C_TYPE_FLOAT:
-		return format_double(buf, len, *(const float *)p);
+		put_double(b, *(const float *)p);
+		break;
 	case PROTOBUF_C_TYPE_BOOL:
-		return snprintf(buf, len, "%s", *(const protobuf_c_boolean *)p ? "true" : "false");
+		put_str(b, *(const protobuf_c_boolean *)p ? "true" : "false");
+		break;
 	case PROTOBUF_C_TYPE_STRING: {
 		const char *s = *(char *const *)p;
 
-		return snprintf(buf, len, "%s", s ? s : "");
+		put_str(b, s ? s : "");
+		break;
 	}
 	default:
-		return snprintf(buf, len, "?");
+		put_char(b, '?');
 	}
 }
 
@@ -96,51 +250,29 @@ static size_t scalar_size(const ProtobufCFieldDescriptor *fd)
 	}
 }
 
-/*
- * A repeated field as "[a, b, c]" (NFStream's CSV) or "[a,b,c]" (JSON).
- * Returns the length of the whole text, like snprintf(), written or not.
- */
-static int format_repeated(char *buf, size_t len, const ProtobufCFieldDescriptor *fd,
-			   const void *msg, bool spaces)
+/* A repeated field as "[a, b, c]" (NFStream's CSV) or "[a,b,c]" (JSON). */
+static void put_repeated(struct fmt_buf *b, const ProtobufCFieldDescriptor *fd, const void *msg,
+			 bool spaces)
 {
 	size_t n = *(const size_t *)((const char *)msg + fd->quantifier_offset);
 	const char *arr = *(char *const *)((const char *)msg + fd->offset);
-	size_t used = 0;
 
-#define REST used < len ? buf + used : NULL, used < len ? len - used : 0
-	used += snprintf(buf, len, "[");
+	put_char(b, '[');
 	for (size_t i = 0; i < n; i++) {
 		if (i)
-			used += snprintf(REST, spaces ? ", " : ",");
-		used += format_scalar(REST, fd, arr + i * scalar_size(fd));
+			put_mem(b, ", ", spaces ? 2 : 1);
+		put_scalar(b, fd, arr + i * scalar_size(fd));
 	}
-	used += snprintf(REST, "]");
-#undef REST
-	return used;
+	put_char(b, ']');
 }
 
-static int format_value(char *buf, size_t len, const ProtobufCFieldDescriptor *fd,
-			const void *msg, bool spaces)
+static void put_value(struct fmt_buf *b, const ProtobufCFieldDescriptor *fd, const void *msg,
+		      bool spaces)
 {
 	if (fd->label == PROTOBUF_C_LABEL_REPEATED)
-		return format_repeated(buf, len, fd, msg, spaces);
-	return format_scalar(buf, len, fd, (const char *)msg + fd->offset);
-}
-
-/*
- * The field's whole text: in @buf when it fits, else in memory *@heap the
- * caller frees (a long list or string is never cut short).
- */
-static const char *value_text(char *buf, size_t len, const ProtobufCFieldDescriptor *fd,
-			      const void *msg, bool spaces, char **heap)
-{
-	int n = format_value(buf, len, fd, msg, spaces);
-
-	*heap = NULL;
-	if (n < 0 || (size_t)n < len || !(*heap = malloc((size_t)n + 1)))
-		return buf;
-	format_value(*heap, (size_t)n + 1, fd, msg, spaces);
-	return *heap;
+		put_repeated(b, fd, msg, spaces);
+	else
+		put_scalar(b, fd, (const char *)msg + fd->offset);
 }
 
 /* Bytes of the UTF-8 sequence @s starts (RFC 3629), or 0 when it is not one. */
@@ -233,61 +365,128 @@ void format_csv_header(FILE *out, const struct format_columns *cols)
 	fputc('\n', out);
 }
 
+/* Printable ASCII but \\ and whatever else @stop holds: nothing to escape or quote. */
+static bool plain_ascii(const char *s, size_t n, char stop1, char stop2)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = s[i];
+
+		if (c < 0x20 || c > 0x7e || c == '\\' || c == stop1 || c == stop2)
+			return false;
+	}
+	return true;
+}
+
 /* A cell: control characters escaped (no line breaks), quoted when it holds , or ". */
-static void csv_cell(FILE *out, const char *text)
+static void csv_cell(struct fmt_buf *b, const char *text, size_t n)
 {
 	char *heap;
-	const char *s = format_escaped(text, &heap);
+	const char *s;
 
+	if (plain_ascii(text, n, ',', '"')) {
+		put_mem(b, text, n);
+		return;
+	}
+	s = format_escaped(text, &heap);
 	if (!strpbrk(s, ",\"")) {
-		fputs(s, out);
+		put_str(b, s);
 	} else {
-		fputc('"', out);
+		put_char(b, '"');
 		for (; *s; s++) {
 			if (*s == '"')
-				fputc('"', out);
-			fputc(*s, out);
+				put_char(b, '"');
+			put_char(b, *s);
 		}
-		fputc('"', out);
+		put_char(b, '"');
 	}
 	free(heap);
 }
 
+/*
+ * A number or a list put in the buffer from @at: a list ("[1, 2]") holds
+ * commas, so it is quoted, as csv_cell() would (its text has nothing else
+ * to escape or quote).
+ */
+static void csv_quote_from(struct fmt_buf *b, size_t at)
+{
+	size_t n = b->len - at;
+
+	if (b->oom || plain_ascii(b->p + at, n, ',', '"') || !plain_ascii(b->p + at, n, '"', '"'))
+		return;
+	if (!buf_room(b, 2))
+		return;
+	memmove(b->p + at + 1, b->p + at, n);
+	b->p[at] = '"';
+	b->p[at + n + 1] = '"';
+	b->len += 2;
+}
+
+/* The row in the buffer goes out whole, or (out of memory) not at all. */
+static void row_write(FILE *out)
+{
+	if (!row.oom)
+		fwrite(row.p, 1, row.len, out);
+	row.len = 0;
+	row.oom = false;
+}
+
 void format_csv_row(FILE *out, const struct format_columns *cols, const Nfxdp__Flow *f)
 {
-	char buf[4096], *heap;
-
 	for (int i = 0; i < cols->n; i++) {
+		const ProtobufCFieldDescriptor *fd = cols->f[i];
+		size_t at;
+
 		if (i)
-			fputc(',', out);
-		csv_cell(out, value_text(buf, sizeof(buf), cols->f[i], f, true, &heap));
-		free(heap);
+			put_char(&row, ',');
+		if (fd->type == PROTOBUF_C_TYPE_STRING && fd->label != PROTOBUF_C_LABEL_REPEATED) {
+			const char *s = *(char *const *)((const char *)f + fd->offset);
+
+			s = s ? s : "";
+			csv_cell(&row, s, strlen(s));
+			continue;
+		}
+		at = row.len;
+		put_value(&row, fd, f, true);
+		if (fd->label == PROTOBUF_C_LABEL_REPEATED)
+			csv_quote_from(&row, at);
 	}
-	fputc('\n', out);
+	put_char(&row, '\n');
+	row_write(out);
 }
 
 /* A JSON string: JSON text is UTF-8, so a byte that is not becomes U+FFFD. */
-static void json_string(FILE *out, const char *s)
+static void json_string(struct fmt_buf *b, const char *s)
 {
-	fputc('"', out);
+	static const char hex[] = "0123456789abcdef";
+	size_t n = s ? strlen(s) : 0;
+
+	put_char(b, '"');
+	if (plain_ascii(s, n, '"', '"')) {
+		put_mem(b, s, n);
+		put_char(b, '"');
+		return;
+	}
 	for (; s && *s; s++) {
 		unsigned char c = *s;
-		int n;
+		int k;
 
 		if (c == '"' || c == '\\') {
-			fprintf(out, "\\%c", c);
+			put_char(b, '\\');
+			put_char(b, c);
 		} else if (c < 0x20) {
-			fprintf(out, "\\u%04x", c);
+			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+			put_mem(b, u, sizeof(u));
 		} else if (c < 0x80) {
-			fputc(c, out);
-		} else if ((n = utf8_len((const unsigned char *)s))) {
-			fwrite(s, 1, n, out);
-			s += n - 1;
+			put_char(b, c);
+		} else if ((k = utf8_len((const unsigned char *)s))) {
+			put_mem(b, s, k);
+			s += k - 1;
 		} else {
-			fputs("\\ufffd", out);
+			put_str(b, "\\ufffd");
 		}
 	}
-	fputc('"', out);
+	put_char(b, '"');
 }
 
 /* JSON has no NaN or infinity: such a double or float is null. */
@@ -302,37 +501,73 @@ static bool json_nonfinite(const ProtobufCFieldDescriptor *fd, const void *p)
 	return false;
 }
 
+/* Each field's ,"name": made once: one copy a field instead of four. */
+static struct {
+	char *text;
+	size_t len;
+} json_keys[FORMAT_MAX_FIELDS];
+static pthread_once_t json_keys_once = PTHREAD_ONCE_INIT;
+
+static void json_keys_make(void)
+{
+	const ProtobufCMessageDescriptor *d = &nfxdp__flow__descriptor;
+
+	for (unsigned i = 0; i < d->n_fields && i < FORMAT_MAX_FIELDS; i++) {
+		size_t n = strlen(d->fields[i].name) + 4;
+
+		json_keys[i].text = malloc(n + 1);
+		if (json_keys[i].text)
+			json_keys[i].len = snprintf(json_keys[i].text, n + 1, ",\"%s\":",
+						    d->fields[i].name);
+	}
+}
+
+/* ,"name": of @fd, a field of Flow (the first one without its comma). */
+static void put_json_key(struct fmt_buf *b, const ProtobufCFieldDescriptor *fd, bool first)
+{
+	size_t i = fd - nfxdp__flow__descriptor.fields;
+
+	if (i < FORMAT_MAX_FIELDS && json_keys[i].text) {
+		put_mem(b, json_keys[i].text + first, json_keys[i].len - first);
+		return;
+	}
+	if (!first)
+		put_char(b, ',');
+	put_char(b, '"');
+	put_str(b, fd->name);
+	put_mem(b, "\":", 2);
+}
+
 void format_json(FILE *out, const struct format_columns *cols, const Nfxdp__Flow *f)
 {
-	char buf[4096], *heap;
-
-	fputc('{', out);
+	pthread_once(&json_keys_once, json_keys_make);
+	put_char(&row, '{');
 	for (int i = 0; i < cols->n; i++) {
 		const ProtobufCFieldDescriptor *fd = cols->f[i];
 
-		fprintf(out, "%s\"%s\":", i ? "," : "", fd->name);
-		if (fd->type == PROTOBUF_C_TYPE_STRING && fd->label != PROTOBUF_C_LABEL_REPEATED) {
-			json_string(out, *(char *const *)((const char *)f + fd->offset));
-			continue;
-		}
-		if (json_nonfinite(fd, (const char *)f + fd->offset)) {
-			fputs("null", out);
-			continue;
-		}
-		fputs(value_text(buf, sizeof(buf), fd, f, false, &heap), out);
-		free(heap);
+		put_json_key(&row, fd, i == 0);
+		if (fd->type == PROTOBUF_C_TYPE_STRING && fd->label != PROTOBUF_C_LABEL_REPEATED)
+			json_string(&row, *(char *const *)((const char *)f + fd->offset));
+		else if (json_nonfinite(fd, (const char *)f + fd->offset))
+			put_mem(&row, "null", 4);
+		else
+			put_value(&row, fd, f, false);
 	}
-	fputs("}\n", out);
+	put_mem(&row, "}\n", 2);
+	row_write(out);
 }
 
 int format_field(char *buf, size_t len, const Nfxdp__Flow *f, const char *name)
 {
 	const ProtobufCFieldDescriptor *fd =
 		protobuf_c_message_descriptor_get_field_by_name(&nfxdp__flow__descriptor, name);
+	struct fmt_buf b = { 0 };
 
 	if (!fd)
 		return -1;
-	format_value(buf, len, fd, f, true);
+	put_value(&b, fd, f, true);
+	snprintf(buf, len, "%.*s", (int)b.len, b.p ? b.p : "");
+	free(b.p);
 	return 0;
 }
 
