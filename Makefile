@@ -19,13 +19,13 @@ WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 EXTRA_CFLAGS ?=
 NFX_CFLAGS = $(INCLUDES) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE $(CFLAGS) $(EXTRA_CFLAGS)
 DEPFLAGS = -MMD -MP
-LDLIBS := -lbpf -lelf -lz -lprotobuf-c -lzmq -lpcap -lm -lmosquitto -lpthread
+# ZeroMQ, libpcap, Mosquitto, libmicrohttpd and nDPI are not linked: each is
+# loaded when first used (user/common/lazylib.h), as the forty libraries
+# they bring took most of the start-up time. Their headers are still needed.
+LDLIBS := -lbpf -lelf -lz -lprotobuf-c -lm -lpthread
 # nDPI (--dpi), through pkg-config: its headers are under include/ndpi.
 NDPI_CFLAGS := $(shell pkg-config --cflags libndpi 2>/dev/null)
-NDPI_LIBS := $(shell pkg-config --libs libndpi 2>/dev/null)
-LDLIBS += $(NDPI_LIBS)
-# Only nfxdp serves HTTP: nfxdp-cat stays free of libmicrohttpd.
-NFXDP_LDLIBS := $(LDLIBS) -lmicrohttpd
+NFXDP_LDLIBS := $(LDLIBS)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf \
 	      -Wall -Wno-unused-function $(EXTRA_CFLAGS)
 
@@ -106,7 +106,7 @@ $(BUILD)/obj/%.o: user/%.c | $(GEN_HDRS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(NFX_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(call obj,user/collector/dpi.c): NFX_CFLAGS += $(NDPI_CFLAGS)
+$(call obj,user/collector/dpi.c) $(call obj,user/common/lazy_ndpi.c): NFX_CFLAGS += $(NDPI_CFLAGS)
 
 # The user-space meter: bpf/meter.bpf.c compiled a second time, for the host
 # (bpf/usermode.h), with the BPF build's warnings; every symbol but
@@ -138,7 +138,7 @@ $(BUILD)/nfxdp-cat: $(call obj,user/cat/nfxdp_cat.c) $(LIB)
 
 $(BUILD)/nfxdp-gencap: $(call obj,user/gencap/nfxdp_gencap.c) $(LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(NFX_CFLAGS) $^ -lpcap -lm -o $@
+	$(Q)$(CC) $(NFX_CFLAGS) $^ $(LDLIBS) -o $@
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Runs in the Containerfile's build stage: copies programs and exactly the
-# shared libraries they load (as ldd resolves them, dynamic loader included)
-# into a root directory that becomes a FROM-scratch image, with the Debian
-# copyright file of every package a library comes from.
+# shared libraries they load (as ldd resolves them, dynamic loader included;
+# and those they load when first used, with theirs) into a root directory
+# that becomes a FROM-scratch image, with the Debian copyright file of every
+# package a library comes from.
 #
 #   stage-runtime.sh ROOT PROGRAM...
 set -eu
@@ -34,11 +35,29 @@ copy_lib() {
 	fi
 }
 
+# What @1 loads at start: "name => /path (addr)" lines, and the loader's own
+# "/path (addr)" line.
+libs_of() {
+	ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
+}
+
+# What @1 loads when first used (ZeroMQ, libpcap, MQTT, --metrics, --dpi:
+# user/common/lazylib.h): their sonames are strings in the program.
+lazy_libs_of() {
+	for so in $(strings "$1" | grep -E '^lib[a-z0-9_+-]+\.so\.[0-9.]+$' | sort -u); do
+		ldconfig -p | awk -v so="$so" '$1 == so { print $NF; exit }'
+	done
+}
+
 for prog in "$@"; do
 	install -D -m 0755 "$prog" "$root/usr/bin/$(basename "$prog")"
-	# "name => /path (addr)" lines, and the loader's own "/path (addr)" line.
-	for lib in $(ldd "$prog" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+	for lib in $(libs_of "$prog"); do
 		copy_lib "$lib"
+	done
+	for lazy in $(lazy_libs_of "$prog"); do
+		for lib in "$lazy" $(libs_of "$lazy"); do
+			copy_lib "$lib"
+		done
 	done
 done
 

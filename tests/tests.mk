@@ -43,6 +43,10 @@ $(BUILD)/tests/mqtt_send: tests/tools/mqtt_send.c $(BUILD)/tests/pbfile.o $(LIB)
 $(BUILD)/tests/nicinfo_demo: tests/tools/nicinfo_demo.c $(LIB)
 $(BUILD)/tests/metrics_demo: tests/tools/metrics_demo.c $(LIB)
 
+# Tools that read captures with libpcap itself, linked with it: the library's
+# lazily loaded libpcap (user/common/lazy_pcap.c) has only nfxdp's functions.
+$(BUILD)/tests/pcapinfo $(BUILD)/tests/pcapcount: NFXDP_LDLIBS += -lpcap
+
 # A test program: its source first, then objects and the library.
 $(filter-out $(BUILD)/tests/vlan_push,$(TEST_BINS)): | $(GEN_HDRS) $(BUILD)/tests
 	$(call msg,LINK,$@)

@@ -19,7 +19,9 @@
 #   the slots) against root's --meter kernel (frame by frame through the XDP
 #   program): every reference capture, byte-identical CSV, so the same
 #   application columns on every flow;
-# - what user space cannot do is refused, saying so.
+# - what user space cannot do is refused, saying so;
+# - a capture file metered to CSV loads none of the optional libraries
+#   (ZeroMQ, libpcap, Mosquitto, libmicrohttpd, nDPI: common/lazylib.h).
 SUITE=e2e-usermode
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -130,5 +132,16 @@ run --pcap "$G" --replay-mode frame >"$T/frame.csv"
 run --pcap "$G" >"$T/auto.csv"
 check "--replay-mode frame alone: the kernel meter, frame by frame, the same records as auto's" \
 	"$(cmp -s "$T/frame.csv" "$T/auto.csv" && echo same)" same
+
+# --- start-up: the optional libraries are loaded when used, not at start ----------------
+# LD_DEBUG=files names every library the loader initialises (common/lazylib.h).
+optional_libs() {
+	LD_DEBUG=files "$NFXDP" "$@" 2>&1 >/dev/null |
+		grep -Ec 'calling init: .*/lib(zmq|pcap|mosquitto|microhttpd|ndpi)\.so'
+}
+check "--pcap, CSV: none of libzmq, libpcap, libmosquitto, libmicrohttpd, libndpi loaded" \
+	"$(optional_libs --pcap "$G" --format csv --output /dev/null)" 0
+check "--pcap --filter tcp: libpcap alone loaded, to compile the filter" \
+	"$(optional_libs --pcap "$G" --filter tcp --format csv --output /dev/null)" 1
 
 exit $FAILED

@@ -48,7 +48,7 @@ $(FUZZ_DIR)/obj/%.o: user/%.c | $(GEN_HDRS) $(FUZZ_DIR)/obj
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 # nDPI's headers, as the Makefile gives them to the collector's DPI.
-$(FUZZ_DIR)/obj/collector/dpi.o: FUZZ_CFLAGS += $(NDPI_CFLAGS)
+$(FUZZ_DIR)/obj/collector/dpi.o $(FUZZ_DIR)/obj/common/lazy_ndpi.o: FUZZ_CFLAGS += $(NDPI_CFLAGS)
 
 # The user-space meter: compiled as the Makefile compiles it, instrumented.
 $(FUZZ_DIR)/obj/meter/umeter.o: user/meter/umeter.c | $(GEN_HDRS) $(FUZZ_DIR)/obj

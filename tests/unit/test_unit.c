@@ -8,12 +8,14 @@
 #include <time.h>
 #include <string.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #include "cli/cli.h"
 #include "export/file.h"
 #include "export/zmq.h"
 #include "record/batch.h"
 #include "record/format.h"
+#include "common/lazylib.h"
 #include "common/log.h"
 #include "collector/expiry.h"
 #include "record/record.h"
@@ -1045,6 +1047,28 @@ static void test_spool_rotation(void)
 	unlink(cursor);
 }
 
+/* Libraries loaded on first use (common/lazylib.h): a missing one is refused, named. */
+static void test_lazylib(void)
+{
+	TEST("lazylib: a library that is not installed: -ENOENT, every time")
+	{
+		struct lazylib missing = LAZYLIB_INIT("libnfxdp-missing.so.0", "nfxdp-missing");
+
+		log_set_level(LOG_QUIET);
+		ASSERT_EQ(lazylib_load(&missing, "a test"), -ENOENT, "refused");
+		ASSERT_EQ(lazylib_load(&missing, "a test"), -ENOENT, "still refused");
+		ASSERT_TRUE(!lazylib_loaded(&missing), "not loaded");
+		log_set_level(LOG_WARN);
+	}
+	TEST("lazylib: ZeroMQ loaded on the first call, then its functions answer")
+	{
+		ASSERT_TRUE(!lazylib_loaded(&lazy_mhd), "libmicrohttpd not loaded by anything here");
+		ASSERT_EQ(lazylib_load(&lazy_zmq, "a test"), 0, "loaded");
+		ASSERT_TRUE(lazylib_loaded(&lazy_zmq), "loaded");
+		ASSERT_TRUE(zmq_has("ipc") == 1, "zmq_has(ipc) through the forwarder");
+	}
+}
+
 /*
  * The fast paths against what they replace, on many records whose every
  * field takes edge values: format.c's rows against the printf formatter
@@ -1377,5 +1401,6 @@ int main(void)
 	test_poller_due();
 	test_export_file();
 	test_spool_rotation();
+	test_lazylib();
 	return test_summary();
 }

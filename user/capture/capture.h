@@ -56,10 +56,10 @@ void capture_close(struct capture *c);
 
 /*
  * At most how many frames of the capture opened in @c can be metered,
- * before reading any: counted in a classic pcap file of up to 64 MB;
- * otherwise from the file's size, as each takes a record header (16 bytes
- * in pcap, more in pcapng) and 28 captured bytes or more. @limit when the
- * size is not known (a FIFO, a pipe); stops at @limit.
+ * before reading any, from the file's size: each takes a record header (16
+ * bytes in pcap, more in pcapng) and 28 captured bytes or more (not counted:
+ * that read the file twice). @limit when the size is not known (a FIFO, a
+ * pipe); stops at @limit.
  */
 uint64_t capture_frames_bound(const struct capture *c, uint64_t limit);
 

@@ -12,6 +12,7 @@
 #include <mosquitto.h>
 
 #include "common/clock.h"
+#include "common/lazylib.h"
 #include "export/mqtt.h"
 #include "common/log.h"
 
@@ -337,6 +338,8 @@ int mqtt_exporter_open(struct mqtt_exporter *m, const char *url, const struct mq
 	int rc;
 
 	memset(m, 0, sizeof(*m));
+	if (lazylib_load(&lazy_mosquitto, "MQTT output"))
+		return -ENOENT;
 	if (!o) {
 		mqtt_opts_default(&def);
 		o = &def;

@@ -12,6 +12,7 @@
 #include <zmq.h>
 
 #include "common/clock.h"
+#include "common/lazylib.h"
 #include "common/log.h"
 #include "export/curve.h"
 #include "export/zmq.h"
@@ -119,6 +120,9 @@ static int zmq_exporter_open(struct zmq_exporter *zx, const struct zmq_opts *o)
 	int err;
 
 	memset(zx, 0, sizeof(*zx));
+	err = lazylib_load(&lazy_zmq, "ZeroMQ output");
+	if (err)
+		return err;
 	zx->compress = o->compress;
 	snprintf(zx->endpoint, sizeof(zx->endpoint), "%s", o->endpoint);
 	if (ipc_in_use(o->endpoint)) {

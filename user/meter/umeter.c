@@ -229,13 +229,21 @@ static long uhash_delete(struct uhash *h, const struct flow_key *k)
 	return 0;
 }
 
-/* Memory mapped as it is touched: a cache sized for a large capture costs what it holds. */
+/*
+ * Memory mapped as it is touched: a cache sized for a large capture costs
+ * what it holds. In huge pages where the kernel has them: flows are looked
+ * up in no order, and with small pages nearly every lookup of a large cache
+ * missed the TLB, and every 4 KiB touched first took a page fault.
+ */
 static void *lazy_alloc(size_t bytes)
 {
 	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
 		       MAP_NORESERVE, -1, 0);
 
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, bytes, MADV_HUGEPAGE); /* a hint: without it, small pages */
+	return p;
 }
 
 static int uhash_init(struct uhash *h, __u32 max, size_t value_size, bool lru)
@@ -463,10 +471,78 @@ void umeter_destroy(void)
 	dpi_done_len = 0;
 }
 
+/*
+ * The hash of the flow of the frame in @sl, found by meter_frame()'s own
+ * parsers on its outer headers; false when they find none (too short, not
+ * IP, a fragment...). Tunnels are not looked into: their frames are then
+ * only not fetched ahead.
+ */
+static bool slot_flow_hash(struct replay_slot *sl, __u32 *hash)
+{
+	struct cursor c = { .caplen = sl->f.caplen };
+	struct pkt p;
+	int proto;
+
+	if (c.caplen < MIN_FRAME_LEN)
+		return false;
+	c.len = c.caplen < read_window() ? c.caplen : read_window();
+	__builtin_memset(&p, 0, sizeof(p));
+	proto = parse_ethernet(&sl->frame, &c, &p);
+	if (proto < 0 || parse_network(&sl->frame, &c, &p, proto, sl->f.frame_len) < 0)
+		return false;
+	flow_key_order(&p);
+	*hash = flow_key_hash(&p.key);
+	return true;
+}
+
+/* Frames whose flows are fetched at once: a few times what the CPU can have in flight. */
+#define PREFETCH_GROUP 64
+/*
+ * Below this much of the cache in use, its lines stay in the CPU's caches:
+ * fetching ahead would parse every frame twice for nothing (3 to 5 % of a
+ * run over the reference captures' 2 K flows).
+ */
+#define PREFETCH_MIN_BYTES (4U << 20)
+
+/*
+ * Before a batch is metered, the cache lines its lookups will need, a
+ * group of frames at a time: the buckets, then the elements they lead to.
+ * The lookups of a cache larger than the CPU's caches then wait on memory
+ * together, not one after the other: uhash_find stalled on the bucket and
+ * on the element for a third of a run of 2 M frames over 50 K flows.
+ * (Fetching a group ahead while the one before is metered measured worse.)
+ * Only hints: nothing is written.
+ */
+static void prefetch_flows(uint32_t first, uint32_t count)
+{
+	__u32 hash[PREFETCH_GROUP];
+	bool have[PREFETCH_GROUP];
+	struct uhash *h = &um.flows;
+
+	if ((size_t)h->next_unused * h->stride < PREFETCH_MIN_BYTES)
+		return;
+	for (uint32_t i = 0; i < count; i += PREFETCH_GROUP) {
+		uint32_t n = count - i < PREFETCH_GROUP ? count - i : PREFETCH_GROUP;
+
+		for (uint32_t j = 0; j < n; j++) {
+			have[j] = slot_flow_hash(&um.slots[first + i + j], &hash[j]);
+			if (have[j])
+				__builtin_prefetch(&h->buckets[hash[j] & h->mask]);
+		}
+		for (uint32_t j = 0; j < n; j++) {
+			__u32 e = have[j] ? h->buckets[hash[j] & h->mask] : 0;
+
+			if (e)
+				__builtin_prefetch(elem_at(h, e - 1));
+		}
+	}
+}
+
 uint32_t umeter_run_replay(uint32_t first, uint32_t count)
 {
 	replay_first = first;
 	replay_count = count;
+	prefetch_flows(first, count);
 	nfx_replay(NULL);
 	return replay_done;
 }

@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 
 #include "common/clock.h"
+#include "common/lazylib.h"
 #include "meter/counters.h"
 #include "common/log.h"
 #include "ops/metrics.h"
@@ -617,6 +618,9 @@ int metrics_open(struct metrics_server *m, const char *addr_port)
 
 	memset(m, 0, sizeof(*m));
 	pthread_mutex_init(&m->lock, NULL);
+	err = lazylib_load(&lazy_mhd, "--metrics");
+	if (err)
+		return err;
 	err = resolve(addr_port, &ss, &sslen, m->addr, sizeof(m->addr));
 	if (err)
 		return err;
