@@ -234,7 +234,7 @@ echo "completes."
 echo
 echo "### The NFStream reference captures, concatenated"
 echo
-echo "$(du -m "$ref" | cut -f1) MB, $(frames "$ref") frames (Ethernet captures of \`shared/reference/nfstream/pcaps\`), best of $RUNS runs."
+echo "$(du -mL "$ref" | cut -f1) MB, $(frames "$ref") frames (Ethernet captures of \`shared/reference/nfstream/pcaps\`), best of $RUNS runs."
 echo
 table "$ref" "$RUNS" nfxdp nfxdp_dpi softflowd nfpcapd argus fprobe ndpi pmacctd tshark >"$D/ref.md"
 cat "$D/ref.md"
@@ -273,7 +273,7 @@ echo "compare their CPU time."
 echo
 echo "### A generated capture: $(frames "$mid") frames, 50000 flows"
 echo
-echo "\`nfxdp-gencap --packets 2000000 --flows 50000\`: $(du -m "$mid" | cut -f1) MB, made as the larger one"
+echo "\`nfxdp-gencap --packets 2000000 --flows 50000\`: $(du -mL "$mid" | cut -f1) MB, made as the larger one"
 echo "below; best of $RUNS runs. pmacctd and tshark are too slow for it within this"
 echo "benchmark's time budget (they run on a prefix of the larger capture below)."
 echo
@@ -281,7 +281,7 @@ table "$mid" "$RUNS" nfxdp nfxdp_dpi softflowd nfpcapd argus fprobe ndpi
 echo
 echo "### A generated capture: $(frames "$gen") frames, $GEN_FLOWS flows"
 echo
-echo "\`nfxdp-gencap --packets $GEN_PACKETS --flows $GEN_FLOWS\`: $(du -m "$gen" | cut -f1) MB; 70% TCP with"
+echo "\`nfxdp-gencap --packets $GEN_PACKETS --flows $GEN_FLOWS\`: $(du -mL "$gen" | cut -f1) MB; 70% TCP with"
 echo "handshakes and teardowns (at least 8 frames each, hence more frames than asked),"
 echo "UDP, ICMP, 20% IPv6, heavy-tailed flow sizes, 60 s of capture time. One run each."
 echo "ndpiReader, pmacctd and tshark are too slow for it within this benchmark's time"
@@ -302,7 +302,7 @@ fi
 echo
 echo "### The first $PREFIX_FRAMES frames of the generated capture"
 echo
-echo "$(du -m "$prefix" | cut -f1) MB, $(frames "$prefix") frames: the slow peers next to nfxdp and the others, one run each."
+echo "$(du -mL "$prefix" | cut -f1) MB, $(frames "$prefix") frames: the slow peers next to nfxdp and the others, one run each."
 echo "tshark is left out: at its reference-set rate (${TSHARK_RATE:-?} M frames/s, above) this file"
 echo "alone would take $(awk -v r="${TSHARK_RATE:-0}" -v n="$PREFIX_FRAMES" 'BEGIN { printf "%.0f", (r > 0 ? n / r / 1e6 : 0) }') s, and its conversation table slows further as conversations"
 echo "accumulate."
