@@ -305,12 +305,21 @@ static int entries(const struct inst *in, struct flow_key *keys, int max)
 	return n;
 }
 
+/*
+ * Empties the cache between inputs. The entries are deleted here, not closed
+ * by the meter, so the meter's count of them (flows_live, which admits new
+ * flows up to --max-flows) is set back to 0 too: otherwise it only grows, and
+ * after --max-flows inputs every new flow leaves as an overflow record.
+ */
 static void clear(struct inst *in)
 {
 	struct flow_key k;
+	__u32 zero = 0;
+	__u64 none = 0;
 
 	for (int i = 0; i < 10000 && !bpf_map_get_next_key(in->flows_fd, NULL, &k); i++)
 		bpf_map_delete_elem(in->flows_fd, &k);
+	bpf_map_update_elem(bpf_map__fd(in->h.m.skel->maps.flows_live), &zero, &none, BPF_ANY);
 	harness_drain(&in->h);
 	in->h.n_events = 0;
 }
