@@ -95,41 +95,83 @@ static void put_str(struct fmt_buf *b, const char *s)
 	put_mem(b, s, strlen(s));
 }
 
-/* Decimal digits, two at a time, backwards from the end of a 20-byte buffer. */
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+				    "25262728293031323334353637383940414243444546474849"
+				    "50515253545556575859606162636465666768697071727374"
+				    "75767778798081828384858687888990919293949596979899";
+
+/* How many decimal digits @v has (1 for 0). */
+static inline int digits_u64(uint64_t v)
+{
+	static const uint64_t pow10[20] = {
+		1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+		100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
+		10000000000000ULL, 100000000000000ULL, 1000000000000000ULL,
+		10000000000000000ULL, 100000000000000000ULL, 1000000000000000000ULL,
+		10000000000000000000ULL,
+	};
+	/* log10 from log2 (1233 / 4096 ~ log10(2)), then one correction. */
+	int t = (64 - __builtin_clzll(v | 1)) * 1233 >> 12;
+
+	return t + ((v | 1) >= pow10[t]);
+}
+
+/*
+ * @v in decimal at @o, which has room for 20 bytes; returns the end. The
+ * digits go straight to their place, two at a time from the last: built
+ * apart and copied, a 16-byte load of bytes just stored in pairs stalls
+ * (no store forwarding), which cost more than the digits themselves.
+ * Eight digits at a time in 32 bits when the number is long (the ns
+ * timestamps have 19).
+ */
+static inline char *w_u64(char *o, uint64_t v)
+{
+	char *e = o + digits_u64(v), *d = e;
+	uint32_t w;
+
+	while (v >= 100000000) {
+		uint32_t lo = v % 100000000, a = lo / 10000, c = lo % 10000;
+
+		v /= 100000000;
+		d -= 8;
+		memcpy(d, digit_pairs + a / 100 * 2, 2);
+		memcpy(d + 2, digit_pairs + a % 100 * 2, 2);
+		memcpy(d + 4, digit_pairs + c / 100 * 2, 2);
+		memcpy(d + 6, digit_pairs + c % 100 * 2, 2);
+	}
+	w = v;
+	while (w >= 100) {
+		d -= 2;
+		memcpy(d, digit_pairs + w % 100 * 2, 2);
+		w /= 100;
+	}
+	if (w >= 10)
+		memcpy(d - 2, digit_pairs + w * 2, 2);
+	else
+		d[-1] = '0' + w;
+	return e;
+}
+
+/* @v at @o, room for 21 bytes; returns the end. */
+static inline char *w_i64(char *o, int64_t v)
+{
+	if (v < 0) {
+		*o++ = '-';
+		return w_u64(o, -(uint64_t)v);
+	}
+	return w_u64(o, v);
+}
+
 static void put_u64(struct fmt_buf *b, uint64_t v)
 {
-	static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
-				       "25262728293031323334353637383940414243444546474849"
-				       "50515253545556575859606162636465666768697071727374"
-				       "75767778798081828384858687888990919293949596979899";
-	char t[40], *e = t + 20, *d = e;
-
-	while (v >= 100) {
-		d -= 2;
-		memcpy(d, pairs + v % 100 * 2, 2);
-		v /= 100;
-	}
-	if (v >= 10) {
-		d -= 2;
-		memcpy(d, pairs + v * 2, 2);
-	} else {
-		*--d = '0' + v;
-	}
-	/* 20 bytes whatever the length: a copy of constant size, no call. */
-	if (buf_room(b, 20)) {
-		memcpy(b->p + b->len, d, 20);
-		b->len += e - d;
-	}
+	if (buf_room(b, 20))
+		b->len = w_u64(b->p + b->len, v) - b->p;
 }
 
 static void put_i64(struct fmt_buf *b, int64_t v)
 {
-	if (v < 0) {
-		put_char(b, '-');
-		put_u64(b, -(uint64_t)v);
-	} else {
-		put_u64(b, v);
-	}
+	if (buf_room(b, 21))
+		b->len = w_i64(b->p + b->len, v) - b->p;
 }
 
 /* Shortest text that reads back as the same double: %.15g, else %.17g. */
@@ -430,27 +472,216 @@ static void row_write(FILE *out)
 	row.oom = false;
 }
 
+/* How the row loops write a field of Flow, decided once per field. */
+enum field_kind {
+	FK_OTHER, /* put_value(), the descriptor's way */
+	FK_U32,
+	FK_I32,
+	FK_U64,
+	FK_I64,
+	FK_BOOL,
+	FK_DOUBLE,
+	FK_STRING,
+	FK_LIST_I32, /* repeated int32, sint32 */
+	FK_LIST_I64, /* repeated int64, sint64 */
+};
+
+/* A JSON key's slot: the longest ,"name": of Flow is 35 bytes. */
+#define KEY_SLOT 48
+/* What a field of a fixed kind may take: its key's slot and a number. */
+#define FIELD_ROOM (KEY_SLOT + 24)
+
+/*
+ * Each field of Flow, made once: its kind, where it is in the message, and
+ * its ,"name": in a slot that is copied whole (a copy of constant size is
+ * a few moves, no call; what lands past the key is overwritten by the
+ * value).
+ */
+struct field_info {
+	char key[KEY_SLOT];
+	uint8_t key_len; /* 0: no slot (a name too long), see json_key_slow() */
+	uint8_t kind;
+	uint32_t offset, quantifier_offset;
+};
+
+static struct field_info field_infos[FORMAT_MAX_FIELDS];
+static pthread_once_t field_infos_once = PTHREAD_ONCE_INIT;
+
+static enum field_kind kind_of(const ProtobufCFieldDescriptor *fd)
+{
+	bool list = fd->label == PROTOBUF_C_LABEL_REPEATED;
+
+	switch (fd->type) {
+	case PROTOBUF_C_TYPE_UINT32:
+		return list ? FK_OTHER : FK_U32;
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+		return list ? FK_LIST_I32 : FK_I32;
+	case PROTOBUF_C_TYPE_UINT64:
+		return list ? FK_OTHER : FK_U64;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+		return list ? FK_LIST_I64 : FK_I64;
+	case PROTOBUF_C_TYPE_BOOL:
+		return list ? FK_OTHER : FK_BOOL;
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return list ? FK_OTHER : FK_DOUBLE;
+	case PROTOBUF_C_TYPE_STRING:
+		return list ? FK_OTHER : FK_STRING;
+	default:
+		return FK_OTHER;
+	}
+}
+
+static void field_infos_make(void)
+{
+	const ProtobufCMessageDescriptor *d = &nfxdp__flow__descriptor;
+
+	for (unsigned i = 0; i < d->n_fields && i < FORMAT_MAX_FIELDS; i++) {
+		const ProtobufCFieldDescriptor *fd = &d->fields[i];
+		struct field_info *fi = &field_infos[i];
+		int n = snprintf(fi->key, sizeof(fi->key), ",\"%s\":", fd->name);
+
+		fi->key_len = n > 0 && n < KEY_SLOT ? n : 0;
+		fi->kind = kind_of(fd);
+		fi->offset = fd->offset;
+		fi->quantifier_offset = fd->quantifier_offset;
+	}
+}
+
+/* What the row loops know of @fd, NULL when it is not a field of Flow. */
+static inline const struct field_info *field_info_of(const ProtobufCFieldDescriptor *fd)
+{
+	uintptr_t at = (uintptr_t)fd - (uintptr_t)nfxdp__flow__descriptor.fields;
+	size_t i = at / sizeof(*fd);
+
+	if (at % sizeof(*fd) || i >= nfxdp__flow__descriptor.n_fields || i >= FORMAT_MAX_FIELDS)
+		return NULL;
+	return &field_infos[i];
+}
+
+/*
+ * A number or a bool of @fi at @o (room for FIELD_ROOM bytes); returns the
+ * end, or NULL when the field is of another kind.
+ */
+static inline char *w_fixed(char *o, const struct field_info *fi, const char *msg)
+{
+	const char *p = msg + fi->offset;
+
+	switch (fi->kind) {
+	case FK_U32:
+		return w_u64(o, *(const uint32_t *)p);
+	case FK_I32:
+		return w_i64(o, *(const int32_t *)p);
+	case FK_U64:
+		return w_u64(o, *(const uint64_t *)p);
+	case FK_I64:
+		return w_i64(o, *(const int64_t *)p);
+	case FK_BOOL:
+		if (*(const protobuf_c_boolean *)p) {
+			memcpy(o, "true", 4);
+			return o + 4;
+		}
+		memcpy(o, "false", 5);
+		return o + 5;
+	default:
+		return NULL;
+	}
+}
+
+/* A list of integers as "[a, b, c]" (NFStream's CSV) or "[a,b,c]" (JSON). */
+static void put_list(struct fmt_buf *b, const struct field_info *fi, const char *msg, bool spaces)
+{
+	size_t n = *(const size_t *)(msg + fi->quantifier_offset);
+	const char *arr = *(char *const *)(msg + fi->offset);
+	char *o;
+
+	/* Each number and its separator at most 23 bytes: one check for the list. */
+	if (n > (SIZE_MAX - 2) / 23 || !buf_room(b, n * 23 + 2))
+		return;
+	o = b->p + b->len;
+	*o++ = '[';
+	for (size_t i = 0; i < n; i++) {
+		if (i) {
+			*o++ = ',';
+			if (spaces)
+				*o++ = ' ';
+		}
+		if (fi->kind == FK_LIST_I32)
+			o = w_i64(o, ((const int32_t *)arr)[i]);
+		else
+			o = w_i64(o, ((const int64_t *)arr)[i]);
+	}
+	*o++ = ']';
+	b->len = o - b->p;
+}
+
+/* A CSV cell of a field that is not a number or a bool. */
+static void csv_value(struct fmt_buf *b, const ProtobufCFieldDescriptor *fd,
+		      const struct field_info *fi, const char *msg)
+{
+	size_t at;
+
+	switch (fi ? fi->kind : FK_OTHER) {
+	case FK_STRING: {
+		const char *s = *(char *const *)(msg + fi->offset);
+
+		s = s ? s : "";
+		csv_cell(b, s, strlen(s));
+		return;
+	}
+	case FK_DOUBLE:
+		put_double(b, *(const double *)(msg + fi->offset));
+		return;
+	case FK_LIST_I32:
+	case FK_LIST_I64:
+		/* Two numbers or more hold ", ": quoted, as csv_quote_from() does. */
+		if (*(const size_t *)(msg + fi->quantifier_offset) < 2) {
+			put_list(b, fi, msg, true);
+		} else {
+			put_char(b, '"');
+			put_list(b, fi, msg, true);
+			put_char(b, '"');
+		}
+		return;
+	default:
+		break;
+	}
+	if (fd->type == PROTOBUF_C_TYPE_STRING && fd->label != PROTOBUF_C_LABEL_REPEATED) {
+		const char *s = *(char *const *)(msg + fd->offset);
+
+		s = s ? s : "";
+		csv_cell(b, s, strlen(s));
+		return;
+	}
+	at = b->len;
+	put_value(b, fd, msg, true);
+	if (fd->label == PROTOBUF_C_LABEL_REPEATED)
+		csv_quote_from(b, at);
+}
+
 void format_csv_row(FILE *out, const struct format_columns *cols, const Nfxdp__Flow *f)
 {
+	const char *msg = (const char *)f;
+	struct fmt_buf *b = &row;
+
+	pthread_once(&field_infos_once, field_infos_make);
 	for (int i = 0; i < cols->n; i++) {
 		const ProtobufCFieldDescriptor *fd = cols->f[i];
-		size_t at;
+		const struct field_info *fi = field_info_of(fd);
+		char *o, *e;
 
+		if (!buf_room(b, FIELD_ROOM))
+			break; /* out of memory: the row is not written */
+		o = b->p + b->len;
 		if (i)
-			put_char(&row, ',');
-		if (fd->type == PROTOBUF_C_TYPE_STRING && fd->label != PROTOBUF_C_LABEL_REPEATED) {
-			const char *s = *(char *const *)((const char *)f + fd->offset);
-
-			s = s ? s : "";
-			csv_cell(&row, s, strlen(s));
-			continue;
-		}
-		at = row.len;
-		put_value(&row, fd, f, true);
-		if (fd->label == PROTOBUF_C_LABEL_REPEATED)
-			csv_quote_from(&row, at);
+			*o++ = ',';
+		e = fi ? w_fixed(o, fi, msg) : NULL;
+		b->len = (e ? e : o) - b->p;
+		if (!e)
+			csv_value(b, fd, fi, msg);
 	}
-	put_char(&row, '\n');
+	put_char(b, '\n');
 	row_write(out);
 }
 
@@ -460,12 +691,16 @@ static void json_string(struct fmt_buf *b, const char *s)
 	static const char hex[] = "0123456789abcdef";
 	size_t n = s ? strlen(s) : 0;
 
-	put_char(b, '"');
-	if (plain_ascii(s, n, '"', '"')) {
-		put_mem(b, s, n);
-		put_char(b, '"');
+	if (plain_ascii(s, n, '"', '"') && buf_room(b, n + 2)) {
+		char *o = b->p + b->len;
+
+		o[0] = '"';
+		memcpy(o + 1, s, n);
+		o[n + 1] = '"';
+		b->len += n + 2;
 		return;
 	}
+	put_char(b, '"');
 	for (; s && *s; s++) {
 		unsigned char c = *s;
 		int k;
@@ -501,59 +736,79 @@ static bool json_nonfinite(const ProtobufCFieldDescriptor *fd, const void *p)
 	return false;
 }
 
-/* Each field's ,"name": made once: one copy a field instead of four. */
-static struct {
-	char *text;
-	size_t len;
-} json_keys[FORMAT_MAX_FIELDS];
-static pthread_once_t json_keys_once = PTHREAD_ONCE_INIT;
-
-static void json_keys_make(void)
+/* A JSON value of a field that is not a number or a bool. */
+static void json_value(struct fmt_buf *b, const ProtobufCFieldDescriptor *fd,
+		       const struct field_info *fi, const char *msg)
 {
-	const ProtobufCMessageDescriptor *d = &nfxdp__flow__descriptor;
+	switch (fi ? fi->kind : FK_OTHER) {
+	case FK_STRING:
+		json_string(b, *(char *const *)(msg + fi->offset));
+		return;
+	case FK_DOUBLE: {
+		double v = *(const double *)(msg + fi->offset);
 
-	for (unsigned i = 0; i < d->n_fields && i < FORMAT_MAX_FIELDS; i++) {
-		size_t n = strlen(d->fields[i].name) + 4;
-
-		json_keys[i].text = malloc(n + 1);
-		if (json_keys[i].text)
-			json_keys[i].len = snprintf(json_keys[i].text, n + 1, ",\"%s\":",
-						    d->fields[i].name);
-	}
-}
-
-/* ,"name": of @fd, a field of Flow (the first one without its comma). */
-static void put_json_key(struct fmt_buf *b, const ProtobufCFieldDescriptor *fd, bool first)
-{
-	size_t i = fd - nfxdp__flow__descriptor.fields;
-
-	if (i < FORMAT_MAX_FIELDS && json_keys[i].text) {
-		put_mem(b, json_keys[i].text + first, json_keys[i].len - first);
+		if (isfinite(v))
+			put_double(b, v);
+		else
+			put_mem(b, "null", 4);
 		return;
 	}
-	if (!first)
-		put_char(b, ',');
-	put_char(b, '"');
-	put_str(b, fd->name);
-	put_mem(b, "\":", 2);
+	case FK_LIST_I32:
+	case FK_LIST_I64:
+		put_list(b, fi, msg, false);
+		return;
+	default:
+		break;
+	}
+	if (fd->type == PROTOBUF_C_TYPE_STRING && fd->label != PROTOBUF_C_LABEL_REPEATED)
+		json_string(b, *(char *const *)(msg + fd->offset));
+	else if (json_nonfinite(fd, msg + fd->offset))
+		put_mem(b, "null", 4);
+	else
+		put_value(b, fd, msg, false);
 }
 
 void format_json(FILE *out, const struct format_columns *cols, const Nfxdp__Flow *f)
 {
-	pthread_once(&json_keys_once, json_keys_make);
-	put_char(&row, '{');
+	const char *msg = (const char *)f;
+	struct fmt_buf *b = &row;
+	size_t start = b->len;
+
+	pthread_once(&field_infos_once, field_infos_make);
+	/* Every key goes with its comma; the first comma becomes the {. */
+	if (!cols->n)
+		put_char(b, '{');
 	for (int i = 0; i < cols->n; i++) {
 		const ProtobufCFieldDescriptor *fd = cols->f[i];
+		const struct field_info *fi = field_info_of(fd);
+		char *o, *e;
 
-		put_json_key(&row, fd, i == 0);
-		if (fd->type == PROTOBUF_C_TYPE_STRING && fd->label != PROTOBUF_C_LABEL_REPEATED)
-			json_string(&row, *(char *const *)((const char *)f + fd->offset));
-		else if (json_nonfinite(fd, (const char *)f + fd->offset))
-			put_mem(&row, "null", 4);
-		else
-			put_value(&row, fd, f, false);
+		if (!buf_room(b, FIELD_ROOM))
+			break; /* out of memory: the row is not written */
+		o = b->p + b->len;
+		if (fi && fi->key_len) {
+			memcpy(o, fi->key, KEY_SLOT);
+			o += fi->key_len;
+		} else {
+			size_t n = strlen(fd->name);
+
+			/* A long name: its own check, its own copy. */
+			b->len = o - b->p;
+			put_mem(b, ",\"", 2);
+			put_mem(b, fd->name, n);
+			put_mem(b, "\":", 2);
+			if (!buf_room(b, FIELD_ROOM))
+				break;
+			o = b->p + b->len;
+		}
+		e = fi ? w_fixed(o, fi, msg) : NULL;
+		b->len = (e ? e : o) - b->p;
+		if (!e)
+			json_value(b, fd, fi, msg);
 	}
-	put_mem(&row, "}\n", 2);
+	if (cols->n && !b->oom)
+		b->p[start] = '{';
+	put_mem(b, "}\n", 2);
 	row_write(out);
 }
 
