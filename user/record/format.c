@@ -100,56 +100,53 @@ static const char digit_pairs[201] = "000102030405060708091011121314151617181920
 				    "50515253545556575859606162636465666768697071727374"
 				    "75767778798081828384858687888990919293949596979899";
 
-/* How many decimal digits @v has (1 for 0). */
-static inline int digits_u64(uint64_t v)
+/* @v (< 10^8) in exactly @n digits at @o, two at a time from the last; returns the end. */
+static inline __attribute__((always_inline)) char *w_digits(char *o, uint32_t v, int n)
 {
-	static const uint64_t pow10[20] = {
-		1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
-		100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
-		10000000000000ULL, 100000000000000ULL, 1000000000000000ULL,
-		10000000000000000ULL, 100000000000000000ULL, 1000000000000000000ULL,
-		10000000000000000000ULL,
-	};
-	/* log10 from log2 (1233 / 4096 ~ log10(2)), then one correction. */
-	int t = (64 - __builtin_clzll(v | 1)) * 1233 >> 12;
+	char *e = o + n, *d = e;
 
-	return t + ((v | 1) >= pow10[t]);
+	for (; n >= 2; n -= 2) {
+		d -= 2;
+		memcpy(d, digit_pairs + v % 100 * 2, 2);
+		v /= 100;
+	}
+	if (n)
+		d[-1] = '0' + v;
+	return e;
 }
 
 /*
- * @v in decimal at @o, which has room for 20 bytes; returns the end. The
- * digits go straight to their place, two at a time from the last: built
- * apart and copied, a 16-byte load of bytes just stored in pairs stalls
- * (no store forwarding), which cost more than the digits themselves.
- * Eight digits at a time in 32 bits when the number is long (the ns
- * timestamps have 19).
+ * @v (< 10^8) in decimal at @o; returns the end. A branch for each length,
+ * each with its own constant: where the next field starts is then known as
+ * soon as the branches are predicted (a column's values keep their length
+ * from row to row), not after a chain of a count of digits, a table and the
+ * digits. Built apart and copied, digits stored in pairs and read back 16
+ * bytes at a time also stall (no store forwarding): they go to their place.
  */
+static inline __attribute__((always_inline)) char *w_u27(char *o, uint32_t v)
+{
+	if (v < 100)
+		return v < 10 ? w_digits(o, v, 1) : w_digits(o, v, 2);
+	if (v < 10000)
+		return v < 1000 ? w_digits(o, v, 3) : w_digits(o, v, 4);
+	if (v < 1000000)
+		return v < 100000 ? w_digits(o, v, 5) : w_digits(o, v, 6);
+	return v < 10000000 ? w_digits(o, v, 7) : w_digits(o, v, 8);
+}
+
+/* @v in decimal at @o, which has room for 20 bytes; returns the end. Eight digits at a time. */
 static inline char *w_u64(char *o, uint64_t v)
 {
-	char *e = o + digits_u64(v), *d = e;
-	uint32_t w;
-
-	while (v >= 100000000) {
-		uint32_t lo = v % 100000000, a = lo / 10000, c = lo % 10000;
-
-		v /= 100000000;
-		d -= 8;
-		memcpy(d, digit_pairs + a / 100 * 2, 2);
-		memcpy(d + 2, digit_pairs + a % 100 * 2, 2);
-		memcpy(d + 4, digit_pairs + c / 100 * 2, 2);
-		memcpy(d + 6, digit_pairs + c % 100 * 2, 2);
+	if (v < 100000000)
+		return w_u27(o, v);
+	if (v < 10000000000000000ULL) {
+		o = w_u27(o, v / 100000000);
+		return w_digits(o, v % 100000000, 8);
 	}
-	w = v;
-	while (w >= 100) {
-		d -= 2;
-		memcpy(d, digit_pairs + w % 100 * 2, 2);
-		w /= 100;
-	}
-	if (w >= 10)
-		memcpy(d - 2, digit_pairs + w * 2, 2);
-	else
-		d[-1] = '0' + w;
-	return e;
+	o = w_u27(o, v / 10000000000000000ULL); /* 1 to 1844 */
+	v %= 10000000000000000ULL;
+	o = w_digits(o, v / 100000000, 8);
+	return w_digits(o, v % 100000000, 8);
 }
 
 /* @v at @o, room for 21 bytes; returns the end. */
@@ -488,8 +485,10 @@ enum field_kind {
 
 /* A JSON key's slot: the longest ,"name": of Flow is 35 bytes. */
 #define KEY_SLOT 48
-/* What a field of a fixed kind may take: its key's slot and a number. */
-#define FIELD_ROOM (KEY_SLOT + 24)
+/* A string this long or longer takes the way that measures it first. */
+#define SHORT_STR 64
+/* What the row loops' own writing of a field may take: a key, a short string and its quotes. */
+#define FIELD_ROOM (KEY_SLOT + SHORT_STR + 2)
 
 /*
  * Each field of Flow, made once: its kind, where it is in the message, and
@@ -589,6 +588,27 @@ static inline char *w_fixed(char *o, const struct field_info *fi, const char *ms
 	}
 }
 
+/*
+ * String @s copied at @o (room for SHORT_STR bytes) when it is short and
+ * plain ASCII without \\, @stop1 or @stop2, with nothing to escape or
+ * quote: its length, else -1 (what was copied lies past the row's end, to
+ * be overwritten). One pass, instead of strlen(), a check and a copy: the
+ * addresses and interface names of a row are short.
+ */
+static inline int w_plain_short(char *o, const char *s, char stop1, char stop2)
+{
+	for (int i = 0; i < SHORT_STR; i++) {
+		unsigned char c = s[i];
+
+		if (!c)
+			return i;
+		if (c < 0x20 || c > 0x7e || c == '\\' || c == stop1 || c == stop2)
+			return -1;
+		o[i] = c;
+	}
+	return -1;
+}
+
 /* A list of integers as "[a, b, c]" (NFStream's CSV) or "[a,b,c]" (JSON). */
 static void put_list(struct fmt_buf *b, const struct field_info *fi, const char *msg, bool spaces)
 {
@@ -664,23 +684,47 @@ void format_csv_row(FILE *out, const struct format_columns *cols, const Nfxdp__F
 {
 	const char *msg = (const char *)f;
 	struct fmt_buf *b = &row;
+	char *o = NULL, *lim = NULL;
 
 	pthread_once(&field_infos_once, field_infos_make);
+	/* A local cursor, as in format_json(). */
 	for (int i = 0; i < cols->n; i++) {
 		const ProtobufCFieldDescriptor *fd = cols->f[i];
 		const struct field_info *fi = field_info_of(fd);
-		char *o, *e;
+		char *e;
 
-		if (!buf_room(b, FIELD_ROOM))
-			break; /* out of memory: the row is not written */
-		o = b->p + b->len;
+		if (lim - o < FIELD_ROOM) {
+			if (o)
+				b->len = o - b->p;
+			o = NULL;
+			if (!buf_room(b, FIELD_ROOM))
+				break; /* out of memory: the row is not written */
+			o = b->p + b->len;
+			lim = b->p + b->cap;
+		}
 		if (i)
 			*o++ = ',';
 		e = fi ? w_fixed(o, fi, msg) : NULL;
-		b->len = (e ? e : o) - b->p;
-		if (!e)
-			csv_value(b, fd, fi, msg);
+		if (e) {
+			o = e;
+			continue;
+		}
+		if (fi && fi->kind == FK_STRING) {
+			const char *str = *(char *const *)(msg + fi->offset);
+			int n = w_plain_short(o, str ? str : "", ',', '"');
+
+			if (n >= 0) {
+				o += n;
+				continue;
+			}
+		}
+		b->len = o - b->p;
+		csv_value(b, fd, fi, msg);
+		o = b->p + b->len;
+		lim = b->p + b->cap;
 	}
+	if (o)
+		b->len = o - b->p;
 	put_char(b, '\n');
 	row_write(out);
 }
@@ -773,39 +817,67 @@ void format_json(FILE *out, const struct format_columns *cols, const Nfxdp__Flow
 	const char *msg = (const char *)f;
 	struct fmt_buf *b = &row;
 	size_t start = b->len;
+	char *o = NULL, *lim = NULL;
 
 	pthread_once(&field_infos_once, field_infos_make);
 	/* Every key goes with its comma; the first comma becomes the {. */
 	if (!cols->n)
 		put_char(b, '{');
+	/*
+	 * The cursor @o is a local, b->len set from it only around calls: the
+	 * bytes stored through it could alias b (char), which made the
+	 * compiler reload b->p and b->len after every field.
+	 */
 	for (int i = 0; i < cols->n; i++) {
 		const ProtobufCFieldDescriptor *fd = cols->f[i];
 		const struct field_info *fi = field_info_of(fd);
-		char *o, *e;
+		char *e;
 
-		if (!buf_room(b, FIELD_ROOM))
-			break; /* out of memory: the row is not written */
-		o = b->p + b->len;
+		if (lim - o < FIELD_ROOM) {
+			if (o)
+				b->len = o - b->p;
+			o = NULL;
+			if (!buf_room(b, FIELD_ROOM))
+				break; /* out of memory: the row is not written */
+			o = b->p + b->len;
+			lim = b->p + b->cap;
+		}
 		if (fi && fi->key_len) {
 			memcpy(o, fi->key, KEY_SLOT);
 			o += fi->key_len;
 		} else {
-			size_t n = strlen(fd->name);
-
-			/* A long name: its own check, its own copy. */
+			/* A long name: its own checks, its own copies. */
 			b->len = o - b->p;
+			o = lim = NULL;
 			put_mem(b, ",\"", 2);
-			put_mem(b, fd->name, n);
+			put_str(b, fd->name);
 			put_mem(b, "\":", 2);
-			if (!buf_room(b, FIELD_ROOM))
-				break;
-			o = b->p + b->len;
+			json_value(b, fd, fi, msg);
+			continue;
 		}
 		e = fi ? w_fixed(o, fi, msg) : NULL;
-		b->len = (e ? e : o) - b->p;
-		if (!e)
-			json_value(b, fd, fi, msg);
+		if (e) {
+			o = e;
+			continue;
+		}
+		if (fi && fi->kind == FK_STRING) {
+			const char *str = *(char *const *)(msg + fi->offset);
+			int n = w_plain_short(o + 1, str ? str : "", '"', '"');
+
+			if (n >= 0) {
+				o[0] = '"';
+				o[n + 1] = '"';
+				o += n + 2;
+				continue;
+			}
+		}
+		b->len = o - b->p;
+		json_value(b, fd, fi, msg);
+		o = b->p + b->len;
+		lim = b->p + b->cap;
 	}
+	if (o)
+		b->len = o - b->p;
 	if (cols->n && !b->oom)
 		b->p[start] = '{';
 	put_mem(b, "}\n", 2);
