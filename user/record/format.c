@@ -498,9 +498,10 @@ enum field_kind {
  */
 struct field_info {
 	char key[KEY_SLOT];
-	uint8_t key_len; /* 0: no slot (a name too long), see json_key_slow() */
+	uint8_t key_len; /* 0: no slot (a name too long): the key is put apart */
 	uint8_t kind;
 	uint32_t offset, quantifier_offset;
+	const ProtobufCFieldDescriptor *fd;
 };
 
 static struct field_info field_infos[FORMAT_MAX_FIELDS];
@@ -545,6 +546,7 @@ static void field_infos_make(void)
 		fi->kind = kind_of(fd);
 		fi->offset = fd->offset;
 		fi->quantifier_offset = fd->quantifier_offset;
+		fi->fd = fd;
 	}
 }
 
@@ -557,6 +559,45 @@ static inline const struct field_info *field_info_of(const ProtobufCFieldDescrip
 	if (at % sizeof(*fd) || i >= nfxdp__flow__descriptor.n_fields || i >= FORMAT_MAX_FIELDS)
 		return NULL;
 	return &field_infos[i];
+}
+
+/*
+ * The field infos of the columns printed last, in their order: a row then
+ * reads them in sequence instead of finding each from its descriptor.
+ * Checked field by field against the columns (their descriptor), so
+ * columns changed in place are still printed right.
+ */
+static __thread struct {
+	const struct format_columns *cols;
+	int n;
+	const struct field_info *fi[FORMAT_MAX_FIELDS];
+} row_prog;
+
+/* Stands for a column that is not a field of Flow: matches no descriptor. */
+static const struct field_info no_info;
+
+static const struct field_info *const *row_prog_for(const struct format_columns *cols)
+{
+	if (row_prog.cols != cols || row_prog.n != cols->n) {
+		for (int i = 0; i < cols->n && i < FORMAT_MAX_FIELDS; i++) {
+			const struct field_info *fi = field_info_of(cols->f[i]);
+
+			row_prog.fi[i] = fi ? fi : &no_info;
+		}
+		row_prog.cols = cols;
+		row_prog.n = cols->n;
+	}
+	return row_prog.fi;
+}
+
+/* Column @i's field info (NULL: not a field of Flow), from @prog when it is still right. */
+static inline const struct field_info *row_prog_at(const struct field_info *const *prog, int i,
+						   const ProtobufCFieldDescriptor *fd)
+{
+	if (prog[i]->fd == fd)
+		return prog[i];
+	row_prog.cols = NULL; /* made again for the next row */
+	return field_info_of(fd);
 }
 
 /*
@@ -686,11 +727,15 @@ void format_csv_row(FILE *out, const struct format_columns *cols, const Nfxdp__F
 	struct fmt_buf *b = &row;
 	char *o = NULL, *lim = NULL;
 
+	const struct field_info *const *prog;
+	int ncols = cols->n;
+
 	pthread_once(&field_infos_once, field_infos_make);
+	prog = row_prog_for(cols);
 	/* A local cursor, as in format_json(). */
-	for (int i = 0; i < cols->n; i++) {
+	for (int i = 0; i < ncols; i++) {
 		const ProtobufCFieldDescriptor *fd = cols->f[i];
-		const struct field_info *fi = field_info_of(fd);
+		const struct field_info *fi = row_prog_at(prog, i, fd);
 		char *e;
 
 		if (lim - o < FIELD_ROOM) {
@@ -819,7 +864,11 @@ void format_json(FILE *out, const struct format_columns *cols, const Nfxdp__Flow
 	size_t start = b->len;
 	char *o = NULL, *lim = NULL;
 
+	const struct field_info *const *prog;
+	int ncols = cols->n;
+
 	pthread_once(&field_infos_once, field_infos_make);
+	prog = row_prog_for(cols);
 	/* Every key goes with its comma; the first comma becomes the {. */
 	if (!cols->n)
 		put_char(b, '{');
@@ -828,9 +877,9 @@ void format_json(FILE *out, const struct format_columns *cols, const Nfxdp__Flow
 	 * bytes stored through it could alias b (char), which made the
 	 * compiler reload b->p and b->len after every field.
 	 */
-	for (int i = 0; i < cols->n; i++) {
+	for (int i = 0; i < ncols; i++) {
 		const ProtobufCFieldDescriptor *fd = cols->f[i];
-		const struct field_info *fi = field_info_of(fd);
+		const struct field_info *fi = row_prog_at(prog, i, fd);
 		char *e;
 
 		if (lim - o < FIELD_ROOM) {
