@@ -1119,7 +1119,7 @@ static double edge_double(void)
 	uint64_t r = rnd(), bits;
 	double d;
 
-	switch (r % 4) {
+	switch (r % 5) {
 	case 0:
 		return PICK(v);
 	case 1:
@@ -1128,6 +1128,9 @@ static double edge_double(void)
 		bits = rnd();
 		memcpy(&d, &bits, sizeof(d));
 		return d;
+	case 3:
+		/* Binary fractions: their decimals end in 5, some exactly half way at 15 or 17 digits. */
+		return ldexp((double)(rnd() % (1ULL << (1 + rnd() % 53))), -(int)(rnd() % 70));
 	default:
 		return (double)(rnd() % 100000000) / (1 + rnd() % 997);
 	}

@@ -228,6 +228,158 @@ static void put_double_printf(struct fmt_buf *b, double v)
 	put_str(b, t);
 }
 
+static const uint64_t pow10_u64[20] = {
+	1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+	100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
+	10000000000000ULL, 100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+	100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL,
+};
+
+/* 10^k, k <= 38. */
+static inline unsigned __int128 pow10_128(int k)
+{
+	if (k < 20)
+		return pow10_u64[k];
+	return (unsigned __int128)pow10_u64[19] * pow10_u64[k - 19];
+}
+
+/*
+ * m * 2^e * 10^k rounded to the nearest integer, ties to even, as printf
+ * rounds: exact, for 0 < -e < 128 and m * 10^k < 2^128.
+ */
+static unsigned __int128 scaled_round(uint64_t m, int e, int k)
+{
+	unsigned __int128 x = (unsigned __int128)m * pow10_128(k), q, r, half;
+	int s = -e;
+
+	q = x >> s;
+	r = x - (q << s);
+	half = (unsigned __int128)1 << (s - 1);
+	if (r > half || (r == half && (q & 1)))
+		q++;
+	return q;
+}
+
+/*
+ * The @prec significant digits printf's %.{prec}g rounds m * 2^e to (in
+ * *@d, exactly @prec digits) and its decimal exponent (*@x, the one %g
+ * chooses its notation by); false when that is not within what the
+ * arithmetic here does exactly (then printf).
+ */
+static bool g_digits(uint64_t m, int e, int prec, uint64_t *d, int *x)
+{
+	/* floor(log10(2^(e + 52))): the exponent, or one less. */
+	int x10 = (e + 52) * 78913 >> 18;
+
+	for (int tries = 0; tries < 3; tries++) {
+		int k = prec - 1 - x10;
+		unsigned __int128 q;
+
+		/* m * 10^k < 2^53 * 10^21 < 2^123. */
+		if (k < 0 || k > 21)
+			return false;
+		q = scaled_round(m, e, k);
+		if (q >= pow10_u64[prec]) {
+			x10++;
+		} else if (q < pow10_u64[prec - 1]) {
+			x10--;
+		} else {
+			*d = q;
+			*x = x10;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Whether d * 10^-k (d < 2^50) reads back (strtod: nearest, ties to even)
+ * as m * 2^e (e < 0, -e <= 74), m of 53 bits: whether it lies within half
+ * a unit of m either side, the edges included when m is even. All scaled
+ * by 2^(2 - e) * 10^k to stay integers (the half unit below a power of two
+ * is half the one above).
+ */
+static bool reads_back(uint64_t d, int k, uint64_t m, int e, bool low_gap)
+{
+	unsigned __int128 a = (unsigned __int128)d << (2 - e);
+	unsigned __int128 b = (unsigned __int128)m * 4 * pow10_128(k);
+	unsigned __int128 up = 2 * pow10_128(k), down = low_gap ? pow10_128(k) : up;
+	bool even = !(m & 1);
+
+	if (a >= b)
+		return a - b < up || (a - b == up && even);
+	return b - a < down || (b - a == down && even);
+}
+
+/*
+ * %g's fixed notation of the @prec digits @d with exponent @x (-4 <= x <
+ * prec) at @o: the fraction's trailing zeros dropped, and its point when
+ * none is left. Returns the end.
+ */
+static char *w_g_fixed(char *o, uint64_t d, int prec, int x)
+{
+	char t[24];
+	int n = prec, frac;
+
+	for (int i = prec - 1; i >= 0; i--) {
+		t[i] = '0' + d % 10;
+		d /= 10;
+	}
+	frac = prec - 1 - x;
+	while (frac > 0 && t[n - 1] == '0') {
+		n--;
+		frac--;
+	}
+	if (x < 0) {
+		*o++ = '0';
+		*o++ = '.';
+		for (int i = 0; i < -x - 1; i++)
+			*o++ = '0';
+		memcpy(o, t, n);
+		return o + n;
+	}
+	memcpy(o, t, x + 1);
+	o += x + 1;
+	if (frac > 0) {
+		*o++ = '.';
+		memcpy(o, t + x + 1, frac);
+		o += frac;
+	}
+	return o;
+}
+
+/*
+ * What put_double_printf() writes, without printf: %.15g when it reads
+ * back, else %.17g, both from exact integer arithmetic (the statistics'
+ * means and deviations need 17 digits: printf, strtod and printf again
+ * cost more than the rest of their row). Returns the end, or NULL where
+ * that arithmetic does not reach (then printf): v not normal, or an
+ * integer of 2^53 or more, or below 2^-22, or where %g writes an exponent.
+ */
+static char *w_double_exact(char *o, double v)
+{
+	uint64_t bits, m, d15, d17;
+	int be, e, x15, x17;
+
+	memcpy(&bits, &v, sizeof(bits));
+	be = bits >> 52 & 0x7ff;
+	if (be == 0 || be == 0x7ff)
+		return NULL;
+	m = (bits & ((1ULL << 52) - 1)) | 1ULL << 52;
+	e = be - 1075;
+	if (e >= 0 || e < -74)
+		return NULL;
+	if (bits >> 63)
+		*o++ = '-';
+	if (!g_digits(m, e, 15, &d15, &x15) || x15 < -4 || x15 >= 15)
+		return NULL;
+	if (reads_back(d15, 14 - x15, m, e, m == 1ULL << 52 && be > 1))
+		return w_g_fixed(o, d15, 15, x15);
+	if (!g_digits(m, e, 17, &d17, &x17) || x17 < -4 || x17 >= 17)
+		return NULL;
+	return w_g_fixed(o, d17, 17, x17);
+}
+
 static const double pow10_tab[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6 };
 
 /*
@@ -277,6 +429,14 @@ static void put_double(struct fmt_buf *b, double v)
 			*--d = '-';
 		put_mem(b, d, e - d);
 		return;
+	}
+	if (buf_room(b, 32)) {
+		char *end = w_double_exact(b->p + b->len, v);
+
+		if (end) {
+			b->len = end - b->p;
+			return;
+		}
 	}
 	put_double_printf(b, v);
 }
