@@ -100,6 +100,9 @@ static const char digit_pairs[201] = "000102030405060708091011121314151617181920
 				    "50515253545556575859606162636465666768697071727374"
 				    "75767778798081828384858687888990919293949596979899";
 
+/* The digits below are joined in registers in memory order. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "format.c writes digits little-endian");
+
 /* The two digits of @v (< 100) as they lie in memory. */
 static inline uint16_t pair_of(uint32_t v)
 {
