@@ -101,6 +101,7 @@ for feat in plain splt; do
 done
 PROF_PUB=
 PROF_CAT=
+PROF_JSON=
 if command -v perf >/dev/null; then
 	PORT=$((PORT + 1))
 	taskset -c 1 "$RB" count "tcp://127.0.0.1:$PORT" "$N" >/dev/null 2>&1 &
@@ -111,6 +112,9 @@ if command -v perf >/dev/null; then
 	perf record -q -e cpu-clock -o "$D/cat.perf" "$B/nfxdp-cat" --input "$D/in-plain.pb" \
 		--format csv >/dev/null 2>&1
 	PROF_CAT=$(top_symbols "$D/cat.perf")
+	perf record -q -e cpu-clock -o "$D/cat-json.perf" "$B/nfxdp-cat" --input "$D/in-plain.pb" \
+		--format jsonl >/dev/null 2>&1
+	PROF_JSON=$(top_symbols "$D/cat-json.perf")
 fi
 
 echo "## Records: building, packing, publishing and printing them"
@@ -183,6 +187,7 @@ done
 echo
 if [ -n "$PROF_PUB" ]; then
 	echo "Where the time goes (\`perf record -e cpu-clock\`, plain records, symbols over 3 %):"
-	echo "the publisher, one core: $PROF_PUB; nfxdp-cat \`--format csv\`: $PROF_CAT."
+	echo "the publisher, one core: $PROF_PUB; nfxdp-cat \`--format csv\`: $PROF_CAT;"
+	echo "nfxdp-cat \`--format jsonl\`: $PROF_JSON (both into /dev/null: no pipe)."
 	echo
 fi

@@ -111,9 +111,40 @@ struct fast_in {
 	const uint8_t *p, *end;
 };
 
-static bool get_varint(struct fast_in *in, uint64_t *v, int max_len)
+/* The 7-bit groups of the 8 bytes in @x (their top bits clear) joined: 56 bits. */
+static inline uint64_t varint_join(uint64_t x)
 {
-	uint64_t r = 0;
+	x = (x & 0x007f007f007f007fULL) | (x & 0x7f007f007f007f00ULL) >> 1;
+	x = (x & 0x00003fff00003fffULL) | (x & 0x3fff00003fff0000ULL) >> 2;
+	return (x & 0x000000000fffffffULL) | (x & 0x0fffffff00000000ULL) >> 4;
+}
+
+static bool get_varint_long(struct fast_in *in, uint64_t *v, int max_len)
+{
+	uint64_t r = 0, x, stop;
+	int n;
+
+	/*
+	 * Up to 9 bytes (a timestamp in ns takes 9) from one 8-byte load,
+	 * not a byte at a time: the stop is the first byte without 0x80.
+	 */
+	if (in->end - in->p >= 9) {
+		memcpy(&x, in->p, 8); /* little-endian: the first byte lowest */
+		stop = ~x & 0x8080808080808080ULL;
+		if (stop) {
+			n = (__builtin_ctzll(stop) + 1) / 8;
+			if (n > max_len)
+				return false;
+			*v = varint_join(x & (stop ^ (stop - 1)) & 0x7f7f7f7f7f7f7f7fULL);
+			in->p += n;
+			return true;
+		}
+		if (max_len >= 9 && !(in->p[8] & 0x80)) {
+			*v = varint_join(x & 0x7f7f7f7f7f7f7f7fULL) | (uint64_t)in->p[8] << 56;
+			in->p += 9;
+			return true;
+		}
+	}
 
 	for (int i = 0; i < max_len && in->p < in->end; i++) {
 		uint8_t b = *in->p++;
@@ -127,38 +158,59 @@ static bool get_varint(struct fast_in *in, uint64_t *v, int max_len)
 	return false;
 }
 
-/* A message kind's fields by number, made once; lists of messages need a counting pass. */
+/*
+ * The most common varints inline: one byte (small numbers, tags of fields
+ * 1 to 15) and two (tags of fields 16 to 2047: most of Flow's).
+ */
+static inline bool get_varint(struct fast_in *in, uint64_t *v, int max_len)
+{
+	const uint8_t *p = in->p;
+
+	if (p < in->end && !(p[0] & 0x80)) {
+		*v = p[0];
+		in->p = p + 1;
+		return true;
+	}
+	if (in->end - p >= 2 && !(p[1] & 0x80) && max_len >= 2) {
+		*v = (p[0] & 0x7f) | (uint64_t)p[1] << 7;
+		in->p = p + 2;
+		return true;
+	}
+	return get_varint_long(in, v, max_len);
+}
+
+/* What fast_message() does with a tag (a field number and a wire type). */
+enum fast_op {
+	OP_BAD, /* a field unknown, or not of its own wire type: protobuf-c decides */
+	OP_UINT32,
+	OP_SINT32,
+	OP_UINT64,
+	OP_SINT64,
+	OP_BOOL,
+	OP_DOUBLE,
+	OP_LEN, /* length-delimited: get_len() */
+};
+
+struct fast_tag {
+	uint32_t offset;
+	uint8_t op;
+};
+
+/*
+ * A message kind's fields by number, made once; lists of messages need a
+ * counting pass. ops[] is by whole tag, so one load says what a field is,
+ * where it goes and whether its wire type is its own.
+ */
 struct fast_plan {
 	const ProtobufCMessageDescriptor *d;
 	const ProtobufCFieldDescriptor *by_id[FAST_MAX_ID];
+	struct fast_tag ops[FAST_MAX_ID << 3];
 	bool message_lists;
 };
 
 #define FAST_PLANS 4 /* FlowBatch, Flow, Counter */
 
 static struct fast_plan fast_plans[FAST_PLANS];
-
-/* The plan of @d; NULL when it has a field numbered past FAST_MAX_ID or a oneof. */
-static const struct fast_plan *plan_for(const ProtobufCMessageDescriptor *d)
-{
-	struct fast_plan *p = NULL;
-
-	for (int i = 0; i < FAST_PLANS && !p; i++)
-		if (fast_plans[i].d == d || !fast_plans[i].d)
-			p = &fast_plans[i];
-	if (!p || p->d == d)
-		return p;
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *fd = &d->fields[i];
-
-		if (fd->id >= FAST_MAX_ID || (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
-			return NULL;
-		p->by_id[fd->id] = fd;
-		p->message_lists |= fd->type == PROTOBUF_C_TYPE_MESSAGE;
-	}
-	p->d = d;
-	return p;
-}
 
 static int varint_max(ProtobufCType t)
 {
@@ -213,6 +265,52 @@ static bool is_number(ProtobufCType t)
 	return t == PROTOBUF_C_TYPE_UINT32 || t == PROTOBUF_C_TYPE_SINT32 ||
 	       t == PROTOBUF_C_TYPE_UINT64 || t == PROTOBUF_C_TYPE_SINT64 ||
 	       t == PROTOBUF_C_TYPE_BOOL || t == PROTOBUF_C_TYPE_DOUBLE;
+}
+
+static enum fast_op number_op(ProtobufCType t)
+{
+	switch (t) {
+	case PROTOBUF_C_TYPE_UINT32:
+		return OP_UINT32;
+	case PROTOBUF_C_TYPE_SINT32:
+		return OP_SINT32;
+	case PROTOBUF_C_TYPE_UINT64:
+		return OP_UINT64;
+	case PROTOBUF_C_TYPE_SINT64:
+		return OP_SINT64;
+	case PROTOBUF_C_TYPE_BOOL:
+		return OP_BOOL;
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return OP_DOUBLE;
+	default:
+		return OP_BAD;
+	}
+}
+
+/* The plan of @d; NULL when it has a field numbered past FAST_MAX_ID or a oneof. */
+static const struct fast_plan *plan_for(const ProtobufCMessageDescriptor *d)
+{
+	struct fast_plan *p = NULL;
+
+	for (int i = 0; i < FAST_PLANS && !p; i++)
+		if (fast_plans[i].d == d || !fast_plans[i].d)
+			p = &fast_plans[i];
+	if (!p || p->d == d)
+		return p;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *fd = &d->fields[i];
+
+		if (fd->id >= FAST_MAX_ID || (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+			return NULL;
+		p->by_id[fd->id] = fd;
+		p->message_lists |= fd->type == PROTOBUF_C_TYPE_MESSAGE;
+		p->ops[fd->id << 3 | 2] = (struct fast_tag){ fd->offset, OP_LEN };
+		if (fd->label == PROTOBUF_C_LABEL_NONE && is_number(fd->type))
+			p->ops[fd->id << 3 | (fd->type == PROTOBUF_C_TYPE_DOUBLE)] =
+				(struct fast_tag){ fd->offset, number_op(fd->type) };
+	}
+	p->d = d;
+	return p;
 }
 
 /* A packed list: counted, then read into an array of the arena. */
@@ -330,16 +428,59 @@ static bool fast_count(const struct fast_plan *pl, struct fast_in in, char *msg)
 	return true;
 }
 
-/* A field that is not length-delimited: a number of its own wire type. */
-static bool get_scalar(const ProtobufCFieldDescriptor *fd, uint64_t tag, struct fast_in *in,
-		       char *msg)
+/* The number of a tag's op from @in into @out; false when not canonical (as get_number()). */
+static inline bool get_op_number(struct fast_in *in, enum fast_op op, char *out)
 {
-	bool dbl = fd->type == PROTOBUF_C_TYPE_DOUBLE;
+	uint64_t v;
 
-	if (fd->label != PROTOBUF_C_LABEL_NONE || !is_number(fd->type) ||
-	    (tag & 7) != (dbl ? 1 : 0))
+	/* The most common first, tested rather than a jump table behind a load. */
+	if (op == OP_UINT64) {
+		if (!get_varint(in, &v, 10))
+			return false;
+		*(uint64_t *)out = v;
+		return true;
+	}
+	if (op == OP_UINT32) {
+		if (!get_varint(in, &v, 5))
+			return false;
+		*(uint32_t *)out = v;
+		return v <= UINT32_MAX;
+	}
+	switch (op) {
+	case OP_DOUBLE:
+		if (in->end - in->p < 8)
+			return false;
+		memcpy(out, in->p, 8); /* little-endian, as the wire */
+		in->p += 8;
+		return true;
+	case OP_UINT32:
+		if (!get_varint(in, &v, 5))
+			return false;
+		*(uint32_t *)out = v;
+		return v <= UINT32_MAX;
+	case OP_SINT32:
+		if (!get_varint(in, &v, 5))
+			return false;
+		*(int32_t *)out = (int32_t)((uint32_t)(v >> 1) ^ -(uint32_t)(v & 1));
+		return v <= UINT32_MAX;
+	case OP_UINT64:
+		if (!get_varint(in, &v, 10))
+			return false;
+		*(uint64_t *)out = v;
+		return true;
+	case OP_SINT64:
+		if (!get_varint(in, &v, 10))
+			return false;
+		*(int64_t *)out = (int64_t)((v >> 1) ^ -(v & 1));
+		return true;
+	case OP_BOOL:
+		if (!get_varint(in, &v, 1))
+			return false;
+		*(protobuf_c_boolean *)out = v;
+		return v <= 1;
+	default:
 		return false;
-	return get_number(in, fd->type, msg + fd->offset);
+	}
 }
 
 static bool fast_message(const ProtobufCMessageDescriptor *d, struct fast_in in, void *msg)
@@ -349,14 +490,15 @@ static bool fast_message(const ProtobufCMessageDescriptor *d, struct fast_in in,
 	if (!pl || (pl->message_lists && !fast_count(pl, in, msg)))
 		return false;
 	while (in.p < in.end) {
-		const ProtobufCFieldDescriptor *fd;
+		const struct fast_tag *t;
 		uint64_t tag, len;
 		struct fast_in val;
 
-		if (!get_varint(&in, &tag, 5) || !(fd = field_of(pl, tag)))
+		if (!get_varint(&in, &tag, 5) || tag >= FAST_MAX_ID << 3)
 			return false;
-		if ((tag & 7) != 2) {
-			if (!get_scalar(fd, tag, &in, msg))
+		t = &pl->ops[tag];
+		if (t->op != OP_LEN) {
+			if (!get_op_number(&in, t->op, (char *)msg + t->offset))
 				return false;
 			continue;
 		}
@@ -364,7 +506,7 @@ static bool fast_message(const ProtobufCMessageDescriptor *d, struct fast_in in,
 			return false;
 		val = (struct fast_in){ in.p, in.p + len };
 		in.p += len;
-		if (!get_len(fd, val, msg))
+		if (!get_len(pl->by_id[tag >> 3], val, msg))
 			return false;
 	}
 	return true;
