@@ -71,12 +71,18 @@ void collector_send(struct collector *c)
 	struct batch_view b = { .msg = &c->batch.msg };
 
 	if (c->batch.msg.n_flows) {
-		b.packed = batch_pack(&c->batch, &b.len);
-		if (!b.packed)
+		bool pack = false;
+
+		/* A batch no sink sends as protobuf is never packed. */
+		for (int i = 0; i < c->n_ex; i++)
+			pack |= exporter_needs_packed(c->ex[i]);
+		c->batch.msg.sent_time_ns = clock_ns(CLOCK_REALTIME);
+		if (pack && !(b.packed = batch_pack(&c->batch, &b.len)))
 			pr_warn("Couldn't pack a batch of %zu flows: out of memory\n",
 				c->batch.msg.n_flows);
-		for (int i = 0; b.packed && i < c->n_ex; i++)
-			c->ex[i]->ops->send(c->ex[i], &b);
+		else
+			for (int i = 0; i < c->n_ex; i++)
+				c->ex[i]->ops->send(c->ex[i], &b);
 		batch_clear(&c->batch);
 	}
 	/* Sent, then committed, then noted: a crash in between repeats nothing. */
