@@ -159,7 +159,8 @@ static int on_flow_event(void *ctx, void *data, size_t size)
 		c->flows_sampled_out++;
 		return 0;
 	}
-	r = batch_next(&c->batch, clock_ms(CLOCK_MONOTONIC));
+	/* The clock only for a batch's first record: it dates the batch (--batch-ms). */
+	r = batch_next(&c->batch, c->batch.msg.n_flows ? 0 : clock_ms(CLOCK_MONOTONIC));
 	record_build(r, ev, c->next_id, c->facts.capture_time ? 0 : c->clock_offset_ns, &c->feat,
 		     &c->ifaces);
 	if (c->dpi)

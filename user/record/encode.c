@@ -323,7 +323,7 @@ static int encode_value(struct pb_out *o, const ProtobufCFieldDescriptor *fd, co
 
 	if (fd->type == PROTOBUF_C_TYPE_STRING) {
 		const char *s = *(char *const *)p;
-		size_t n = s ? strlen(s) : 0;
+		size_t n = s && *s ? strlen(s) : 0; /* most are empty: no call */
 
 		if (skip_zero && !n)
 			return 0;
