@@ -14,12 +14,18 @@ MULTIPLES=${BENCH_PRESSURE_MULTIPLES:-1 3 10}
 BIG_RING=${BENCH_PRESSURE_RING:-64M} # --export-ring of the "big ring" rows
 PACED=${BENCH_PRESSURE_PPS:-50000} # frames/s of the paced live runs
 D=$WORK/pressure
+# Records go to a protobuf file in memory (tmpfs), printed as CSV after the
+# run: a disk file's page cache costs the collector more than its records.
+SHM=$(mktemp -d /dev/shm/nfxdp-pressure.XXXXXX) || exit 1
+LIVEGEN=$B/livegen
+[ -x "$LIVEGEN" ] || { log "pressure: $LIVEGEN missing (make bench builds it)"; exit 1; }
 BLAST=$(bench_tool blast) || { log "pressure: cannot build bench/blast.c"; exit 1; }
 
 NFXDP_PID=
 cleanup() {
 	[ -n "$NFXDP_PID" ] && kill -KILL "$NFXDP_PID" 2>/dev/null
 	wait 2>/dev/null
+	rm -rf "$SHM"
 	pair_down
 }
 trap cleanup EXIT
@@ -61,13 +67,15 @@ row() {
 echo "## Cache pressure"
 echo
 echo "\`--max-flows $M\` (the cache holds $M flows), and K = $(echo $MULTIPLES | sed 's/ /, /g; s/, \([0-9]*\)$/ and \1/') times that many"
-echo "UDP flows open at once: \`bench/blast.c\` sends $ROUNDS frames per flow round robin"
+echo "UDP flows open at once, $ROUNDS frames per flow round robin"
 echo "(frame i goes to flow i mod K), so every flow is still open when the cache"
 echo "fills, and each flow's next frame comes K frames after its last. Idle timeout"
 echo "60 s: nothing expires by time, only the cache's pressure handling acts (scans at"
 echo "90% full close the least recently seen flows as emergency expiry, down to 75%)."
-echo "**live**: sent over a veth into nfxdp (native XDP, defaults otherwise) as fast as"
-echo "one core can (\`bench/blast.c\`: the live-frames generator of issue 16 has not landed);"
+echo "**live**: \`bench/livegen\` (pinned to CPU 0) redirects the frames as xdp_frames into a"
+echo "veth whose peer runs nfxdp's XDP program, as from a NIC driver, as fast as one core"
+echo "sends and meters them (nfxdp's collector on CPU 1; records to a protobuf file in"
+echo "memory, printed as CSV afterwards);"
 echo "**on** / **off**: \`--overflow-export\` (on, the default: a packet of a new flow the"
 echo "full cache has no room for is exported alone, expiration_id 5; off: the kernel's LRU"
 echo "evicts a flow); **$BIG_RING ring**: on, with \`--export-ring $BIG_RING\` instead of 8M;"
@@ -88,27 +96,31 @@ echo "  emergency passes (\`emergency_runs\`)."
 echo
 echo "| mode | flows offered / M | flows offered | frames offered | M frames/s | records | flows in records | frames in records | of offered | emergency | overflow | evicted | ring full | lost_insert_failed | lost_busy | in records + lost | emergency runs |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-# live MULTIPLE FLOWS MODE "NFXDP OPTIONS" [blast options]: nfxdp on the veth, blast, a table row.
+# gen ARGS...: livegen, pinned to CPU 0, into $IF_S; prints its line.
+gen() { taskset -c 0 "$LIVEGEN" --iface "$IF_S@$NS_S" --dmac "$MAC_R" "$@"; }
+
+# live MULTIPLE FLOWS MODE "NFXDP OPTIONS" [livegen options]: nfxdp on the veth
+# (its collector on CPU 1), livegen, a table row.
 live() {
 	local x=$1 k=$2 mode=$3 opts=$4 sent refused secs
 	shift 4
 	log "pressure: $mode, ${x}x ($k flows)"
+	rm -f "$SHM/flows.pb"
 	# shellcheck disable=SC2086 # $opts: options, split on purpose
-	"$B/nfxdp" --iface "$IF_R@$NS_R" --max-flows "$M" --idle-timeout 60 --no-zmq $opts \
-		--output "$D/$mode-$x.csv" --format csv -v >"$D/$mode-$x.log" 2>&1 &
+	taskset -c 1 "$B/nfxdp" --iface "$IF_R@$NS_R" --max-flows "$M" --idle-timeout 60 --no-zmq \
+		$opts --output "$SHM/flows.pb" --format pb -v >"$D/$mode-$x.log" 2>&1 &
 	NFXDP_PID=$!
 	for i in $(seq 100); do
 		grep -q '^nfxdp: metering' "$D/$mode-$x.log" && break
 		sleep 0.1
 	done
-	sleep 0.3
-	set -- $(blast --flows "$k" --rounds "$ROUNDS" "$@")
+	set -- $(gen --flows "$k" --frames $((k * ROUNDS)) "$@")
 	sent=$2 refused=$4 secs=$6
 	[ "$mode" = "live, off" ] && [ "$x" = 1 ] && RATE1=$(rate "$sent" "$secs")
-	sleep 1
 	kill -TERM "$NFXDP_PID"
 	wait "$NFXDP_PID" 2>/dev/null
 	NFXDP_PID=
+	"$B/nfxdp-cat" --input "$SHM/flows.pb" --format csv >"$D/$mode-$x.csv"
 	row "$mode" "$x" "$k" "$sent" "$D/$mode-$x.log" "$D/$mode-$x.csv" "$(rate "$sent" "$secs")"
 	case $mode in
 	"paced, on")

@@ -71,12 +71,18 @@ void collector_send(struct collector *c)
 	struct batch_view b = { .msg = &c->batch.msg };
 
 	if (c->batch.msg.n_flows) {
-		b.packed = batch_pack(&c->batch, &b.len);
-		if (!b.packed)
+		bool pack = false;
+
+		/* A batch no sink sends as protobuf is never packed. */
+		for (int i = 0; i < c->n_ex; i++)
+			pack |= exporter_needs_packed(c->ex[i]);
+		c->batch.msg.sent_time_ns = clock_ns(CLOCK_REALTIME);
+		if (pack && !(b.packed = batch_pack(&c->batch, &b.len)))
 			pr_warn("Couldn't pack a batch of %zu flows: out of memory\n",
 				c->batch.msg.n_flows);
-		for (int i = 0; b.packed && i < c->n_ex; i++)
-			c->ex[i]->ops->send(c->ex[i], &b);
+		else
+			for (int i = 0; i < c->n_ex; i++)
+				c->ex[i]->ops->send(c->ex[i], &b);
 		batch_clear(&c->batch);
 	}
 	/* Sent, then committed, then noted: a crash in between repeats nothing. */
@@ -153,7 +159,8 @@ static int on_flow_event(void *ctx, void *data, size_t size)
 		c->flows_sampled_out++;
 		return 0;
 	}
-	r = batch_next(&c->batch, clock_ms(CLOCK_MONOTONIC));
+	/* The clock only for a batch's first record: it dates the batch (--batch-ms). */
+	r = batch_next(&c->batch, c->batch.msg.n_flows ? 0 : clock_ms(CLOCK_MONOTONIC));
 	record_build(r, ev, c->next_id, c->facts.capture_time ? 0 : c->clock_offset_ns, &c->feat,
 		     &c->ifaces);
 	if (c->dpi)

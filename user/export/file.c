@@ -349,6 +349,11 @@ static int fx_send(struct exporter *x, const struct batch_view *b)
 	return file_exporter_write(FX(x), b->msg, b->packed, b->len);
 }
 
+static bool fx_needs_packed(const struct exporter *x)
+{
+	return ((const struct file_exporter *)x)->format == FORMAT_PB;
+}
+
 static int fx_end(struct exporter *x, const struct batch_view *end, const char *json, size_t len)
 {
 	return file_exporter_end(FX(x), end->packed, end->len);
@@ -392,6 +397,7 @@ static int fx_reopen(struct exporter *x)
 static const struct exporter_ops file_ops = {
 	.name = "file",
 	.send = fx_send,
+	.needs_packed = fx_needs_packed,
 	.stats = fx_stats,
 	.own_stats = fx_own_stats,
 	.reopen = fx_reopen,

@@ -1013,9 +1013,17 @@ static int ix_close(struct exporter *x, int linger_ms)
 	return dropped ? -EIO : 0;
 }
 
+/* IPFIX encodes the records itself. */
+static bool ix_needs_packed(const struct exporter *x)
+{
+	(void)x;
+	return false;
+}
+
 static const struct exporter_ops ipfix_ops = {
 	.name = "ipfix",
 	.send = ix_send,
+	.needs_packed = ix_needs_packed,
 	.service = ix_service,
 	.stats = ix_stats,
 	.own_stats = ix_own_stats,

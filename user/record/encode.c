@@ -172,7 +172,19 @@ struct enc_field {
 	uint8_t kind;
 	uint8_t tag_len;
 	uint8_t tag[6];
+	/*
+	 * On the first number of a block of consecutive numbers laid out one
+	 * after the other: the block's fields and bytes (0 elsewhere). A block
+	 * whose bytes are all zero is passed over in one test: most numbers of
+	 * a record are zero (flag counts of a UDP flow, a one-packet flow).
+	 */
+	uint8_t block_n;
+	uint16_t block_len;
 };
+
+#ifndef ENC_BLOCK_MAX
+#define ENC_BLOCK_MAX 4 /* fields a block spans at most: finer blocks skip more */
+#endif
 
 struct enc_plan {
 	const ProtobufCMessageDescriptor *d;
@@ -224,6 +236,46 @@ static enum wire_type wire_of(const struct enc_field *f)
 	return WIRE_VARINT;
 }
 
+/*
+ * Groups the number fields into blocks (enc_field.block_n): a block goes
+ * on while the next field is a number starting where the last one ended.
+ * Bytes between fields would break it, so a block never spans padding.
+ */
+static void plan_blocks(struct enc_plan *p)
+{
+	for (unsigned i = 0; i < p->n;) {
+		struct enc_field *b = &p->f[i];
+		unsigned j = i;
+		uint32_t end = b->offset;
+
+		while (j < p->n && j - i < ENC_BLOCK_MAX && p->f[j].kind <= K_DOUBLE &&
+		       p->f[j].offset == end)
+			end += elem_size(p->f[j++].fd);
+		if (j == i) {
+			i++;
+			continue;
+		}
+		b->block_n = j - i;
+		b->block_len = end - b->offset;
+		i = j;
+	}
+}
+
+/* True when the @len bytes at @p are all zero. */
+static bool all_zero(const char *p, size_t len)
+{
+	uint64_t acc = 0, w;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, p + i, 8);
+		acc |= w;
+	}
+	for (; i < len; i++)
+		acc |= (uint8_t)p[i];
+	return !acc;
+}
+
 static const struct enc_plan *plan_for(const ProtobufCMessageDescriptor *d)
 {
 	struct enc_plan *p = NULL;
@@ -248,6 +300,7 @@ static const struct enc_plan *plan_for(const ProtobufCMessageDescriptor *d)
 		f->tag_len = t.len;
 	}
 	p->n = d->n_fields;
+	plan_blocks(p);
 	p->d = d;
 	return p;
 }
@@ -270,7 +323,7 @@ static int encode_value(struct pb_out *o, const ProtobufCFieldDescriptor *fd, co
 
 	if (fd->type == PROTOBUF_C_TYPE_STRING) {
 		const char *s = *(char *const *)p;
-		size_t n = s ? strlen(s) : 0;
+		size_t n = s && *s ? strlen(s) : 0; /* most are empty: no call */
 
 		if (skip_zero && !n)
 			return 0;
@@ -409,6 +462,11 @@ static int encode_message(struct pb_out *o, const ProtobufCMessage *msg)
 	for (unsigned i = 0; i < pl->n && !err; i++) {
 		const struct enc_field *f = &pl->f[i];
 
+		/* All zero bits: every number of the block is left out (-0.0 is not all zero). */
+		if (f->block_n && all_zero(m + f->offset, f->block_len)) {
+			i += f->block_n - 1;
+			continue;
+		}
 		if (f->kind <= K_DOUBLE) {
 			encode_number(o, f, m + f->offset);
 			continue;
