@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "meter/counters.h"
 #include "harness.h"
+#include "collector/expiry.h"
 #include "common/log.h"
 #include "meter.skel.h"
 #include "test.h"
@@ -1257,6 +1258,59 @@ static void test_overflow_flood(void)
 }
 
 /* --statistical and --splt: sums, squares, minima, maxima, gaps, flags, slots. */
+/* The expiry module's drain hook: the harness reads the ring itself. */
+static void drain_harness(void *ctx)
+{
+	harness_drain(ctx);
+}
+
+#define SLICED_FLOWS 3000
+
+/*
+ * A live collector reads a big cache's pass in slices (poller_scan with
+ * policy.spread): the pass ends once, having seen every flow, and every
+ * flow due is closed exactly once, though the cache shrinks under the
+ * cursor while it goes.
+ */
+static void test_sliced_pass(void)
+{
+	struct poller_policy pol = { .idle_ms = 10000, .spread = true };
+	struct poller p;
+	struct harness h;
+	int calls = 0, metered = 0;
+
+	if (!load(&h, NULL, "sliced pass"))
+		return;
+	for (int i = 0; i < SLICED_FLOWS; i++)
+		metered += ovf_frame(&h, 10000 + i, SEC_NS) == NFX_FRAMES_METERED;
+	TEST("sliced pass: four slices close every due flow once, one pass counted")
+	{
+		ASSERT_EQ(metered, SLICED_FLOWS, "metered");
+		ASSERT_EQ(poller_init(&p, &h.m, &pol, drain_harness, &h), 0, "poller_init");
+		/*
+		 * As after a slow pass of this many flows: four slices of at
+		 * least 751 entries, read in batches of 256 (three a slice).
+		 */
+		p.buf_n = 256;
+		p.st.slices = 4;
+		p.st.active_flows = SLICED_FLOWS;
+		do {
+			ASSERT_EQ(poller_scan(&p, 20 * SEC_NS), 0, "poller_scan");
+			ASSERT_EQ(p.st.scans, poller_pass_start(&p) ? 1 : 0, "passes counted at the end");
+			calls++;
+		} while (!poller_pass_start(&p) && calls < 100);
+		harness_drain(&h);
+		ASSERT_EQ(calls, 4, "slices");
+		ASSERT_EQ(p.st.active_flows, SLICED_FLOWS, "the pass saw every flow");
+		ASSERT_EQ(p.st.closed[EXPIRY_IDLE], SLICED_FLOWS, "closed as idle");
+		ASSERT_EQ(h.n_events, SLICED_FLOWS, "one record each");
+		ASSERT_EQ(harness_flow_count(&h), 0, "cache empty");
+		ASSERT_EQ(p.st.slices, 1, "a fast pass: the next is whole");
+		poller_free(&p);
+	}
+	harness_close(&h);
+}
+
 static void test_features(void)
 {
 	struct meter_opts o;
@@ -1840,6 +1894,7 @@ int main(int argc, char **argv)
 	test_concurrent_writers();
 	test_close_race();
 	test_overflow();
+	test_sliced_pass();
 	test_overflow_ring_full();
 	test_overflow_off();
 	test_overflow_dpi();

@@ -295,8 +295,18 @@ void collector_scan(struct collector *c, uint64_t now_ns)
 
 	name_interfaces(c);
 	watch_before_scan(c, &created, &closed);
+	/*
+	 * A sliced pass counts the cache from its first slice on: the
+	 * estimate's base is taken then (flows created during the pass that
+	 * a later slice saw count twice: on the safe side).
+	 */
+	if (poller_pass_start(&c->poller)) {
+		c->watch.pass_created = created;
+		c->watch.pass_closed = closed;
+	}
 	poller_scan(&c->poller, now_ns);
-	watch_after_scan(c, created, closed);
+	if (poller_pass_start(&c->poller))
+		watch_after_scan(c, c->watch.pass_created, c->watch.pass_closed);
 }
 
 /*
@@ -376,7 +386,7 @@ int collector_flush(struct collector *c, uint64_t now_ns)
 void collector_leave(struct collector *c)
 {
 	/* A last scan: what is due goes now, and the stats count what stays. */
-	poller_scan(&c->poller, c->facts.capture_time ? meter_replay_clock(c->m) : clock_meter_ns());
+	poller_scan_all(&c->poller, c->facts.capture_time ? meter_replay_clock(c->m) : clock_meter_ns());
 	collector_drain(c);
 	collector_send(c);
 	state_save(c, true);
@@ -586,6 +596,7 @@ int collector_stats(struct collector *c, struct stat_item *items, int max)
 	ITEM("emergency_runs", c->poller.st.emergency_runs);
 	ITEM("scans", c->poller.st.scans);
 	ITEM("last_scan_us", c->poller.st.last_scan_us);
+	ITEM("scan_slices", c->poller.st.slices);
 	ITEM("batches_sent", c->batch.msg.sequence);
 	if (c->dpi) {
 		struct dpi_counts dc;

@@ -60,6 +60,8 @@ struct cache_watch {
 	uint64_t seen;	  /* entries the last scan saw */
 	uint64_t created; /* flows_created and flows closed before that scan */
 	uint64_t closed;
+	uint64_t pass_created; /* the same at the start of a sliced pass under way */
+	uint64_t pass_closed;
 	uint64_t entries;  /* the estimate at the last check */
 	uint64_t incoming; /* flows expected during a pressure pass */
 	uint64_t rate_created;

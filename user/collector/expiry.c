@@ -24,6 +24,7 @@ int poller_init(struct poller *p, struct meter *m, const struct poller_policy *p
 	p->drain_ctx = drain_ctx;
 	p->policy = *policy;
 	p->st.idle_ms = policy->idle_ms;
+	p->st.slices = 1;
 	p->buf_n = SCAN_BATCH;
 	p->keys = calloc(p->buf_n, sizeof(*p->keys));
 	p->vals = calloc(p->buf_n, m->entry_size);
@@ -140,18 +141,23 @@ struct due {
 typedef int (*scan_fn)(struct poller *p, const struct flow_key *k, const struct flow_entry *e,
 		       uint64_t now_ns);
 
-/* Visits every entry of the flow cache; returns how many. */
-static int64_t scan_entries(struct poller *p, scan_fn fn, uint64_t now_ns)
+/*
+ * Visits the entries of the flow cache from *@token (0: the start) on, until
+ * at least @limit were seen (0: no limit) or the end, where *@token becomes
+ * 0 again; returns how many.
+ */
+static int64_t scan_from(struct poller *p, scan_fn fn, uint64_t now_ns, uint64_t *token,
+			 uint64_t limit)
 {
-	uint64_t token = 0;
 	int64_t seen = 0;
 
 	for (;;) {
 		uint32_t count = p->buf_n;
-		int err = meter_flows_batch(p->m, &token, p->keys, p->vals, &count);
+		int err = meter_flows_batch(p->m, token, p->keys, p->vals, &count);
 
 		if (err && err != -ENOENT) {
 			pr_warn("Couldn't read the flow cache: %s\n", strerror(-err));
+			*token = 0;
 			return err;
 		}
 		for (__u32 i = 0; i < count; i++) {
@@ -159,14 +165,28 @@ static int64_t scan_entries(struct poller *p, scan_fn fn, uint64_t now_ns)
 				(const void *)((const char *)p->vals + i * p->m->entry_size);
 			int ferr = fn(p, &p->keys[i], e, now_ns);
 
-			if (ferr)
+			if (ferr) {
+				*token = 0;
 				return ferr;
+			}
 		}
 		seen += count;
-		if (err)
+		if (err) {
+			*token = 0;
+			break;
+		}
+		if (limit && (uint64_t)seen >= limit)
 			break;
 	}
 	return seen;
+}
+
+/* Visits every entry of the flow cache; returns how many. */
+static int64_t scan_entries(struct poller *p, scan_fn fn, uint64_t now_ns)
+{
+	uint64_t token = 0;
+
+	return scan_from(p, fn, now_ns, &token, 0);
 }
 
 static int add_due(struct poller *p, const struct flow_key *k, const struct flow_entry *e,
@@ -318,20 +338,71 @@ static int close_pressure(struct poller *p, bool emergency, uint64_t keep)
 	return err ? err : drain_queue(p);
 }
 
+/*
+ * Slices for the next pass: enough that each takes about SLICE_TARGET_US,
+ * judged by the pass just done. A pass then takes --poll-ms, as before, but
+ * a flow that came due waits for its slice's turn (at most --poll-ms), not
+ * also for the rest of a long pass to be read before anything is closed.
+ */
+static void plan_slices(struct poller *p)
+{
+	uint64_t n = p->st.last_scan_us / SLICE_TARGET_US + 1;
+
+	if (!p->policy.spread)
+		n = 1;
+	p->st.slices = n < SLICES_MAX ? n : SLICES_MAX;
+}
+
 int poller_scan(struct poller *p, uint64_t now_ns)
 {
-	uint64_t start = clock_us(CLOCK_MONOTONIC);
-	int64_t seen = scan_entries(p, expire_one, now_ns);
-	int err = close_due(p);
+	uint64_t start = clock_us(CLOCK_MONOTONIC), limit = 0;
+	int64_t seen;
+	int err;
 
-	if (seen < 0)
+	/*
+	 * A slice reads its share of the entries the last pass saw; the
+	 * cache may have grown since, so the last slice reads what is left.
+	 */
+	if (p->st.slices > 1)
+		limit = p->st.active_flows / p->st.slices + 1;
+	seen = scan_from(p, expire_one, now_ns, &p->cursor, limit);
+	err = close_due(p);
+	if (seen < 0) {
+		p->pass_seen = p->pass_us = 0;
 		return seen;
+	}
+	p->pass_seen += seen;
+	p->pass_us += clock_us(CLOCK_MONOTONIC) - start;
+	if (p->cursor) /* the pass goes on at the next call */
+		return err;
 	p->st.scans++;
-	p->st.active_flows = seen;
-	p->st.last_scan_us = clock_us(CLOCK_MONOTONIC) - start;
+	p->st.active_flows = p->pass_seen;
+	p->st.last_scan_us = p->pass_us;
+	p->pass_seen = p->pass_us = 0;
+	plan_slices(p);
 	if (p->policy.capacity)
-		adjust_idle(p, seen * 100 / p->policy.capacity);
+		adjust_idle(p, p->st.active_flows * 100 / p->policy.capacity);
 	return err;
+}
+
+int poller_scan_all(struct poller *p, uint64_t now_ns)
+{
+	p->cursor = 0;
+	p->pass_seen = p->pass_us = 0;
+	p->st.slices = 1; /* poller_scan() plans the next passes anew */
+	return poller_scan(p, now_ns);
+}
+
+bool poller_pass_start(const struct poller *p)
+{
+	return !p->cursor;
+}
+
+uint64_t poller_interval_ms(const struct poller *p, uint64_t poll_ms)
+{
+	uint64_t ms = p->st.slices > 1 ? poll_ms / p->st.slices : poll_ms;
+
+	return ms ? ms : 1;
 }
 
 /* Idle timeout under pressure: halved per step down to a floor, doubled back. */

@@ -34,7 +34,21 @@ struct poller_policy {
 	 * below @capacity (see LRU_LOCAL_FREE in meter/meter.h).
 	 */
 	bool overflow_export;
+	/*
+	 * Live: a cache whose full pass takes longer than SLICE_TARGET_US is
+	 * read in slices, one per poller_interval_ms(), a whole pass per
+	 * --poll-ms, so a flow waits about --poll-ms for its turn and not
+	 * --poll-ms plus a long pass. Off (replays): every scan is a full pass.
+	 */
+	bool spread;
 };
+
+/*
+ * A slice's target duration, and the most slices a pass is cut into (the
+ * poll timer's resolution is a millisecond).
+ */
+#define SLICE_TARGET_US 40000
+#define SLICES_MAX 64
 
 /*
  * Resource pressure (percent of the cache's capacity). At or above
@@ -53,10 +67,11 @@ struct poller_stats {
 	uint64_t scans;
 	uint64_t idle_ms;	 /* idle timeout in use: the configured one, or less under pressure */
 	uint64_t emergency_runs; /* times the hard watermark was reached */
-	uint64_t active_flows;	 /* entries seen by the last scan */
+	uint64_t active_flows;	 /* entries seen by the last full pass */
 	uint64_t closed[EXPIRY_COUNT];	 /* by enum flow_expiry, closed on the collector's request */
 	uint64_t close_busy;	 /* requests retried: writers inside or ring full */
-	uint64_t last_scan_us;	 /* duration of the last scan */
+	uint64_t last_scan_us;	 /* duration of the last full pass (its slices added up) */
+	uint64_t slices;	 /* slices a pass is read in now (1: whole passes) */
 };
 
 struct poller {
@@ -72,13 +87,26 @@ struct poller {
 	struct due *due; /* flows a scan found due, sorted before closing */
 	size_t n_due;
 	size_t cap_due;
+	uint64_t cursor;     /* meter_flows_batch() token where the next slice starts; 0: a new pass */
+	uint64_t pass_seen;  /* entries and time of the slices of the pass under way */
+	uint64_t pass_us;
 };
 
 int poller_init(struct poller *p, struct meter *m, const struct poller_policy *policy,
 		expiry_drain_fn drain, void *drain_ctx);
 void poller_free(struct poller *p);
-/* Closes every flow whose timeout has passed at meter time @now_ns. */
+/*
+ * Closes every flow whose timeout has passed at meter time @now_ns: in the
+ * next slice of the cache when passes are sliced (policy.spread), else in
+ * all of it.
+ */
 int poller_scan(struct poller *p, uint64_t now_ns);
+/* The same over the whole cache, now: ends a sliced pass under way. */
+int poller_scan_all(struct poller *p, uint64_t now_ns);
+/* True between passes: the next poller_scan() starts one. */
+bool poller_pass_start(const struct poller *p);
+/* How long to wait between poller_scan() calls for a pass every @poll_ms. */
+uint64_t poller_interval_ms(const struct poller *p, uint64_t poll_ms);
 /*
  * The cache holds about @entries flows (an estimate between scans) and
  * @incoming more may arrive while a pass runs: scans, with emergency expiry,

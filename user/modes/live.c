@@ -76,7 +76,7 @@ static bool loop(struct live *l)
 		if (now >= next_scan) {
 			if (!poll_once(l))
 				return false;
-			next_scan = now + cfg->poll_ms;
+			next_scan = now + poller_interval_ms(&l->c.poller, cfg->poll_ms);
 		}
 		collector_pressure(&l->c, clock_meter_ns());
 		collector_service(&l->c, now);
@@ -146,6 +146,7 @@ static int open_meter(struct live *l)
 	l->m.resume_only = cfg->detach;
 	l->m.nic_metadata = cfg->nic_metadata;
 	mode_collector_opts(&co, cfg);
+	co.expiry.spread = true;
 	err = collector_open(&l->c, &l->m, &co, &facts);
 	return err ? err : mode_open_sinks(&l->c, cfg, false);
 }
