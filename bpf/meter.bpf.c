@@ -35,7 +35,10 @@
 
 #include "flow.h"
 
-/* The flow cache; max_entries is set from --max-flows at load time. */
+/*
+ * The flow cache; max_entries is set from --max-flows at load time, and the
+ * type too: a plain hash with --overflow-export on (see flow_admit()).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, NFX_DEFAULT_MAX_FLOWS);
