@@ -113,9 +113,22 @@ static __always_inline void atomic_min_set_u64(__u64 *p, __u64 v)
 	}
 }
 
-/* Stops being a writer of @e, if it is still the entry of generation @gen. */
+/*
+ * Stops being a writer of @e, if it is still the entry of generation @gen.
+ * With the overflow path on (cfg_flows_limit), nothing evicts an entry and
+ * nobody closes one while another writer is inside it (flow_freeze()), so
+ * the entry cannot have been deleted and recycled since flow_enter(): one
+ * atomic subtraction leaves it. (A pinned LRU map of an older version, which
+ * could evict, is not reused: its type differs, meter/meter.c.) Without
+ * it the LRU may recycle the element under the writer: the compare-and-swap
+ * leaves only the generation it entered.
+ */
 static __always_inline void flow_leave(struct flow_entry *e, __u64 gen)
 {
+	if (cfg_flows_limit) {
+		add_u64(&e->ctl, -1ULL);
+		return;
+	}
 	for (int i = 0; i < CAS_RETRIES; i++) {
 		__u64 c = *(volatile __u64 *)&e->ctl;
 

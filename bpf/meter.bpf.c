@@ -397,6 +397,15 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt)
 				return flow_overflow_outcome(p, &s->init, cnt);
 			return NFX_LOST_INSERT_FAILED;
 		}
+		/*
+		 * Loads of the entry's later cache lines (the key's end, the flags,
+		 * both directions' counters: 160 bytes from the first), before the
+		 * compare-and-swap: a locked instruction lets no later load start
+		 * before it completes, so without them their misses would follow
+		 * its own instead of overlapping it.
+		 */
+		(void)*(volatile __u32 *)&e->flags;
+		(void)*(volatile __u64 *)&e->dir[DIR_DST2SRC].last_seen_ns;
 		if (flow_enter(e, &p->key, &gen)) {
 			flow_settle(&p->key);
 			continue;
