@@ -471,9 +471,10 @@ static __always_inline void init_features(struct flow_entry_max *init, const str
  *    never falls below the entries there are.
  * 2. flow_admit() refuses an insert that would take the count past
  *    cfg_flows_limit (--max-flows): at most that many entries exist.
- * 3. The map is then a plain preallocated hash (not an LRU hash) of exactly
- *    cfg_flows_limit elements (the collector sets its type and size,
- *    meter/meter.c): it never evicts (recycles) a live entry. With 1 and 2
+ * 3. The map is then a plain preallocated hash (not an LRU hash) of
+ *    cfg_flows_limit elements and one more, for the buckets it doubles
+ *    (the collector sets its type and size, meter/meter.c): it never
+ *    evicts (recycles) a live entry. With 1 and 2
  *    an insert finds a free element (a delete frees its own before
  *    flow_unadmit()); one that fails all the same (-E2BIG, or a lock the
  *    kernel could not take) has its packet go the way of 4. (It used to be an

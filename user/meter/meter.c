@@ -111,10 +111,22 @@ int meter_bpf_permitted(void)
  * Entries of the flows map: --max-flows. With --overflow-export the
  * programs admit no more (flow_admit()) and the map is a plain hash, which
  * never evicts; without it, the kernel's LRU evicts at that size.
+ *
+ * The kernel gives a hash the power of two of buckets at or above its
+ * entries: one entry more than a power-of-two --max-flows (the default)
+ * doubles them, so a full cache has chains of half an entry on average,
+ * not one. Each entry a lookup walks past is another cache miss: at 1 M
+ * flows in a map of 2 M, the plain hash's lookup cost 40 to 100 ns more
+ * with 2 M buckets than the LRU hash with its 4 M (15-nicpath's profile).
+ * The price: 16 bytes a bucket (16 MB at the default 1 M flows).
  */
 uint32_t meter_map_entries(const struct meter_opts *o)
 {
-	return o->max_flows;
+	uint64_t n = o->max_flows;
+
+	if (o->overflow_export && !o->grow_on_demand && !o->user)
+		n++;
+	return n > UINT32_MAX ? UINT32_MAX : n;
 }
 
 /*
