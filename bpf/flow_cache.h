@@ -114,13 +114,21 @@ static __always_inline void atomic_min_set_u64(__u64 *p, __u64 v)
 }
 
 /*
- * Becomes a writer of a LIVE entry. Returns 0 inside, -EAGAIN when the
- * entry is not LIVE (being inserted or closed), -ESTALE when the element
- * was recycled for another flow between the lookup and now.
+ * Stops being a writer of @e, if it is still the entry of generation @gen.
+ * With the overflow path on (cfg_flows_limit), nothing evicts an entry and
+ * nobody closes one while another writer is inside it (flow_freeze()), so
+ * the entry cannot have been deleted and recycled since flow_enter(): one
+ * atomic subtraction leaves it. (A pinned LRU map of an older version, which
+ * could evict, is not reused: its type differs, meter/meter.c.) Without
+ * it the LRU may recycle the element under the writer: the compare-and-swap
+ * leaves only the generation it entered.
  */
-/* Stops being a writer of @e, if it is still the entry of generation @gen. */
 static __always_inline void flow_leave(struct flow_entry *e, __u64 gen)
 {
+	if (cfg_flows_limit) {
+		add_u64(&e->ctl, -1ULL);
+		return;
+	}
 	for (int i = 0; i < CAS_RETRIES; i++) {
 		__u64 c = *(volatile __u64 *)&e->ctl;
 
@@ -451,9 +459,9 @@ static __always_inline void init_features(struct flow_entry_max *init, const str
 }
 
 /*
- * Overflow export (--overflow-export on, cfg_flows_limit set): the LRU's
- * eviction never decides which counts are kept. Why every packet then
- * ends exactly once in a record or in a lost_* counter:
+ * Overflow export (--overflow-export on, cfg_flows_limit set): no eviction
+ * decides which counts are kept. Why every packet then ends exactly once in
+ * a record or in a lost_* counter:
  *
  * 1. flows_live counts the entries: flow_admit() adds one before an insert
  *    (and flow_unadmit() takes it back when the insert does not happen),
@@ -462,16 +470,21 @@ static __always_inline void init_features(struct flow_entry_max *init, const str
  *    and flow_freeze() lets one closer per entry through, so the count
  *    never falls below the entries there are.
  * 2. flow_admit() refuses an insert that would take the count past
- *    cfg_flows_limit (--max-flows): at most that many entries exist, plus
- *    one transient element per CPU of an insert that loses to another
- *    CPU's (-EEXIST).
- * 3. The map is larger than the limit by what the kernel's LRU keeps on its
- *    per-CPU free lists (at most LRU_LOCAL_FREE elements per CPU; the
- *    collector sizes it, meter/meter.c): a CPU refilling its list always
- *    finds free elements, so the LRU never evicts (recycles) a live entry.
- *    An entry is therefore closed only by flow_close(), which freezes it
- *    (no writer inside), copies it into the export ring and deletes it:
- *    each count it took from a packet leaves in exactly one record.
+ *    cfg_flows_limit (--max-flows): at most that many entries exist.
+ * 3. The map is then a plain preallocated hash (not an LRU hash) of
+ *    cfg_flows_limit elements and one more, for the buckets it doubles
+ *    (the collector sets its type and size, meter/meter.c): it never
+ *    evicts (recycles) a live entry. With 1 and 2
+ *    an insert finds a free element (a delete frees its own before
+ *    flow_unadmit()); one that fails all the same (-E2BIG, or a lock the
+ *    kernel could not take) has its packet go the way of 4. (It used to be an
+ *    LRU hash with room past the limit for the LRU's per-CPU free lists:
+ *    twice the buckets for a power-of-two --max-flows, a reference bit
+ *    checked on every lookup, and lists under locks on every insert and
+ *    delete.) An entry is therefore closed only by
+ *    flow_close(), which freezes it (no writer inside), copies it into the
+ *    export ring and deletes it: each count it took from a packet leaves
+ *    in exactly one record.
  * 4. A packet that finds no entry and is refused (cache full) or whose
  *    insert fails is exported at once as a one-packet record, reason
  *    EXPIRY_OVERFLOW (flow_overflow()), or, export ring full, counted in

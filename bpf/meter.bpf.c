@@ -35,7 +35,10 @@
 
 #include "flow.h"
 
-/* The flow cache; max_entries is set from --max-flows at load time. */
+/*
+ * The flow cache; max_entries is set from --max-flows at load time, and the
+ * type too: a plain hash with --overflow-export on (see flow_admit()).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, NFX_DEFAULT_MAX_FLOWS);
@@ -394,6 +397,15 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt)
 				return flow_overflow_outcome(p, &s->init, cnt);
 			return NFX_LOST_INSERT_FAILED;
 		}
+		/*
+		 * Loads of the entry's later cache lines (the key's end, the flags,
+		 * both directions' counters: 160 bytes from the first), before the
+		 * compare-and-swap: a locked instruction lets no later load start
+		 * before it completes, so without them their misses would follow
+		 * its own instead of overlapping it.
+		 */
+		(void)*(volatile __u32 *)&e->flags;
+		(void)*(volatile __u64 *)&e->dir[DIR_DST2SRC].last_seen_ns;
 		if (flow_enter(e, &p->key, &gen)) {
 			flow_settle(&p->key);
 			continue;

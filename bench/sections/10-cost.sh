@@ -170,10 +170,10 @@ echo
 echo "A sampled-out frame skips everything but the sampling test (a random number"
 echo "and a counter); a filtered-out frame is copied, then dropped by the filter"
 echo "before any parsing. The 1M-flow mix costs more per frame than the"
-echo "reference mix because one frame in $((gen_frames / GEN_FLOWS)) inserts a new entry (an LRU allocation"
+echo "reference mix because one frame in $((gen_frames / GEN_FLOWS)) inserts a new entry (an element off the map's free list"
 echo "and a compare-and-swap publication) and its million entries do not fit in the"
 echo "CPU caches. Entry bytes are what one flow takes in the kernel's cache;"
-echo "the map adds its own overhead per element (hash and LRU links)."
+echo "the map adds its own overhead per element (its hash links)."
 
 # --- --dpi: packets inside and past a flow's first N ---------------------------
 echo

@@ -67,8 +67,8 @@ printf "%d %s %s %.0f %.0f %.0f %.0f\n", $n, $t[0] // 0, $t[-1] // 0,
 last_stat() { grep -o " $1=[0-9]*" "$D/nfxdp.log" | tail -1 | cut -d= -f2; }
 
 # The kernel's view of the flow cache: "max_entries memlock" of nfxdp's map
-# of that many entries (an LRU or plain hash), or a little more: with
-# --overflow-export the LRU map has room for its per-CPU lists past it.
+# of that many entries (an LRU or plain hash; the plain one of overflow
+# export has one more, meter_map_entries()).
 map_memlock() {
 	local pid=$1 cap=$2 f
 	for f in /proc/"$pid"/fdinfo/*; do
@@ -227,8 +227,8 @@ echo "  the burst of N idle expiries; the same again with \`--compress\` (deflat
 echo "- **CPU per 1 K flows**: CPU time of nfxdp and of nfxdp-cat (cgroups) from the"
 echo "  first record printed to the last, per thousand records: which end limits"
 echo "  the export;"
-echo "- **kernel memory**: \`memlock\` of the flow map (\`/proc/PID/fdinfo\`): the LRU map"
-echo "  is allocated whole at start, so it is per cache entry, whatever is in use;"
+echo "- **kernel memory**: \`memlock\` of the flow map (\`/proc/PID/fdinfo\`): the map"
+echo "  is preallocated whole at start, so it is per cache entry, whatever is in use;"
 echo "- **RSS**: the collector's resident memory with N flows in the cache; **peak**:"
 echo "  its high-water mark once all were exported."
 echo

@@ -172,7 +172,7 @@ hard=$((M * 90 / 100))
 last=${MULTIPLES##* }
 if [ "$UNCOUNTED_ON" = 0 ]; then
 	echo "**Overflow export on (the default): every frame offered is in a record or counted"
-	echo "lost by its reason, at every multiple and rate, and the LRU evicts nothing.**"
+	echo "lost by its reason, at every multiple and rate, and nothing is evicted.**"
 else
 	echo "**Overflow export on: $UNCOUNTED_ON frames offered are neither in a record nor"
 	echo "counted lost (a bug: they should be none).**"

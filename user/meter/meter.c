@@ -107,14 +107,47 @@ int meter_bpf_permitted(void)
 	return 0;
 }
 
+/*
+ * Entries of the flows map: --max-flows. With --overflow-export the
+ * programs admit no more (flow_admit()) and the map is a plain hash, which
+ * never evicts; without it, the kernel's LRU evicts at that size.
+ *
+ * The kernel gives a hash the power of two of buckets at or above its
+ * entries: one entry more than a power-of-two --max-flows (the default)
+ * doubles them, so a full cache has chains of half an entry on average,
+ * not one. Each entry a lookup walks past is another cache miss: at 1 M
+ * flows in a map of 2 M, the plain hash's lookup cost 40 to 100 ns more
+ * with 2 M buckets than the LRU hash with its 4 M (15-nicpath's profile).
+ * The price: 16 bytes a bucket (16 MB at the default 1 M flows).
+ */
 uint32_t meter_map_entries(const struct meter_opts *o)
 {
 	uint64_t n = o->max_flows;
 
-	/* A hash map (replay) or the user-space meter never evicts on its own. */
 	if (o->overflow_export && !o->grow_on_demand && !o->user)
-		n += 2ULL * LRU_LOCAL_FREE * libbpf_num_possible_cpus();
+		n++;
 	return n > UINT32_MAX ? UINT32_MAX : n;
+}
+
+/*
+ * The flows map's type: an LRU hash only when it is to evict (--overflow-
+ * export off). A plain preallocated hash (--overflow-export on) needs no
+ * room past --max-flows for the LRU's per-CPU free lists, which made the
+ * map, and with a power of two its buckets, twice as large; and a lookup
+ * skips the LRU's reference bit, an insert and a delete its lists. A
+ * replay that may grow the cache on demand allocates entries as it goes.
+ */
+static int set_flows_type(struct bpf_map *flows, const struct meter_opts *o)
+{
+	int err;
+
+	if (o->grow_on_demand) {
+		err = bpf_map__set_type(flows, BPF_MAP_TYPE_HASH);
+		return err ? err : bpf_map__set_map_flags(flows, BPF_F_NO_PREALLOC);
+	}
+	if (o->overflow_export)
+		return bpf_map__set_type(flows, BPF_MAP_TYPE_HASH);
+	return 0;
 }
 
 /* The same program compiled for this process (meter/umeter.h): capture replay only. */
@@ -226,11 +259,8 @@ int meter_load(struct meter *m, const struct meter_opts *o)
 	if (!err)
 		err = bpf_map__set_value_size(skel->maps.flows,
 					      flow_entry_size(o->statistical, o->splt));
-	if (!err && o->grow_on_demand) {
-		err = bpf_map__set_type(skel->maps.flows, BPF_MAP_TYPE_HASH);
-		if (!err)
-			err = bpf_map__set_map_flags(skel->maps.flows, BPF_F_NO_PREALLOC);
-	}
+	if (!err)
+		err = set_flows_type(skel->maps.flows, o);
 	if (!err && o->ring_bytes)
 		err = bpf_map__set_max_entries(skel->maps.flow_events, o->ring_bytes);
 	/* Without --dpi its ring stays one page, its buffers one. */

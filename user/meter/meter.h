@@ -52,10 +52,9 @@ struct attachment {
  * The kernel's LRU hash starts evicting before it is full: a CPU refilling
  * its local free list (up to LRU_LOCAL_FREE elements at a time) evicts when
  * the shared list has fewer, and the other CPUs' lists may hold up to as
- * many each. With --overflow-export the map gets twice that per possible
- * CPU past --max-flows (meter_map_entries()), so the entries the programs
- * admit always fit; without it, emergency expiry stays that far below the
- * capacity instead.
+ * many each. With --overflow-export off (the only case the cache is an LRU
+ * hash, see meter_map_entries()), emergency expiry stays twice that per
+ * possible CPU below the capacity.
  */
 #define LRU_LOCAL_FREE 128
 
