@@ -178,9 +178,9 @@ else
 	echo "counted lost (a bug: they should be none).**"
 fi
 echo "As fast as a core sends, at ${last}x, ${ON_PCT:-?}% of the frames reach records with the"
-echo "default 8 MB export ring and the rest are counted as ring full: each packet of a"
-echo "flow that found no room is a record of its own, and they come faster than the"
-echo "collector exports records (see the collector at scale above), so the ring fills;"
+echo "default 8 MB export ring; the rest, if any, counted as ring full: each packet of a"
+echo "flow that found no room is a record of its own, so the ring fills when they come"
+echo "faster than the collector exports records (see the collector at scale above);"
 echo "with a $BIG_RING ring, ${BIG_PCT:-?}%. Off, ${OFF_PCT:-?}%: the kernel's LRU"
 echo "recycles live entries, and their counts, before the collector closes them,"
 echo "estimated as \`flows_evicted_estimated\`."
