@@ -149,3 +149,37 @@ ready() {
 	return 1
 }
 
+
+# stop_tool TOOL: stop_TOOL, then up to 60 s for $PID to exit (killed past
+# that); STOP_NOTE says so for the row. Not in a subshell: wait must reap it.
+stop_tool() {
+	local i
+	STOP_NOTE=
+	[ -n "$PID" ] || return 0
+	"stop_$1"
+	for i in $(seq 600); do
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$PID" 2>/dev/null; then
+		STOP_NOTE="killed: no exit 60 s after the stop signal; "
+		kill -KILL "$PID"
+	fi
+	wait "$PID" 2>/dev/null
+}
+
+# stop_collector: nfcapd ($COL), once what the tool sent has arrived, with
+# SIGTERM (a background job of a script ignores SIGINT, and nfcapd keeps that).
+stop_collector() {
+	local i
+	[ -n "$COL" ] || return 0
+	sleep 0.5
+	kill -TERM "$COL"
+	for i in $(seq 100); do
+		kill -0 "$COL" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$COL" 2>/dev/null
+	wait "$COL" 2>/dev/null
+	COL=
+}

@@ -55,7 +55,7 @@ is_peer() { case $1 in xdp_pass | nfxdp) return 1 ;; esac; }
 # measure TOOL FRAMES [livegen options]: one row; sets ROW_NS (whole ns per
 # frame) and ROW_PCT (frames in flows, % of offered).
 measure() {
-	local t=$1 n=$2 c0 c1 k0 k1 sent refused secs gcpu counts frames flows i status=""
+	local t=$1 n=$2 c0 c1 k0 k1 sent refused secs gcpu counts frames flows status=""
 	shift 2
 	rm -rf "$D"
 	mkdir -p "$D"
@@ -79,30 +79,10 @@ measure() {
 	sent=$2 refused=$4 secs=$6 gcpu=$8
 	cg_settle "$G" || status="still busy after 60 s; "
 	k1=$(ksoftirqd_ns)
-	if [ -n "$PID" ]; then
-		"stop_$t"
-		for i in $(seq 600); do
-			kill -0 "$PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$PID" 2>/dev/null; then
-			status="${status}killed: no exit 60 s after the stop signal; "
-			kill -KILL "$PID"
-		fi
-		wait "$PID" 2>/dev/null
-	fi
+	stop_tool "$t"
+	status="$status$STOP_NOTE"
 	c1=$(cg_ns "$G")
-	if [ -n "$COL" ]; then
-		sleep 0.5
-		kill -TERM "$COL"
-		for i in $(seq 100); do
-			kill -0 "$COL" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$COL" 2>/dev/null
-		wait "$COL" 2>/dev/null
-		COL=
-	fi
+	stop_collector
 	counts=$("count_$t")
 	is_peer "$t" && count_xdp_pass >/dev/null
 	frames=${counts% *}

@@ -35,7 +35,7 @@ pair_up || { log "live: cannot create the namespaces"; exit 1; }
 
 # measure TOOL: one row of the table (and ROW_CPU, ROW_PCT for the summary).
 measure() {
-	local t=$1 s0 s1 c0 c1 out sent refused secs counts frames flows i status=""
+	local t=$1 s0 s1 c0 c1 out sent refused secs counts frames flows status=""
 	rm -rf "$D"
 	mkdir -p "$D"
 	G=$(cg_new)
@@ -58,32 +58,11 @@ measure() {
 	sleep 0.5
 	log "live: $t: stopping"
 	s1=$(softirq_ns)
-	if [ -n "$PID" ]; then
-		"stop_$t"
-		for i in $(seq 600); do
-			kill -0 "$PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$PID" 2>/dev/null; then
-			status="${status}killed: no exit 60 s after the stop signal; "
-			kill -KILL "$PID"
-		fi
-		wait "$PID" 2>/dev/null
-	fi
+	stop_tool "$t"
+	status="$status$STOP_NOTE"
 	c1=$(cg_ns "$G")
 	log "live: $t: stopped"
-	if [ -n "$COL" ]; then
-		sleep 0.5
-		# SIGTERM: a background job of a script ignores SIGINT, and nfcapd keeps that.
-		kill -TERM "$COL"
-		for i in $(seq 100); do
-			kill -0 "$COL" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$COL" 2>/dev/null
-		wait "$COL" 2>/dev/null
-		COL=
-	fi
+	stop_collector
 	counts=$("count_$t")
 	frames=${counts% *}
 	flows=${counts#* }

@@ -700,6 +700,22 @@ enum field_kind {
 #define FIELD_ROOM (KEY_SLOT + SHORT_STR + 2)
 
 /*
+ * Makes FIELD_ROOM bytes of room at the row cursor *@o (NULL before the
+ * first field): b->len follows the cursor, the buffer grows, the cursor
+ * and its limit follow the buffer. False when memory is short.
+ */
+static inline bool cursor_room(struct fmt_buf *b, char **o, char **lim)
+{
+	if (*o)
+		b->len = *o - b->p;
+	if (!buf_room(b, FIELD_ROOM))
+		return false;
+	*o = b->p + b->len;
+	*lim = b->p + b->cap;
+	return true;
+}
+
+/*
  * Each field of Flow, made once: its kind, where it is in the message, and
  * its ,"name": in a slot that is copied whole (a copy of constant size is
  * a few moves, no call; what lands past the key is overwritten by the
@@ -950,15 +966,8 @@ void format_csv_row(FILE *out, const struct format_columns *cols, const Nfxdp__F
 		const struct field_info *fi = row_prog_at(prog, i, fd);
 		char *e;
 
-		if (lim - o < FIELD_ROOM) {
-			if (o)
-				b->len = o - b->p;
-			o = NULL;
-			if (!buf_room(b, FIELD_ROOM))
-				break; /* out of memory: the row is not written */
-			o = b->p + b->len;
-			lim = b->p + b->cap;
-		}
+		if (lim - o < FIELD_ROOM && !cursor_room(b, &o, &lim))
+			break; /* out of memory: the row is not written */
 		if (i)
 			*o++ = ',';
 		e = fi ? w_fixed(o, fi, msg) : NULL;
@@ -1094,15 +1103,8 @@ void format_json(FILE *out, const struct format_columns *cols, const Nfxdp__Flow
 		const struct field_info *fi = row_prog_at(prog, i, fd);
 		char *e;
 
-		if (lim - o < FIELD_ROOM) {
-			if (o)
-				b->len = o - b->p;
-			o = NULL;
-			if (!buf_room(b, FIELD_ROOM))
-				break; /* out of memory: the row is not written */
-			o = b->p + b->len;
-			lim = b->p + b->cap;
-		}
+		if (lim - o < FIELD_ROOM && !cursor_room(b, &o, &lim))
+			break; /* out of memory: the row is not written */
 		if (fi && fi->key_len) {
 			/* Two stores for most keys, three for the longest. */
 			if (fi->key_len <= 32)
