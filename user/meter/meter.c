@@ -226,8 +226,8 @@ static void explain_load_error(const struct meter_opts *o, bool found, int err)
 	if (found)
 		pr_warn("Couldn't reuse the flow cache pinned in %s: %s (was it made with other "
 			"--max-flows, --overflow-export, --statistical or --splt settings, or by another nfxdp "
-			"version? end it with nfxdp --detach IFACE first)\n", o->pin_dir,
-			strerror(-err));
+			"version? end it first with nfxdp --detach IFACE and the settings it was started "
+			"with, by the nfxdp that started it)\n", o->pin_dir, strerror(-err));
 	else
 		pr_warn("Couldn't load the meter into the kernel: %s%s\n", strerror(-err),
 			load_hint(err));
