@@ -426,14 +426,39 @@ struct flow_event {
 	struct flow_entry entry;
 };
 
+/*
+ * The other thing the export ring carries, told apart by its size and
+ * reason: with cfg_expiry_notes, the packet that ends a TCP flow (FIN both
+ * ways, or RST: FLOW_F_ENDED) says so, so the collector's expiry wheel
+ * knows when natural expiry is due without reading the whole cache.
+ * A note the ring has no room for is counted (notes_lost) and the
+ * collector reads the whole cache instead.
+ */
+#define FLOW_NOTE_ENDED 0x100U
+struct flow_note {
+	__u32 reason; /* FLOW_NOTE_ENDED */
+	__u32 _pad;
+	struct flow_key key;
+	__u32 _pad2;
+	__u64 last_seen_ns; /* the ending packet's time */
+};
+
 /* One request to the nfx_close program; the collector fills close_queue[]. */
 struct close_req {
 	struct flow_key key;
-	__u32 reason;	     /* enum flow_expiry */
+	__u32 reason;	     /* enum flow_expiry, or CLOSE_PEEK */
 	__u64 threshold_ns;  /* idle: last seen <= it; active: first seen <= it */
-	__s32 status;	     /* out: 0 closed, or -ENOENT, -EBUSY, -EAGAIN, -ENOSPC */
-	__u32 _pad;
+	__s32 status;	     /* out: 0 closed (peeked), or -ENOENT, -EBUSY, -EAGAIN, -ENOSPC */
+	__u32 flags;	     /* out, CLOSE_PEEK: the entry's flags */
+	__u64 first_seen_ns; /* out, CLOSE_PEEK: flow_first_seen(), flow_last_seen() */
+	__u64 last_seen_ns;
+	__u64 state;	     /* out, CLOSE_PEEK: flow_ctl_state() */
 };
+/*
+ * A request that closes nothing: it reports the entry's times, flags and
+ * state, so the collector's expiry wheel can tell when the flow may be due.
+ */
+#define CLOSE_PEEK 0xffffU
 #define CLOSE_BATCH 1024
 
 /*
@@ -484,7 +509,8 @@ struct collector_state {
 	X(TRUNCATED, "truncated_by_snaplen")		    /* --snaplen cut the headers */    \
 	X(TIME_RESTAMPED, "time_restamped")		    /* see NFX_TIME_JUMP_NS */ \
 	X(DPI_PACKETS, "dpi_packets")			    /* --dpi: handed to the DPI ring */ \
-	X(DPI_RING_FULL, "dpi_ring_full")		    /* --dpi: not handed, ring full */
+	X(DPI_RING_FULL, "dpi_ring_full")		    /* --dpi: not handed, ring full */ \
+	X(NOTES_LOST, "notes_lost")			    /* flow_note: export ring full */
 
 #define NFX_COUNTER_ENUM(id, name) NFX_##id,
 enum nfx_counter {

@@ -132,6 +132,7 @@ struct {
 NFX_CONFIG __u64 cfg_idle_timeout_ms = NFX_DEFAULT_IDLE_TIMEOUT_MS;
 NFX_CONFIG __u64 cfg_active_timeout_ms = NFX_DEFAULT_ACTIVE_TIMEOUT_MS;
 NFX_CONFIG __u8 cfg_natural_expiry = 1;
+NFX_CONFIG __u8 cfg_expiry_notes = 0;   /* live: flow_note when a flow ends (flow.h) */
 NFX_CONFIG __u8 cfg_accounting = ACCOUNT_LINK;
 NFX_CONFIG __u8 cfg_decode_tunnels = 1; /* GTP-U, CAPWAP, TZSP (IP-in-IP always) */
 NFX_CONFIG __u8 cfg_single_writer = 0;  /* capture replay: see add_u64() */
@@ -382,6 +383,9 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt)
 				flow_unadmit();
 			if (!err) {
 				cnt->c[NFX_FLOWS_CREATED]++;
+				if (cfg_expiry_notes && FLOW_F_ENDED(s->init.e.flags) &&
+				    flow_note_ended(p))
+					cnt->c[NFX_NOTES_LOST]++;
 				if (cfg_dpi) {
 					/* flow_create() counted it: dpi_packets = 1. */
 					s->dpi_want = 1;
@@ -420,7 +424,8 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt)
 			cnt->c[NFX_EXPIRY_DEFERRED]++;
 		}
 		d = flow_dir_of(e, p);
-		flow_account(e, p, d);
+		if (flow_account(e, p, d) == -ENOSPC)
+			cnt->c[NFX_NOTES_LOST]++;
 		if (cfg_statistical)
 			flow_account_stats(entry_stats(e), p, d);
 		if (cfg_splt)
@@ -918,6 +923,15 @@ static long close_one(__u32 i, void *unused)
 	e = bpf_map_lookup_elem(&flows, &r->key);
 	if (!e) {
 		r->status = -ENOENT;
+		return 0;
+	}
+	if (r->reason == CLOSE_PEEK) {
+		/* Unlocked reads: the close that may follow checks again, frozen. */
+		r->state = flow_ctl_state(*(volatile __u64 *)&e->ctl);
+		r->flags = e->flags;
+		r->first_seen_ns = flow_first_seen(e);
+		r->last_seen_ns = flow_last_seen(e);
+		r->status = 0;
 		return 0;
 	}
 	for (int t = 0; t < ENTER_RETRIES && err == -EBUSY; t++)

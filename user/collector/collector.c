@@ -149,6 +149,12 @@ static int on_flow_event(void *ctx, void *data, size_t size)
 	struct record_app app;
 	struct flow_rec *r;
 
+	if (size == sizeof(struct flow_note) && ev->reason == FLOW_NOTE_ENDED) {
+		const struct flow_note *n = data;
+
+		poller_note(&c->poller, &n->key, n->last_seen_ns);
+		return 0;
+	}
 	if (size < sizeof(*ev) - sizeof(ev->entry) + c->m->entry_size)
 		return 0;
 	if (ev->reason < EXPIRY_COUNT)
@@ -305,7 +311,7 @@ void collector_scan(struct collector *c, uint64_t now_ns)
 		c->watch.pass_closed = closed;
 	}
 	poller_scan(&c->poller, now_ns);
-	if (poller_pass_start(&c->poller))
+	if (poller_pass_done(&c->poller))
 		watch_after_scan(c, c->watch.pass_created, c->watch.pass_closed);
 }
 
@@ -597,6 +603,9 @@ int collector_stats(struct collector *c, struct stat_item *items, int max)
 	ITEM("scans", c->poller.st.scans);
 	ITEM("last_scan_us", c->poller.st.last_scan_us);
 	ITEM("scan_slices", c->poller.st.slices);
+	ITEM("wheel_flows", c->poller.st.wheel_size);
+	ITEM("wheel_checks", c->poller.st.wheel_checks);
+	ITEM("flow_notes", c->poller.st.notes);
 	ITEM("batches_sent", c->batch.msg.sequence);
 	if (c->dpi) {
 		struct dpi_counts dc;

@@ -40,9 +40,11 @@ void poller_free(struct poller *p)
 	free(p->keys);
 	free(p->vals);
 	free(p->due);
+	free(p->wheel);
 	p->keys = NULL;
 	p->vals = NULL;
 	p->due = NULL;
+	p->wheel = NULL;
 }
 
 static uint64_t ms_of(uint64_t ns)
@@ -77,6 +79,233 @@ int poller_due(const struct poller_policy *policy, const struct flow_entry *e, u
 		return EXPIRY_NATURAL;
 	}
 	return -1;
+}
+
+/* ---- the expiry wheel (policy.wheel) ------------------------------------- */
+
+#define WHEEL_NEVER UINT64_MAX
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* The soonest meter time (ms) at which poller_due() may close the flow, with the idle timeout in use. */
+static uint64_t due_at_ms(const struct poller *p, uint64_t first_ns, uint64_t last_ns,
+			  uint32_t flags)
+{
+	uint64_t at = WHEEL_NEVER;
+
+	if (p->st.idle_ms)
+		at = min_u64(at, ms_of(last_ns) + p->st.idle_ms);
+	if (p->policy.active_ms)
+		at = min_u64(at, ms_of(first_ns) + p->policy.active_ms);
+	if (p->policy.natural && FLOW_F_ENDED(flags))
+		at = min_u64(at, ms_of(last_ns) + p->policy.linger_ms);
+	return at;
+}
+
+/*
+ * How often a pass must run: a flow the last pass did not see was created
+ * after it started, so no timeout closes it sooner than this after that.
+ */
+static uint64_t pass_period_ms(const struct poller *p)
+{
+	uint64_t per = WHEEL_NEVER;
+
+	if (p->st.idle_ms)
+		per = min_u64(per, p->st.idle_ms);
+	if (p->policy.active_ms)
+		per = min_u64(per, p->policy.active_ms);
+	if (p->policy.natural && !p->policy.notes)
+		per = min_u64(per, p->policy.linger_ms);
+	return per;
+}
+
+static void sift_up(struct wheel_slot *h, size_t i)
+{
+	struct wheel_slot s = h[i];
+
+	while (i && h[(i - 1) / 2].due_ms > s.due_ms) {
+		h[i] = h[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h[i] = s;
+}
+
+static void sift_down(struct wheel_slot *h, size_t n, size_t i)
+{
+	struct wheel_slot s = h[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && h[c + 1].due_ms < h[c].due_ms)
+			c++;
+		if (h[c].due_ms >= s.due_ms)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = s;
+}
+
+/* Holds the flow of @key until @due_ms (WHEEL_NEVER: nothing to hold it for). */
+static int wheel_add(struct poller *p, const struct flow_key *key, uint64_t due_ms)
+{
+	if (due_ms == WHEEL_NEVER)
+		return 0;
+	if (p->n_wheel == p->cap_wheel) {
+		size_t cap = p->cap_wheel ? p->cap_wheel * 2 : 1024;
+		struct wheel_slot *w = realloc(p->wheel, cap * sizeof(*w));
+
+		if (!w) {
+			p->wheel_stale = true; /* a pass finds what could not be held */
+			return -ENOMEM;
+		}
+		p->wheel = w;
+		p->cap_wheel = cap;
+	}
+	p->wheel[p->n_wheel].due_ms = due_ms;
+	p->wheel[p->n_wheel].key = *key;
+	if (p->wheel_heap)
+		sift_up(p->wheel, p->n_wheel);
+	p->n_wheel++;
+	p->st.wheel_size = p->n_wheel;
+	return 0;
+}
+
+static struct wheel_slot wheel_pop(struct poller *p)
+{
+	struct wheel_slot s = p->wheel[0];
+
+	p->wheel[0] = p->wheel[--p->n_wheel];
+	if (p->n_wheel)
+		sift_down(p->wheel, p->n_wheel, 0);
+	p->st.wheel_size = p->n_wheel;
+	return s;
+}
+
+/* A pass starts: it holds anew every flow it finds. */
+static void wheel_reset(struct poller *p, uint64_t now_ns)
+{
+	p->n_wheel = 0;
+	p->wheel_heap = false;
+	p->wheel_stale = false;
+	p->pass_start_ms = ms_of(now_ns);
+}
+
+/*
+ * A pass ended at @now_ns: order what it found, and start the next one
+ * early enough that it has read the cache, as long as this one took, a
+ * poll before a flow it did not see can come due.
+ */
+static void wheel_ready(struct poller *p, uint64_t now_ns)
+{
+	uint64_t per = pass_period_ms(p), took = ms_of(now_ns) - p->pass_start_ms;
+	uint64_t margin = took + p->policy.poll_ms;
+
+	for (size_t i = p->n_wheel / 2; i-- > 0;)
+		sift_down(p->wheel, p->n_wheel, i);
+	p->wheel_heap = true;
+	if (per == WHEEL_NEVER)
+		p->next_pass_ms = WHEEL_NEVER;
+	else
+		p->next_pass_ms = per > margin ? p->pass_start_ms + per - margin : 0;
+}
+
+/* Lost notes (ring full) leave ended flows unheld: a pass finds them. */
+static bool notes_lost(struct poller *p)
+{
+	uint64_t cnt[NFX_COUNTER_MAX];
+
+	if (!p->policy.notes || meter_counters(p->m, cnt))
+		return false;
+	if (cnt[NFX_NOTES_LOST] == p->notes_lost_seen)
+		return false;
+	p->notes_lost_seen = cnt[NFX_NOTES_LOST];
+	return true;
+}
+
+static bool pass_needed(struct poller *p, uint64_t now_ns)
+{
+	bool lost = notes_lost(p); /* read every time: the count seen moves on */
+
+	return !p->policy.wheel || !p->wheel_heap || p->wheel_stale || lost ||
+	       ms_of(now_ns) >= p->next_pass_ms;
+}
+
+void poller_note(struct poller *p, const struct flow_key *key, uint64_t last_seen_ns)
+{
+	if (!p->policy.wheel)
+		return;
+	p->st.notes++;
+	wheel_add(p, key, ms_of(last_seen_ns) + p->policy.linger_ms);
+}
+
+static int add_due(struct poller *p, const struct flow_key *k, const struct flow_entry *e,
+		   int reason, uint64_t threshold);
+static int due_now(const struct poller *p, const struct flow_entry *e, uint64_t now_ns,
+		   uint64_t *threshold_ns);
+static int close_due(struct poller *p);
+
+/* What a peek found: due (closed with the others), held again, or gone. */
+static int wheel_judge(struct poller *p, const struct close_req *r, uint64_t now_ns)
+{
+	struct flow_entry e;
+	uint64_t threshold = 0;
+	int reason;
+
+	if (r->status)
+		return 0; /* -ENOENT: closed or evicted since */
+	if (r->state != FLOW_LIVE) /* being created or closed: look again next time */
+		return wheel_add(p, &r->key, ms_of(now_ns) + 1);
+	memset(&e, 0, sizeof(e));
+	e.flags = r->flags;
+	e.dir[0].first_seen_ns = r->first_seen_ns;
+	e.dir[0].last_seen_ns = r->last_seen_ns;
+	reason = due_now(p, &e, now_ns, &threshold);
+	if (reason >= 0)
+		return add_due(p, &r->key, &e, reason, threshold);
+	return wheel_add(p, &r->key, due_at_ms(p, r->first_seen_ns, r->last_seen_ns, r->flags));
+}
+
+/*
+ * Between passes: looks at the flows whose time has come (CLOSE_PEEK, a
+ * batch per nfx_close run) and closes the due ones as a pass would, in
+ * creation order; the others wait for their new time.
+ */
+static int wheel_tick(struct poller *p, uint64_t now_ns)
+{
+	struct close_req *q = meter_close_queue(p->m);
+	uint64_t now = ms_of(now_ns);
+	int err = 0, cerr;
+
+	while (!err && p->n_wheel && p->wheel[0].due_ms <= now) {
+		uint32_t n = 0;
+
+		while (n < CLOSE_BATCH && p->n_wheel && p->wheel[0].due_ms <= now) {
+			struct wheel_slot s = wheel_pop(p);
+
+			memset(&q[n], 0, sizeof(q[n]));
+			q[n].key = s.key;
+			q[n].reason = CLOSE_PEEK;
+			n++;
+		}
+		err = meter_run_close(p->m, n);
+		if (err)
+			break;
+		p->st.wheel_checks += n;
+		for (uint32_t i = 0; i < n && !err; i++)
+			err = wheel_judge(p, &q[i], now_ns);
+	}
+	if (err) /* flows popped and not held again: a pass finds them */
+		p->wheel_stale = true;
+	p->qlen = 0;
+	cerr = close_due(p);
+	return err ? err : cerr;
 }
 
 /*
@@ -241,8 +470,12 @@ static int close_due(struct poller *p)
 	int err = 0;
 
 	qsort(p->due, p->n_due, sizeof(*p->due), due_cmp);
-	for (size_t i = 0; i < p->n_due && !err; i++)
+	for (size_t i = 0; i < p->n_due && !err; i++) {
+		/* The wheel may hold a flow twice (a pass and a note): close it once. */
+		if (i && !memcmp(&p->due[i].key, &p->due[i - 1].key, sizeof(p->due[i].key)))
+			continue;
 		err = queue_close(p, &p->due[i].key, p->due[i].reason, p->due[i].threshold_ns);
+	}
 	p->n_due = 0;
 	if (!err)
 		err = drain_queue(p);
@@ -265,11 +498,12 @@ static int expire_one(struct poller *p, const struct flow_key *k, const struct f
 	uint64_t threshold = 0;
 	int reason;
 
-	if (flow_ctl_state(e->ctl) != FLOW_LIVE)
-		return 0;
+	if (flow_ctl_state(e->ctl) != FLOW_LIVE) /* being created or closed */
+		return p->policy.wheel ? wheel_add(p, k, ms_of(now_ns) + 1) : 0;
 	reason = due_now(p, e, now_ns, &threshold);
 	if (reason < 0)
-		return 0;
+		return p->policy.wheel ? wheel_add(p, k, due_at_ms(p, flow_first_seen(e),
+								   flow_last_seen(e), e->flags)) : 0;
 	return add_due(p, k, e, reason, threshold);
 }
 
@@ -359,6 +593,12 @@ int poller_scan(struct poller *p, uint64_t now_ns)
 	int64_t seen;
 	int err;
 
+	p->pass_done = false;
+	if (!p->cursor) {
+		if (!pass_needed(p, now_ns))
+			return wheel_tick(p, now_ns);
+		wheel_reset(p, now_ns);
+	}
 	/*
 	 * A slice reads its share of the entries the last pass saw; the
 	 * cache may have grown since, so the last slice reads what is left.
@@ -376,12 +616,15 @@ int poller_scan(struct poller *p, uint64_t now_ns)
 	if (p->cursor) /* the pass goes on at the next call */
 		return err;
 	p->st.scans++;
+	p->pass_done = true;
 	p->st.active_flows = p->pass_seen;
 	p->st.last_scan_us = p->pass_us;
 	p->pass_seen = p->pass_us = 0;
 	plan_slices(p);
 	if (p->policy.capacity)
 		adjust_idle(p, p->st.active_flows * 100 / p->policy.capacity);
+	if (p->policy.wheel)
+		wheel_ready(p, now_ns);
 	return err;
 }
 
@@ -390,12 +633,18 @@ int poller_scan_all(struct poller *p, uint64_t now_ns)
 	p->cursor = 0;
 	p->pass_seen = p->pass_us = 0;
 	p->st.slices = 1; /* poller_scan() plans the next passes anew */
+	p->wheel_stale = true; /* a pass, not a look at the wheel */
 	return poller_scan(p, now_ns);
 }
 
 bool poller_pass_start(const struct poller *p)
 {
 	return !p->cursor;
+}
+
+bool poller_pass_done(const struct poller *p)
+{
+	return p->pass_done;
 }
 
 uint64_t poller_interval_ms(const struct poller *p, uint64_t poll_ms)
@@ -409,6 +658,7 @@ uint64_t poller_interval_ms(const struct poller *p, uint64_t poll_ms)
 static void adjust_idle(struct poller *p, uint64_t percent)
 {
 	uint64_t conf = p->policy.idle_ms, floor = conf / 16 > 1000 ? conf / 16 : 1000;
+	uint64_t was = p->st.idle_ms;
 
 	if (!conf)
 		return;
@@ -420,6 +670,9 @@ static void adjust_idle(struct poller *p, uint64_t percent)
 		p->st.idle_ms = floor;
 	else if (percent < PRESSURE_LOW && p->st.idle_ms < conf)
 		p->st.idle_ms = p->st.idle_ms * 2 < conf ? p->st.idle_ms * 2 : conf;
+	/* The wheel's times came from the longer one: a pass holds the flows anew. */
+	if (p->st.idle_ms < was)
+		p->wheel_stale = true;
 }
 
 uint64_t poller_hard_limit(const struct poller *p)

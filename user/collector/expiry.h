@@ -41,6 +41,19 @@ struct poller_policy {
 	 * --poll-ms plus a long pass. Off (replays): every scan is a full pass.
 	 */
 	bool spread;
+	/*
+	 * Live: the expiry wheel. A full pass notes when each flow it finds
+	 * may next be due, and between passes only those flows are looked at,
+	 * when their time comes (nfx_close's CLOSE_PEEK). A flow created since
+	 * the last pass cannot be due by a timeout before that pass's start
+	 * plus the shortest timeout, so a pass every idle (or active) timeout,
+	 * started early enough to end in time, finds it; one that ends sooner
+	 * (natural expiry) is announced by the kernel (@notes, struct
+	 * flow_note). Off: every scan is a pass, as before.
+	 */
+	bool wheel;
+	bool notes;	  /* the meter sends flow_note; off, a pass every --natural-linger */
+	uint64_t poll_ms; /* --poll-ms: how late a pass may start */
 };
 
 /*
@@ -72,6 +85,15 @@ struct poller_stats {
 	uint64_t close_busy;	 /* requests retried: writers inside or ring full */
 	uint64_t last_scan_us;	 /* duration of the last full pass (its slices added up) */
 	uint64_t slices;	 /* slices a pass is read in now (1: whole passes) */
+	uint64_t wheel_checks;	 /* flows looked at between passes (CLOSE_PEEK) */
+	uint64_t wheel_size;	 /* flows the wheel holds */
+	uint64_t notes;		 /* flow_note records taken */
+};
+
+/* A flow the wheel holds: when it may be due, at the soonest. */
+struct wheel_slot {
+	uint64_t due_ms;
+	struct flow_key key;
 };
 
 struct poller {
@@ -90,6 +112,15 @@ struct poller {
 	uint64_t cursor;     /* meter_flows_batch() token where the next slice starts; 0: a new pass */
 	uint64_t pass_seen;  /* entries and time of the slices of the pass under way */
 	uint64_t pass_us;
+	bool pass_done;	     /* the last poller_scan() ended a pass */
+	/* policy.wheel: a binary min-heap on due_ms (an array while a pass fills it). */
+	struct wheel_slot *wheel;
+	size_t n_wheel, cap_wheel;
+	bool wheel_heap;	  /* false: unordered, a pass under way fills it */
+	bool wheel_stale;	  /* the next scan must be a pass (lost notes, shorter idle) */
+	uint64_t pass_start_ms;	  /* meter time the pass under way (or the last) started */
+	uint64_t next_pass_ms;	  /* meter time the next pass must start by */
+	uint64_t notes_lost_seen; /* the notes_lost counter when last looked at */
 };
 
 int poller_init(struct poller *p, struct meter *m, const struct poller_policy *policy,
@@ -103,8 +134,15 @@ void poller_free(struct poller *p);
 int poller_scan(struct poller *p, uint64_t now_ns);
 /* The same over the whole cache, now: ends a sliced pass under way. */
 int poller_scan_all(struct poller *p, uint64_t now_ns);
-/* True between passes: the next poller_scan() starts one. */
+/*
+ * True between passes: the next poller_scan() starts one, or (policy.wheel)
+ * looks at the flows the wheel says may be due.
+ */
 bool poller_pass_start(const struct poller *p);
+/* True when the last poller_scan() ended a pass: st.active_flows is new. */
+bool poller_pass_done(const struct poller *p);
+/* flow_note: the flow of @key ended at meter time @last_seen_ns. */
+void poller_note(struct poller *p, const struct flow_key *key, uint64_t last_seen_ns);
 /* How long to wait between poller_scan() calls for a pass every @poll_ms. */
 uint64_t poller_interval_ms(const struct poller *p, uint64_t poll_ms);
 /*

@@ -70,6 +70,7 @@ struct meter_opts {
 	uint64_t idle_timeout_ms;
 	uint64_t active_timeout_ms;
 	bool natural_expiry;
+	bool expiry_notes;	/* flow_note when a flow ends: for a live collector's expiry wheel */
 	int accounting;
 	bool decode_tunnels;
 	bool statistical;   /* --statistical */
