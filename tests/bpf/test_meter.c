@@ -1330,6 +1330,50 @@ static int wheel_tcp(struct harness *h, uint16_t sport, uint8_t flags, bool repl
 #define WHEEL_FLOWS 100
 
 /*
+ * nfx_scan reports, reading entries in place, the flows that may be due by
+ * until_ms (idle: last seen + timeout, ms rule), with their times and flags.
+ */
+static void test_scan_report(void)
+{
+	struct scan_ctl c = { .until_ms = 10500, .idle_ms = 10000, .natural = 1, .linger_ms = 1000 };
+	const struct scan_slot *out;
+	struct meter_opts o;
+	struct harness h;
+	int found[3] = { 0 };
+
+	harness_default_opts(&o);
+	o.wheel = true;
+	if (!load(&h, &o, "scan report"))
+		return;
+	TEST("nfx_scan: reports what may be due by until_ms, in place")
+	{
+		/* Due 10.5 s, 10.500999 s (same ms), 11 s; an ended flow due 4.2 s. */
+		ASSERT_EQ(ovf_frame(&h, 1, SEC_NS / 2), NFX_FRAMES_METERED, "flow 1");
+		ASSERT_EQ(ovf_frame(&h, 2, SEC_NS / 2 + 999999), NFX_FRAMES_METERED, "flow 2");
+		ASSERT_EQ(ovf_frame(&h, 3, SEC_NS), NFX_FRAMES_METERED, "flow 3");
+		ASSERT_EQ(wheel_tcp(&h, 4, 0x04, false, 3200 * MS), NFX_FRAMES_METERED, "rst");
+		ASSERT_EQ(meter_run_scan(&h.m, &c, &out), 0, "nfx_scan runs");
+		ASSERT_EQ(c.seen, 4, "entries seen");
+		ASSERT_EQ(c.n, 3, "reported");
+		ASSERT_EQ(c.dropped, 0, "none left out");
+		for (uint32_t i = 0; i < c.n && i < 3; i++) {
+			uint16_t sport = ntohs(out[i].key.port_lo) == 53 ? ntohs(out[i].key.port_hi)
+								      : ntohs(out[i].key.port_lo);
+
+			if (sport == 1 && out[i].last_seen_ns == SEC_NS / 2)
+				found[0]++;
+			if (sport == 2 && out[i].first_seen_ns == SEC_NS / 2 + 999999)
+				found[1]++;
+			if (sport == 4 && FLOW_F_ENDED(out[i].flags) && !(out[i].flags & SCAN_NOT_LIVE))
+				found[2]++;
+		}
+		ASSERT_TRUE(found[0] == 1 && found[1] == 1 && found[2] == 1,
+			    "flows 1, 2 and the ended one, with their times and flags");
+	}
+	harness_close(&h);
+}
+
+/*
  * The expiry wheel (live): a pass every idle timeout holds the flows it
  * finds until they may be due; between passes only those are looked at,
  * and a flow that ends is announced by the kernel (flow_note). Every flow
@@ -1345,7 +1389,7 @@ static void test_wheel(void)
 	int metered = 0;
 
 	harness_default_opts(&o);
-	o.expiry_notes = true;
+	o.wheel = true;
 	if (!load(&h, &o, "wheel"))
 		return;
 	for (int i = 0; i < WHEEL_FLOWS; i++)
@@ -1360,6 +1404,7 @@ static void test_wheel(void)
 		ASSERT_EQ(poller_scan(&p, 2 * SEC_NS), 0, "scan at 2 s");
 		ASSERT_EQ(p.st.scans, 1, "a pass");
 		ASSERT_TRUE(poller_pass_done(&p), "pass done");
+		ASSERT_TRUE(p.policy.wheel && h.m.scan_out, "by nfx_scan");
 		ASSERT_EQ(p.st.wheel_size, WHEEL_FLOWS, "every flow held");
 		/* A UDP flow starts; half the flows stay busy; a TCP flow starts and ends. */
 		metered += ovf_frame(&h, 30000, 3 * SEC_NS) == NFX_FRAMES_METERED;
@@ -1988,6 +2033,7 @@ int main(int argc, char **argv)
 	test_close_race();
 	test_overflow();
 	test_sliced_pass();
+	test_scan_report();
 	test_wheel();
 	test_overflow_ring_full();
 	test_overflow_off();

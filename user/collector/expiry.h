@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "flow.h"
+#include "collector/wheel.h"
 
 struct meter;
 struct due;
@@ -42,14 +43,16 @@ struct poller_policy {
 	 */
 	bool spread;
 	/*
-	 * Live: the expiry wheel. A full pass notes when each flow it finds
-	 * may next be due, and between passes only those flows are looked at,
-	 * when their time comes (nfx_close's CLOSE_PEEK). A flow created since
-	 * the last pass cannot be due by a timeout before that pass's start
-	 * plus the shortest timeout, so a pass every idle (or active) timeout,
-	 * started early enough to end in time, finds it; one that ends sooner
-	 * (natural expiry) is announced by the kernel (@notes, struct
-	 * flow_note). Off: every scan is a pass, as before.
+	 * Live: the expiry wheel. A pass in the kernel (nfx_scan, reading
+	 * entries in place) reports each flow with the time it may next be
+	 * due; the wheel holds them, and between passes only those whose time
+	 * has come are looked at (nfx_close's CLOSE_PEEK), to be closed or
+	 * held again. A flow created since the last pass cannot be due by a
+	 * timeout before that pass's start plus the shortest timeout, so a
+	 * pass every idle (or active) timeout, started early enough to be over
+	 * in time, finds it; one that ends sooner (natural expiry) is
+	 * announced by the kernel (@notes, struct flow_note). Off, or a meter
+	 * without nfx_scan: every scan is a pass over the whole cache.
 	 */
 	bool wheel;
 	bool notes;	  /* the meter sends flow_note; off, a pass every --natural-linger */
@@ -85,16 +88,11 @@ struct poller_stats {
 	uint64_t close_busy;	 /* requests retried: writers inside or ring full */
 	uint64_t last_scan_us;	 /* duration of the last full pass (its slices added up) */
 	uint64_t slices;	 /* slices a pass is read in now (1: whole passes) */
-	uint64_t wheel_checks;	 /* flows looked at between passes (CLOSE_PEEK) */
+	uint64_t wheel_checks;	 /* flows taken from the wheel when their time came */
 	uint64_t wheel_size;	 /* flows the wheel holds */
 	uint64_t notes;		 /* flow_note records taken */
 };
 
-/* A flow the wheel holds: when it may be due, at the soonest. */
-struct wheel_slot {
-	uint64_t due_ms;
-	struct flow_key key;
-};
 
 struct poller {
 	struct meter *m;
@@ -113,12 +111,10 @@ struct poller {
 	uint64_t pass_seen;  /* entries and time of the slices of the pass under way */
 	uint64_t pass_us;
 	bool pass_done;	     /* the last poller_scan() ended a pass */
-	/* policy.wheel: a binary min-heap on due_ms (an array while a pass fills it). */
-	struct wheel_slot *wheel;
-	size_t n_wheel, cap_wheel;
-	bool wheel_heap;	  /* false: unordered, a pass under way fills it */
-	bool wheel_stale;	  /* the next scan must be a pass (lost notes, shorter idle) */
-	uint64_t pass_start_ms;	  /* meter time the pass under way (or the last) started */
+	struct wheel wheel;  /* policy.wheel: the flows held until they may be due */
+	struct flow_key *recheck; /* flows a close left: settle() looks at them */
+	size_t n_recheck, cap_recheck;
+	bool wheel_stale;	  /* the next scan must be a pass (lost notes, shorter idle, no memory) */
 	uint64_t next_pass_ms;	  /* meter time the next pass must start by */
 	uint64_t notes_lost_seen; /* the notes_lost counter when last looked at */
 };

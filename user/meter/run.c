@@ -147,6 +147,35 @@ int meter_run_dpi_done(struct meter *m, uint32_t n)
 	return run_once(bpf_program__fd(m->skel->progs.nfx_dpi_done), "the DPI marker");
 }
 
+int meter_run_scan(struct meter *m, struct scan_ctl *ctl, const struct scan_slot **out)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	void *p;
+
+	if (m->user || !m->opts.wheel)
+		return -EOPNOTSUPP;
+	if (!m->scan_out) {
+		p = mmap(NULL, (size_t)meter_map_entries(&m->opts) * sizeof(struct scan_slot), PROT_READ,
+			 MAP_SHARED, bpf_map__fd(m->skel->maps.scan_out), 0);
+		if (p == MAP_FAILED) {
+			pr_warn("Couldn't map the scan report: %s\n", strerror(errno));
+			return -errno;
+		}
+		m->scan_out = p;
+	}
+	ctl->max = meter_map_entries(&m->opts);
+	m->skel->bss->scan_ctl = *ctl;
+	if (bpf_prog_test_run_opts(bpf_program__fd(m->skel->progs.nfx_scan), &opts)) {
+		int err = -errno;
+
+		pr_warn("Couldn't run the cache scan: %s\n", strerror(-err));
+		return err;
+	}
+	*ctl = m->skel->bss->scan_ctl;
+	*out = m->scan_out;
+	return 0;
+}
+
 struct replay_slot *meter_replay_slots(struct meter *m)
 {
 	size_t size = (size_t)REPLAY_SLOTS * sizeof(struct replay_slot);

@@ -130,7 +130,7 @@ static int open_meter(struct live *l)
 	int err;
 
 	mode_meter_opts(&mo, cfg);
-	mo.expiry_notes = true; /* for the expiry wheel, below */
+	mo.wheel = true; /* for the expiry wheel, below */
 	for (int i = 0; i < cfg->n_ifaces; i++)
 		if (cfg->detach || (config_iface_dirs(cfg, i) & METER_DIR_EGRESS))
 			mo.programs |= LOAD_EGRESS;
@@ -149,7 +149,7 @@ static int open_meter(struct live *l)
 	mode_collector_opts(&co, cfg);
 	co.expiry.spread = true;
 	co.expiry.wheel = true;
-	co.expiry.notes = mo.expiry_notes && mo.natural_expiry;
+	co.expiry.notes = mo.wheel && mo.natural_expiry;
 	co.expiry.poll_ms = cfg->poll_ms;
 	err = collector_open(&l->c, &l->m, &co, &facts);
 	return err ? err : mode_open_sinks(&l->c, cfg, false);
