@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The expiry wheel's store: flows held until the time they may next be
- * due, soonest first (a binary min-heap). A flow is held by reference: a
- * slot of the last nfx_scan report (16 bytes a flow, the key stays in the
- * mapped report) or a key of its own (flows announced since, by a
- * flow_note). collector/expiry.c decides what to hold and when.
+ * due, soonest first. What a pass holds is sorted once (a radix sort on the
+ * due time) and taken in order; what is held after it (a flow that had
+ * packets since, a note) goes into a binary min-heap; the sooner of the two
+ * heads comes out first. A flow is held by reference: a slot of the last
+ * nfx_scan report (16 bytes a flow, the key stays in the mapped report) or
+ * a key of its own. collector/expiry.c decides what to hold and when.
  */
 #ifndef NFXDP_COLLECTOR_WHEEL_H
 #define NFXDP_COLLECTOR_WHEEL_H
@@ -25,9 +27,12 @@ struct wheel_ref {
 };
 
 struct wheel {
-	struct wheel_ref *heap;
-	size_t n, cap;
-	bool ordered; /* false while a pass fills it unordered: wheel_order() sorts */
+	struct wheel_ref *run; /* what the pass held, sorted by wheel_order(); taken from run_at */
+	size_t run_n, run_at, run_cap;
+	struct wheel_ref *heap; /* held since */
+	size_t heap_n, heap_cap;
+	size_t n;     /* held in all */
+	bool ordered; /* false while a pass fills it: wheel_order() sorts */
 	struct flow_key *own;
 	size_t n_own, cap_own;
 	const struct scan_slot *report; /* the pass's report, valid until the next pass */
