@@ -358,7 +358,7 @@ void meter_destroy(struct meter *m)
 		munmap(m->replay_slots, (size_t)REPLAY_SLOTS * sizeof(struct replay_slot));
 	m->replay_slots = NULL;
 	if (m->scan_out)
-		munmap(m->scan_out, (size_t)meter_map_entries(&m->opts) * sizeof(struct scan_slot));
+		munmap(m->scan_out, m->scan_len);
 	m->scan_out = NULL;
 	meter_detach_all(m);
 	meter_bpf__destroy(m->skel);

@@ -122,7 +122,8 @@ struct meter {
 	bool nic_metadata;  /* device-bound meters where the driver offers RX metadata */
 	struct meter_opts opts; /* what it was loaded with: device-bound ones load alike */
 	struct replay_slot *replay_slots; /* mapped by meter_replay_slots() */
-	struct scan_slot *scan_out;	  /* mapped by meter_run_scan() */
+	struct scan_slot *scan_out;	  /* mapped by meter_run_scan(): the slots it filled */
+	size_t scan_len;		  /* bytes mapped */
 };
 
 /* Entries of the kernel's flow map for @o: --max-flows, and room for the LRU's lists. */
