@@ -357,7 +357,9 @@ echo "  (each flow in the cache that a timeout applies to) and a 44-byte key per
 echo "  announced ended since the last pass; one 72-byte \`struct due\` per flow found"
 echo "  due, and per live flow in a pressure pass (which ranks them all): at most"
 echo "  88 bytes x \`--max-flows\` on top. \`nfx_scan\`'s report, 64 bytes per entry of"
-echo "  the flow map, is kernel memory (memlock), mapped read-only into the collector."
+echo "  the flow map, is kernel memory (memlock); the slots the last pass filled are"
+echo "  mapped into the collector and count in its RSS (64 MB at 1 M flows): the RSS"
+echo "  column above is read before the pass that holds all N, the peak after it."
 echo
 first=$(head -1 "$WORK/collector-plot.dat")
 last=$(tail -1 "$WORK/collector-plot.dat")
