@@ -426,14 +426,96 @@ struct flow_event {
 	struct flow_entry entry;
 };
 
+/*
+ * The other thing the export ring carries, told apart by its size and
+ * reason: with cfg_expiry_notes, the packet that ends a TCP flow (FIN both
+ * ways, or RST: FLOW_F_ENDED) says so, so the collector's expiry wheel
+ * knows when natural expiry is due without reading the whole cache.
+ * A note the ring has no room for is counted (notes_lost) and the
+ * collector reads the whole cache instead.
+ */
+#define FLOW_NOTE_ENDED 0x100U
+struct flow_note {
+	__u32 reason; /* FLOW_NOTE_ENDED */
+	__u32 _pad;
+	struct flow_key key;
+	__u32 _pad2;
+	__u64 last_seen_ns; /* the ending packet's time */
+};
+
 /* One request to the nfx_close program; the collector fills close_queue[]. */
 struct close_req {
 	struct flow_key key;
-	__u32 reason;	     /* enum flow_expiry */
+	__u32 reason;	     /* enum flow_expiry, or CLOSE_PEEK */
 	__u64 threshold_ns;  /* idle: last seen <= it; active: first seen <= it */
-	__s32 status;	     /* out: 0 closed, or -ENOENT, -EBUSY, -EAGAIN, -ENOSPC */
-	__u32 _pad;
+	__s32 status;	     /* out: 0 closed (peeked), or -ENOENT, -EBUSY, -EAGAIN, -ENOSPC */
+	__u32 flags;	     /* out, CLOSE_PEEK: the entry's flags */
+	__u64 first_seen_ns; /* out, CLOSE_PEEK: flow_first_seen(), flow_last_seen() */
+	__u64 last_seen_ns;
+	__u64 state;	     /* out, CLOSE_PEEK: flow_ctl_state() */
 };
+/*
+ * The soonest meter time (ms) at which a timeout may close a flow of these
+ * times and flags (idle and active 0: off; linger: natural expiry on), the
+ * collector's millisecond rule: ~0 when none can. The collector's expiry
+ * wheel and nfx_scan decide with it alike.
+ */
+#define FLOW_NEVER (~0ULL)
+FLOW_INLINE __u64 flow_due_at_ms(__u64 first_ns, __u64 last_ns, __u32 flags, __u64 idle_ms,
+				 __u64 active_ms, int natural, __u64 linger_ms)
+{
+	__u64 at = FLOW_NEVER, t;
+
+	if (idle_ms) {
+		t = last_ns / 1000000 + idle_ms;
+		at = t < at ? t : at;
+	}
+	if (active_ms) {
+		t = first_ns / 1000000 + active_ms;
+		at = t < at ? t : at;
+	}
+	if (natural && FLOW_F_ENDED(flags)) {
+		t = last_ns / 1000000 + linger_ms;
+		at = t < at ? t : at;
+	}
+	return at;
+}
+
+/*
+ * nfx_scan: one pass over the flow cache in the kernel, reading each entry
+ * in place. It reports in scan_out[] (one slot per entry of the flows map)
+ * the flows that may be due by scan_ctl.until_ms, and those not LIVE
+ * (being created or closed): 64 bytes each instead of the whole entry a
+ * batched lookup copies. Should more than scan_ctl.max qualify, it counts
+ * the ones left out and the soonest time one may be due: what it got
+ * covers the time until then.
+ */
+struct scan_slot {
+	struct flow_key key;
+	__u32 flags; /* the entry's, and SCAN_NOT_LIVE */
+	__u64 first_seen_ns;
+	__u64 last_seen_ns;
+};
+#define SCAN_NOT_LIVE (1U << 31) /* being created or closed: to look at again soon */
+
+struct scan_ctl {
+	__u64 until_ms;	 /* in: report flows that may be due by then */
+	__u64 idle_ms;	 /* in: the timeouts, as for flow_due_at_ms() */
+	__u64 active_ms;
+	__u64 linger_ms;
+	__u32 natural;
+	__u32 max;	       /* in: slots of scan_out to fill */
+	__u32 n;	       /* out: slots filled */
+	__u32 dropped;	       /* out: flows to report that did not fit */
+	__u64 seen;	       /* out: entries visited */
+	__u64 min_dropped_ms;  /* out: the soonest of those (FLOW_NEVER: none) */
+};
+
+/*
+ * A request that closes nothing: it reports the entry's times, flags and
+ * state, so the collector's expiry wheel can tell when the flow may be due.
+ */
+#define CLOSE_PEEK 0xffffU
 #define CLOSE_BATCH 1024
 
 /*
@@ -484,7 +566,8 @@ struct collector_state {
 	X(TRUNCATED, "truncated_by_snaplen")		    /* --snaplen cut the headers */    \
 	X(TIME_RESTAMPED, "time_restamped")		    /* see NFX_TIME_JUMP_NS */ \
 	X(DPI_PACKETS, "dpi_packets")			    /* --dpi: handed to the DPI ring */ \
-	X(DPI_RING_FULL, "dpi_ring_full")		    /* --dpi: not handed, ring full */
+	X(DPI_RING_FULL, "dpi_ring_full")		    /* --dpi: not handed, ring full */ \
+	X(NOTES_LOST, "notes_lost")			    /* flow_note: export ring full */
 
 #define NFX_COUNTER_ENUM(id, name) NFX_##id,
 enum nfx_counter {

@@ -52,6 +52,38 @@ static __always_inline void add_u64(__u64 *p, __u64 v)
 		__sync_fetch_and_add(p, v);
 }
 
+/* As or_u32(), returning what *p held. */
+static __always_inline __u32 fetch_or_u32(__u32 *p, __u32 v)
+{
+	__u32 was;
+
+	if (!cfg_single_writer)
+		return __sync_fetch_and_or(p, v);
+	was = *p;
+	*p = was | v;
+	return was;
+}
+
+/*
+ * cfg_expiry_notes: tells the collector through the export ring that the
+ * packet @p ended its flow (flow.h, struct flow_note). Returns 0, or
+ * -ENOSPC when the ring is full (the caller counts it).
+ */
+static __always_inline int flow_note_ended(const struct pkt *p)
+{
+	struct flow_note *n = bpf_ringbuf_reserve(&flow_events, sizeof(*n), 0);
+
+	if (!n)
+		return -ENOSPC;
+	n->reason = FLOW_NOTE_ENDED;
+	n->_pad = 0;
+	n->key = p->key;
+	n->_pad2 = 0;
+	n->last_seen_ns = p->ts;
+	bpf_ringbuf_submit(n, 0);
+	return 0;
+}
+
 static __always_inline void or_u32(__u32 *p, __u32 v)
 {
 	if (cfg_single_writer)
@@ -280,8 +312,13 @@ __noinline int flow_account(struct flow_entry *e, const struct pkt *p, __u32 d)
 		atomic_min_set_u64(&dc->first_seen_ns, ts);
 	if (p->tcp_flags & ~dc->tcp_flags)
 		or_u32(&dc->tcp_flags, p->tcp_flags);
-	if (tf & ~e->flags)
-		or_u32(&e->flags, tf);
+	if (tf & ~e->flags) {
+		__u32 was = fetch_or_u32(&e->flags, tf);
+
+		/* One packet ends the flow: the one whose flag completes FLOW_F_ENDED. */
+		if (cfg_expiry_notes && !FLOW_F_ENDED(was) && FLOW_F_ENDED(was | tf))
+			return flow_note_ended(p);
+	}
 	return 0;
 }
 

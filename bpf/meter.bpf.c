@@ -128,10 +128,20 @@ struct {
 	__type(value, struct dpi_event);
 } dpi_scratch SEC(".maps");
 
+/* nfx_scan's report (flow.h): a slot per entry of flows for a live collector, else 1, set at load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct scan_slot);
+} scan_out SEC(".maps");
+
 /* Configuration, set by the collector before load. 0 disables a timeout. */
 NFX_CONFIG __u64 cfg_idle_timeout_ms = NFX_DEFAULT_IDLE_TIMEOUT_MS;
 NFX_CONFIG __u64 cfg_active_timeout_ms = NFX_DEFAULT_ACTIVE_TIMEOUT_MS;
 NFX_CONFIG __u8 cfg_natural_expiry = 1;
+NFX_CONFIG __u8 cfg_expiry_notes = 0;   /* live: flow_note when a flow ends (flow.h) */
 NFX_CONFIG __u8 cfg_accounting = ACCOUNT_LINK;
 NFX_CONFIG __u8 cfg_decode_tunnels = 1; /* GTP-U, CAPWAP, TZSP (IP-in-IP always) */
 NFX_CONFIG __u8 cfg_single_writer = 0;  /* capture replay: see add_u64() */
@@ -382,6 +392,9 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt)
 				flow_unadmit();
 			if (!err) {
 				cnt->c[NFX_FLOWS_CREATED]++;
+				if (cfg_expiry_notes && FLOW_F_ENDED(s->init.e.flags) &&
+				    flow_note_ended(p))
+					cnt->c[NFX_NOTES_LOST]++;
 				if (cfg_dpi) {
 					/* flow_create() counted it: dpi_packets = 1. */
 					s->dpi_want = 1;
@@ -420,7 +433,8 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt)
 			cnt->c[NFX_EXPIRY_DEFERRED]++;
 		}
 		d = flow_dir_of(e, p);
-		flow_account(e, p, d);
+		if (flow_account(e, p, d) == -ENOSPC)
+			cnt->c[NFX_NOTES_LOST]++;
 		if (cfg_statistical)
 			flow_account_stats(entry_stats(e), p, d);
 		if (cfg_splt)
@@ -920,11 +934,78 @@ static long close_one(__u32 i, void *unused)
 		r->status = -ENOENT;
 		return 0;
 	}
+	if (r->reason == CLOSE_PEEK) {
+		/* Unlocked reads: the close that may follow checks again, frozen. */
+		r->state = flow_ctl_state(*(volatile __u64 *)&e->ctl);
+		r->flags = e->flags;
+		r->first_seen_ns = flow_first_seen(e);
+		r->last_seen_ns = flow_last_seen(e);
+		r->status = 0;
+		return 0;
+	}
 	for (int t = 0; t < ENTER_RETRIES && err == -EBUSY; t++)
 		err = flow_close(e, &r->key, r->reason, r->threshold_ns, FLOW_GEN_ANY);
 	r->status = err;
 	return 0;
 }
+
+/* nfx_scan's input and totals (flow.h). */
+struct scan_ctl scan_ctl;
+
+#ifndef NFX_USERSPACE /* the user-space meter's collector reads its cache whole */
+static long scan_one(struct bpf_map *map, struct flow_key *key, struct flow_entry *e,
+		     struct scan_ctl *c)
+{
+	__u64 state = flow_ctl_state(*(volatile __u64 *)&e->ctl), first, last, at = 0;
+	struct scan_slot *slot;
+	__u32 flags = e->flags & ~SCAN_NOT_LIVE;
+
+	c->seen++;
+	first = flow_first_seen(e);
+	last = flow_last_seen(e);
+	if (state != FLOW_LIVE) {
+		flags |= SCAN_NOT_LIVE;
+	} else {
+		at = flow_due_at_ms(first, last, flags, c->idle_ms, c->active_ms, c->natural,
+				    c->linger_ms);
+		if (at > c->until_ms)
+			return 0;
+	}
+	slot = c->n < c->max ? bpf_map_lookup_elem(&scan_out, &c->n) : NULL;
+	if (!slot) {
+		c->dropped++;
+		if (at < c->min_dropped_ms)
+			c->min_dropped_ms = at;
+		return 0;
+	}
+	slot->key = *key;
+	slot->flags = flags;
+	slot->first_seen_ns = first;
+	slot->last_seen_ns = last;
+	c->n++;
+	return 0;
+}
+
+/*
+ * One pass over the flow cache, reading each entry in place (no copy of it
+ * goes to user space): what scan_ctl asks for lands in scan_out. A syscall
+ * program, so the pass, long in a big cache, runs preemptible and with
+ * softirqs on, as the collector's own code would.
+ */
+SEC("syscall")
+int nfx_scan(void *ctx)
+{
+	struct scan_ctl c = scan_ctl;
+
+	c.n = 0;
+	c.dropped = 0;
+	c.seen = 0;
+	c.min_dropped_ms = FLOW_NEVER;
+	bpf_for_each_map_elem(&flows, scan_one, &c, 0);
+	scan_ctl = c;
+	return 0;
+}
+#endif
 
 /* Closes the flows in close_queue[0..close_queue_len), each status set. */
 SEC("xdp")

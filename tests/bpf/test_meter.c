@@ -27,6 +27,7 @@
 #include "test.h"
 
 #define SEC_NS 1000000000ULL
+#define MS 1000000ULL
 #define MS_NS 1000000ULL
 
 #define MACS .smac = { 2, 0, 0, 0, 0, 1 }, .dmac = { 2, 0, 0, 0, 0, 2 }
@@ -1311,6 +1312,143 @@ static void test_sliced_pass(void)
 	harness_close(&h);
 }
 
+static void note_to_poller(void *ctx, const struct flow_note *n)
+{
+	poller_note(ctx, &n->key, n->last_seen_ns);
+}
+
+/* One TCP frame of the flow 198.18.0.1:@sport -> .2:80 (@reply: the other way). */
+static int wheel_tcp(struct harness *h, uint16_t sport, uint8_t flags, bool reply, uint64_t ts)
+{
+	struct pkt_spec s = { V4, TCP(sport, 80), .tcp_flags = flags };
+
+	if (reply)
+		pkt_spec_reverse(&s);
+	return harness_run_spec(h, &s, ts);
+}
+
+#define WHEEL_FLOWS 100
+
+/*
+ * nfx_scan reports, reading entries in place, the flows that may be due by
+ * until_ms (idle: last seen + timeout, ms rule), with their times and flags.
+ */
+static void test_scan_report(void)
+{
+	struct scan_ctl c = { .until_ms = 10500, .idle_ms = 10000, .natural = 1, .linger_ms = 1000 };
+	const struct scan_slot *out;
+	struct meter_opts o;
+	struct harness h;
+	int found[3] = { 0 };
+
+	harness_default_opts(&o);
+	o.wheel = true;
+	if (!load(&h, &o, "scan report"))
+		return;
+	TEST("nfx_scan: reports what may be due by until_ms, in place")
+	{
+		/* Due 10.5 s, 10.500999 s (same ms), 11 s; an ended flow due 4.2 s. */
+		ASSERT_EQ(ovf_frame(&h, 1, SEC_NS / 2), NFX_FRAMES_METERED, "flow 1");
+		ASSERT_EQ(ovf_frame(&h, 2, SEC_NS / 2 + 999999), NFX_FRAMES_METERED, "flow 2");
+		ASSERT_EQ(ovf_frame(&h, 3, SEC_NS), NFX_FRAMES_METERED, "flow 3");
+		ASSERT_EQ(wheel_tcp(&h, 4, 0x04, false, 3200 * MS), NFX_FRAMES_METERED, "rst");
+		ASSERT_EQ(meter_run_scan(&h.m, &c, &out), 0, "nfx_scan runs");
+		ASSERT_EQ(c.seen, 4, "entries seen");
+		ASSERT_EQ(c.n, 3, "reported");
+		ASSERT_EQ(c.dropped, 0, "none left out");
+		for (uint32_t i = 0; i < c.n && i < 3; i++) {
+			uint16_t sport = ntohs(out[i].key.port_lo) == 53 ? ntohs(out[i].key.port_hi)
+								      : ntohs(out[i].key.port_lo);
+
+			if (sport == 1 && out[i].last_seen_ns == SEC_NS / 2)
+				found[0]++;
+			if (sport == 2 && out[i].first_seen_ns == SEC_NS / 2 + 999999)
+				found[1]++;
+			if (sport == 4 && FLOW_F_ENDED(out[i].flags) && !(out[i].flags & SCAN_NOT_LIVE))
+				found[2]++;
+		}
+		ASSERT_TRUE(found[0] == 1 && found[1] == 1 && found[2] == 1,
+			    "flows 1, 2 and the ended one, with their times and flags");
+	}
+	harness_close(&h);
+}
+
+/*
+ * The expiry wheel (live): a pass every idle timeout holds the flows it
+ * finds until they may be due; between passes only those are looked at,
+ * and a flow that ends is announced by the kernel (flow_note). Every flow
+ * closes once, when a pass every poll would have closed it.
+ */
+static void test_wheel(void)
+{
+	struct poller_policy pol = { .idle_ms = 10000, .natural = true, .linger_ms = 1000,
+				     .wheel = true, .notes = true, .poll_ms = 1000 };
+	struct meter_opts o;
+	struct poller p;
+	struct harness h;
+	int metered = 0;
+
+	harness_default_opts(&o);
+	o.wheel = true;
+	if (!load(&h, &o, "wheel"))
+		return;
+	for (int i = 0; i < WHEEL_FLOWS; i++)
+		metered += ovf_frame(&h, 20000 + i, SEC_NS / 2) == NFX_FRAMES_METERED;
+	TEST("wheel: passes every idle timeout, peeks between, notes for ended flows")
+	{
+		ASSERT_EQ(metered, WHEEL_FLOWS, "metered");
+		ASSERT_EQ(poller_init(&p, &h.m, &pol, drain_harness, &h), 0, "poller_init");
+		h.on_note = note_to_poller;
+		h.note_ctx = &p;
+		/* 2 s: the first scan is a pass; the next must start by 2 + 10 - 1 s. */
+		ASSERT_EQ(poller_scan(&p, 2 * SEC_NS), 0, "scan at 2 s");
+		ASSERT_EQ(p.st.scans, 1, "a pass");
+		ASSERT_TRUE(poller_pass_done(&p), "pass done");
+		ASSERT_TRUE(p.policy.wheel && h.m.scan_out, "by nfx_scan");
+		ASSERT_EQ(p.st.wheel_size, WHEEL_FLOWS, "every flow held");
+		/* A UDP flow starts; half the flows stay busy; a TCP flow starts and ends. */
+		metered += ovf_frame(&h, 30000, 3 * SEC_NS) == NFX_FRAMES_METERED;
+		for (int i = 0; i < WHEEL_FLOWS / 2; i++)
+			metered += ovf_frame(&h, 20000 + i, 5 * SEC_NS) == NFX_FRAMES_METERED;
+		metered += wheel_tcp(&h, 41000, 0x02, false, 6 * SEC_NS) == NFX_FRAMES_METERED;
+		metered += wheel_tcp(&h, 41000, 0x11, false, 6 * SEC_NS + 100 * MS) ==
+			   NFX_FRAMES_METERED;
+		metered += wheel_tcp(&h, 41000, 0x11, true, 6 * SEC_NS + 200 * MS) ==
+			   NFX_FRAMES_METERED;
+		ASSERT_EQ(metered, WHEEL_FLOWS + WHEEL_FLOWS / 2 + 4, "metered, all");
+		harness_drain(&h);
+		ASSERT_EQ(p.st.notes, 1, "one note: the packet that ended the TCP flow");
+		/* 7.3 s: the ended flow is due (6.2 + 1 s linger), and only it is looked at. */
+		ASSERT_EQ(poller_scan(&p, 7300 * MS), 0, "scan at 7.3 s");
+		harness_drain(&h);
+		ASSERT_EQ(p.st.scans, 1, "no pass");
+		ASSERT_EQ(p.st.wheel_checks, 1, "one flow looked at");
+		ASSERT_EQ(p.st.closed[EXPIRY_NATURAL], 1, "closed, natural");
+		ASSERT_EQ(h.n_events, 1, "its record");
+		/* 10.6 s: the flows of 0.5 s are due; the busy half is held again. */
+		ASSERT_EQ(poller_scan(&p, 10600 * MS), 0, "scan at 10.6 s");
+		harness_drain(&h);
+		ASSERT_EQ(p.st.scans, 1, "still no pass");
+		ASSERT_EQ(p.st.wheel_checks, 1 + WHEEL_FLOWS, "the flows of 0.5 s looked at");
+		ASSERT_EQ(p.st.closed[EXPIRY_IDLE], WHEEL_FLOWS / 2, "the quiet half closed");
+		ASSERT_EQ(p.st.wheel_size, WHEEL_FLOWS / 2, "the busy half held");
+		/* 11 s: a pass, which finds the UDP flow of 3 s. */
+		ASSERT_EQ(poller_scan(&p, 11 * SEC_NS), 0, "scan at 11 s");
+		ASSERT_EQ(p.st.scans, 2, "a pass");
+		ASSERT_EQ(p.st.active_flows, WHEEL_FLOWS / 2 + 1, "it saw the flow of 3 s");
+		ASSERT_EQ(poller_scan(&p, 13 * SEC_NS), 0, "scan at 13 s");
+		ASSERT_EQ(poller_scan(&p, 15 * SEC_NS), 0, "scan at 15 s");
+		harness_drain(&h);
+		ASSERT_EQ(p.st.scans, 2, "no third pass");
+		ASSERT_EQ(p.st.closed[EXPIRY_IDLE], WHEEL_FLOWS + 1, "every UDP flow closed, idle");
+		ASSERT_EQ(h.n_events, WHEEL_FLOWS + 2, "one record a flow");
+		ASSERT_EQ(harness_flow_count(&h), 0, "cache empty");
+		ASSERT_EQ(p.st.wheel_size, 0, "wheel empty");
+		poller_free(&p);
+	}
+	harness_close(&h);
+}
+
 static void test_features(void)
 {
 	struct meter_opts o;
@@ -1895,6 +2033,8 @@ int main(int argc, char **argv)
 	test_close_race();
 	test_overflow();
 	test_sliced_pass();
+	test_scan_report();
+	test_wheel();
 	test_overflow_ring_full();
 	test_overflow_off();
 	test_overflow_dpi();

@@ -26,6 +26,11 @@ static int on_event(void *ctx, void *data, size_t size)
 
 	size_t entry = size - offsetof(struct flow_event, entry);
 
+	if (size == sizeof(struct flow_note)) {
+		if (h->on_note)
+			h->on_note(h->note_ctx, data);
+		return 0;
+	}
 	if (h->n_events < HARNESS_MAX_EVENTS && size >= sizeof(struct flow_event)) {
 		if (h->event_entries && entry <= sizeof(struct flow_entry_max))
 			memcpy(&h->event_entries[h->n_events],

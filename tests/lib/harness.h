@@ -21,6 +21,9 @@ struct harness {
 	 */
 	struct flow_entry_max *event_entries;
 	int n_events;
+	/* flow_note records (meter_opts.wheel), when set; else skipped */
+	void (*on_note)(void *ctx, const struct flow_note *n);
+	void *note_ctx;
 	int meter_fd;
 	int replay_fd;
 	int egress_fd;

@@ -268,8 +268,10 @@ const struct option_def nfx_options[] = {
 	  "meter the flows inside GTP-U, CAPWAP and TZSP (IP-in-IP is always decoded)",
 	  OPT_ONOFF, F(decode_tunnels), .choices = onoff, .example = "off" },
 	{ "poll-ms", 0, "MS", METERING,
-	  "how often the collector scans for expired flows; a cache whose scan takes over "
-	  "40 ms is read in slices spread over this interval",
+	  "how often the collector expires flows: live, those its expiry wheel says may be "
+	  "due, with a pass over the cache once per idle timeout; a pass that reads the "
+	  "cache whole (capture files, pressure) and takes over 40 ms is read in slices "
+	  "spread over this interval",
 	  OPT_U32, F(poll_ms), .min = 1, .max = 3600000, .example = "50" },
 
 	{ "sample", 0, "N", SELECTION,

@@ -149,6 +149,12 @@ static int on_flow_event(void *ctx, void *data, size_t size)
 	struct record_app app;
 	struct flow_rec *r;
 
+	if (size == sizeof(struct flow_note) && ev->reason == FLOW_NOTE_ENDED) {
+		const struct flow_note *n = data;
+
+		poller_note(&c->poller, &n->key, n->last_seen_ns);
+		return 0;
+	}
 	if (size < sizeof(*ev) - sizeof(ev->entry) + c->m->entry_size)
 		return 0;
 	if (ev->reason < EXPIRY_COUNT)
@@ -255,15 +261,17 @@ static uint64_t cache_entries(struct collector *c, uint64_t *created)
 }
 
 /*
- * Flows the kernel's LRU evicted, which nothing exported: created, minus
- * closed, minus what the last scan found in the cache. Flows created since
- * that scan count until the next one: exact once the cache is flushed.
+ * Flows the kernel's LRU evicted, which nothing exported, as of the last
+ * pass: created before it, minus closed before it, minus what it found in
+ * the cache (flows created during the pass it may have seen too: on the
+ * low side). Exact once the cache is flushed.
  */
-static uint64_t evicted_estimate(struct collector *c, const uint64_t *cnt)
+static uint64_t evicted_estimate(const struct collector *c)
 {
-	uint64_t gone = closed_total(c) + c->poller.st.active_flows;
+	const struct cache_watch *w = &c->watch;
+	uint64_t gone = w->closed + w->seen;
 
-	return cnt[NFX_FLOWS_CREATED] > gone ? cnt[NFX_FLOWS_CREATED] - gone : 0;
+	return w->created > gone ? w->created - gone : 0;
 }
 
 /* Before a scan: the base of the estimate above once the scan has counted. */
@@ -305,7 +313,7 @@ void collector_scan(struct collector *c, uint64_t now_ns)
 		c->watch.pass_closed = closed;
 	}
 	poller_scan(&c->poller, now_ns);
-	if (poller_pass_start(&c->poller))
+	if (poller_pass_done(&c->poller))
 		watch_after_scan(c, c->watch.pass_created, c->watch.pass_closed);
 }
 
@@ -376,10 +384,14 @@ uint64_t collector_room(struct collector *c)
 
 int collector_flush(struct collector *c, uint64_t now_ns)
 {
+	uint64_t created;
 	int err = poller_flush(&c->poller, now_ns);
 
 	collector_drain(c);
 	collector_send(c);
+	/* The cache is empty (or what stayed busy is not counted): the estimates' base. */
+	cache_entries(c, &created);
+	watch_after_scan(c, created, closed_total(c));
 	return err;
 }
 
@@ -589,7 +601,7 @@ int collector_stats(struct collector *c, struct stat_item *items, int max)
 		ITEM(exported_name(i), c->exported[i]);
 	ITEM("flows_sampled_out", c->flows_sampled_out);
 	ITEM("flows_filtered_out", c->flows_filtered_out);
-	ITEM("flows_evicted_estimated", evicted_estimate(c, cnt));
+	ITEM("flows_evicted_estimated", evicted_estimate(c));
 	ITEM("cache_capacity", c->poller.policy.capacity);
 	ITEM("cache_entries", cache_entries(c, NULL));
 	ITEM("idle_timeout_in_use_ms", c->poller.st.idle_ms);
@@ -597,6 +609,9 @@ int collector_stats(struct collector *c, struct stat_item *items, int max)
 	ITEM("scans", c->poller.st.scans);
 	ITEM("last_scan_us", c->poller.st.last_scan_us);
 	ITEM("scan_slices", c->poller.st.slices);
+	ITEM("wheel_flows", c->poller.st.wheel_size);
+	ITEM("wheel_checks", c->poller.st.wheel_checks);
+	ITEM("flow_notes", c->poller.st.notes);
 	ITEM("batches_sent", c->batch.msg.sequence);
 	if (c->dpi) {
 		struct dpi_counts dc;
@@ -732,10 +747,7 @@ void collector_end(struct collector *c, const char *when)
 
 uint64_t collector_flows_evicted(struct collector *c)
 {
-	uint64_t cnt[NFX_COUNTER_MAX];
-
-	meter_counters(c->m, cnt);
-	return evicted_estimate(c, cnt);
+	return evicted_estimate(c);
 }
 
 void collector_metrics(struct collector *c, struct metrics_snapshot *s)
@@ -748,13 +760,14 @@ void collector_metrics(struct collector *c, struct metrics_snapshot *s)
 		s->hook_metered[h] = cnt[NFX_FRAMES_METERED];
 	}
 	meter_counters(c->m, s->counters);
-	s->flows_active = s->map_entries = c->poller.st.active_flows;
+	/* Passes come once per idle timeout with the expiry wheel: the estimate is now's. */
+	s->flows_active = s->map_entries = cache_entries(c, NULL);
 	s->map_capacity = meter_capacity(c->m);
 	memcpy(s->flows_closed, c->expired, sizeof(s->flows_closed));
 	memcpy(s->flows_exported, c->exported, sizeof(s->flows_exported));
 	/* A Prometheus counter never goes down: the estimate's highest value. */
-	if (evicted_estimate(c, s->counters) > c->watch.evicted)
-		c->watch.evicted = evicted_estimate(c, s->counters);
+	if (evicted_estimate(c) > c->watch.evicted)
+		c->watch.evicted = evicted_estimate(c);
 	s->flows_evicted = c->watch.evicted;
 	if (c->dpi) {
 		struct dpi_counts dc;

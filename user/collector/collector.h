@@ -138,7 +138,7 @@ void collector_leave(struct collector *c);
  */
 void collector_settle(struct collector *c, const volatile sig_atomic_t *stop);
 
-#define STATS_MAX 64
+#define STATS_MAX 96
 /* The figures of the stats: the meter's counters, the collector's, each sink's. */
 int collector_stats(struct collector *c, struct stat_item *items, int max);
 /* Stats on stderr and as JSON on the sinks' side channel ("stats" on ZeroMQ). */

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "flow.h"
+#include "collector/wheel.h"
 
 struct meter;
 struct due;
@@ -41,6 +42,21 @@ struct poller_policy {
 	 * --poll-ms plus a long pass. Off (replays): every scan is a full pass.
 	 */
 	bool spread;
+	/*
+	 * Live: the expiry wheel. A pass in the kernel (nfx_scan, reading
+	 * entries in place) reports each flow with the time it may next be
+	 * due; the wheel holds them, and between passes only those whose time
+	 * has come are looked at (nfx_close's CLOSE_PEEK), to be closed or
+	 * held again. A flow created since the last pass cannot be due by a
+	 * timeout before that pass's start plus the shortest timeout, so a
+	 * pass every idle (or active) timeout, started early enough to be over
+	 * in time, finds it; one that ends sooner (natural expiry) is
+	 * announced by the kernel (@notes, struct flow_note). Off, or a meter
+	 * without nfx_scan: every scan is a pass over the whole cache.
+	 */
+	bool wheel;
+	bool notes;	  /* the meter sends flow_note; off, a pass every --natural-linger */
+	uint64_t poll_ms; /* --poll-ms: how late a pass may start */
 };
 
 /*
@@ -72,7 +88,11 @@ struct poller_stats {
 	uint64_t close_busy;	 /* requests retried: writers inside or ring full */
 	uint64_t last_scan_us;	 /* duration of the last full pass (its slices added up) */
 	uint64_t slices;	 /* slices a pass is read in now (1: whole passes) */
+	uint64_t wheel_checks;	 /* flows taken from the wheel when their time came */
+	uint64_t wheel_size;	 /* flows the wheel holds */
+	uint64_t notes;		 /* flow_note records taken */
 };
+
 
 struct poller {
 	struct meter *m;
@@ -90,6 +110,13 @@ struct poller {
 	uint64_t cursor;     /* meter_flows_batch() token where the next slice starts; 0: a new pass */
 	uint64_t pass_seen;  /* entries and time of the slices of the pass under way */
 	uint64_t pass_us;
+	bool pass_done;	     /* the last poller_scan() ended a pass */
+	struct wheel wheel;  /* policy.wheel: the flows held until they may be due */
+	struct flow_key *recheck; /* flows a close left: settle() looks at them */
+	size_t n_recheck, cap_recheck;
+	bool wheel_stale;	  /* the next scan must be a pass (lost notes, shorter idle, no memory) */
+	uint64_t next_pass_ms;	  /* meter time the next pass must start by */
+	uint64_t notes_lost_seen; /* the notes_lost counter when last looked at */
 };
 
 int poller_init(struct poller *p, struct meter *m, const struct poller_policy *policy,
@@ -103,8 +130,15 @@ void poller_free(struct poller *p);
 int poller_scan(struct poller *p, uint64_t now_ns);
 /* The same over the whole cache, now: ends a sliced pass under way. */
 int poller_scan_all(struct poller *p, uint64_t now_ns);
-/* True between passes: the next poller_scan() starts one. */
+/*
+ * True between passes: the next poller_scan() starts one, or (policy.wheel)
+ * looks at the flows the wheel says may be due.
+ */
 bool poller_pass_start(const struct poller *p);
+/* True when the last poller_scan() ended a pass: st.active_flows is new. */
+bool poller_pass_done(const struct poller *p);
+/* flow_note: the flow of @key ended at meter time @last_seen_ns. */
+void poller_note(struct poller *p, const struct flow_key *key, uint64_t last_seen_ns);
 /* How long to wait between poller_scan() calls for a pass every @poll_ms. */
 uint64_t poller_interval_ms(const struct poller *p, uint64_t poll_ms);
 /*

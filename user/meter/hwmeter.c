@@ -55,6 +55,7 @@ static int load_bound(struct meter *m, struct attachment *a)
 	bpf_program__set_autoload(hw->progs.nfx_replay, false);
 	bpf_program__set_autoload(hw->progs.nfx_close, false);
 	bpf_program__set_autoload(hw->progs.nfx_dpi_done, false);
+	bpf_program__set_autoload(hw->progs.nfx_scan, false);
 	bpf_program__set_ifindex(prog, a->ifindex);
 	bpf_program__set_flags(prog, bpf_program__flags(prog) | BPF_F_XDP_DEV_BOUND_ONLY);
 	err = share_maps(m, hw);

@@ -255,12 +255,15 @@ int meter_load(struct meter *m, const struct meter_opts *o)
 	bpf_program__set_autoload(skel->progs.nfx_meter, o->programs & LOAD_METER);
 	bpf_program__set_autoload(skel->progs.nfx_replay, o->programs & LOAD_REPLAY);
 	bpf_program__set_autoload(skel->progs.nfx_egress, o->programs & LOAD_EGRESS);
+	bpf_program__set_autoload(skel->progs.nfx_scan, o->wheel);
 	err = bpf_map__set_max_entries(skel->maps.flows, meter_map_entries(o));
 	if (!err)
 		err = bpf_map__set_value_size(skel->maps.flows,
 					      flow_entry_size(o->statistical, o->splt));
 	if (!err)
 		err = set_flows_type(skel->maps.flows, o);
+	if (!err && o->wheel)
+		err = bpf_map__set_max_entries(skel->maps.scan_out, meter_map_entries(o));
 	if (!err && o->ring_bytes)
 		err = bpf_map__set_max_entries(skel->maps.flow_events, o->ring_bytes);
 	/* Without --dpi its ring stays one page, its buffers one. */
@@ -354,6 +357,9 @@ void meter_destroy(struct meter *m)
 	if (m->replay_slots)
 		munmap(m->replay_slots, (size_t)REPLAY_SLOTS * sizeof(struct replay_slot));
 	m->replay_slots = NULL;
+	if (m->scan_out)
+		munmap(m->scan_out, m->scan_len);
+	m->scan_out = NULL;
 	meter_detach_all(m);
 	meter_bpf__destroy(m->skel);
 	m->skel = NULL;

@@ -70,6 +70,11 @@ struct meter_opts {
 	uint64_t idle_timeout_ms;
 	uint64_t active_timeout_ms;
 	bool natural_expiry;
+	/*
+	 * For a live collector's expiry wheel (collector/expiry.h): nfx_scan
+	 * and its report, and a flow_note when a flow ends.
+	 */
+	bool wheel;
 	int accounting;
 	bool decode_tunnels;
 	bool statistical;   /* --statistical */
@@ -117,6 +122,8 @@ struct meter {
 	bool nic_metadata;  /* device-bound meters where the driver offers RX metadata */
 	struct meter_opts opts; /* what it was loaded with: device-bound ones load alike */
 	struct replay_slot *replay_slots; /* mapped by meter_replay_slots() */
+	struct scan_slot *scan_out;	  /* mapped by meter_run_scan(): the slots it filled */
+	size_t scan_len;		  /* bytes mapped */
 };
 
 /* Entries of the kernel's flow map for @o: --max-flows, and room for the LRU's lists. */
@@ -189,6 +196,12 @@ int meter_counters_hook(const struct meter *m, enum meter_hook hook,
 /* The requests nfx_close reads, and a run of it over the first @n. */
 struct close_req *meter_close_queue(struct meter *m);
 int meter_run_close(struct meter *m, uint32_t n);
+/*
+ * One pass of nfx_scan over the cache with *@ctl's input (flow.h): *@ctl
+ * gets its totals, *@out its report. -EOPNOTSUPP: a meter without it
+ * (opts.wheel off, or in user space): read the cache whole instead.
+ */
+int meter_run_scan(struct meter *m, struct scan_ctl *ctl, const struct scan_slot **out);
 /*
  * --dpi: the packet ring (read as the flow events are, without holding), and
  * the flows nfx_dpi_done marks, with a run over the first @n.

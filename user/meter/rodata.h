@@ -12,6 +12,7 @@
 		(rodata)->cfg_idle_timeout_ms = (o)->idle_timeout_ms;                          \
 		(rodata)->cfg_active_timeout_ms = (o)->active_timeout_ms;                      \
 		(rodata)->cfg_natural_expiry = (o)->natural_expiry;                            \
+		(rodata)->cfg_expiry_notes = (o)->natural_expiry && (o)->wheel;                \
 		(rodata)->cfg_accounting = (o)->accounting;                                    \
 		(rodata)->cfg_decode_tunnels = (o)->decode_tunnels;                            \
 		(rodata)->cfg_single_writer = (o)->single_writer;                              \

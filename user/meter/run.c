@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -145,6 +146,53 @@ int meter_run_dpi_done(struct meter *m, uint32_t n)
 	}
 	m->skel->bss->dpi_done_len = n;
 	return run_once(bpf_program__fd(m->skel->progs.nfx_dpi_done), "the DPI marker");
+}
+
+/*
+ * Maps the report's first @n slots. The kernel maps the whole range at once
+ * (all of it resident), so only what the pass filled is: the report is
+ * kernel memory, and a mapping of all of it would count every slot again.
+ */
+static int map_report(struct meter *m, uint32_t n)
+{
+	size_t page = sysconf(_SC_PAGESIZE), len = (n ? n : 1) * sizeof(struct scan_slot);
+	void *p;
+
+	len = (len + page - 1) / page * page;
+
+	if (m->scan_out && m->scan_len == len)
+		return 0;
+	if (m->scan_out)
+		munmap(m->scan_out, m->scan_len);
+	m->scan_out = NULL;
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, bpf_map__fd(m->skel->maps.scan_out), 0);
+	if (p == MAP_FAILED) {
+		pr_warn("Couldn't map the scan report: %s\n", strerror(errno));
+		return -errno;
+	}
+	m->scan_out = p;
+	m->scan_len = len;
+	return 0;
+}
+
+int meter_run_scan(struct meter *m, struct scan_ctl *ctl, const struct scan_slot **out)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	int err;
+
+	if (m->user || !m->opts.wheel)
+		return -EOPNOTSUPP;
+	ctl->max = meter_map_entries(&m->opts);
+	m->skel->bss->scan_ctl = *ctl;
+	if (bpf_prog_test_run_opts(bpf_program__fd(m->skel->progs.nfx_scan), &opts)) {
+		err = -errno;
+		pr_warn("Couldn't run the cache scan: %s\n", strerror(-err));
+		return err;
+	}
+	*ctl = m->skel->bss->scan_ctl;
+	err = map_report(m, ctl->n);
+	*out = m->scan_out;
+	return err;
 }
 
 struct replay_slot *meter_replay_slots(struct meter *m)

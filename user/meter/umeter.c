@@ -415,6 +415,7 @@ static void set_config(const struct meter_opts *o)
 	cfg_idle_timeout_ms = o->idle_timeout_ms;
 	cfg_active_timeout_ms = o->active_timeout_ms;
 	cfg_natural_expiry = o->natural_expiry;
+	cfg_expiry_notes = o->natural_expiry && o->wheel;
 	cfg_accounting = o->accounting;
 	cfg_decode_tunnels = o->decode_tunnels;
 	cfg_single_writer = o->single_writer;

@@ -130,6 +130,7 @@ static int open_meter(struct live *l)
 	int err;
 
 	mode_meter_opts(&mo, cfg);
+	mo.wheel = true; /* for the expiry wheel, below */
 	for (int i = 0; i < cfg->n_ifaces; i++)
 		if (cfg->detach || (config_iface_dirs(cfg, i) & METER_DIR_EGRESS))
 			mo.programs |= LOAD_EGRESS;
@@ -147,6 +148,9 @@ static int open_meter(struct live *l)
 	l->m.nic_metadata = cfg->nic_metadata;
 	mode_collector_opts(&co, cfg);
 	co.expiry.spread = true;
+	co.expiry.wheel = true;
+	co.expiry.notes = mo.wheel && mo.natural_expiry;
+	co.expiry.poll_ms = cfg->poll_ms;
 	err = collector_open(&l->c, &l->m, &co, &facts);
 	return err ? err : mode_open_sinks(&l->c, cfg, false);
 }

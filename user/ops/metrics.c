@@ -41,6 +41,8 @@ static const struct {
 	{ "time_restamped", "Replayed frames metered at another time than their own (PARITY.md)." },
 	{ "dpi_packets", "Packets the meter handed to nDPI (--dpi)." },
 	{ "dpi_ring_full", "Packets for nDPI the DPI ring had no room for (--dpi)." },
+	{ "notes_lost",
+	  "Notes of ended flows the export ring had no room for (the next scan reads the cache)." },
 };
 
 /* ---- rendering ---------------------------------------------------------- */
@@ -209,7 +211,8 @@ static void render_flows(struct out *o, const struct metrics_snapshot *s)
 			 "Flows exported as records, by expiration reason (expiration_id).",
 			 s->flows_exported);
 	family(o, "flows_evicted_estimated_total", "counter",
-	       "Flows the cache evicted before closing them, estimated (created - closed - active).");
+	       "Flows the cache evicted before closing them, estimated as of the last pass "
+	       "(created - closed - active).");
 	sample_u64(o, "flows_evicted_estimated_total", s->flows_evicted);
 	family(o, "flow_map_entries", "gauge", "Entries in the flow map at the last poll.");
 	sample_u64(o, "flow_map_entries", s->map_entries);
