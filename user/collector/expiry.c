@@ -522,7 +522,8 @@ static int close_due(struct poller *p)
 {
 	int err = 0;
 
-	qsort(p->due, p->n_due, sizeof(*p->due), due_cmp);
+	if (p->n_due > 1) /* and p->due may still be NULL: qsort() wants an array */
+		qsort(p->due, p->n_due, sizeof(*p->due), due_cmp);
 	for (size_t i = 0; i < p->n_due && !err; i++) {
 		/* The wheel may hold a flow twice (a pass and a note): close it once. */
 		if (i && !memcmp(&p->due[i].key, &p->due[i - 1].key, sizeof(p->due[i].key)))
@@ -611,9 +612,11 @@ static int close_pressure(struct poller *p, bool emergency, uint64_t keep)
 	if (emergency) {
 		p->st.emergency_runs++;
 		n = cand > keep ? cand - keep : 0;
-		qsort(p->due + t, cand, sizeof(*p->due), due_by_last_seen);
+		if (cand > 1)
+			qsort(p->due + t, cand, sizeof(*p->due), due_by_last_seen);
 	}
-	qsort(p->due, t, sizeof(*p->due), due_cmp);
+	if (t > 1)
+		qsort(p->due, t, sizeof(*p->due), due_cmp);
 	p->n_due = t + n;
 	for (size_t i = 0; i < p->n_due; i++) {
 		err = queue_close(p, &p->due[i].key, p->due[i].reason, p->due[i].threshold_ns);

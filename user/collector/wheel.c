@@ -104,7 +104,7 @@ void wheel_order(struct wheel *w)
 	/* Due times span less than 2^32 ms (49 days) but for absurd timeouts. */
 	if (tmp && count && hi - lo < (1ULL << 32))
 		radix_sort(w->run, tmp, count, w->run_n, lo, hi - lo < 65536 ? 1 : 2);
-	else
+	else if (w->run_n > 1)
 		qsort(w->run, w->run_n, sizeof(*w->run), ref_cmp);
 	free(tmp);
 	free(count);
