@@ -1449,6 +1449,40 @@ static void test_wheel(void)
 	harness_close(&h);
 }
 
+/*
+ * A wheel asked of a meter without nfx_scan (loaded without opts.wheel):
+ * the pass reads the cache whole, every due flow closes once, and later
+ * scans are whole passes.
+ */
+static void test_wheel_fallback(void)
+{
+	struct poller_policy pol = { .idle_ms = 10000, .wheel = true, .poll_ms = 1000 };
+	struct poller p;
+	struct harness h;
+	int metered = 0;
+
+	if (!load(&h, NULL, "wheel fallback"))
+		return;
+	for (int i = 0; i < WHEEL_FLOWS; i++)
+		metered += ovf_frame(&h, 20000 + i, SEC_NS / 2) == NFX_FRAMES_METERED;
+	TEST("wheel: a meter without nfx_scan: whole passes, every due flow closed once")
+	{
+		ASSERT_EQ(metered, WHEEL_FLOWS, "metered");
+		ASSERT_EQ(poller_init(&p, &h.m, &pol, drain_harness, &h), 0, "poller_init");
+		ASSERT_EQ(poller_scan(&p, 2 * SEC_NS), 0, "scan at 2 s");
+		ASSERT_TRUE(!p.policy.wheel, "the wheel is off");
+		ASSERT_EQ(p.st.active_flows, WHEEL_FLOWS, "a whole pass saw them");
+		ASSERT_EQ(poller_scan(&p, 11 * SEC_NS), 0, "scan at 11 s");
+		harness_drain(&h);
+		ASSERT_EQ(p.st.scans, 2, "two whole passes");
+		ASSERT_EQ(p.st.closed[EXPIRY_IDLE], WHEEL_FLOWS, "closed, idle");
+		ASSERT_EQ(h.n_events, WHEEL_FLOWS, "one record a flow");
+		ASSERT_EQ(harness_flow_count(&h), 0, "cache empty");
+		poller_free(&p);
+	}
+	harness_close(&h);
+}
+
 static void test_features(void)
 {
 	struct meter_opts o;
@@ -2035,6 +2069,7 @@ int main(int argc, char **argv)
 	test_sliced_pass();
 	test_scan_report();
 	test_wheel();
+	test_wheel_fallback();
 	test_overflow_ring_full();
 	test_overflow_off();
 	test_overflow_dpi();

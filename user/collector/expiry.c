@@ -318,7 +318,8 @@ static void pass_end(struct poller *p, uint64_t seen, uint64_t us);
  * ones are closed, the others held. The next pass starts early enough
  * that, taking as long as this one, it is over a poll before a flow it
  * did not see can come due. -EOPNOTSUPP: the meter has no nfx_scan;
- * -ENOSPC: flows due about now were left out of the report.
+ * -ENOSPC: flows due about now were left out of the report, or the run
+ * failed.
  */
 static int kernel_pass(struct poller *p, uint64_t now_ns)
 {
@@ -334,8 +335,8 @@ static int kernel_pass(struct poller *p, uint64_t now_ns)
 	c.natural = p->policy.natural;
 	c.linger_ms = p->policy.linger_ms;
 	err = meter_run_scan(p->m, &c, &out);
-	if (err)
-		return err;
+	if (err) /* said by meter_run_scan(); this pass reads the cache whole instead */
+		return err == -EOPNOTSUPP ? err : -ENOSPC;
 	if (c.dropped && c.min_dropped_ms <= now + p->policy.poll_ms)
 		return -ENOSPC;
 	wheel_reset(&p->wheel, out, c.n);
@@ -657,8 +658,8 @@ int poller_scan(struct poller *p, uint64_t now_ns)
 			return err;
 		/*
 		 * No nfx_scan: passes read the cache whole from now on. A
-		 * report too short for what is due now: this pass does, and
-		 * the next scan tries nfx_scan again.
+		 * report too short for what is due now, or a run that failed:
+		 * this pass does, and the next scan tries nfx_scan again.
 		 */
 		p->policy.wheel = err != -EOPNOTSUPP;
 		wheel_reset(&p->wheel, NULL, 0);
