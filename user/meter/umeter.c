@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,8 +29,9 @@
 
 /*
  * One element of the flow cache: chained in its bucket, then the value
- * (struct flow_entry and its optional parts), 8-byte aligned as the BPF
- * map's values are.
+ * (struct flow_entry and its optional parts). What a lookup compares fills
+ * one cache line and the value starts the next, 8-byte aligned as the BPF
+ * map's values are (elements are UHASH_ALIGN apart).
  */
 struct uelem {
 	__u32 next; /* the bucket's next element: index + 1, 0 ends the chain */
@@ -39,7 +41,13 @@ struct uelem {
 	__u16 _pad;
 	__u32 _pad2;
 	struct flow_key key;
-};
+	__u32 _pad3;
+} __attribute__((aligned(8)));
+
+#define UHASH_ALIGN 64
+/* Of an element, the bytes fetched ahead: the lookup line and struct flow_entry. */
+#define FETCH_ELEM_BYTES (UHASH_ALIGN + sizeof(struct flow_entry))
+_Static_assert(sizeof(struct uelem) == UHASH_ALIGN, "a lookup reads one cache line");
 
 /* Buckets to start with; doubled as entries come, up to one per entry of @max. */
 #define UHASH_MIN_BUCKETS 1024
@@ -85,6 +93,7 @@ static struct {
 	struct dpi_event dpi_ev[HOOK_COUNT]; /* dpi_scratch */
 	uint8_t *payload; /* --dpi: REPLAY_PAYLOAD bytes of each slot's frame */
 	__u32 rand;
+	__u64 seed[7]; /* key_hash()'s */
 } um;
 
 static struct uelem *elem_at(const struct uhash *h, __u32 i)
@@ -97,9 +106,37 @@ static void *elem_value(struct uelem *e)
 	return e + 1;
 }
 
+/* Product of @a and @b, its two halves folded. */
+static inline __u64 fold_mul(__u64 a, __u64 b)
+{
+	unsigned __int128 r = (unsigned __int128)a * b;
+
+	return (__u64)r ^ (__u64)(r >> 64);
+}
+
+/*
+ * The cache's own hash (flow_key_hash() is for what must agree with the
+ * kernel: --hash slices, flow sampling): three independent multiplies, not
+ * a chain of eleven steps, which was a tenth of a run over 50 K flows. The
+ * seed is random per load (um.seed), so crafted keys cannot aim for one
+ * bucket; nothing exported depends on bucket order.
+ */
 static __u32 key_hash(const struct flow_key *k)
 {
-	return flow_key_hash(k);
+	const uint8_t *b = (const uint8_t *)k;
+	const __u64 *s = um.seed;
+	__u64 w[5], h;
+	__u32 last;
+
+	/* Word by word from the key: one copy through the stack stalled on forwarding. */
+	_Static_assert(sizeof(*k) == sizeof(w) + sizeof(last), "the key in 44 bytes");
+	for (int i = 0; i < 5; i++)
+		memcpy(&w[i], b + 8 * i, 8);
+	memcpy(&last, b + sizeof(w), sizeof(last));
+	h = fold_mul(w[0] ^ s[0], w[1] ^ s[1]) ^ fold_mul(w[2] ^ s[2], w[3] ^ s[3]) ^
+	    fold_mul(w[4] ^ s[4], last ^ s[5]);
+	h = fold_mul(h ^ s[6], 0x9e3779b97f4a7c15ULL);
+	return (__u32)(h ^ (h >> 32));
 }
 
 static struct uelem *uhash_find(struct uhash *h, const struct flow_key *k, __u32 hash)
@@ -256,7 +293,7 @@ static int uhash_init(struct uhash *h, __u32 max, size_t value_size, bool lru)
 	h->max_mask = nb - 1;
 	nb = UHASH_MIN_BUCKETS;
 	h->value_size = value_size;
-	h->stride = sizeof(struct uelem) + ((value_size + 7) & ~(size_t)7);
+	h->stride = (sizeof(struct uelem) + value_size + UHASH_ALIGN - 1) & ~(size_t)(UHASH_ALIGN - 1);
 	h->bytes = (size_t)max * h->stride;
 	h->max = max;
 	h->lru = lru;
@@ -433,6 +470,21 @@ static void set_config(const struct meter_opts *o)
 	cfg_flows_limit = o->overflow_export ? o->max_flows : 0;
 }
 
+/* key_hash()'s seed: from the kernel's random source, else from the clock. */
+static void seed_hash(void)
+{
+	__u64 x = (__u64)time(NULL) * 0x9e3779b97f4a7c15ULL + (__u64)getpid();
+
+	if (getrandom(um.seed, sizeof(um.seed), GRND_NONBLOCK) == sizeof(um.seed))
+		return;
+	for (size_t i = 0; i < sizeof(um.seed) / sizeof(um.seed[0]); i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		um.seed[i] = x;
+	}
+}
+
 int umeter_load(const struct meter_opts *o)
 {
 	int err;
@@ -440,6 +492,7 @@ int umeter_load(const struct meter_opts *o)
 	umeter_destroy();
 	set_config(o);
 	um.rand = (__u32)time(NULL) * 2654435761U | 1;
+	seed_hash();
 	err = uhash_init(&um.flows, o->max_flows, flow_entry_size(o->statistical, o->splt),
 			 !o->grow_on_demand);
 	if (!err)
@@ -492,60 +545,103 @@ static bool slot_flow_hash(struct replay_slot *sl, __u32 *hash)
 	if (proto < 0 || parse_network(&sl->frame, &c, &p, proto, sl->f.frame_len) < 0)
 		return false;
 	flow_key_order(&p);
-	*hash = flow_key_hash(&p.key);
+	*hash = key_hash(&p.key);
 	return true;
 }
 
-/* Frames whose flows are fetched at once: a few times what the CPU can have in flight. */
-#define PREFETCH_GROUP 64
+/*
+ * Frames whose flows are fetched together: enough lookups in flight to hide
+ * memory's latency, few enough that what is fetched is still in the CPU's
+ * caches when the group is metered.
+ */
+#define FETCH_GROUP 16
 /*
  * Below this much of the cache in use, its lines stay in the CPU's caches:
- * fetching ahead would parse every frame twice for nothing (3 to 5 % of a
- * run over the reference captures' 2 K flows).
+ * fetching ahead would parse every frame twice for nothing. On the
+ * benchmarks' machine (2 M frames, bench/blast.c), fetching ahead made
+ * 50 K flows (13 MB) 3 % slower, 150 K flows (38 MB) 10 to 19 % faster,
+ * 500 K flows 16 % faster.
  */
-#define PREFETCH_MIN_BYTES (4U << 20)
+#define PREFETCH_MIN_BYTES (16U << 20)
 
-/*
- * Before a batch is metered, the cache lines its lookups will need, a
- * group of frames at a time: the buckets, then the elements they lead to.
- * The lookups of a cache larger than the CPU's caches then wait on memory
- * together, not one after the other: uhash_find stalled on the bucket and
- * on the element for a third of a run of 2 M frames over 50 K flows.
- * (Fetching a group ahead while the one before is metered measured worse.)
- * Only hints: nothing is written.
- */
-static void prefetch_flows(uint32_t first, uint32_t count)
+struct fetch_group {
+	uint32_t first, n;
+	__u32 hash[FETCH_GROUP];
+	bool have[FETCH_GROUP];
+};
+
+/* First stage: the group's flow hashes, and their buckets fetched. */
+static void fetch_buckets(struct fetch_group *g, uint32_t first, uint32_t n)
 {
-	__u32 hash[PREFETCH_GROUP];
-	bool have[PREFETCH_GROUP];
-	struct uhash *h = &um.flows;
+	const struct uhash *h = &um.flows;
 
-	if ((size_t)h->next_unused * h->stride < PREFETCH_MIN_BYTES)
-		return;
-	for (uint32_t i = 0; i < count; i += PREFETCH_GROUP) {
-		uint32_t n = count - i < PREFETCH_GROUP ? count - i : PREFETCH_GROUP;
-
-		for (uint32_t j = 0; j < n; j++) {
-			have[j] = slot_flow_hash(&um.slots[first + i + j], &hash[j]);
-			if (have[j])
-				__builtin_prefetch(&h->buckets[hash[j] & h->mask]);
-		}
-		for (uint32_t j = 0; j < n; j++) {
-			__u32 e = have[j] ? h->buckets[hash[j] & h->mask] : 0;
-
-			if (e)
-				__builtin_prefetch(elem_at(h, e - 1));
-		}
+	g->first = first;
+	g->n = n;
+	for (uint32_t j = 0; j < n; j++) {
+		g->have[j] = slot_flow_hash(&um.slots[first + j], &g->hash[j]);
+		if (g->have[j])
+			__builtin_prefetch(&h->buckets[g->hash[j] & h->mask]);
 	}
 }
 
-uint32_t umeter_run_replay(uint32_t first, uint32_t count)
+/* Second stage: the elements the buckets lead to, each line a packet touches. */
+static void fetch_elems(const struct fetch_group *g)
+{
+	const struct uhash *h = &um.flows;
+
+	for (uint32_t j = 0; j < g->n; j++) {
+		__u32 e = g->have[j] ? h->buckets[g->hash[j] & h->mask] : 0;
+		const uint8_t *p = e ? (const uint8_t *)elem_at(h, e - 1) : NULL;
+
+		for (size_t off = 0; p && off < h->stride && off < FETCH_ELEM_BYTES; off += 64)
+			__builtin_prefetch(p + off);
+	}
+}
+
+static uint32_t meter_group(uint32_t first, uint32_t count)
 {
 	replay_first = first;
 	replay_count = count;
-	prefetch_flows(first, count);
 	nfx_replay(NULL);
 	return replay_done;
+}
+
+/*
+ * A batch a group at a time, the cache lines each group's lookups need
+ * fetched ahead: while group k is metered, the elements of group k + 1 and
+ * the buckets of group k + 2 are on their way. The lookups of a cache
+ * larger than the CPU's caches then wait on memory together, not one after
+ * the other (uhash_find stalled on the bucket and on the element for a
+ * third of a run of 2 M frames over 50 K flows; fetching a whole batch
+ * before metering it lost much of it to eviction). Only hints: nothing is
+ * written, and an insert since a bucket was read costs one miss.
+ */
+uint32_t umeter_run_replay(uint32_t first, uint32_t count)
+{
+	struct fetch_group g[3];
+	uint32_t groups = (count + FETCH_GROUP - 1) / FETCH_GROUP, done = 0;
+
+	if ((size_t)um.flows.next_unused * um.flows.stride < PREFETCH_MIN_BYTES)
+		return meter_group(first, count);
+	for (uint32_t k = 0; k < groups + 2; k++) {
+		uint32_t at = k * FETCH_GROUP;
+
+		if (k < groups)
+			fetch_buckets(&g[k % 3], first + at,
+				      count - at < FETCH_GROUP ? count - at : FETCH_GROUP);
+		if (k >= 1 && k - 1 < groups)
+			fetch_elems(&g[(k - 1) % 3]);
+		if (k >= 2) {
+			const struct fetch_group *m = &g[(k - 2) % 3];
+			uint32_t n = meter_group(m->first, m->n);
+
+			done += n;
+			if (n < m->n)
+				break;
+		}
+	}
+	replay_done = done;
+	return done;
 }
 
 void umeter_run_close(uint32_t n)
