@@ -24,6 +24,28 @@ wall() {
 	echo "$best"
 }
 
+# min_s A B: the lesser of two times in seconds (B empty: A).
+min_s() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a + 0 < b + 0) ? a : b }'; }
+
+# walls ROUNDS CMD1 CMD2 ... (each a function of one word taking $ARG): the
+# best wall time of each, as "t1 t2 ...", run in turn ROUNDS times. Each
+# round runs every command once, so a machine that slows down for a while
+# (a virtual machine's neighbours) slows them all, not the ones that ran then.
+walls() {
+	local rounds=$1 i j t
+	shift
+	local best=()
+	for i in $(seq "$rounds"); do
+		j=0
+		for c in "$@"; do
+			t=$(RUNS=1 wall "$c" "$ARG")
+			best[j]=$(min_s "$t" "${best[j]:-}")
+			j=$((j + 1))
+		done
+	done
+	echo "${best[*]}"
+}
+
 # rate PACKETS SECONDS: millions of packets per second.
 rate() { awk -v p="$1" -v s="$2" 'BEGIN { printf "%.2f", (s > 0 ? p / s / 1e6 : 0) }'; }
 

@@ -20,13 +20,15 @@ blasted=$D/blast-50k.pcap
 kernel() { "$B/nfxdp" --pcap "$1" --meter kernel --output "$D/k.csv" --format csv; }
 user() { "$B/nfxdp" --pcap "$1" --meter user --output "$D/u.csv" --format csv; }
 sfd() { softflowd -6 -m 2000000 -r "$1"; }
+# Rounds: a run takes 0.05 to 2 s; the machine's speed drifts more than that between runs.
+ROUNDS=$((RUNS > 5 ? RUNS : 5))
 
 echo "## Capture files: the kernel's meter and the user-space meter"
 echo
 echo "\`nfxdp --pcap F --output F.csv --format csv\` with \`--meter kernel\` (the XDP"
 echo "program through \`BPF_PROG_TEST_RUN\`) and \`--meter user\` (the same source compiled"
 echo "for user space, the default for files), against \`softflowd -6 -m 2000000 -r F\`;"
-echo "wall time, best of $RUNS runs, startup included."
+echo "wall time, best of $ROUNDS rounds, each running the three in turn, startup included."
 echo
 echo "| capture | frames | kernel M frames/s | user M frames/s | softflowd M frames/s | user / kernel | user / softflowd |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
@@ -34,9 +36,7 @@ slow=()
 for f in "$ref" "$blasted"; do
 	n=$(frames "$f")
 	log "usermode: $(basename "$f")"
-	k=$(wall kernel "$f")
-	u=$(wall user "$f")
-	s=$(wall sfd "$f")
+	read -r k u s < <(ARG=$f walls "$ROUNDS" kernel user sfd)
 	cmp -s "$D/k.csv" "$D/u.csv" || log "usermode: $(basename "$f"): kernel and user records differ"
 	r=$(ratio "$s" "$u")
 	echo "| $(basename "$f") | $n | $(rate "$n" "$k") | $(rate "$n" "$u") | $(rate "$n" "$s") |" \
