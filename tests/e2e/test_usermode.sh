@@ -81,7 +81,7 @@ check "--max-flows 512 in user space: emergency expiry, no flow evicted, every p
 	"$(grep -c 'emergency_runs=[1-9]' "$T/small.err") $(grep -o 'flows_evicted_estimated=[0-9]*' "$T/small.err") $(packets "$T/small.csv")" \
 	"1 flows_evicted_estimated=0 $(packets "$T/u.csv")"
 
-# A cache past umeter.c's PREFETCH_MIN_BYTES (16 MB; 256 bytes an entry): user space meters
+# A cache past umeter.c's PREFETCH_MIN_BYTES (4 MB; 192 bytes an entry): user space meters
 # a group of frames at a time, fetching the next groups' flows ahead.
 "$B/nfxdp-gencap" -o "$T/big.pcap" --packets 160000 --flows 80000 --duration 20 --seed 3 \
 	>/dev/null 2>&1 || fail "nfxdp-gencap"

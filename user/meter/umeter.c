@@ -28,26 +28,27 @@
  */
 
 /*
- * One element of the flow cache: chained in its bucket, then the value
- * (struct flow_entry and its optional parts). What a lookup compares fills
- * one cache line and the value starts the next, 8-byte aligned as the BPF
- * map's values are (elements are UHASH_ALIGN apart).
+ * One element of the flow cache: chained in its bucket, then the value,
+ * 8-byte aligned as the BPF map's values are: struct flow_entry and its
+ * optional parts, whose key is the map's (flow_init() writes it, and
+ * uhash_update() makes sure). Elements are UHASH_ALIGN apart, so the
+ * header, the entry's key, state and flags share the first cache line,
+ * and a packet touches one line more, its direction's counters: two in
+ * all, where a header with a key of its own made it four.
  */
 struct uelem {
 	__u32 next; /* the bucket's next element: index + 1, 0 ends the chain */
-	__u32 hash;
-	__u8 used;
-	__u8 ref; /* looked up since the clock hand last passed: a second chance */
-	__u16 _pad;
-	__u32 _pad2;
-	struct flow_key key;
-	__u32 _pad3;
+	__u32 tag;  /* UELEM_USED, UELEM_REF and the hash's low 30 bits */
 } __attribute__((aligned(8)));
 
+#define UELEM_USED (1U << 31)
+#define UELEM_REF (1U << 30) /* looked up since the clock hand last passed: a second chance */
+#define UELEM_HASH (UELEM_REF - 1)
 #define UHASH_ALIGN 64
-/* Of an element, the bytes fetched ahead: the lookup line and struct flow_entry. */
-#define FETCH_ELEM_BYTES (UHASH_ALIGN + sizeof(struct flow_entry))
-_Static_assert(sizeof(struct uelem) == UHASH_ALIGN, "a lookup reads one cache line");
+_Static_assert(sizeof(struct uelem) + offsetof(struct flow_entry, flags) + 4 <= UHASH_ALIGN,
+	       "header, key, state and flags in one cache line");
+/* Of an element, the bytes fetched ahead: its header and struct flow_entry. */
+#define FETCH_ELEM_BYTES (sizeof(struct uelem) + sizeof(struct flow_entry))
 
 /* Buckets to start with; doubled as entries come, up to one per entry of @max. */
 #define UHASH_MIN_BUCKETS 1024
@@ -106,6 +107,11 @@ static void *elem_value(struct uelem *e)
 	return e + 1;
 }
 
+static struct flow_key *elem_key(struct uelem *e)
+{
+	return &((struct flow_entry *)elem_value(e))->key;
+}
+
 /* Product of @a and @b, its two halves folded. */
 static inline __u64 fold_mul(__u64 a, __u64 b)
 {
@@ -144,7 +150,8 @@ static struct uelem *uhash_find(struct uhash *h, const struct flow_key *k, __u32
 	for (__u32 i = h->buckets[hash & h->mask]; i;) {
 		struct uelem *e = elem_at(h, i - 1);
 
-		if (e->hash == hash && !memcmp(&e->key, k, sizeof(*k)))
+		if ((e->tag & UELEM_HASH) == (hash & UELEM_HASH) &&
+		    !memcmp(elem_key(e), k, sizeof(*k)))
 			return e;
 		i = e->next;
 	}
@@ -157,7 +164,7 @@ static void *uhash_lookup(struct uhash *h, const struct flow_key *k)
 
 	if (!e)
 		return NULL;
-	e->ref = 1;
+	e->tag |= UELEM_REF;
 	return elem_value(e);
 }
 
@@ -165,13 +172,13 @@ static void *uhash_lookup(struct uhash *h, const struct flow_key *k)
 static void uhash_remove(struct uhash *h, __u32 idx)
 {
 	struct uelem *e = elem_at(h, idx);
-	__u32 *link = &h->buckets[e->hash & h->mask];
+	__u32 *link = &h->buckets[e->tag & h->mask];
 
 	while (*link && *link != idx + 1)
 		link = &elem_at(h, *link - 1)->next;
 	if (*link)
 		*link = e->next;
-	e->used = 0;
+	e->tag = 0;
 	e->next = h->free_head;
 	h->free_head = idx + 1;
 	h->count--;
@@ -185,10 +192,10 @@ static void uhash_evict(struct uhash *h)
 		__u32 i = h->hand;
 
 		h->hand = h->hand + 1 < h->next_unused ? h->hand + 1 : 0;
-		if (!e->used)
+		if (!(e->tag & UELEM_USED))
 			continue;
-		if (e->ref) {
-			e->ref = 0;
+		if (e->tag & UELEM_REF) {
+			e->tag &= ~UELEM_REF;
 			continue;
 		}
 		uhash_remove(h, i);
@@ -210,10 +217,10 @@ static void uhash_grow(struct uhash *h)
 	for (__u32 i = 0; i < h->next_unused; i++) {
 		struct uelem *e = elem_at(h, i);
 
-		if (!e->used)
+		if (!(e->tag & UELEM_USED))
 			continue;
-		e->next = b[e->hash & (nb - 1)];
-		b[e->hash & (nb - 1)] = i + 1;
+		e->next = b[e->tag & (nb - 1)];
+		b[e->tag & (nb - 1)] = i + 1;
 	}
 	free(h->buckets);
 	h->buckets = b;
@@ -244,15 +251,14 @@ static long uhash_update(struct uhash *h, const struct flow_key *k, const void *
 			idx = h->next_unused++;
 		}
 		e = elem_at(h, idx);
-		e->hash = hash;
-		e->key = *k;
-		e->used = 1;
+		e->tag = (hash & UELEM_HASH) | UELEM_USED;
 		e->next = h->buckets[hash & h->mask];
 		h->buckets[hash & h->mask] = idx + 1;
 		h->count++;
 	}
-	e->ref = 1;
+	e->tag |= UELEM_REF;
 	memcpy(elem_value(e), value, h->value_size);
+	*elem_key(e) = *k;
 	return 0;
 }
 
@@ -287,7 +293,7 @@ static int uhash_init(struct uhash *h, __u32 max, size_t value_size, bool lru)
 {
 	__u32 nb = UHASH_MIN_BUCKETS;
 
-	while (nb < max && nb < (1U << 31))
+	while (nb < max && nb <= UELEM_HASH) /* a bucket's index is in the hash kept */
 		nb <<= 1;
 	memset(h, 0, sizeof(*h));
 	h->max_mask = nb - 1;
@@ -558,11 +564,10 @@ static bool slot_flow_hash(struct replay_slot *sl, __u32 *hash)
 /*
  * Below this much of the cache in use, its lines stay in the CPU's caches:
  * fetching ahead would parse every frame twice for nothing. On the
- * benchmarks' machine (2 M frames, bench/blast.c), fetching ahead made
- * 50 K flows (13 MB) 3 % slower, 150 K flows (38 MB) 10 to 19 % faster,
- * 500 K flows 16 % faster.
+ * benchmarks' machine (2 M frames, bench/blast.c): 50 K flows (9.6 MB)
+ * gain nothing and lose nothing, 150 K flows gain 10 to 19 %, 500 K 16 %.
  */
-#define PREFETCH_MIN_BYTES (16U << 20)
+#define PREFETCH_MIN_BYTES (4U << 20)
 
 struct fetch_group {
 	uint32_t first, n;
@@ -714,9 +719,9 @@ int umeter_flows_batch(uint64_t *token, struct flow_key *keys, void *vals, uint3
 	for (i = *token; i < h->next_unused && n < *count; i++) {
 		struct uelem *e = elem_at(h, i);
 
-		if (!e->used)
+		if (!(e->tag & UELEM_USED))
 			continue;
-		keys[n] = e->key;
+		keys[n] = *elem_key(e);
 		memcpy((uint8_t *)vals + n * vsize, elem_value(e), vsize);
 		n++;
 	}
