@@ -11,6 +11,7 @@
 #include "meter/meter.h"
 #include "common/log.h"
 #include "collector/expiry.h"
+#include "common/bigarray.h"
 #include "collector/wheel.h"
 
 #define SCAN_BATCH 4096
@@ -27,8 +28,8 @@ int poller_init(struct poller *p, struct meter *m, const struct poller_policy *p
 	p->st.idle_ms = policy->idle_ms;
 	p->st.slices = 1;
 	p->buf_n = SCAN_BATCH;
-	p->keys = calloc(p->buf_n, sizeof(*p->keys));
-	p->vals = calloc(p->buf_n, m->entry_size);
+	p->keys = bigarray_grow(NULL, &p->keys_bytes, p->buf_n * sizeof(*p->keys));
+	p->vals = bigarray_grow(NULL, &p->vals_bytes, p->buf_n * m->entry_size);
 	if (!p->keys || !p->vals) {
 		poller_free(p);
 		return -ENOMEM;
@@ -38,9 +39,11 @@ int poller_init(struct poller *p, struct meter *m, const struct poller_policy *p
 
 void poller_free(struct poller *p)
 {
-	free(p->keys);
-	free(p->vals);
-	free(p->due);
+	bigarray_free(p->keys, p->keys_bytes);
+	bigarray_free(p->vals, p->vals_bytes);
+	p->keys_bytes = p->vals_bytes = 0;
+	bigarray_free(p->due, p->due_bytes);
+	p->due_bytes = 0;
 	wheel_free(&p->wheel);
 	free(p->recheck);
 	p->recheck = NULL;
@@ -477,14 +480,12 @@ static int add_due(struct poller *p, const struct flow_key *k, const struct flow
 {
 	struct due *d;
 
-	if (p->n_due == p->cap_due) {
-		size_t cap = p->cap_due ? p->cap_due * 2 : 1024;
-		struct due *nd = realloc(p->due, cap * sizeof(*nd));
+	if ((p->n_due + 1) * sizeof(*d) > p->due_bytes) {
+		struct due *nd = bigarray_grow(p->due, &p->due_bytes, (p->n_due + 1) * sizeof(*d));
 
 		if (!nd)
 			return -ENOMEM;
 		p->due = nd;
-		p->cap_due = cap;
 	}
 	d = &p->due[p->n_due++];
 	d->key = *k;

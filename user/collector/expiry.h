@@ -100,13 +100,14 @@ struct poller {
 	void *drain_ctx;
 	struct poller_policy policy;
 	struct poller_stats st;
-	struct flow_key *keys; /* batch lookup buffers */
+	struct flow_key *keys; /* batch lookup buffers (common/bigarray.h) */
 	struct flow_entry *vals;
+	size_t keys_bytes, vals_bytes;
 	uint32_t buf_n;
 	uint32_t qlen; /* requests in close_queue */
 	struct due *due; /* flows a scan found due, sorted before closing */
 	size_t n_due;
-	size_t cap_due;
+	size_t due_bytes; /* mapped for it (common/bigarray.h) */
 	uint64_t cursor;     /* meter_flows_batch() token where the next slice starts; 0: a new pass */
 	uint64_t pass_seen;  /* entries and time of the slices of the pass under way */
 	uint64_t pass_us;

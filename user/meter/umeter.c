@@ -278,15 +278,33 @@ static long uhash_delete(struct uhash *h, const struct flow_key *k)
  * up in no order, and with small pages nearly every lookup of a large cache
  * missed the TLB, and every 4 KiB touched first took a page fault.
  */
+/*
+ * What lazy_alloc() maps for @bytes: whole huge pages, so that even a small
+ * area (the replay slots: 300 KB) takes one fault, not one per 4 KiB (11 us
+ * each on the benchmarks' virtual machine). Only what is touched is used.
+ */
+static size_t lazy_len(size_t bytes)
+{
+	const size_t huge = 2U << 20;
+
+	return (bytes + huge - 1) & ~(huge - 1);
+}
+
 static void *lazy_alloc(size_t bytes)
 {
-	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
-		       MAP_NORESERVE, -1, 0);
+	void *p = mmap(NULL, lazy_len(bytes), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	if (p == MAP_FAILED)
 		return NULL;
-	madvise(p, bytes, MADV_HUGEPAGE); /* a hint: without it, small pages */
+	madvise(p, lazy_len(bytes), MADV_HUGEPAGE); /* a hint: without it, small pages */
 	return p;
+}
+
+static void lazy_free(void *p, size_t bytes)
+{
+	if (p)
+		munmap(p, lazy_len(bytes));
 }
 
 static int uhash_init(struct uhash *h, __u32 max, size_t value_size, bool lru)
@@ -312,7 +330,7 @@ static int uhash_init(struct uhash *h, __u32 max, size_t value_size, bool lru)
 static void uhash_free(struct uhash *h)
 {
 	if (h->elems)
-		munmap(h->elems, h->bytes);
+		lazy_free(h->elems, h->bytes);
 	free(h->buckets);
 	memset(h, 0, sizeof(*h));
 }
@@ -438,7 +456,7 @@ static int ring_init(struct uring *u, size_t size)
 static void ring_free(struct uring *u)
 {
 	if (u->mem)
-		munmap(u->mem, u->bytes);
+		lazy_free(u->mem, u->bytes);
 }
 
 /* --dpi: its ring, and room beside the slots for the frames' payload. */
@@ -521,9 +539,9 @@ void umeter_destroy(void)
 	ring_free(&um.events);
 	ring_free(&um.dpi);
 	if (um.payload)
-		munmap(um.payload, (size_t)REPLAY_SLOTS * REPLAY_PAYLOAD);
+		lazy_free(um.payload, (size_t)REPLAY_SLOTS * REPLAY_PAYLOAD);
 	if (um.slots)
-		munmap(um.slots, (size_t)REPLAY_SLOTS * sizeof(*um.slots));
+		lazy_free(um.slots, (size_t)REPLAY_SLOTS * sizeof(*um.slots));
 	memset(&um, 0, sizeof(um));
 	replay_clock = 0;
 	replay_first = replay_count = replay_done = 0;

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "common/clock.h"
+#include "common/bigarray.h"
 #include "record/batch.h"
 
 int batch_init(struct batch *b, size_t cap, const char *agent, const char *iface,
@@ -13,7 +14,8 @@ int batch_init(struct batch *b, size_t cap, const char *agent, const char *iface
 {
 	memset(b, 0, sizeof(*b));
 	nfxdp__flow_batch__init(&b->msg);
-	b->recs = calloc(cap, sizeof(*b->recs));
+	/* Touched whole by the first batch: huge pages, not a fault per record. */
+	b->recs = bigarray_grow(NULL, &b->recs_bytes, cap * sizeof(*b->recs));
 	b->ptrs = calloc(cap, sizeof(*b->ptrs));
 	if (!b->recs || !b->ptrs) {
 		batch_free(b);
@@ -32,7 +34,7 @@ int batch_init(struct batch *b, size_t cap, const char *agent, const char *iface
 
 void batch_free(struct batch *b)
 {
-	free(b->recs);
+	bigarray_free(b->recs, b->recs_bytes);
 	free(b->ptrs);
 	free(b->msg.agent);
 	free(b->msg.interface);

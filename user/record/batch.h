@@ -15,6 +15,7 @@
 struct batch {
 	Nfxdp__FlowBatch msg;
 	struct flow_rec *recs;
+	size_t recs_bytes; /* mapped for them (common/bigarray.h) */
 	Nfxdp__Flow **ptrs;
 	size_t cap;
 	uint64_t opened_ms; /* monotonic time the first record went in */
