@@ -20,8 +20,14 @@ blasted=$D/blast-50k.pcap
 kernel() { "$B/nfxdp" --pcap "$1" --meter kernel --output "$D/k.csv" --format csv; }
 user() { "$B/nfxdp" --pcap "$1" --meter user --output "$D/u.csv" --format csv; }
 sfd() { softflowd -6 -m 2000000 -r "$1"; }
-# Rounds: a run takes 0.05 to 2 s; the machine's speed drifts more than that between runs.
-ROUNDS=$((RUNS > 5 ? RUNS : 5))
+# The floor under a run: start-up (an empty capture) and reading the file from the page cache.
+empty=$D/empty.pcap
+head -c 24 "$ref" >"$empty"
+startup() { "$B/nfxdp" --pcap "$empty" --meter user --output "$D/e.csv" --format csv; }
+cat_file() { cat "$1" >/dev/null; }
+cat_empty() { cat "$empty" >/dev/null; }
+# Rounds: a run takes 0.03 to 2 s; the machine's speed drifts more than that between runs.
+ROUNDS=$((RUNS > 9 ? RUNS : 9))
 
 echo "## Capture files: the kernel's meter and the user-space meter"
 echo
@@ -41,13 +47,27 @@ for f in "$ref" "$blasted"; do
 	r=$(ratio "$s" "$u")
 	echo "| $(basename "$f") | $n | $(rate "$n" "$k") | $(rate "$n" "$u") | $(rate "$n" "$s") |" \
 		"$(ratio "$k" "$u")x | **${r}x** |"
-	awk -v r="$r" 'BEGIN { exit !(r < 3) }' && slow+=("$f")
+	awk -v r="$r" 'BEGIN { exit !(r < 3) }' && slow+=("$f|$n|$u|$s")
 done
 echo
 echo "The records of both meters are the same, byte for byte (\`tests/e2e/test_usermode.sh\`)."
 echo "\`ref\` is the NFStream reference captures concatenated; \`blast-50k\` is bench/blast.c's"
 echo "50,000 flows x 40 rounds, not made by nfxdp-gencap."
-for f in "${slow[@]}"; do
+for row in "${slow[@]}"; do
+	IFS='|' read -r f n u s <<<"$row"
+	read -r st cf ce < <(ARG=$f walls "$ROUNDS" startup cat_file cat_empty)
+	echo
+	awk -v n="$n" -v u="$u" -v s="$s" -v st="$st" -v cf="$cf" -v ce="$ce" -v f="$(basename "$f")" 'BEGIN {
+		rd = cf - ce; left = s / 3 - st - rd
+		printf "The floor on %s: 3x softflowd'"'"'s speed is %.1f ms of wall time. nfxdp'"'"'s start-up\n", f, s / 3 * 1000
+		printf "alone (an empty capture) takes %.1f ms and reading the file from the page cache %.1f ms\n", st * 1000, rd * 1000
+		printf "(\x60cat\x60: %.1f ms, less %.1f ms for an empty file), ", cf * 1000, ce * 1000
+		if (left > 0)
+			printf "which leaves %.1f ms to meter %d frames and write their records: %.0f ns a frame.\n", left * 1000, n, left / n * 1e9
+		else
+			printf "which leaves nothing to meter %d frames with.\n", n
+		printf "nfxdp takes %.0f ns a frame beyond that floor; softflowd %.0f ns a frame in all.\n", (u - st - rd) / n * 1e9, s / n * 1e9
+	}'
 	echo
 	echo "Under 3x softflowd on $(basename "$f"): where \`--meter user\` spends its time"
 	echo "(\`perf record -e cpu-clock\`, top symbols):"
