@@ -77,4 +77,7 @@ for row in "${slow[@]}"; do
 		--output "$D/u.csv" --format csv 2>/dev/null
 	perf report -i "$D/perf.data" --stdio --sort symbol 2>/dev/null | grep -v '^#' | grep -v '^$' | head -15
 	echo '```'
+	echo
+	echo "(\`pvm_irq_enable\`, where this virtual machine's kernel takes interrupts back,"
+	echo "collects the time of page faults, system calls and thread wake-ups.)"
 done
