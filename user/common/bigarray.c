@@ -3,16 +3,18 @@
 
 #include "common/bigarray.h"
 
-/* A huge page: the least mapped, so that the first one can be one. */
-#define BIGARRAY_MIN (2U << 20)
+/* A huge page: mappings are whole ones, so that the first can be one. */
+#define BIGARRAY_HUGE ((size_t)2 << 20)
 
 void *bigarray_grow(void *p, size_t *bytes, size_t need)
 {
-	size_t len = *bytes ? *bytes : BIGARRAY_MIN;
+	size_t len = *bytes;
 	void *q;
 
 	if (need <= *bytes)
 		return p;
+	if (!len) /* the first mapping: what is asked for, in whole huge pages */
+		len = (need + BIGARRAY_HUGE - 1) & ~(BIGARRAY_HUGE - 1);
 	while (len < need)
 		len *= 2;
 	if (p)

@@ -9,8 +9,10 @@
  * kernel has them. Each 4 KiB page touched first costs a page fault (11 us
  * on the benchmarks' virtual machine, where the due array of a flush over
  * 50 K flows took 850 of them); a huge page takes one fault for 2 MiB.
- * At least 2 MiB is mapped (only what is touched is allocated), so the
- * first huge page can be one: the kernel aligns such a mapping to it.
+ * Mappings are whole huge pages (only what is touched is allocated), so
+ * the first can be one: the kernel aligns such a mapping to it. An array
+ * mapped whole at once (the user-space meter's flow cache, rings, slots)
+ * is one call with @p NULL; one that grows doubles.
  */
 
 /*

@@ -20,6 +20,7 @@
 #pragma GCC visibility push(default)
 #include "meter/meter.h"
 #include "meter/umeter.h"
+#include "common/bigarray.h"
 #pragma GCC visibility pop
 
 /*
@@ -97,6 +98,7 @@ static struct {
 	struct uring dpi;    /* dpi_events (--dpi) */
 	struct dpi_event dpi_ev[HOOK_COUNT]; /* dpi_scratch */
 	uint8_t *payload; /* --dpi: REPLAY_PAYLOAD bytes of each slot's frame */
+	size_t payload_bytes, slots_bytes; /* mapped (lazy_alloc()) */
 	__u32 rand;
 	__u64 seed[7]; /* key_hash()'s */
 } um;
@@ -277,38 +279,17 @@ static long uhash_delete(struct uhash *h, const struct flow_key *k)
 }
 
 /*
- * Memory mapped as it is touched: a cache sized for a large capture costs
- * what it holds. In huge pages where the kernel has them: flows are looked
- * up in no order, and with small pages nearly every lookup of a large cache
- * missed the TLB, and every 4 KiB touched first took a page fault.
+ * Memory mapped as it is touched (common/bigarray.h): a cache sized for a
+ * large capture costs what it holds. In huge pages where the kernel has
+ * them: flows are looked up in no order, and with small pages nearly every
+ * lookup of a large cache missed the TLB, and every 4 KiB touched first
+ * took a page fault (11 us each on the benchmarks' virtual machine; even
+ * the replay slots, 300 KB, now take one). *@bytes gets the length mapped.
  */
-/*
- * What lazy_alloc() maps for @bytes: whole huge pages, so that even a small
- * area (the replay slots: 300 KB) takes one fault, not one per 4 KiB (11 us
- * each on the benchmarks' virtual machine). Only what is touched is used.
- */
-static size_t lazy_len(size_t bytes)
+static void *lazy_alloc(size_t need, size_t *bytes)
 {
-	const size_t huge = 2U << 20;
-
-	return (bytes + huge - 1) & ~(huge - 1);
-}
-
-static void *lazy_alloc(size_t bytes)
-{
-	void *p = mmap(NULL, lazy_len(bytes), PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	madvise(p, lazy_len(bytes), MADV_HUGEPAGE); /* a hint: without it, small pages */
-	return p;
-}
-
-static void lazy_free(void *p, size_t bytes)
-{
-	if (p)
-		munmap(p, lazy_len(bytes));
+	*bytes = 0;
+	return bigarray_grow(NULL, bytes, need);
 }
 
 static int uhash_init(struct uhash *h, __u32 max, size_t value_size, bool lru)
@@ -322,19 +303,17 @@ static int uhash_init(struct uhash *h, __u32 max, size_t value_size, bool lru)
 	nb = UHASH_MIN_BUCKETS;
 	h->value_size = value_size;
 	h->stride = (sizeof(struct uelem) + value_size + UHASH_ALIGN - 1) & ~(size_t)(UHASH_ALIGN - 1);
-	h->bytes = (size_t)max * h->stride;
 	h->max = max;
 	h->lru = lru;
 	h->mask = nb - 1;
-	h->elems = lazy_alloc(h->bytes);
+	h->elems = lazy_alloc((size_t)max * h->stride, &h->bytes);
 	h->buckets = calloc(nb, sizeof(*h->buckets));
 	return h->elems && h->buckets ? 0 : -ENOMEM;
 }
 
 static void uhash_free(struct uhash *h)
 {
-	if (h->elems)
-		lazy_free(h->elems, h->bytes);
+	bigarray_free(h->elems, h->bytes);
 	free(h->buckets);
 	memset(h, 0, sizeof(*h));
 }
@@ -446,8 +425,7 @@ static int ring_init(struct uring *u, size_t size)
 {
 	size_t page = sysconf(_SC_PAGESIZE);
 
-	u->bytes = 2 * page + 2 * size;
-	u->mem = lazy_alloc(u->bytes);
+	u->mem = lazy_alloc(2 * page + 2 * size, &u->bytes);
 	if (!u->mem)
 		return -ENOMEM;
 	u->r.consumer_pos = u->mem;
@@ -459,8 +437,7 @@ static int ring_init(struct uring *u, size_t size)
 
 static void ring_free(struct uring *u)
 {
-	if (u->mem)
-		lazy_free(u->mem, u->bytes);
+	bigarray_free(u->mem, u->bytes);
 }
 
 /* --dpi: its ring, and room beside the slots for the frames' payload. */
@@ -470,7 +447,7 @@ static int dpi_init(const struct meter_opts *o)
 
 	if (err)
 		return err;
-	um.payload = lazy_alloc((size_t)REPLAY_SLOTS * REPLAY_PAYLOAD);
+	um.payload = lazy_alloc((size_t)REPLAY_SLOTS * REPLAY_PAYLOAD, &um.payload_bytes);
 	return um.payload ? 0 : -ENOMEM;
 }
 
@@ -528,7 +505,7 @@ int umeter_load(const struct meter_opts *o)
 	if (!err && o->dpi)
 		err = dpi_init(o);
 	if (!err) {
-		um.slots = lazy_alloc((size_t)REPLAY_SLOTS * sizeof(*um.slots));
+		um.slots = lazy_alloc((size_t)REPLAY_SLOTS * sizeof(*um.slots), &um.slots_bytes);
 		if (!um.slots)
 			err = -ENOMEM;
 	}
@@ -542,10 +519,8 @@ void umeter_destroy(void)
 	uhash_free(&um.flows);
 	ring_free(&um.events);
 	ring_free(&um.dpi);
-	if (um.payload)
-		lazy_free(um.payload, (size_t)REPLAY_SLOTS * REPLAY_PAYLOAD);
-	if (um.slots)
-		lazy_free(um.slots, (size_t)REPLAY_SLOTS * sizeof(*um.slots));
+	bigarray_free(um.payload, um.payload_bytes);
+	bigarray_free(um.slots, um.slots_bytes);
 	memset(&um, 0, sizeof(um));
 	replay_clock = 0;
 	replay_first = replay_count = replay_done = 0;
