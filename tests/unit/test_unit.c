@@ -15,6 +15,7 @@
 #include "export/zmq.h"
 #include "record/batch.h"
 #include "record/format.h"
+#include "common/bigarray.h"
 #include "common/lazylib.h"
 #include "common/log.h"
 #include "collector/expiry.h"
@@ -725,6 +726,59 @@ static void test_batch(void)
 			ASSERT_TRUE(v == cases[i], "round trip");
 			ASSERT_EQ(varint_decode(buf, n - 1, &v), 0, "incomplete");
 		}
+	}
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/*
+ * Small arrays share the arena's huge pages and start zeroed even where an
+ * earlier array was; growing keeps the contents, in place at the top.
+ */
+static void test_bigarray(void)
+{
+	TEST("bigarray: small arrays side by side, zeroed, grown with their contents")
+	{
+		size_t an = 0, bn = 0, cn = 0, big = 0;
+		uint8_t *a = bigarray_grow(NULL, &an, 1000);
+		uint8_t *b = bigarray_grow(NULL, &bn, 5000);
+		uint8_t *c, *a2, *b2;
+
+		ASSERT_TRUE(a && b, "mapped");
+		if (!a || !b)
+			abort(); /* nothing below could run */
+		ASSERT_EQ(an, 1024, "a chunk is whole cache lines");
+		ASSERT_TRUE(b == a + an, "the next chunk follows");
+		ASSERT_TRUE(all_zero(a, an) && all_zero(b, bn), "zeroed");
+		memset(a, 0xa5, an);
+		memset(b, 0x5a, bn);
+		ASSERT_EQ(bn, 5056, "5000 bytes, in whole lines");
+		b2 = bigarray_grow(b, &bn, 6000);
+		ASSERT_TRUE(b2 == b && bn >= 6000, "the top chunk grows in place");
+		ASSERT_TRUE(b2[5055] == 0x5a && all_zero(b2 + 5056, bn - 5056), "kept, the rest zeroed");
+		a2 = bigarray_grow(a, &an, 4000);
+		ASSERT_TRUE(a2 && a2 != a && an >= 4000, "one under the top moves");
+		ASSERT_TRUE(a2[0] == 0xa5 && a2[1023] == 0xa5 && all_zero(a2 + 1024, an - 1024),
+			    "moved with its contents");
+		bigarray_free(b2, bn);
+		bigarray_free(a2, an);
+		c = bigarray_grow(NULL, &cn, 3000);
+		ASSERT_TRUE(c != NULL && all_zero(c, cn), "room used before comes back zeroed");
+		bigarray_free(c, cn);
+		a = bigarray_grow(NULL, &big, (size_t)5 << 20);
+		ASSERT_TRUE(a != NULL && big == (size_t)6 << 20, "a large array: its own huge pages");
+		ASSERT_EQ((uintptr_t)a & (((size_t)2 << 20) - 1), 0, "aligned to a huge page");
+		a[big - 1] = 1;
+		a = bigarray_grow(a, &big, (size_t)7 << 20);
+		ASSERT_TRUE(a != NULL && big == (size_t)12 << 20 && a[(6 << 20) - 1] == 1,
+			    "doubles, with its contents");
+		bigarray_free(a, big);
 	}
 }
 
@@ -1489,6 +1543,7 @@ int main(void)
 	test_fast_paths();
 	test_record_features();
 	test_batch();
+	test_bigarray();
 	test_poller_due();
 	test_wheel_order();
 	test_export_file();

@@ -13,6 +13,10 @@
  * the first can be one: the kernel aligns such a mapping to it. An array
  * mapped whole at once (the user-space meter's flow cache, rings, slots)
  * is one call with @p NULL; one that grows doubles.
+ *
+ * Arrays of up to about 2 MiB start in one shared mapping (the arena), so
+ * that they share huge pages too: a small run touches a little of each.
+ * Whichever way, an array starts zeroed.
  */
 
 /*
