@@ -128,17 +128,26 @@ once() {
 	echo "$r $("counts_$t")"
 }
 
-# best TOOL FILE RUNS: the run with the least wall time.
-best() {
-	local i r b="" w
-	for i in $(seq "$3"); do
-		r=$(once "$1" "$2")
-		w=${r%% *}
-		if [ -z "$b" ] || awk -v a="$w" -v b="${b%% *}" 'BEGIN { exit !(a < b) }'; then
-			b=$r
-		fi
+# bests FILE RUNS TOOLS...: "TOOL wall cpu flows frames" for each tool, its
+# run with the least wall time. Round by round, each tool in turn: this
+# machine's speed drifts between minutes, and one tool's runs all in one
+# stretch of it would carry that stretch into its figures.
+bests() {
+	local file=$1 runs=$2 i t r
+	shift 2
+	local -A b
+	for i in $(seq "$runs"); do
+		for t in "$@"; do
+			log "capture: $t on $(basename "$file"), round $i of $runs"
+			r=$(once "$t" "$file")
+			if [ -z "${b[$t]:-}" ] || awk -v a="${r%% *}" -v b="${b[$t]%% *}" 'BEGIN { exit !(a < b) }'; then
+				b[$t]=$r
+			fi
+		done
 	done
-	echo "$b"
+	for t in "$@"; do
+		echo "$t ${b[$t]}"
+	done
 }
 
 # table FILE RUNS TOOLS...: one table; NFX_WALL/NFX_CPU for the summary.
@@ -149,12 +158,10 @@ table() {
 	echo "| tool | command | wall s | CPU s | M frames/s | M frames per CPU s | flows | frames in flows | nfxdp faster by (wall) | (CPU) |"
 	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 	local -A W C F P
-	for t in "$@"; do
-		log "capture: $t on $(basename "$file")"
-		r=$(best "$t" "$file" "$runs")
+	while read -r t r; do
 		set -- $r
 		W[$t]=$1 C[$t]=$2 F[$t]=${3:-?} P[$t]=${4:-?}
-	done
+	done < <(bests "$file" "$runs" "$@")
 	for t in nfxdp nfxdp_dpi softflowd nfpcapd argus fprobe ndpi pmacctd tshark; do
 		[ -n "${W[$t]:-}" ] || continue
 		echo "| $(tool_name "$t") | $(label "$t") | ${W[$t]} | ${C[$t]} | $(rate "$packets" "${W[$t]}") |" \
@@ -212,7 +219,8 @@ tiny=$D/one-frame.pcap
 
 echo "## Capture files"
 echo
-echo "Each tool's offline mode over the same file, one after another in the same run."
+echo "Each tool's offline mode over the same file, in rounds: each round runs every tool once,"
+echo "in turn, and each tool's best round is shown."
 echo "**wall s**: elapsed time; **CPU s**: user + system time of all its processes"
 echo "(cgroup; nfxdp reads the file on one thread while the kernel meters on another,"
 echo "so its CPU time can exceed its wall time); **flows**: what each produced. They"
@@ -248,8 +256,12 @@ echo "no ports), as NFStream, nfpcapd and ndpiReader do, and frames that are not
 echo "softflowd, argus, pmacctd and tshark count fragments into their flows."
 echo
 log "capture: fixed costs"
-nfx_tiny=$(best nfxdp "$tiny" 5)
-sfd_tiny=$(best softflowd "$tiny" 5)
+while read -r t w _; do
+	case $t in
+	nfxdp) nfx_tiny=$w ;;
+	softflowd) sfd_tiny=$w ;;
+	esac
+done < <(bests "$tiny" 5 nfxdp softflowd)
 nfx_ref=$(awk -F'|' '$2 == " nfxdp " { gsub(/ /, "", $4); print $4 }' "$D/ref.md")
 sfd_ref=$(awk -F'|' '$2 ~ /^ softflowd / { gsub(/ /, "", $4); print $4 }' "$D/ref.md")
 ms() { awk -v a="$1" -v b="${2:-0}" 'BEGIN { printf "%.0f", (a - b) * 1000 }'; }
@@ -318,27 +330,36 @@ statz() {
 	v=$(nfx_stat "$1")
 	echo "${v:-0}"
 }
-# dpi_run FILE OPTS...: "wall cpu dpi_flows dpi_packets_fed flows dpi_ring_full
-# dpi_flows_full" of nfxdp --pcap FILE OPTS, the run of RUNS with the least CPU.
-dpi_run() {
-	local f=$1 i g r b=""
+# dpi_once FILE OPTS...: "wall cpu dpi_flows dpi_packets_fed flows dpi_ring_full
+# dpi_flows_full" of one run of nfxdp --pcap FILE OPTS.
+dpi_once() {
+	local f=$1 g r
 	shift
-	local opts=("$@")
+	g=$(cg_new)
+	r=$(cpu_run "$g" "$B/nfxdp" --pcap "$f" "$@" --output "$D/dpi-cpu.pb" --format pb)
+	cg_del "$g"
+	echo "$r $(statz dpi_flows) $(statz dpi_packets_fed) $(statz flows_exported) $(statz dpi_ring_full) $(statz dpi_flows_full)"
+}
+# dpi_runs FILE: three lines, dpi_once's for batch, kernel --dpi 20 and
+# --dpi 20, each the run of RUNS with the least CPU; in rounds, as bests().
+dpi_runs() {
+	local f=$1 i c r
+	local -A b
+	local -A opts=([batch]="" [kernel]="--meter kernel --dpi 20" [dpi]="--dpi 20")
 	for i in $(seq "$RUNS"); do
-		g=$(cg_new)
-		r=$(cpu_run "$g" "$B/nfxdp" --pcap "$f" "${opts[@]}" --output "$D/dpi-cpu.pb" --format pb)
-		cg_del "$g"
-		r="$r $(statz dpi_flows) $(statz dpi_packets_fed) $(statz flows_exported) $(statz dpi_ring_full) $(statz dpi_flows_full)"
-		if [ -z "$b" ] || awk -v a="$(echo "$r" | cut -d' ' -f2)" -v b="$(echo "$b" | cut -d' ' -f2)" 'BEGIN { exit !(a < b) }'; then
-			b=$r
-		fi
+		for c in batch kernel dpi; do
+			r=$(dpi_once "$f" ${opts[$c]})
+			if [ -z "${b[$c]:-}" ] || awk -v a="$(echo "$r" | cut -d' ' -f2)" -v b="$(echo "${b[$c]}" | cut -d' ' -f2)" 'BEGIN { exit !(a < b) }'; then
+				b[$c]=$r
+			fi
+		done
 	done
-	echo "$b"
+	printf '%s\n' "${b[batch]}" "${b[kernel]}" "${b[dpi]}"
 }
 echo
 echo "### Application detection: the collector's CPU per dissected flow"
 echo
-echo "\`nfxdp --pcap F --output F.pb --format pb\` three ways, best of $RUNS runs by CPU time"
+echo "\`nfxdp --pcap F --output F.pb --format pb\` three ways, best of $RUNS rounds by CPU time"
 echo "(user + system, all threads, the kernel's metering included): **batch**, the"
 echo "default meter for files (user space, frame headers in batches); **\`--dpi 20\`**,"
 echo "the same with nDPI on each flow's first 20 packets (the frames kept whole beside"
@@ -354,9 +375,7 @@ echo "| capture | frames | flows | batch CPU s | \`--dpi 20\` CPU s | \`--dpi 20
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for f in "$ref" "$mid"; do
 	log "capture: --dpi CPU on $(basename "$f")"
-	a=$(dpi_run "$f")
-	kd=$(dpi_run "$f" --meter kernel --dpi 20)
-	dp=$(dpi_run "$f" --dpi 20)
+	{ read -r a; read -r kd; read -r dp; } < <(dpi_runs "$f")
 	set -- $dp
 	dwall=$1 dcpu=$2 dflows=$3 dpk=$4 flows=$5 rfull=$6 ffull=$7
 	acpu=$(echo "$a" | cut -d' ' -f2)
