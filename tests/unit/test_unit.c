@@ -760,12 +760,20 @@ static void test_bigarray(void)
 		memset(b, 0x5a, bn);
 		ASSERT_EQ(bn, 5056, "5000 bytes, in whole lines");
 		b2 = bigarray_grow(b, &bn, 6000);
-		ASSERT_TRUE(b2 == b && bn >= 6000, "the top chunk grows in place");
+		ASSERT_TRUE(b2 == b, "the top chunk grows in place");
+		ASSERT_EQ(bn, 12032, "to twice what is asked");
 		ASSERT_TRUE(b2[5055] == 0x5a && all_zero(b2 + 5056, bn - 5056), "kept, the rest zeroed");
 		a2 = bigarray_grow(a, &an, 4000);
-		ASSERT_TRUE(a2 && a2 != a && an >= 4000, "one under the top moves");
+		ASSERT_TRUE(a2 == b2 + bn, "one under the top moves to the top of the arena");
+		ASSERT_EQ(an, 8000, "twice what is asked");
 		ASSERT_TRUE(a2[0] == 0xa5 && a2[1023] == 0xa5 && all_zero(a2 + 1024, an - 1024),
 			    "moved with its contents");
+		a = bigarray_grow(a2, &an, (size_t)3 << 20);
+		ASSERT_TRUE(a != NULL && an == (size_t)4 << 20, "too large for the arena: its own huge pages");
+		ASSERT_EQ((uintptr_t)a & (((size_t)2 << 20) - 1), 0, "aligned to a huge page");
+		ASSERT_TRUE(a[0] == 0xa5 && a[1023] == 0xa5 && all_zero(a + 1024, 8000 - 1024),
+			    "moved out with its contents");
+		a2 = a;
 		bigarray_free(b2, bn);
 		bigarray_free(a2, an);
 		c = bigarray_grow(NULL, &cn, 3000);

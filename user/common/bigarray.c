@@ -34,7 +34,9 @@ static bool in_arena(const void *p)
 {
 	const uint8_t *q = p;
 
-	return arena.base && q >= arena.base && q < arena.base + ARENA_BYTES;
+	const uint8_t *base = __atomic_load_n(&arena.base, __ATOMIC_ACQUIRE);
+
+	return base && q >= base && q < base + ARENA_BYTES;
 }
 
 static size_t chunk_len(size_t need)
@@ -70,7 +72,8 @@ static void *arena_take(size_t *bytes, size_t need)
 
 	pthread_mutex_lock(&arena.lock);
 	if (!arena.base && !arena.failed) {
-		arena.base = map_huge(ARENA_BYTES);
+		/* Read outside the lock by in_arena(): published whole. */
+		__atomic_store_n(&arena.base, map_huge(ARENA_BYTES), __ATOMIC_RELEASE);
 		arena.failed = !arena.base;
 	}
 	if (arena.base && ARENA_BYTES - arena.top >= len) {
@@ -143,14 +146,25 @@ static void *own_mapping(void *p, size_t *bytes, size_t need)
 
 void *bigarray_grow(void *p, size_t *bytes, size_t need)
 {
+	size_t len = 0;
 	void *q;
 
 	if (need <= *bytes)
 		return p;
 	if (!p && need <= ARENA_CHUNK_MAX && (q = arena_take(bytes, need)))
 		return q;
-	if (in_arena(p) && need <= ARENA_CHUNK_MAX && arena_extend(p, bytes, 2 * need))
-		return p;
+	/* A chunk doubles within the arena while it may: in place at the top, else moved. */
+	if (in_arena(p) && 2 * need <= ARENA_CHUNK_MAX) {
+		if (arena_extend(p, bytes, 2 * need))
+			return p;
+		q = arena_take(&len, 2 * need);
+		if (q) {
+			memcpy(q, p, *bytes);
+			arena_give(p, *bytes);
+			*bytes = len;
+			return q;
+		}
+	}
 	return own_mapping(p, bytes, need);
 }
 

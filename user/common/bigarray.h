@@ -16,6 +16,7 @@
  *
  * Arrays of up to about 2 MiB start in one shared mapping (the arena), so
  * that they share huge pages too: a small run touches a little of each.
+ * There they double while they fit, then move to a mapping of their own.
  * Whichever way, an array starts zeroed.
  */
 
@@ -26,7 +27,7 @@
  */
 void *bigarray_grow(void *p, size_t *bytes, size_t need);
 
-/* Unmaps an array of @bytes (NULL: nothing). */
+/* Frees an array of *@bytes as bigarray_grow() left them (NULL: nothing). */
 void bigarray_free(void *p, size_t bytes);
 
 #endif
