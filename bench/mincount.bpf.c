@@ -106,6 +106,9 @@ static __always_inline int parse(void *data, void *end, struct flow_key *k)
 	return -1;
 }
 
+/* Where it stops (enum meter_stop, as nfxdp's meter; set at load): a stage's cost. */
+const volatile __u8 stop_at = STOP_NEVER;
+
 SEC("xdp")
 int mincount(struct xdp_md *ctx)
 {
@@ -117,7 +120,11 @@ int mincount(struct xdp_md *ctx)
 	if (parse(data, end, &k))
 		return XDP_PASS;
 	now = bpf_ktime_get_ns();
+	if (stop_at == STOP_BEFORE_LOOKUP)
+		return XDP_PASS;
 	v = bpf_map_lookup_elem(&counts, &k);
+	if (v && stop_at == STOP_AFTER_LOOKUP)
+		return XDP_PASS;
 	if (!v) {
 		struct mc_value fresh = { .packets = 1, .bytes = end - data, .last_ns = now };
 

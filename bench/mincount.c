@@ -1,14 +1,22 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * mincount: attaches the baseline meter of the live benchmark
- * (mincount.bpf.c), or an XDP_PASS program, natively to an interface, and
- * exits: the attachment stays until `mincount --detach` or
- * `ip link set dev IF xdp off`.
+ * (mincount.bpf.c), or an XDP_PASS program, or nfxdp's meter without its
+ * collector, natively to an interface, and exits: the attachment stays
+ * until `mincount --detach` or `ip link set dev IF xdp off`.
  *
- *   mincount --iface IF[@NETNS] [--max-flows N] [--pass | --detach]
+ *   mincount --iface IF[@NETNS] [--max-flows N] [--stop-at STAGE]
+ *            [--pass | --nfxdp | --detach]
  *
  *   --max-flows N   entries of its LRU hash (1048576, as nfxdp's cache)
  *   --pass          attach the program that only returns XDP_PASS
+ *   --nfxdp         attach nfxdp's meter (nfx_meter, its defaults, a cache
+ *                   of N flows); nothing reads its records
+ *   --stop-at STAGE the program stops there and passes the frame unmetered
+ *                   (enum meter_stop): entry, parse, lookup, found, lines
+ *                   (the last two and entry, parse: nfxdp's meter only).
+ *                   What a stage costs is the difference from the one
+ *                   before: the breakdown of 15-nicpath.sh, by ablation
  *   --detach        remove whatever XDP program is attached to IF
  *
  * Exit status 0, 1 on an error (said on stderr), 2 on bad options.
@@ -27,17 +35,36 @@
 #include "common/log.h"
 #include "flow.h"
 #include "meter/meter.h"
+#include "meter.skel.h"
 #include "mincount.skel.h"
 
 struct opts {
 	const char *iface;
 	unsigned int max_flows;
-	bool pass, detach;
+	enum meter_stop stop_at;
+	bool pass, nfxdp, detach;
 };
+
+static const char *const stop_names[] = {
+	[STOP_AFTER_ENTRY] = "entry",	 [STOP_BEFORE_PARSE] = "parse",
+	[STOP_BEFORE_LOOKUP] = "lookup", [STOP_AFTER_LOOKUP] = "found",
+	[STOP_AFTER_LINES] = "lines",
+};
+
+/* A --stop-at name's stage, or -1. */
+static int stop_of(const char *name)
+{
+	for (int i = STOP_NEVER + 1; i < (int)(sizeof(stop_names) / sizeof(*stop_names)); i++)
+		if (!strcmp(name, stop_names[i]))
+			return i;
+	return -1;
+}
 
 static void usage(void)
 {
-	fprintf(stderr, "Usage: mincount --iface IF[@NETNS] [--max-flows N] [--pass | --detach]\n");
+	fprintf(stderr, "Usage: mincount --iface IF[@NETNS] [--max-flows N] [--stop-at STAGE]\n"
+			"                [--pass | --nfxdp | --detach]\n"
+			"  STAGE: entry, parse, lookup, found, lines\n");
 }
 
 static int parse(struct opts *o, int argc, char **argv)
@@ -45,9 +72,10 @@ static int parse(struct opts *o, int argc, char **argv)
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' }, { "max-flows", required_argument, NULL, 'n' },
 		{ "pass", no_argument, NULL, 'p' },	   { "detach", no_argument, NULL, 'd' },
+		{ "nfxdp", no_argument, NULL, 'x' },	   { "stop-at", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, stop;
 
 	*o = (struct opts){ .max_flows = NFX_DEFAULT_MAX_FLOWS };
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -56,10 +84,21 @@ static int parse(struct opts *o, int argc, char **argv)
 		case 'n': o->max_flows = strtoul(optarg, NULL, 0); break;
 		case 'p': o->pass = true; break;
 		case 'd': o->detach = true; break;
+		case 'x': o->nfxdp = true; break;
+		case 's':
+			stop = stop_of(optarg);
+			if (stop < 0) {
+				fprintf(stderr, "mincount: --stop-at: no stage '%s'\n", optarg);
+				return -1;
+			}
+			o->stop_at = stop;
+			break;
 		default: usage(); return -1;
 		}
 	}
-	if (!o->iface || optind < argc || !o->max_flows || (o->pass && o->detach)) {
+	if (!o->iface || optind < argc || !o->max_flows || o->pass + o->nfxdp + o->detach > 1 ||
+	    (!o->nfxdp && o->stop_at && o->stop_at != STOP_BEFORE_LOOKUP &&
+	     o->stop_at != STOP_AFTER_LOOKUP)) {
 		usage();
 		return -1;
 	}
@@ -78,6 +117,7 @@ static int attach(const struct opts *o, int ifindex)
 		pr_warn("Couldn't open the counting meter: %s\n", strerror(-err));
 		return err;
 	}
+	s->rodata->stop_at = o->stop_at;
 	err = bpf_map__set_max_entries(s->maps.counts, o->max_flows);
 	if (!err)
 		err = mincount_bpf__load(s);
@@ -91,6 +131,32 @@ static int attach(const struct opts *o, int ifindex)
 		pr_warn("Couldn't attach to %s: %s\n", o->iface, strerror(-err));
 out:
 	mincount_bpf__destroy(s);
+	return err;
+}
+
+/*
+ * nfxdp's meter as the collector loads it by default (--max-flows N), with
+ * o->stop_at, attached to @ifindex; no collector. 0 or -errno.
+ */
+static int attach_nfxdp(const struct opts *o, int ifindex)
+{
+	struct meter_opts mo;
+	struct meter m;
+	int err;
+
+	meter_opts_default(&mo);
+	mo.max_flows = o->max_flows;
+	mo.stop_at = o->stop_at;
+	err = meter_load(&m, &mo);
+	if (err) {
+		pr_warn("Couldn't load nfxdp's meter: %s\n", strerror(-err));
+		return err;
+	}
+	err = bpf_xdp_attach(ifindex, bpf_program__fd(m.skel->progs.nfx_meter),
+			     XDP_FLAGS_DRV_MODE, NULL);
+	if (err)
+		pr_warn("Couldn't attach to %s: %s\n", o->iface, strerror(-err));
+	meter_destroy(&m);
 	return err;
 }
 
@@ -114,6 +180,8 @@ int main(int argc, char **argv)
 		err = bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
 		if (err)
 			pr_warn("Couldn't detach from %s: %s\n", o.iface, strerror(-err));
+	} else if (o.nfxdp) {
+		err = attach_nfxdp(&o, ifindex);
 	} else {
 		err = attach(&o, ifindex);
 	}

@@ -174,6 +174,22 @@ enum flow_dir {
 #define FLOW_OBS_EGRESS (1U << 31)
 #define FLOW_OBS_IFINDEX(obs) ((obs) & ~FLOW_OBS_EGRESS)
 
+/*
+ * Benchmarks only (bench/mincount.c --nfxdp, bench/sections/15-nicpath.sh):
+ * the stage after which the meter stops and passes the frame unmetered
+ * (counted in frames_filtered_out), so that a run measures what the stages
+ * up to it cost. The collector always loads STOP_NEVER, which the verifier
+ * removes with every test of it (cfg_stop_at is frozen .rodata).
+ */
+enum meter_stop {
+	STOP_NEVER = 0,
+	STOP_AFTER_ENTRY,   /* per-CPU state found, the frame counted, the sampling test */
+	STOP_BEFORE_PARSE,  /* + the clock, the header copy, the filter */
+	STOP_BEFORE_LOOKUP, /* + parsing and the flow key */
+	STOP_AFTER_LOOKUP,  /* + the cache lookup (of a flow already there) */
+	STOP_AFTER_LINES,   /* + the loads of the entry's later cache lines */
+};
+
 /* The hooks a program runs at: its slot in the counters and scratch maps. */
 enum meter_hook {
 	HOOK_INGRESS = 0, /* XDP, and capture replay */

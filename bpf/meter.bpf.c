@@ -156,6 +156,7 @@ NFX_CONFIG __u32 cfg_hash_k = 0;	    /* ... and K */
 NFX_CONFIG __u32 cfg_dpi = 0;	    /* --dpi N: first N packets to nDPI, 0: off */
 /* --overflow-export on: entries the cache may hold (--max-flows), 0: off (the LRU evicts). */
 NFX_CONFIG __u32 cfg_flows_limit = 0;
+NFX_CONFIG __u8 cfg_stop_at = STOP_NEVER; /* benchmarks only: enum meter_stop */
 
 /*
  * Capture time as the meter sees it: the latest timestamp of a metered
@@ -379,11 +380,16 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt)
 		s->dpi_want = 0;
 
 	for (int round = 0; round < METER_ROUNDS; round++) {
-		struct flow_entry *e = bpf_map_lookup_elem(&flows, &p->key);
+		struct flow_entry *e;
 		__u64 gen = 0;
 		int reason, err;
 		__u32 d;
 
+		if (cfg_stop_at == STOP_BEFORE_LOOKUP)
+			return NFX_FILTERED_OUT;
+		e = bpf_map_lookup_elem(&flows, &p->key);
+		if (e && cfg_stop_at == STOP_AFTER_LOOKUP)
+			return NFX_FILTERED_OUT;
 		if (!e) {
 			if (!flow_admit())
 				return flow_overflow_outcome(p, &s->init, cnt);
@@ -419,6 +425,8 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt)
 		 */
 		(void)*(volatile __u32 *)&e->flags;
 		(void)*(volatile __u64 *)&e->dir[DIR_DST2SRC].last_seen_ns;
+		if (cfg_stop_at == STOP_AFTER_LINES)
+			return NFX_FILTERED_OUT;
 		if (flow_enter(e, &p->key, &gen)) {
 			flow_settle(&p->key);
 			continue;
@@ -771,6 +779,10 @@ int nfx_meter(struct xdp_md *ctx)
 		cnt->c[NFX_SAMPLED_OUT]++;
 		return XDP_PASS;
 	}
+	if (cfg_stop_at == STOP_AFTER_ENTRY) {
+		cnt->c[NFX_FILTERED_OUT]++;
+		return XDP_PASS;
+	}
 	caplen = bpf_xdp_get_buff_len(ctx);
 	replayed = (void *)(meta + 1) <= data && meta->magic == NFX_META_MAGIC;
 	s->caplen = caplen;
@@ -794,7 +806,8 @@ int nfx_meter(struct xdp_md *ctx)
 		cnt->c[NFX_IGNORE_TOO_SHORT]++;
 		return XDP_PASS;
 	}
-	if (filtered_out(&s->frame, n, s->wire_len, prefilter)) {
+	if (filtered_out(&s->frame, n, s->wire_len, prefilter) ||
+	    cfg_stop_at == STOP_BEFORE_PARSE) {
 		cnt->c[NFX_FILTERED_OUT]++;
 		return XDP_PASS;
 	}

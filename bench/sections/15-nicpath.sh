@@ -6,7 +6,9 @@
 # skb, no copy), in NAPI on the sending CPU: the send rate is the receive
 # rate. On that peer, in turn: an XDP_PASS program, the minimal counting
 # meter (bench/mincount.bpf.c), nfxdp, nfxdp --statistical; at 10 K and
-# 1 M flows round robin. Writes a Markdown section to stdout.
+# 1 M flows round robin. Then both meters stopped after each of their
+# stages (mincount --stop-at), for what each stage costs. Writes a Markdown
+# section to stdout.
 set -u
 . "$(dirname "$0")/../lib.sh"
 
@@ -14,6 +16,11 @@ FLOW_SETS=${BENCH_NIC_FLOWS:-10000 1000000}
 RUNS_NIC=${BENCH_NIC_RUNS:-3}
 FRAMES_MIN=${BENCH_NIC_FRAMES:-4000000} # measured frames a row, at least
 METERS="pass mincount nfxdp nfxdp_stat"
+# Stopped after a stage (enum meter_stop): mincount's, then nfxdp's meter
+# without its collector (mincount --nfxdp); "full": not stopped.
+MC_STAGES="lookup found"
+NX_STAGES="entry parse lookup found lines full"
+ABLATION="$(for s in $MC_STAGES; do echo -n "mc_$s "; done)$(for s in $NX_STAGES; do echo -n "nx_$s "; done)"
 D=$WORK/nicpath
 LIVEGEN=$B/livegen
 MINCOUNT=$B/mincount
@@ -82,6 +89,16 @@ stop_nfxdp() {
 		{ p += $c } END { print p + 0 }' "$D/flows.csv")
 }
 stop_nfxdp_stat() { stop_nfxdp; }
+for s in $MC_STAGES; do
+	eval "start_mc_$s() { \"\$MINCOUNT\" --iface \"\$IF_R@\$NS_R\" --max-flows \"\$(cache_size \"\$1\")\" --stop-at $s; }"
+	eval "stop_mc_$s() { stop_pass; }"
+done
+for s in $NX_STAGES; do
+	stop=--stop-at=$s
+	[ "$s" = full ] && stop=
+	eval "start_nx_$s() { \"\$MINCOUNT\" --iface \"\$IF_R@\$NS_R\" --max-flows \"\$(cache_size \"\$1\")\" --nfxdp $stop; }"
+	eval "stop_nx_$s() { stop_pass; }"
+done
 
 # proc_cpu_ns: CPU time of $PID (nfxdp: all its threads) so far, 0 without one.
 proc_cpu_ns() {
@@ -121,7 +138,7 @@ measure() {
 declare -A RATE CPS NS COLL_NS PCT NOTE
 for round in $(seq "$RUNS_NIC"); do
 	for f in $FLOW_SETS; do
-		for m in $METERS; do
+		for m in $METERS $ABLATION; do
 			log "nicpath: $m, $f flows (round $round)"
 			measure "$m" "$f"
 			frames=$FRAMES rec=$IN_REC sent=$SENT
@@ -221,6 +238,76 @@ goal() {
 set -- $FLOW_SETS
 echo "Goals (issue 15, features off): $(goal "$1" 1.3); $(goal "${2:-$1}" 1.2)."
 
+# --- stage by stage ---------------------------------------------------------
+stage_name() {
+	case $1 in
+	entry) echo "per-CPU state, the frame counted, the sampling test" ;;
+	parse) echo "+ the clock, the header copy, the filter" ;;
+	lookup) echo "+ parsing and the flow key (the minimal meter: and its clock)" ;;
+	found) echo "+ the cache lookup (of a flow already there)" ;;
+	lines) echo "+ the loads of the entry's later cache lines" ;;
+	full) echo "+ the entry's update: the whole program" ;;
+	esac
+}
+# stage_cols PREFIX STAGES S F: "ns added | + the stage" of PREFIX_S at F
+# flows, the stage's cost being the difference from the stage before it.
+stage_cols() {
+	local pfx=$1 stages=$2 s=$3 f=$4 prev= t a b
+	case " $stages " in *" $s "*) ;; *) echo "- | -"; return ;; esac
+	for t in $stages; do
+		[ "$t" = "$s" ] && break
+		prev=$t
+	done
+	a=$(added "$pfx$s/$f" "$f")
+	[ -n "${NS[$pfx$s/$f]:-}" ] || { echo "- | -"; return; }
+	if [ -z "$prev" ]; then
+		b=$a
+	else
+		b=$(awk -v x="$a" -v y="$(added "$pfx$prev/$f" "$f")" 'BEGIN { printf "%.1f", x - y }')
+	fi
+	echo "$a | $b"
+}
+echo
+echo "### Where the nanoseconds go, stage by stage"
+echo
+echo "Each meter again, stopped after one of its stages: the program passes the"
+echo "frame there, unmetered (\`bench/mincount.c --stop-at\`; nfxdp's meter loaded as its"
+echo "collector loads it, with \`cfg_stop_at\` in its .rodata, which the collector leaves"
+echo "at 0: the verifier removes every test of it). nfxdp's rows run its meter alone"
+echo "(\`mincount --nfxdp\`: its defaults and cache size, no collector); **whole"
+echo "program** is that meter not stopped. Rounds, frames and flows as in the table"
+echo "above, interleaved with its rows. **ns added** over XDP_PASS; **+** = what the"
+echo "stage adds to the one before it. A stage that finds a flow stops only there, so"
+echo "the opening round still creates the flows."
+echo
+echo -n "| stage: the program stops after |"
+for f in $FLOW_SETS; do echo -n " mincount, $f flows: ns added | + | nfxdp, $f flows: ns added | + |"; done
+echo
+echo -n "| --- |"
+for f in $FLOW_SETS; do echo -n " ---: | ---: | ---: | ---: |"; done
+echo
+for s in $NX_STAGES; do
+	echo -n "| $(stage_name "$s") |"
+	for f in $FLOW_SETS; do
+		if [ "$s" = full ]; then
+			mc=$(added "mincount/$f" "$f")
+			mc="$mc | $(awk -v x="$mc" -v y="$(added "mc_found/$f" "$f")" 'BEGIN { printf "%.1f", x - y }')"
+		else
+			mc=$(stage_cols mc_ "$MC_STAGES" "$s" "$f")
+		fi
+		echo -n " $mc | $(stage_cols nx_ "$NX_STAGES" "$s" "$f") |"
+	done
+	echo
+done
+echo
+for f in $FLOW_SETS; do
+	echo "- at $f flows: nfxdp's meter alone adds $(added "nx_full/$f" "$f") ns, the minimal meter $(added "mincount/$f" "$f") ($(ratio "$(added "nx_full/$f" "$f")" "$(added "mincount/$f" "$f")")x); with its collector, $(added "nfxdp/$f" "$f") (the table above)."
+done
+echo
+echo "The profile below charges a cache miss's wait to the instruction that waits for"
+echo "it, and it is one run under perf, which costs time of its own: for what a stage"
+echo "costs, read this table."
+
 # --- where the nanoseconds go ---------------------------------------------
 command -v perf >/dev/null && [ "${BENCH_NIC_PROFILE:-1}" != 0 ] || exit 0
 
@@ -285,7 +372,7 @@ for f in $FLOW_SETS; do
 	done
 done
 echo
-echo "### Where the nanoseconds go"
+echo "### Where the nanoseconds go, by profile"
 echo
 echo "\`perf record -g -e cpu-clock\` of livegen (a sample per ms of its CPU time; more often"
 echo "costs much more on this virtual machine), the samples inside \`BPF_PROG_TEST_RUN\`:"

@@ -1624,6 +1624,54 @@ static void test_sampling(void)
 	}
 }
 
+/*
+ * The benchmarks' stop points (enum meter_stop): a frame stopped there is
+ * counted once, in frames_filtered_out, and changes no flow; the stages
+ * after the lookup stop only a frame whose flow is there, so the first
+ * frame still creates it.
+ */
+static void test_stop_at(void)
+{
+	static const char *const names[] = {
+		[STOP_NEVER] = "never",		  [STOP_AFTER_ENTRY] = "after the entry",
+		[STOP_BEFORE_PARSE] = "before parsing", [STOP_BEFORE_LOOKUP] = "before the lookup",
+		[STOP_AFTER_LOOKUP] = "after the lookup", [STOP_AFTER_LINES] = "after the entry's lines",
+	};
+	struct pkt_spec s = { V4, UDP(4444, 53) };
+	uint8_t buf[PKT_MAX + 64];
+	size_t len = meta_frame(buf, &s, SEC_NS);
+	struct xdp_md ctx = { .data = sizeof(struct nfx_meta), .data_end = len };
+
+	for (int stop = STOP_NEVER; stop <= STOP_AFTER_LINES; stop++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .data_size_in = len,
+			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+		/* Frames metered of two: the stages after the lookup let the first through. */
+		uint64_t metered = stop == STOP_NEVER ? 2 : stop >= STOP_AFTER_LOOKUP ? 1 : 0;
+		uint64_t c[NFX_COUNTER_MAX];
+		struct meter_opts o;
+		struct harness h;
+		char name[96];
+
+		snprintf(name, sizeof(name), "stop at: %s, two frames of one flow", names[stop]);
+		harness_default_opts(&o);
+		o.stop_at = stop;
+		if (!load(&h, &o, name))
+			continue;
+		bpf_prog_test_run_opts(h.meter_fd, &opts);
+		bpf_prog_test_run_opts(h.meter_fd, &opts);
+		harness_counters(&h, c);
+		TEST(name)
+		{
+			ASSERT_EQ(c[NFX_FRAMES_SEEN], 2, "seen");
+			ASSERT_EQ(c[NFX_FRAMES_METERED], metered, "metered");
+			ASSERT_EQ(c[NFX_FILTERED_OUT], 2 - metered, "stopped: filtered out");
+			ASSERT_EQ(c[NFX_FLOWS_CREATED], metered ? 1 : 0, "flows created");
+			ASSERT_EQ(packets_in_cache(&h), metered, "packets in the cache");
+		}
+		harness_close(&h);
+	}
+}
+
 /* --snaplen: headers past it are not read, and that is counted. */
 static void test_snaplen(void)
 {
@@ -2062,6 +2110,7 @@ int main(int argc, char **argv)
 	test_tunnels();
 	test_features();
 	test_sampling();
+	test_stop_at();
 	test_snaplen();
 	test_concurrent_writers();
 	test_close_race();

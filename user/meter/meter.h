@@ -87,6 +87,7 @@ struct meter_opts {
 	uint32_t dpi;	    /* --dpi N: first N packets of each flow to nDPI, 0: off */
 	uint32_t dpi_ring_bytes; /* its ring: a power of two, whole pages */
 	bool single_writer; /* capture replay: one frame at a time, no atomics needed */
+	uint8_t stop_at;    /* benchmarks only: enum meter_stop (bench/mincount.c) */
 	/*
 	 * Capture replay: max_flows covers every frame, so the cache never
 	 * fills: a hash map allocating entries as flows come, not an LRU map

@@ -26,6 +26,7 @@
 		(rodata)->cfg_splt = (o)->splt;                                                \
 		(rodata)->cfg_dpi = (o)->dpi;                                                  \
 		(rodata)->cfg_flows_limit = (o)->overflow_export ? (o)->max_flows : 0;         \
+		(rodata)->cfg_stop_at = (o)->stop_at;                                          \
 	} while (0)
 
 #endif /* NFXDP_METER_RODATA_H */
