@@ -638,21 +638,36 @@ int collector_stats(struct collector *c, struct stat_item *items, int max)
 	return n;
 }
 
+/*
+ * The stats, built in memory and written at once: stderr is unbuffered, and
+ * a write per item (some fifty) cost a capture file's run as many system
+ * calls and let other threads' lines fall between them.
+ */
 static void print_stats(struct collector *c, const char *when)
 {
 	struct stat_item items[STATS_MAX];
 	int n = collector_stats(c, items, STATS_MAX);
+	size_t len = 0;
+	char *text = NULL;
+	FILE *f = open_memstream(&text, &len);
 
-	fprintf(stderr, "nfxdp: stats (%s):", when);
+	if (!f)
+		f = stderr; /* no memory: item by item, as it comes */
+	fprintf(f, "nfxdp: stats (%s):", when);
 	for (int i = 0; i < n; i++) {
 		/* Zero counters of frames say nothing; a new line per group. */
 		if (i < NFX_COUNTER_MAX && !items[i].value && i > NFX_FRAMES_METERED)
 			continue;
 		if (i == NFX_COUNTER_MAX || !strcmp(items[i].name, "cache_capacity"))
-			fprintf(stderr, "\nnfxdp:  "); /* continuation lines: "nfxdp:   name=" */
-		fprintf(stderr, " %s=%" PRIu64, items[i].name, items[i].value);
+			fprintf(f, "\nnfxdp:  "); /* continuation lines: "nfxdp:   name=" */
+		fprintf(f, " %s=%" PRIu64, items[i].name, items[i].value);
 	}
-	fputc('\n', stderr);
+	fputc('\n', f);
+	if (f == stderr)
+		return;
+	fclose(f);
+	fwrite(text, 1, len, stderr);
+	free(text);
 }
 
 /* The stats (@n @items) as one JSON object in @buf; its length, 0 when it does not fit. */
