@@ -25,6 +25,21 @@
 #define DPI_STALE_GRACE_NS (60ULL * 1000000000ULL)
 #define DPI_SWEEP_EVENTS (1U << 16) /* a sweep every so many packets */
 
+/*
+ * A finished flow's columns, kept until its record is made, with the
+ * strings of struct record_app packed one after the other (most are empty:
+ * a struct record_app a flow took 660 bytes, 37 MB at 50 K flows).
+ */
+#define APP_STRINGS(X) X(name) X(category) X(server_name) X(client_fp) X(server_fp) \
+	X(user_agent) X(content_type)
+
+struct dpi_app {
+	uint32_t guessed;
+	uint32_t confidence;
+	uint32_t ndpi_id;
+	char text[]; /* APP_STRINGS, each ending in a NUL */
+};
+
 /* A flow of the kernel's cache nDPI has seen packets of. */
 struct dpi_flow {
 	struct dpi_flow *next;	   /* in its bucket */
@@ -37,7 +52,7 @@ struct dpi_flow {
 	uint32_t fed;		   /* packets given to nDPI */
 	bool done;
 	bool cut;		   /* a packet missed: see record_app.cut */
-	struct record_app app;	   /* filled when detection ends */
+	struct dpi_app *app;	   /* made when detection ends; NULL before, or out of memory */
 };
 
 struct dpi {
@@ -74,11 +89,53 @@ static bool is_proto(const struct dpi_flow *f, uint16_t id)
 	return f->proto.master_protocol == id || f->proto.app_protocol == id;
 }
 
+/* @a packed (struct dpi_app), or NULL when out of memory. */
+static struct dpi_app *app_pack(const struct record_app *a)
+{
+	size_t len = 0, n;
+	struct dpi_app *p;
+	char *t;
+
+#define APP_LEN(field) len += strnlen(a->field, sizeof(a->field) - 1) + 1;
+	APP_STRINGS(APP_LEN)
+#undef APP_LEN
+	p = malloc(sizeof(*p) + len);
+	if (!p)
+		return NULL;
+	p->guessed = a->guessed;
+	p->confidence = a->confidence;
+	p->ndpi_id = a->ndpi_id;
+	t = p->text;
+#define APP_PUT(field)                                            \
+	n = strnlen(a->field, sizeof(a->field) - 1);              \
+	memcpy(t, a->field, n);                                   \
+	t[n] = '\0';                                              \
+	t += n + 1;
+	APP_STRINGS(APP_PUT)
+#undef APP_PUT
+	return p;
+}
+
+/* The columns @p packed, into @a (zeroed first: the columns app_pack() does not keep). */
+static void app_unpack(const struct dpi_app *p, struct record_app *a)
+{
+	const char *t = p->text;
+
+	memset(a, 0, sizeof(*a));
+	a->guessed = p->guessed;
+	a->confidence = p->confidence;
+	a->ndpi_id = p->ndpi_id;
+#define APP_GET(field)                                            \
+	snprintf(a->field, sizeof(a->field), "%s", t);            \
+	t += strlen(t) + 1;
+	APP_STRINGS(APP_GET)
+#undef APP_GET
+}
+
 /* NFStream's columns from nDPI's flow state (its collect_info), while it is there. */
-static void collect(struct dpi *d, struct dpi_flow *f)
+static void collect(struct dpi *d, struct dpi_flow *f, struct record_app *a)
 {
 	struct ndpi_flow_struct *nf = f->nf;
-	struct record_app *a = &f->app;
 
 	ndpi_protocol2name(d->ndpi, f->proto, a->name, sizeof(a->name));
 	snprintf(a->category, sizeof(a->category), "%s",
@@ -134,11 +191,16 @@ static void mark_done(struct dpi *d, const struct dpi_flow *f)
 /* Detection over: guess if nothing was detected, keep the columns, free nDPI's state. */
 static void finish(struct dpi *d, struct dpi_flow *f, bool tell_kernel)
 {
+	struct record_app a = { 0 };
+
 	if (f->done)
 		return;
 	if (f->nf && !detected(f))
 		f->proto = ndpi_detection_giveup(d->ndpi, f->nf, 1, &f->guessed);
-	collect(d, f);
+	collect(d, f, &a);
+	f->app = app_pack(&a);
+	if (!f->app)
+		f->cut = true; /* its record says detection did not finish, not Unknown alone */
 	if (f->nf) {
 		ndpi_flow_free(f->nf);
 		f->nf = NULL;
@@ -225,6 +287,7 @@ static void sweep(struct dpi *d)
 				ndpi_flow_free(f->nf);
 				d->cnt.in_dissection--;
 			}
+			free(f->app);
 			free(f);
 			d->cnt.stale++;
 		}
@@ -304,6 +367,13 @@ int dpi_drain(struct dpi *d)
 	return n < 0 ? n : 0;
 }
 
+/* NFStream's columns of an undetected flow. */
+static void unknown_app(struct record_app *app)
+{
+	snprintf(app->name, sizeof(app->name), "Unknown");
+	snprintf(app->category, sizeof(app->category), "Unspecified");
+}
+
 void dpi_take(struct dpi *d, const struct flow_event *ev, struct record_app *app)
 {
 	uint32_t gen = (ev->entry.ctl & FLOW_GEN_MASK) >> 32;
@@ -312,14 +382,16 @@ void dpi_take(struct dpi *d, const struct flow_event *ev, struct record_app *app
 	memset(app, 0, sizeof(*app));
 	if (f) {
 		finish(d, f, false);
-		*app = f->app;
+		if (f->app)
+			app_unpack(f->app, app);
+		else
+			unknown_app(app);
 		app->cut = f->cut;
 		*pp = f->next;
+		free(f->app);
 		free(f);
 	} else {
-		/* Not a packet reached nDPI: NFStream's columns of an undetected flow. */
-		snprintf(app->name, sizeof(app->name), "Unknown");
-		snprintf(app->category, sizeof(app->category), "Unspecified");
+		unknown_app(app); /* not a packet of it reached nDPI */
 	}
 	if (ev->entry.flags & FLOW_F_DPI_CUT)
 		app->cut = true;
@@ -341,6 +413,7 @@ void dpi_close(struct dpi *d)
 			d->bucket[i] = f->next;
 			if (f->nf)
 				ndpi_flow_free(f->nf);
+			free(f->app);
 			free(f);
 		}
 	}
