@@ -156,7 +156,11 @@ NFX_CONFIG __u32 cfg_hash_k = 0;	    /* ... and K */
 NFX_CONFIG __u32 cfg_dpi = 0;	    /* --dpi N: first N packets to nDPI, 0: off */
 /* --overflow-export on: entries the cache may hold (--max-flows), 0: off (the LRU evicts). */
 NFX_CONFIG __u32 cfg_flows_limit = 0;
+#ifdef NFX_USERSPACE
+#define cfg_stop_at STOP_NEVER /* a constant: no test of it left in the user-space meter */
+#else
 NFX_CONFIG __u8 cfg_stop_at = STOP_NEVER; /* benchmarks only: enum meter_stop */
+#endif
 
 /*
  * Capture time as the meter sees it: the latest timestamp of a metered

@@ -199,8 +199,16 @@ static void finish(struct dpi *d, struct dpi_flow *f, bool tell_kernel)
 		f->proto = ndpi_detection_giveup(d->ndpi, f->nf, 1, &f->guessed);
 	collect(d, f, &a);
 	f->app = app_pack(&a);
-	if (!f->app)
-		f->cut = true; /* its record says detection did not finish, not Unknown alone */
+	if (!f->app) {
+		static bool warned;
+
+		/* Its record says detection did not finish, not Unknown alone. */
+		f->cut = true;
+		if (!warned)
+			pr_warn("Couldn't keep a flow's application columns: out of memory; its "
+				"record says Unknown, application_dpi_cut 1\n");
+		warned = true;
+	}
 	if (f->nf) {
 		ndpi_flow_free(f->nf);
 		f->nf = NULL;
