@@ -45,21 +45,6 @@ struct opts {
 	bool pass, nfxdp, detach;
 };
 
-static const char *const stop_names[] = {
-	[STOP_AFTER_ENTRY] = "entry",	 [STOP_BEFORE_PARSE] = "parse",
-	[STOP_BEFORE_LOOKUP] = "lookup", [STOP_AFTER_LOOKUP] = "found",
-	[STOP_AFTER_LINES] = "lines",
-};
-
-/* A --stop-at name's stage, or -1. */
-static int stop_of(const char *name)
-{
-	for (int i = STOP_NEVER + 1; i < (int)(sizeof(stop_names) / sizeof(*stop_names)); i++)
-		if (!strcmp(name, stop_names[i]))
-			return i;
-	return -1;
-}
-
 static void usage(void)
 {
 	fprintf(stderr, "Usage: mincount --iface IF[@NETNS] [--max-flows N] [--stop-at STAGE]\n"
@@ -86,7 +71,7 @@ static int parse(struct opts *o, int argc, char **argv)
 		case 'd': o->detach = true; break;
 		case 'x': o->nfxdp = true; break;
 		case 's':
-			stop = stop_of(optarg);
+			stop = meter_stop_of(optarg);
 			if (stop < 0) {
 				fprintf(stderr, "mincount: --stop-at: no stage '%s'\n", optarg);
 				return -1;

@@ -4,7 +4,8 @@
  * BPF_PROG_TEST_RUN, next to a bare XDP_PASS program in the same run.
  *
  *   progcost [--statistical] [--splt N] [--dpi N] [--sample N] [--filter EXPR]
- *            [--dpi-costs] [--flows K] [--max-flows N] [--capture FILE]...
+ *            [--dpi-costs] [--flows K] [--max-flows N] [--single-writer]
+ *            [--stop-at lookup|found|lines] [--capture FILE]...
  *
  * Prints "name value" lines:
  *   bare_ns       XDP_PASS, one 60-byte frame, repeat mode
@@ -31,6 +32,12 @@
  * live_ns is, but for the flow's first N of its 300 K runs, a packet past
  * the first N: what --dpi costs there is its one comparison (nothing reads
  * the DPI ring; its first N packets fit in it).
+ *
+ * For the breakdown of a mix (bench/sections/10-cost.sh): --single-writer
+ * loads the meter as capture replay does, plain loads and stores where live
+ * metering has atomics (what one writer per entry would cost); --stop-at
+ * stops each frame after that stage (enum meter_stop; a frame whose flow is
+ * not there yet is metered, which creates it).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -428,6 +435,7 @@ int main(int argc, char **argv)
 		{ "sample", required_argument, NULL, 'n' }, { "filter", required_argument, NULL, 'f' },
 		{ "max-flows", required_argument, NULL, 'm' }, { "dpi", required_argument, NULL, 'd' },
 		{ "dpi-costs", no_argument, NULL, 'D' },
+		{ "single-writer", no_argument, NULL, 'w' }, { "stop-at", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct meter_opts o;
@@ -455,6 +463,16 @@ int main(int argc, char **argv)
 		case 'n': o.sample_n = strtoul(optarg, NULL, 10); break;
 		case 'd': o.dpi = atoi(optarg); break;
 		case 'D': want_dpi_costs = true; break;
+		case 'w': o.single_writer = true; break;
+		case 'S':
+			c = meter_stop_of(optarg);
+			if (c != STOP_BEFORE_LOOKUP && c != STOP_AFTER_LOOKUP && c != STOP_AFTER_LINES) {
+				fprintf(stderr, "progcost: --stop-at: lookup, found or lines, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			o.stop_at = c;
+			break;
 		case 'c':
 			if (n_captures == MAX_CAPTURES) {
 				fprintf(stderr, "progcost: at most %d captures\n", MAX_CAPTURES);

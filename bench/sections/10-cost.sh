@@ -91,6 +91,55 @@ args_of() {
 	?*) read -ra ARGS <<<"$opts" ;;
 	esac
 }
+# The reference mix stage by stage (features off, 10 K flows in the cache):
+# the meter stopped after each stage (progcost --stop-at), then whole with
+# plain loads and stores (--single-writer), then whole as loaded live. Two
+# rounds through the rows, the smaller figure of each kept.
+stages_breakdown() {
+	local rows=("parse and key|--stop-at lookup" "cache lookup|--stop-at found"
+		"the entry's later cache lines|--stop-at lines"
+		"entry update, plain stores (one writer)|--single-writer"
+		"the atomics: locked instructions instead|")
+	local row name prev=0 now bare
+	for round in 1 2; do
+		for row in "${rows[@]}"; do
+			name=${row%%|*}
+			read -ra ARGS <<<"${row#*|}"
+			log "cost: stages, $name (round $round)"
+			progcost "${ARGS[@]}" --flows 10000 --capture "$ref" || continue
+			keep_min "stage/$name/bare" "$(val bare_ns)"
+			keep_min "stage/$name/mix" "$(val mix0_ns)"
+		done
+	done
+	echo "**Where the reference mix's nanoseconds go** (features off, 10 K flows in the"
+	echo "cache; the meter stopped after each stage with \`progcost --stop-at\`, a"
+	echo "benchmark-only switch in its .rodata that the collector never sets; then whole"
+	echo "with plain loads and stores where live metering has atomics, as capture replay"
+	echo "loads it (\`--single-writer\`: what one writer per entry, as per-CPU entries"
+	echo "would give, could cost at best); then whole, as live metering loads it):"
+	echo
+	echo "| the frame goes as far as | mix ns | - bare | this stage |"
+	echo "| --- | ---: | ---: | ---: |"
+	for row in "${rows[@]}"; do
+		name=${row%%|*}
+		now=${V["stage/$name/mix"]:-}
+		bare=${V["stage/$name/bare"]:-}
+		if [ -z "$now" ] || [ -z "$bare" ]; then
+			echo "| $name | progcost failed: see the log | | |"
+			continue
+		fi
+		[ "$prev" = 0 ] && prev=$bare
+		echo "| $name | $(printf '%.0f' "$now") | $(minus "$now" "$bare") | $(minus "$now" "$prev") |"
+		prev=$now
+	done
+	echo
+	echo "The first row's stage includes the replay loop's own work (the slot, its"
+	echo "header bytes) and the bare program's; the cache lookup hashes the 44-byte key"
+	echo "(IPv6-sized addresses for every flow) and walks its bucket; the update adds"
+	echo "each direction's packets and bytes, its last time, its TCP flags, and enters"
+	echo "and leaves the entry (the writer count that closing waits for)."
+}
+
 # One frame and the reference mix: two rounds through every row, the smaller
 # figure of each kept.
 for round in 1 2; do
@@ -164,6 +213,8 @@ echo "Goals (issue 15; reference mix, the medians above): $(goal "features off o
 	"$(minus "$(med --statistical)" "$off")" 30); $(goal "the filter that keeps every frame," \
 	"$(minus "$(med "--filter (passes all)")" "$off")" 15); $(goal "a frame sampled out over bare," \
 	"$(minus "${MIX["frame sampled out/1"]:-0}" "${V["frame sampled out/1/bare_ns"]:-0}")" 5)."
+echo
+stages_breakdown
 echo
 echo "**The egress hook.** What the host sends is metered by \`nfx_egress\` at TC egress;"
 echo "here both hooks on one 60-byte frame of one hot flow (1 flow in the cache), each"

@@ -40,6 +40,20 @@ void meter_opts_default(struct meter_opts *o)
 	o->dpi_ring_bytes = NFX_DEFAULT_DPI_RING;
 }
 
+static const char *const stop_names[] = {
+	[STOP_AFTER_ENTRY] = "entry",	 [STOP_BEFORE_PARSE] = "parse",
+	[STOP_BEFORE_LOOKUP] = "lookup", [STOP_AFTER_LOOKUP] = "found",
+	[STOP_AFTER_LINES] = "lines",
+};
+
+int meter_stop_of(const char *name)
+{
+	for (int i = STOP_NEVER + 1; i < (int)(sizeof(stop_names) / sizeof(*stop_names)); i++)
+		if (!strcmp(name, stop_names[i]))
+			return i;
+	return -1;
+}
+
 void meter_opts_for_replay(struct meter_opts *o, bool frame_by_frame)
 {
 	o->programs = frame_by_frame ? LOAD_METER : LOAD_REPLAY;

@@ -132,6 +132,8 @@ uint32_t meter_map_entries(const struct meter_opts *o);
 
 /* The defaults: NFStream's timeouts, link accounting, tunnels decoded, live metering. */
 void meter_opts_default(struct meter_opts *o);
+/* Benchmarks: a stage's name (entry, parse, lookup, found, lines): its enum meter_stop, or -1. */
+int meter_stop_of(const char *name);
 /* Live metering (the default) or capture replay: programs, export ring, atomics. */
 void meter_opts_for_replay(struct meter_opts *o, bool frame_by_frame);
 /*
