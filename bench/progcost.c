@@ -5,7 +5,7 @@
  *
  *   progcost [--statistical] [--splt N] [--dpi N] [--sample N] [--filter EXPR]
  *            [--dpi-costs] [--flows K] [--max-flows N] [--single-writer]
- *            [--stop-at lookup|found|lines] [--capture FILE]...
+ *            [--stop-at STAGE] [--capture FILE]...
  *
  * Prints "name value" lines:
  *   bare_ns       XDP_PASS, one 60-byte frame, repeat mode
@@ -36,8 +36,10 @@
  * For the breakdown of a mix (bench/sections/10-cost.sh): --single-writer
  * loads the meter as capture replay does, plain loads and stores where live
  * metering has atomics (what one writer per entry would cost); --stop-at
- * stops each frame after that stage (enum meter_stop; a frame whose flow is
- * not there yet is metered, which creates it).
+ * stops each frame after that stage (enum meter_stop, mincount's names; a
+ * frame whose flow is not there yet is metered, which creates it). The mixes
+ * go through the replay entry point, which has the last three stops only
+ * (lookup, found, lines); entry and parse stop nfx_meter and nfx_egress.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -466,9 +468,8 @@ int main(int argc, char **argv)
 		case 'w': o.single_writer = true; break;
 		case 'S':
 			c = meter_stop_of(optarg);
-			if (c != STOP_BEFORE_LOOKUP && c != STOP_AFTER_LOOKUP && c != STOP_AFTER_LINES) {
-				fprintf(stderr, "progcost: --stop-at: lookup, found or lines, not '%s'\n",
-					optarg);
+			if (c < 0) {
+				fprintf(stderr, "progcost: --stop-at: no stage '%s'\n", optarg);
 				return 2;
 			}
 			o.stop_at = c;

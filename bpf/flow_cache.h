@@ -306,8 +306,17 @@ __noinline int flow_account(struct flow_entry *e, const struct pkt *p, __u32 d)
 	}
 	add_u64(&dc->packets, p->segs);
 	add_u64(&dc->bytes, p->bytes);
+	/*
+	 * A plain store, not a compare-and-swap maximum: one locked instruction
+	 * fewer on every packet (one flow, BPF_PROG_TEST_RUN: 102 -> 97 ns).
+	 * Counts do not depend on it, and the closer reads it only after every
+	 * writer has left (flow_freeze()). What two writers of one direction
+	 * inside at once can do is leave the earlier of their two times: the
+	 * time a packet was read, not a later one, by at most the nanoseconds
+	 * between their clock reads.
+	 */
 	if (ts > dc->last_seen_ns)
-		atomic_max_u64(&dc->last_seen_ns, ts);
+		*(volatile __u64 *)&dc->last_seen_ns = ts;
 	if (dc->first_seen_ns == 0 || ts < dc->first_seen_ns)
 		atomic_min_set_u64(&dc->first_seen_ns, ts);
 	if (p->tcp_flags & ~dc->tcp_flags)
