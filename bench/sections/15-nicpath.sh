@@ -166,6 +166,8 @@ for round in $(seq "$RUNS_NIC"); do
 done
 
 added() { awk -v a="${NS[$1]}" -v b="${NS[pass/$2]}" 'BEGIN { printf "%.1f", a - b }'; }
+# diff4 A B C D: (A - B) - (C - D), signed, one decimal.
+diff4() { awk -v a="$1" -v b="$2" -v c="$3" -v d="$4" 'BEGIN { printf "%+.1f", (a - b) - (c - d) }'; }
 name() {
 	case $1 in
 	pass) echo "XDP_PASS only" ;;
@@ -302,6 +304,17 @@ done
 echo
 for f in $FLOW_SETS; do
 	echo "- at $f flows: nfxdp's meter alone adds $(added "nx_full/$f" "$f") ns, the minimal meter $(added "mincount/$f" "$f") ($(ratio "$(added "nx_full/$f" "$f")" "$(added "mincount/$f" "$f")")x); with its collector, $(added "nfxdp/$f" "$f") (the table above)."
+	[ -n "${NS[nx_lookup/$f]:-}" ] && [ -n "${NS[nx_found/$f]:-}" ] &&
+		[ -n "${NS[mc_lookup/$f]:-}" ] && [ -n "${NS[mc_found/$f]:-}" ] || continue
+	echo "  What nfxdp adds over the minimal meter, stage by stage:" \
+		"before the lookup $(diff4 "${NS[nx_lookup/$f]}" "${NS[pass/$f]}" "${NS[mc_lookup/$f]}" "${NS[pass/$f]}") ns" \
+		"(the clock both read; nfxdp's header copy, NIC metadata and filter test, and a parser" \
+		"of VLAN, MPLS, PPPoE, tunnels, IPv6 extension headers and fragments);" \
+		"the lookup $(diff4 "${NS[nx_found/$f]}" "${NS[nx_lookup/$f]}" "${NS[mc_found/$f]}" "${NS[mc_lookup/$f]}")" \
+		"(a plain hash of --max-flows and one more entry: twice the minimal meter's buckets" \
+		"for a power-of-two size, and 256-byte elements);" \
+		"the rest $(diff4 "${NS[nx_full/$f]}" "${NS[nx_found/$f]}" "${NS[mincount/$f]}" "${NS[mc_found/$f]}")" \
+		"(four locked instructions a packet where the minimal meter has two, two more cache lines)."
 done
 echo
 echo "The profile below charges a cache miss's wait to the instruction that waits for"
