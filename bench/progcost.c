@@ -39,7 +39,8 @@
  * stops each frame after that stage (enum meter_stop, mincount's names; a
  * frame whose flow is not there yet is metered, which creates it). The mixes
  * go through the replay entry point, which has the last three stops only
- * (lookup, found, lines); entry and parse stop nfx_meter and nfx_egress.
+ * (lookup, found, lines); entry and parse stop nfx_meter only (nfx_egress
+ * has no such stops: its live figure is then the whole program's).
  */
 #include <errno.h>
 #include <getopt.h>

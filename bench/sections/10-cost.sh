@@ -100,7 +100,7 @@ stages_breakdown() {
 		"the entry's later cache lines|--stop-at lines"
 		"entry update, plain stores (one writer)|--single-writer"
 		"the atomics: locked instructions instead|")
-	local row name prev=0 now bare
+	local row name round prev=0 now bare
 	for round in 1 2; do
 		for row in "${rows[@]}"; do
 			name=${row%%|*}
