@@ -12,6 +12,7 @@
 #include <pcap/dlt.h>
 
 #include "capture/capture.h"
+#include "common/bigarray.h"
 #include "common/lazylib.h"
 #include "common/log.h"
 
@@ -73,15 +74,13 @@ static size_t fill(struct capture *c, size_t need)
 
 		if (c->regular && !fstat(c->fd, &st) && c->read + more > (uint64_t)st.st_size)
 			return c->end - c->start;
-		b = realloc(c->buf, cap);
-
+		b = bigarray_grow(c->buf, &c->cap, cap);
 		if (!b) {
 			pr_warn("Couldn't read capture %s: %s\n", c->path, strerror(ENOMEM));
 			c->damaged = true;
 			return c->end - c->start;
 		}
 		c->buf = b;
-		c->cap = cap;
 	}
 	memmove(c->buf, c->buf + c->start, c->end - c->start);
 	c->end -= c->start;
@@ -197,9 +196,13 @@ int capture_open(struct capture *c, const char *path)
 		c->regular = true;
 		c->size = st.st_size;
 	}
-	/* A small file needs no more than its size (the fuzzer opens many). */
-	c->cap = c->regular && c->size < READ_BUF ? (c->size > 64 ? c->size : 64) : READ_BUF;
-	c->buf = malloc(c->cap);
+	/*
+	 * A small file needs no more than its size (the fuzzer opens many). In
+	 * a huge page (common/bigarray.h): from malloc(), the first read into
+	 * a new buffer took a page fault every 4 KiB, 32 of them.
+	 */
+	c->buf = bigarray_grow(NULL, &c->cap, c->regular && c->size < READ_BUF ?
+					      (c->size > 64 ? c->size : 64) : READ_BUF);
 	if (!c->buf) {
 		pr_warn("Couldn't open capture %s: %s\n", path, strerror(ENOMEM));
 		capture_close(c);
@@ -309,7 +312,7 @@ void capture_close(struct capture *c)
 		pcap_close(c->pcap); /* and the FILE under it */
 	if (c->fd > 0)
 		close(c->fd);
-	free(c->buf);
+	bigarray_free(c->buf, c->cap);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 }
