@@ -36,6 +36,7 @@ min_s() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a + 0 < b + 0) ? a 
 # best wall time of each, as "t1 t2 ...", run in turn ROUNDS times. Each
 # round runs every command once, so a machine that slows down for a while
 # (a virtual machine's neighbours) slows them all, not the ones that ran then.
+# A function pre_CMD, if defined, runs untimed before each run of CMD.
 walls() {
 	local rounds=$1 i j t
 	shift
@@ -43,6 +44,7 @@ walls() {
 	for i in $(seq "$rounds"); do
 		j=0
 		for c in "$@"; do
+			! declare -F "pre_$c" >/dev/null || "pre_$c" "$ARG"
 			t=$(RUNS=1 wall "$c" "$ARG")
 			best[j]=$(min_s "$t" "${best[j]:-}")
 			j=$((j + 1))
