@@ -330,7 +330,7 @@ PARTS="entry parse update htab lru clock copy nicmeta percpu path"
 part_name() {
 	case $1 in
 	entry) echo "program: entry (nfx_meter, mincount)" ;;
-	parse) echo "program: parsing, key (meter_frame)" ;;
+	parse) echo "program: parsing, key (meter_frame, the parsers)" ;;
 	update) echo "program: entry update (flow_meter, its subprograms)" ;;
 	htab) echo "kernel: hash lookup (htab, jhash)" ;;
 	lru) echo "kernel: LRU bookkeeping" ;;
@@ -360,7 +360,7 @@ profile() {
 		$1 ~ /%$/ {
 			s = $4
 			if (s ~ /^bpf_prog_[0-9a-f]+_(nfx_meter|mincount)$/) k = "entry"
-			else if (s ~ /^bpf_prog_[0-9a-f]+_meter_frame$/) k = "parse"
+			else if (s ~ /^bpf_prog_[0-9a-f]+_(meter_frame|parse_[a-z_]+)$/) k = "parse"
 			else if (s ~ /^bpf_prog_[0-9a-f]+_livegen$/) k = "path"
 			else if (s ~ /^bpf_prog_[0-9a-f]+_/) k = "update"
 			else if (s ~ /lru/) k = "lru"

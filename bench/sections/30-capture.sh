@@ -52,14 +52,16 @@ nfdump_counts() {
 # it); counts_TOOL prints "flows frames" found in what it produced.
 # The kernel's meter (BPF_PROG_TEST_RUN), as this section describes it; the
 # user-space meter, the default for files, has a section of its own.
-cmd_nfxdp() { echo "$B/nfxdp --pcap $1 --meter kernel --output $D/nfxdp.pb --format pb"; }
+# Each run writes a new file, as the peers below do: truncating the last one's
+# costs a synchronous discard on a file system mounted with discard.
+cmd_nfxdp() { rm -f "$D/nfxdp.pb"; echo "$B/nfxdp --pcap $1 --meter kernel --output $D/nfxdp.pb --format pb"; }
 # nfx_stat NAME: the last value of NAME in nfxdp's counters (stderr of the last run).
 nfx_stat() { grep -o " $1=[0-9]*" "$WORK/last.err" | tail -1 | cut -d= -f2; }
 counts_nfxdp() { echo "$(nfx_stat flows_exported) $(nfx_stat frames_metered)"; }
 # With --dpi (nDPI on each flow's first 20 packets, as NFStream's default) as a
 # user runs it: the meter in user space (the default for files), in batches, the
 # frames kept whole beside the slots for the copy into the DPI ring.
-cmd_nfxdp_dpi() { echo "$B/nfxdp --pcap $1 --dpi 20 --output $D/nfxdp-dpi.pb --format pb"; }
+cmd_nfxdp_dpi() { rm -f "$D/nfxdp-dpi.pb"; echo "$B/nfxdp --pcap $1 --dpi 20 --output $D/nfxdp-dpi.pb --format pb"; }
 counts_nfxdp_dpi() { counts_nfxdp; }
 # -m: room for every flow (its default of 8192 force-expires flows).
 cmd_softflowd() { echo "softflowd -6 -m 2000000 -r $1"; }

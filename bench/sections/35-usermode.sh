@@ -80,10 +80,14 @@ for row in "${slow[@]}"; do
 	echo "(\`perf record -e cpu-clock\`, top symbols):"
 	echo
 	echo '```'
+	rm -f "$D/u.csv"
 	perf record -q -e cpu-clock -o "$D/perf.data" -- "$B/nfxdp" --pcap "$f" --meter user \
 		--output "$D/u.csv" --format csv 2>/dev/null
-	perf report -i "$D/perf.data" --stdio --sort symbol 2>/dev/null | grep -v '^#' | grep -v '^$' | head -15
+	perf report -i "$D/perf.data" --stdio --sort symbol 2>/dev/null | grep -v '^#' | grep -v '^$' |
+		head -15 >"$D/perf.top"
+	cat "$D/perf.top"
 	echo '```'
+	grep -q pvm_irq_enable "$D/perf.top" || continue
 	echo
 	echo "(\`pvm_irq_enable\`, where this virtual machine's kernel takes interrupts back,"
 	echo "collects the time of page faults, system calls and thread wake-ups.)"
