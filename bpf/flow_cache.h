@@ -6,13 +6,17 @@
  * flow_events.
  * The protocol is described at enum flow_state in flow.h.
  *
- * What every packet runs is inlined into flow_meter(); what only a new or
- * closing flow runs (flow_create(), flow_freeze(), flow_overflow()) stays a
- * global function, verified once. A BPF-to-BPF call cost 6.8 ns on the
- * benchmarks' AMD machine, whose kernel mitigates SRSO (the JIT sends every
- * return through the return thunk); with parse_ip() and parse_l4() inlined
- * as well, the reference mix went from 135 to 103 ns a frame, and the
- * meter loads faster too (BENCHMARKS.md, "Cost per packet").
+ * What every packet runs is inlined into the hooks (meter.bpf.c:
+ * meter_frame(), flow_meter_fast()); what only a new, closing or contended
+ * flow runs (flow_meter()'s retry loop, flow_create(), flow_freeze(),
+ * flow_overflow()) stays a global function, verified once. A BPF-to-BPF
+ * call cost 6.8 ns on the benchmarks' AMD machine, whose kernel mitigates
+ * SRSO (the JIT sends every return through the return thunk). Inlining
+ * flow_enter(), flow_account(), parse_ip() and parse_l4() took the
+ * reference mix from 135 to 103 ns a frame; calling flow_meter(),
+ * parse_ethernet() and parse_udp_tunnel() only for the frames that need
+ * them took it to 84 ns, and the verifier's work for the meter from 58 K
+ * to 34 K instructions (BENCHMARKS.md, "Cost per packet").
  */
 #ifndef NFXDP_FLOW_CACHE_H
 #define NFXDP_FLOW_CACHE_H

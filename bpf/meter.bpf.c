@@ -102,7 +102,7 @@ struct scratch {
 	__u32 gso_size;	 /* ... and their payload bytes, the last one's excepted */
 	struct pkt pkt;
 	struct flow_entry_max init;
-	/* --dpi: set by flow_meter() when the packet is one of its flow's first N. */
+	/* --dpi: set when the packet is one of its flow's first N (flow_meter_fast()). */
 	__u8 dpi_want;
 	__u8 dpi_dir;	/* enum flow_dir */
 	__u8 dpi_index;
@@ -369,31 +369,49 @@ static __always_inline int flow_overflow_outcome(const struct pkt *p, struct flo
 }
 
 /*
- * Counts the packet into its flow, creating the entry or replacing an
- * expired one (see flow_admit() for a cache at its limit). Returns the
- * counter the frame ends in.
+ * The packet's part once it holds entry @e (flow_enter() gave @gen): its
+ * direction's counters and the features in use, then it leaves the entry.
  */
-__noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt)
+static __always_inline int flow_count(struct scratch *s, struct nfx_counters *cnt,
+				      struct flow_entry *e, __u64 gen)
+{
+	struct pkt *p = &s->pkt;
+	__u32 d = flow_dir_of(e, p);
+
+	if (flow_account(e, p, d) == -ENOSPC)
+		cnt->c[NFX_NOTES_LOST]++;
+	if (cfg_statistical)
+		flow_account_stats(entry_stats(e), p, d);
+	if (cfg_splt)
+		flow_account_splt(entry_splt(e), p, d);
+	if (cfg_dpi)
+		dpi_claim(s, e, gen, d);
+	flow_leave(e, gen);
+	return NFX_FRAMES_METERED;
+}
+
+/*
+ * Counts the packet into its flow, creating the entry or replacing an
+ * expired one (see flow_admit() for a cache at its limit): whatever
+ * flow_meter_fast() left, from its lookup (@missed: it found no entry) on.
+ * Returns the counter the frame ends in. Out of line: its retry loop is
+ * most of what the verifier checks in the meter, and it checks it once.
+ */
+__noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt, int missed)
 {
 	struct pkt *p;
 
 	if (!s || !cnt)
 		return NFX_LOST_BUSY;
 	p = &s->pkt;
-	if (cfg_dpi)
-		s->dpi_want = 0;
 
 	for (int round = 0; round < METER_ROUNDS; round++) {
-		struct flow_entry *e;
+		struct flow_entry *e = NULL;
 		__u64 gen = 0;
 		int reason, err;
-		__u32 d;
 
-		if (cfg_stop_at == STOP_BEFORE_LOOKUP)
-			return NFX_FILTERED_OUT;
-		e = bpf_map_lookup_elem(&flows, &p->key);
-		if (e && cfg_stop_at == STOP_AFTER_LOOKUP)
-			return NFX_FILTERED_OUT;
+		if (round || !missed)
+			e = bpf_map_lookup_elem(&flows, &p->key);
 		if (!e) {
 			if (!flow_admit())
 				return flow_overflow_outcome(p, &s->init, cnt);
@@ -420,17 +438,6 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt)
 				return flow_overflow_outcome(p, &s->init, cnt);
 			return NFX_LOST_INSERT_FAILED;
 		}
-		/*
-		 * Loads of the entry's later cache lines (the key's end, the flags,
-		 * both directions' counters: 160 bytes from the first), before the
-		 * compare-and-swap: a locked instruction lets no later load start
-		 * before it completes, so without them their misses would follow
-		 * its own instead of overlapping it.
-		 */
-		(void)*(volatile __u32 *)&e->flags;
-		(void)*(volatile __u64 *)&e->dir[DIR_DST2SRC].last_seen_ns;
-		if (cfg_stop_at == STOP_AFTER_LINES)
-			return NFX_FILTERED_OUT;
 		if (flow_enter(e, &p->key, &gen)) {
 			flow_settle(&p->key);
 			continue;
@@ -444,19 +451,52 @@ __noinline int flow_meter(struct scratch *s, struct nfx_counters *cnt)
 			}
 			cnt->c[NFX_EXPIRY_DEFERRED]++;
 		}
-		d = flow_dir_of(e, p);
-		if (flow_account(e, p, d) == -ENOSPC)
-			cnt->c[NFX_NOTES_LOST]++;
-		if (cfg_statistical)
-			flow_account_stats(entry_stats(e), p, d);
-		if (cfg_splt)
-			flow_account_splt(entry_splt(e), p, d);
-		if (cfg_dpi)
-			dpi_claim(s, e, gen, d);
-		flow_leave(e, gen);
-		return NFX_FRAMES_METERED;
+		return flow_count(s, cnt, e, gen);
 	}
 	return NFX_LOST_BUSY;
+}
+
+/*
+ * What nearly every packet is: one of a flow already in the cache, which
+ * it enters at once and which does not expire on its arrival. That is
+ * counted here, in line (a call costs a return through the kernel's return
+ * thunk, flow_cache.h); any other packet goes on in flow_meter(), which
+ * starts over from the lookup: what was done here is undone or harmless
+ * (flow_enter()'s entry is left before the call).
+ */
+static __always_inline int flow_meter_fast(struct scratch *s, struct nfx_counters *cnt)
+{
+	struct pkt *p = &s->pkt;
+	struct flow_entry *e;
+	__u64 gen = 0;
+
+	if (cfg_dpi)
+		s->dpi_want = 0;
+	if (cfg_stop_at == STOP_BEFORE_LOOKUP)
+		return NFX_FILTERED_OUT;
+	e = bpf_map_lookup_elem(&flows, &p->key);
+	if (!e)
+		return flow_meter(s, cnt, 1);
+	if (cfg_stop_at == STOP_AFTER_LOOKUP)
+		return NFX_FILTERED_OUT;
+	/*
+	 * Loads of the entry's later cache lines (the key's end, the flags,
+	 * both directions' counters: 160 bytes from the first), before the
+	 * compare-and-swap: a locked instruction lets no later load start
+	 * before it completes, so without them their misses would follow
+	 * its own instead of overlapping it.
+	 */
+	(void)*(volatile __u32 *)&e->flags;
+	(void)*(volatile __u64 *)&e->dir[DIR_DST2SRC].last_seen_ns;
+	if (cfg_stop_at == STOP_AFTER_LINES)
+		return NFX_FILTERED_OUT;
+	if (flow_enter(e, &p->key, &gen))
+		return flow_meter(s, cnt, 0);
+	if (expiry_on_arrival(e, p, p->ts) >= 0) {
+		flow_leave(e, gen);
+		return flow_meter(s, cnt, 0);
+	}
+	return flow_count(s, cnt, e, gen);
 }
 
 /* Header bytes any stage may read: PARSE_WINDOW, or less with --snaplen. */
@@ -527,16 +567,19 @@ static __always_inline int parse_network(struct frame_buf *buf, struct cursor *c
 
 /*
  * Parses @frame (the header bytes of the frame s describes) and meters it.
- * Returns the counter it ends in.
+ * Returns the counter it ends in. In line in the live hooks, where a call
+ * would cost a return through the kernel's return thunk (flow_cache.h) on
+ * every frame; replay calls it through meter_replayed().
  */
-__noinline int meter_frame(struct scratch *s, struct frame_buf *frame, struct nfx_counters *cnt)
+static __always_inline int meter_frame(struct scratch *s, struct frame_buf *frame,
+				       struct nfx_counters *cnt)
 {
 	struct cursor c = { 0 };
 	__u32 frame_len;
 	struct pkt *p;
 	int proto, r;
 
-	if (!s || !frame)
+	if (!s || !frame || !cnt)
 		return NFX_LOST_BUSY;
 	c.caplen = s->caplen;
 	c.len = c.caplen < read_window() ? c.caplen : read_window();
@@ -545,7 +588,7 @@ __noinline int meter_frame(struct scratch *s, struct frame_buf *frame, struct nf
 	__builtin_memset(p, 0, sizeof(*p));
 	if (c.caplen < MIN_FRAME_LEN)
 		return NFX_IGNORE_TOO_SHORT;
-	proto = parse_ethernet(frame, &c, p);
+	proto = parse_l2(frame, &c, p);
 	if (proto < 0)
 		return -proto;
 	/* The NIC's tag is the outer one: in-band tags, inner, win as without it. */
@@ -556,9 +599,9 @@ __noinline int meter_frame(struct scratch *s, struct frame_buf *frame, struct nf
 	if (r < 0)
 		return -r;
 	if (cfg_decode_tunnels) {
-		proto = parse_udp_tunnel(frame, &c, p);
+		proto = udp_tunnel(frame, &c, p);
 		if (proto == TUNNEL_ETHERNET)
-			proto = parse_ethernet(frame, &c, p);
+			proto = parse_l2(frame, &c, p);
 		if (proto < 0)
 			return -proto;
 		if (proto > 0) {
@@ -572,7 +615,16 @@ __noinline int meter_frame(struct scratch *s, struct frame_buf *frame, struct nf
 	if (cfg_hash_n && flow_key_hash(&p->key) % cfg_hash_n != cfg_hash_k)
 		return NFX_FILTERED_OUT;
 	packet_amount(s, p);
-	return flow_meter(s, cnt);
+	return flow_meter_fast(s, cnt);
+}
+
+/*
+ * meter_frame() for nfx_replay: out of line, as in line in bpf_loop()'s
+ * callback it made the verifier's work for nfx_replay four times larger.
+ */
+__noinline int meter_replayed(struct scratch *s, struct frame_buf *frame, struct nfx_counters *cnt)
+{
+	return meter_frame(s, frame, cnt);
 }
 
 static __always_inline void count(struct nfx_counters *cnt, int r)
@@ -903,7 +955,7 @@ static long replay_one(__u32 i, struct replay_walk *w)
 			      sl->f.prefilter))
 		r = NFX_FILTERED_OUT;
 	else
-		r = meter_frame(s, &sl->frame, w->cnt);
+		r = meter_replayed(s, &sl->frame, w->cnt);
 	replay_advance(r, s->ts);
 	count(w->cnt, r);
 	/* The kernel's --dpi replays frame by frame: dpi_load() has no payload here. */

@@ -329,9 +329,9 @@ command -v perf >/dev/null && [ "${BENCH_NIC_PROFILE:-1}" != 0 ] || exit 0
 PARTS="entry parse update htab lru clock copy nicmeta percpu path"
 part_name() {
 	case $1 in
-	entry) echo "program: entry (nfx_meter, mincount)" ;;
-	parse) echo "program: parsing, key (meter_frame, the parsers)" ;;
-	update) echo "program: entry update (flow_meter, its subprograms)" ;;
+	entry) echo "program: nfx_meter, mincount (in line: parsing, key, a found flow's update)" ;;
+	parse) echo "program: parsers out of line (parse_ethernet, parse_udp_tunnel: tags, tunnels)" ;;
+	update) echo "program: update out of line (flow_meter: new flows, retries; its subprograms)" ;;
 	htab) echo "kernel: hash lookup (htab, jhash)" ;;
 	lru) echo "kernel: LRU bookkeeping" ;;
 	clock) echo "kernel: clock read" ;;
@@ -360,7 +360,7 @@ profile() {
 		$1 ~ /%$/ {
 			s = $4
 			if (s ~ /^bpf_prog_[0-9a-f]+_(nfx_meter|mincount)$/) k = "entry"
-			else if (s ~ /^bpf_prog_[0-9a-f]+_(meter_frame|parse_[a-z_]+)$/) k = "parse"
+			else if (s ~ /^bpf_prog_[0-9a-f]+_parse_[a-z_]+$/) k = "parse"
 			else if (s ~ /^bpf_prog_[0-9a-f]+_livegen$/) k = "path"
 			else if (s ~ /^bpf_prog_[0-9a-f]+_/) k = "update"
 			else if (s ~ /lru/) k = "lru"
