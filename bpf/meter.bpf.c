@@ -781,6 +781,43 @@ static __always_inline void dpi_emit(void *ctx, enum dpi_source src, struct scra
 }
 
 #ifndef NFX_USERSPACE /* the entry points that need a kernel context */
+#define HEAD_CHUNK 32
+
+/*
+ * The frame's first @n bytes into @dst, read in place from the linear
+ * part [@data, @data_end) in 32-byte chunks, the last one overlapping the
+ * one before it: a few loads and stores, where bpf_xdp_load_bytes() or
+ * bpf_skb_load_bytes() cost a helper call (27 ns for 60 bytes on the
+ * benchmarks' machine; calls pay the kernel's return thunk, flow_cache.h).
+ * Returns 0, or -1 when it copied nothing usable: n < 32, or bytes past
+ * the linear part (a multi-buffer frame, a paged skb); the hook calls the
+ * helper then.
+ */
+static __always_inline int copy_head(void *data, void *data_end, struct frame_buf *dst, __u32 n)
+{
+	_Static_assert(PARSE_WINDOW % HEAD_CHUNK == 0, "whole chunks");
+	if (n < HEAD_CHUNK || n > PARSE_WINDOW)
+		return -1;
+#pragma unroll
+	for (__u32 i = 0; i < PARSE_WINDOW / HEAD_CHUNK; i++) {
+		__u32 off = i * HEAD_CHUNK + HEAD_CHUNK <= n ? i * HEAD_CHUNK : n - HEAD_CHUNK;
+		__u64 *from, *to;
+
+		off &= PARSE_WINDOW - 1; /* no-op: bounds the register for the verifier */
+		from = data + off;
+		if ((void *)(from + HEAD_CHUNK / 8) > data_end)
+			return -1;
+		to = (__u64 *)(dst->b + off);
+		to[0] = from[0];
+		to[1] = from[1];
+		to[2] = from[2];
+		to[3] = from[3];
+		if (off + HEAD_CHUNK >= n)
+			return 0;
+	}
+	return 0;
+}
+
 #ifdef NFX_HW_METADATA
 /*
  * NIC metadata, in the device-bound build (meter_hw.bpf.c): the kfuncs
@@ -858,7 +895,9 @@ int nfx_meter(struct xdp_md *ctx)
 	}
 	n = copy_len(cnt, caplen);
 	barrier_var(n); /* keep the bound check on the register the helper gets */
-	if (n < 1 || n > PARSE_WINDOW || bpf_xdp_load_bytes(ctx, 0, &s->frame, n)) {
+	if (n < 1 || n > PARSE_WINDOW ||
+	    (copy_head(data, (void *)(long)ctx->data_end, &s->frame, n) &&
+	     bpf_xdp_load_bytes(ctx, 0, &s->frame, n))) {
 		cnt->c[NFX_IGNORE_TOO_SHORT]++;
 		return XDP_PASS;
 	}
@@ -908,7 +947,9 @@ int nfx_egress(struct __sk_buff *skb)
 	s->gso_size = skb->gso_size;
 	n = copy_len(cnt, skb->len);
 	barrier_var(n);
-	if (n < 1 || n > PARSE_WINDOW || bpf_skb_load_bytes(skb, 0, &s->frame, n)) {
+	if (n < 1 || n > PARSE_WINDOW ||
+	    (copy_head((void *)(long)skb->data, (void *)(long)skb->data_end, &s->frame, n) &&
+	     bpf_skb_load_bytes(skb, 0, &s->frame, n))) {
 		cnt->c[NFX_IGNORE_TOO_SHORT]++;
 		return TC_NEXT;
 	}
