@@ -91,6 +91,7 @@ struct {
 struct scratch {
 	struct frame_buf frame;
 	__u32 sample_tick; /* --sample-mode systematic: frames since the last kept one */
+	__u64 rng;	   /* --sample-mode random: sample_draw()'s state, 0: not seeded */
 	__u64 ts;	 /* when it was seen, meter clock */
 	__u32 caplen;	 /* bytes of it there are (less when a capture cut it short) */
 	__u32 frame_len; /* its whole length */
@@ -505,6 +506,26 @@ static __always_inline __u32 read_window(void)
 	return cfg_snaplen && cfg_snaplen < PARSE_WINDOW ? cfg_snaplen : PARSE_WINDOW;
 }
 
+/*
+ * --sample N, random: a number in [0, N), 0 with probability 1/N (to
+ * within N/2^32). From a per-CPU xorshift64* generator the kernel's seeds,
+ * and a multiply for the range: bpf_get_prandom_u32() and a division on
+ * every frame cost a helper call and a divide, more than the goal for a
+ * frame sampled out (5 ns over bare, BENCHMARKS.md).
+ */
+static __always_inline __u32 sample_draw(struct scratch *s)
+{
+	__u64 x = s->rng;
+
+	if (!x)
+		x = (__u64)bpf_get_prandom_u32() << 32 | bpf_get_prandom_u32() | 1;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	s->rng = x;
+	return ((x * 0x2545F4914F6CDD1DULL) >> 32) * (__u64)cfg_sample_n >> 32;
+}
+
 /* --sample, before any parsing cost: true when the frame is not metered. */
 static __always_inline int sampled_out(struct scratch *s)
 {
@@ -516,7 +537,7 @@ static __always_inline int sampled_out(struct scratch *s)
 		s->sample_tick = 0;
 		return 0;
 	}
-	return bpf_get_prandom_u32() % cfg_sample_n != 0;
+	return sample_draw(s) != 0;
 }
 
 /*
