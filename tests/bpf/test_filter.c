@@ -526,6 +526,76 @@ static void test_snaplen(void)
 	}
 }
 
+/*
+ * A filter of 4-byte equality tests that, together, cover the first @w bytes
+ * of @buf (the last test overlaps the one before it when @w % 4 != 0).
+ */
+static void window_filter(char *out, size_t size, const uint8_t *buf, uint32_t w)
+{
+	size_t n = 0;
+
+	for (uint32_t i = 0; i + 4 <= w + 3; i += 4) {
+		uint32_t at = i + 4 <= w ? i : w - 4;
+
+		n += snprintf(out + n, size - n, "%sether[%u:4] = 0x%02x%02x%02x%02x",
+			      i ? " and " : "", at, buf[at], buf[at + 1], buf[at + 2], buf[at + 3]);
+	}
+}
+
+/*
+ * The header window the meter copies (in place in 32-byte chunks, the last
+ * one overlapping, or by the kernel's helper under 32 bytes) holds every
+ * byte of the frame: a filter comparing all of them keeps the frame, and
+ * drops it once a byte is changed, at the window's first chunk, its second
+ * and its last byte; at XDP and at TC egress, for lengths around each
+ * chunk boundary and past the window.
+ */
+static void test_window_copy(void)
+{
+	static const uint32_t lens[] = { 28, 31, 32, 33, 60, 63, 64, 65, 95, 97, 224, 255, 256, 300 };
+	static char expr[4096];
+	uint8_t buf[PKT_MAX];
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		uint32_t len = lens[i], w = len < PARSE_WINDOW ? len : PARSE_WINDOW;
+		uint32_t flips[3] = { 1, w > 32 ? 32 : w / 2, w - 1 };
+		struct pcap_filter f;
+		struct pcap_ebpf e;
+		struct harness h;
+		char err[1024], name[96];
+
+		for (uint32_t b = 0; b < len; b++)
+			buf[b] = (uint8_t)(b * 7 + len);
+		window_filter(expr, sizeof(expr), buf, w);
+		snprintf(name, sizeof(name), "filter: a %u-byte frame: every byte of the window copied",
+			 len);
+		TEST(name)
+		{
+			if (!ASSERT_EQ(pcap_filter_compile(&f, expr, PCAP_FILTER_ETHERNET, err,
+							   sizeof(err)), 0, err))
+				continue;
+			ASSERT_EQ(pcap_filter_match(&f, buf, len, len), 1, "libpcap keeps it");
+			if (!ASSERT_EQ(open_with(&h, &f, &e, LOAD_METER | LOAD_EGRESS, 0), 0, "load")) {
+				pcap_filter_free(&f);
+				continue;
+			}
+			ASSERT_EQ(kernel_keeps(&h, buf, len, len), 1, "XDP keeps it");
+			ASSERT_TRUE(harness_run_egress(&h, buf, len, 0, 0) != NFX_FILTERED_OUT,
+				    "TC egress keeps it");
+			for (int k = 0; k < 3; k++) {
+				buf[flips[k]] ^= 0x40;
+				ASSERT_EQ(kernel_keeps(&h, buf, len, len), 0, "XDP: a byte changed");
+				ASSERT_EQ(harness_run_egress(&h, buf, len, 0, 0), NFX_FILTERED_OUT,
+					  "TC egress: a byte changed");
+				buf[flips[k]] ^= 0x40;
+			}
+			harness_close(&h);
+			pcap_ebpf_free(&e);
+			pcap_filter_free(&f);
+		}
+	}
+}
+
 /* --hash-slice K/4: every flow in exactly one slice, both directions alike. */
 static void test_hash_slice(void)
 {
@@ -616,6 +686,7 @@ int main(int argc, char **argv)
 	test_expressions();
 	test_replay();
 	test_snaplen();
+	test_window_copy();
 	test_hash_slice();
 	test_egress();
 	return test_summary();
