@@ -227,14 +227,23 @@ for f in $FLOW_SETS; do
 	done
 done
 echo
+# missed FLOWS LIMIT: true when nfxdp adds more than LIMIT times what mincount adds.
+missed() {
+	awk -v a="$(ratio "$(added "nfxdp/$1" "$1")" "$(added "mincount/$1" "$1")")" -v b="$2" \
+		'BEGIN { exit !(a > b) }'
+}
 # goal FLOWS LIMIT: the sentence on issue 15's goal at FLOWS.
 goal() {
 	local r
 	r=$(ratio "$(added "nfxdp/$1" "$1")" "$(added "mincount/$1" "$1")")
-	if awk -v a="$r" -v b="$2" 'BEGIN { exit !(a <= b) }'; then
+	if ! missed "$1" "$2"; then
 		echo "at $1 flows nfxdp adds ${r}x what the minimal meter adds: **met** (goal ${2}x)"
 	else
-		echo "at $1 flows nfxdp adds ${r}x what the minimal meter adds: **missed** by $(ratio "$r" "$2")x (goal ${2}x)"
+		echo "at $1 flows nfxdp adds ${r}x what the minimal meter adds: **missed** (goal ${2}x):" \
+			"$(added "nfxdp/$1" "$1") ns where the goal allows" \
+			"$(awk -v a="$(added "mincount/$1" "$1")" -v g="$2" 'BEGIN { printf "%.1f", a * g }'), $(awk \
+			-v n="$(added "nfxdp/$1" "$1")" -v a="$(added "mincount/$1" "$1")" -v g="$2" \
+			'BEGIN { printf "%.1f", n - a * g }') ns too many"
 	fi
 }
 set -- $FLOW_SETS
@@ -317,6 +326,22 @@ for f in $FLOW_SETS; do
 		"(four locked instructions a packet where the minimal meter has two, two more cache lines)."
 done
 echo
+set -- $FLOW_SETS
+if missed "$1" 1.3 || missed "${2:-$1}" 1.2; then
+	echo "Why the goals are missed, after the lookup: the entry. The minimal meter's element is"
+	echo "120 bytes (the kernel's 48-byte header, the 44-byte key in 48, a 24-byte value):"
+	echo "two or three cache lines, which its lookup reads anyway. nfxdp's is 256 bytes,"
+	echo "four lines, and a packet reads 128 bytes of its 160-byte value: the writer count"
+	echo "(entering and leaving: two locked instructions), the key again (to tell that the"
+	echo "element was not deleted and reused for another flow between the lookup and the"
+	echo "entering), the flags, and both directions' counters and times (expiry on arrival"
+	echo "looks at the flow's first and last packet). The value starts 96 bytes into the"
+	echo "element, 32 bytes before the end of its second line, so no order of these fields"
+	echo "keeps a packet within three lines: that takes a smaller entry, which is the next"
+	echo "step. Before the lookup, nfxdp reads the boot-time clock (suspend included) where"
+	echo "the minimal meter reads the monotonic one, copies the header and tests the filter."
+	echo
+fi
 echo "The profile below charges a cache miss's wait to the instruction that waits for"
 echo "it, and it is one run under perf, which costs time of its own: for what a stage"
 echo "costs, read this table."
