@@ -174,8 +174,14 @@ check "rogue, 100000 random topics: cut off (zmq_peers_disconnected)" \
 	"$([ "$(stat "$T/rogue.log" zmq_peers_disconnected)" -ge 1 ] && echo cut)" cut
 check "rogue: says it sent more than a subscriber does" \
 	"$(grep -c 'A ZeroMQ peer 127.0.0.2 sent more than a subscriber does' "$T/rogue.log" | awk '{ print ($1 > 0) }')" 1
-check "rogue: its subscriptions counted as refused, at most what 64 KiB and the buffers hold" \
-	"$([ "$refused" -ge 256 ] && [ "$refused" -lt 50000 ] && echo counted || echo "$refused")" counted
+# How many get in before the cut is loopback's buffers' business (autotuned
+# up to tcp_rmem's maximum: 76566 of 100000 in one CI run): the bounds that
+# hold whatever they take are the budget that makes a rogue, and one count
+# per subscription the rogue wrote (it never writes one twice).
+sent=$(grep -o 'sent=[0-9]*' "$T/rogue.out" | cut -d= -f2)
+check "rogue: its subscriptions counted as refused, more than the budget, at most one each" \
+	"$([ "$refused" -gt 256 ] && [ "$refused" -le "${sent:-0}" ] && echo counted ||
+		echo "$refused of ${sent:-?} sent")" counted
 check "rogue, topics of 600-1000 bytes: each costs it the connection, none taken in" \
 	"$([ "$(grep -o 'cut=[0-9]*' "$T/rogue2.out" | cut -d= -f2)" -ge 1 ] && echo cut) $refused2" \
 	"cut $refused"
