@@ -16,6 +16,7 @@ FILTER='not port 22 and not net 203.0.113.0/24'
 # of each kept: this shared machine has noisy spells that two rounds did
 # not always get past (a row 30 ns off in one run).
 ROUNDS=${BENCH_COST_ROUNDS:-3}
+MIX_GOAL_NS=50 # issue 15: the reference mix, features off, over bare
 
 val() { awk -v k="$1" '$1 == k { print $2 }' "$WORK/progcost.out"; }
 # cols NS BARE: "ns | ns - bare | ns / bare"
@@ -146,7 +147,7 @@ stages_breakdown() {
 	bare=${V["stage/entry update, plain stores (one writer)/bare"]:-}
 	[ -n "$now" ] && [ -n "$bare" ] &&
 		echo "Without a single locked instruction the mix would still cost $(minus "$now" "$bare") ns over bare" \
-			"(the goal: 50): per-CPU entries or one writer per entry could not meet it alone."
+			"(the goal: $MIX_GOAL_NS): per-CPU entries or one writer per entry could not meet it alone."
 	now=${V["stage/cache lookup/mix"]:-}
 	bare=${V["stage/cache lookup/bare"]:-}
 	[ -n "$now" ] && [ -n "$bare" ] && [ "${MIX_GOAL_MISSED:-0}" = 1 ] &&
@@ -227,12 +228,12 @@ goal() {
 }
 bare=${V["features off/1/bare_ns"]:-0}
 echo "Goals (issue 15; reference mix, the medians above): $(goal "features off over bare," \
-	"$(minus "$off" "$bare")" 50); $(goal "--statistical over features off," \
+	"$(minus "$off" "$bare")" "$MIX_GOAL_NS"); $(goal "--statistical over features off," \
 	"$(minus "$(med --statistical)" "$off")" 30); $(goal "the filter that keeps every frame," \
 	"$(minus "$(med "--filter (passes all)")" "$off")" 15); $(goal "a frame sampled out over bare," \
 	"$(minus "${MIX["frame sampled out/1"]:-0}" "${V["frame sampled out/1/bare_ns"]:-0}")" 5)."
 echo
-MIX_GOAL_MISSED=$(awk -v a="$(minus "$off" "$bare")" 'BEGIN { print (a > 50) ? 1 : 0 }')
+MIX_GOAL_MISSED=$(awk -v a="$(minus "$off" "$bare")" -v g="$MIX_GOAL_NS" 'BEGIN { print (a > g) ? 1 : 0 }')
 stages_breakdown
 echo
 echo "**The egress hook.** What the host sends is metered by \`nfx_egress\` at TC egress;"
